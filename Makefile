@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make serve` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+VENV := .venv
+# Python 3.13 is required by the tests (mongoeco); pyenv installs may not be on PATH.
+PYTHON313 := $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'import sys' >/dev/null 2>&1 && command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13 2>/dev/null | tail -n 1)
+PYTHON := $(or $(PYTHON313),$(shell command -v python3))
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: serve test lint bench clean
+
+$(VENV)/bin/python:
+	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.13 (or >= 3.11 for serving)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_QUIET) --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install $(PIP_QUIET) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))' || { \
+	  echo "The test suite needs Python >= 3.13 (mongoeco); found $$($(VENV)/bin/python -V)."; \
+	  echo "Install python3.13, remove .venv and run make test again."; exit 1; }
+	$(VENV)/bin/pip install $(PIP_QUIET) -e '.[test]'
+	touch $(VENV)/.installed $@
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/dmzpub serve --demo
+
+test: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(VENV)/.installed-test
+	$(VENV)/bin/python bench/push.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,68 @@
+"""Unqualified Dublin Core (oai_dc), following OpenAIRE's guidelines for data archives."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from ..doi import doi_url
+
+if TYPE_CHECKING:
+    from ..record import PublishedRecord
+    from . import RenderContext
+
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+OAI_DC_XSD = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+_NSMAP = {"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS}
+
+
+def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, str]]:
+    meta = record.metadata
+    out: list[tuple[str, str]] = [("title", t["title"]) for t in meta.get("titles", [])]
+    out += [("creator", c["name"]) for c in meta.get("creators", [])]
+    out += [("subject", s["subject"]) for s in meta.get("subjects", []) if s.get("subject")]
+    out += [("description", d["description"]) for d in meta.get("descriptions", [])]
+    out.append(("publisher", meta["publisher"]["name"]))
+    out += [("contributor", c["name"]) for c in meta.get("contributors", []) if c.get("name")]
+    out.append(("date", str(meta["publicationYear"])))
+    out += [("date", d["date"]) for d in meta.get("dates", []) if d.get("dateType") == "Issued"]
+    types = meta["types"]
+    out.append(("type", types["resourceTypeGeneral"]))
+    if types.get("resourceType"):
+        out.append(("type", types["resourceType"]))
+    out += [("format", f) for f in meta.get("formats", [])]
+    out += [("format", s) for s in meta.get("sizes", [])]
+    out.append(("identifier", doi_url(record.doi)))
+    out.append(("identifier", context.landing_url(record.key)))
+    out += [("relation", _relation(r)) for r in meta.get("relatedIdentifiers", [])]
+    if meta.get("language"):
+        out.append(("language", meta["language"]))
+    for rights in meta.get("rightsList", []):
+        out += [("rights", v) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
+    out += [
+        ("coverage", g["geoLocationPlace"])
+        for g in meta.get("geoLocations", [])
+        if g.get("geoLocationPlace")
+    ]
+    return out
+
+
+def _relation(related: dict) -> str:
+    value = related["relatedIdentifier"]
+    if related.get("relatedIdentifierType") == "DOI":
+        return doi_url(value)
+    if related.get("relatedIdentifierType") == "Handle":
+        return "https://hdl.handle.net/" + value
+    return value
+
+
+def render(record: PublishedRecord, context: RenderContext) -> str:
+    """Return the <oai_dc:dc> element as a string without XML declaration."""
+    root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap=_NSMAP)
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DC_NS} {OAI_DC_XSD}")
+    for name, value in _values(record, context):
+        etree.SubElement(root, f"{{{DC_NS}}}{name}").text = value
+    return etree.tostring(root, encoding="unicode")

@@ -1,0 +1,56 @@
+"""Turn pushed documents into stored records: normalise, render once, write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .crosswalks import RenderContext, render_all
+from .record import PublishedRecord
+from .scicat import from_scicat
+from .sets import DEFAULT_SET_RULES, derive_sets
+from .store import Entry, Repository, WriteResult
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Everything a write needs: the store, how to render, which set rules apply."""
+
+    store: Repository
+    context: RenderContext = field(default_factory=RenderContext)
+    set_rules: Sequence[str] = DEFAULT_SET_RULES
+
+    def entry(self, record: PublishedRecord) -> Entry:
+        """Return the store entry of a record, with every format rendered now."""
+        meta = record.metadata
+        words = [record.doi, record.title, *record.creator_names]
+        words += [s.get("subject", "") for s in meta.get("subjects", [])]
+        return Entry(
+            key=record.key,
+            doi=record.doi,
+            content_hash=record.content_hash,
+            metadata=meta,
+            extras=record.extras,
+            payload=record.payload,
+            rendered=render_all(record, self.context),
+            sets=derive_sets(record, self.set_rules),
+            search=" ".join(words).lower(),
+        )
+
+    def publish(self, document: object, doi: str | None = None) -> WriteResult:
+        """Normalise one SciCat document and upsert it; raise InvalidRecord on bad input."""
+        return self.store.put([self.entry(from_scicat(document, doi))])[0]
+
+    def publish_many(self, records: Sequence[PublishedRecord]) -> list[WriteResult]:
+        """Upsert already-normalised records in one store call."""
+        return self.store.put([self.entry(r) for r in records])
+
+    def reindex(self, key: str) -> WriteResult | None:
+        """Re-normalise and re-render one stored record; its datestamp moves only on change."""
+        stored = self.store.get(key)
+        if stored is None or stored.deleted:
+            return None
+        entry = self.entry(from_scicat(stored.payload, stored.doi))
+        if entry.content_hash != stored.content_hash:
+            return self.store.put([entry])[0]
+        return self.store.update_rendered(key, entry.rendered, entry.sets)

@@ -1,0 +1,55 @@
+"""The canonical published record: DataCite 4.x JSON metadata plus what SciCat adds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .doi import doi_key
+
+SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
+
+# Statuses under which SciCat considers a record published (v3 `pending_registration` is
+# public in the DMZ while DataCite registration is still running).
+PUBLISHED_STATUSES = frozenset({"public", "registered", "amended", "pending_registration"})
+
+
+def canonical_json(value: Any) -> str:
+    """Return a deterministic JSON text: sorted keys, no insignificant space."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    """One DOI's published metadata, normalised; `payload` is the document as received."""
+
+    doi: str
+    metadata: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Return the case-folded DOI that identifies the record."""
+        return doi_key(self.doi)
+
+    @property
+    def content_hash(self) -> str:
+        """Return the SHA-256 of the normalised content (not of the raw payload)."""
+        body = canonical_json({"metadata": self.metadata, "extras": self.extras})
+        return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def title(self) -> str:
+        """Return the main title."""
+        titles = self.metadata.get("titles") or [{}]
+        return next(
+            (t["title"] for t in titles if not t.get("titleType")), titles[0].get("title", "")
+        )
+
+    @property
+    def creator_names(self) -> list[str]:
+        """Return the creators' display names in order."""
+        return [c.get("name", "") for c in self.metadata.get("creators", [])]

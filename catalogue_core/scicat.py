@@ -1,0 +1,354 @@
+"""Normalise SciCat PublishedData (v3 legacy and v4 shapes) into a PublishedRecord."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from datacite import schema45
+
+from .doi import doi_key, normalize_doi
+from .errors import FieldProblem, InvalidDOI, InvalidRecord, NotPublishable
+from .record import PUBLISHED_STATUSES, SCHEMA_VERSION, PublishedRecord
+from .text import clean_tree
+
+RESOURCE_TYPES_GENERAL = (
+    "Audiovisual Award Book BookChapter Collection ComputationalNotebook ConferencePaper "
+    "ConferenceProceeding DataPaper Dataset Dissertation Event Image Instrument "
+    "InteractiveResource Journal JournalArticle Model OutputManagementPlan PeerReview "
+    "PhysicalObject Preprint Project Report Service Software Sound Standard StudyRegistration "
+    "Text Workflow Other"
+).split()
+_GENERAL_BY_LOWER = {t.lower(): t for t in RESOURCE_TYPES_GENERAL}
+
+# DataCite properties a v4 `metadata` object may carry through unchanged.
+_PASSTHROUGH = (
+    "subjects contributors dates language alternateIdentifiers relatedIdentifiers relatedItems "
+    "sizes formats version rightsList descriptions geoLocations fundingReferences"
+).split()
+_CREATOR_KEYS = (
+    "name",
+    "nameType",
+    "givenName",
+    "familyName",
+    "nameIdentifiers",
+    "affiliation",
+    "lang",
+)
+_DOI_IN_TEXT = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.I)
+_HANDLE = re.compile(r"^(?:hdl:|https?://hdl\.handle\.net/)?(\d+(?:\.\d+)*/\S+)$")
+
+
+class _Problems(list[FieldProblem]):
+    def add(self, field: str, message: str) -> None:
+        self.append(FieldProblem(field, message))
+
+
+def _text(doc: dict, key: str, problems: _Problems, path: str, required: bool) -> str | None:
+    value = doc.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.add(path, "is required and must be a non-empty string")
+        return None
+    if not isinstance(value, str):
+        problems.add(path, f"must be a string, not {type(value).__name__}")
+        return None
+    return value
+
+
+def _count(doc: dict, key: str, problems: _Problems) -> int | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.add(key, "must be a non-negative integer")
+        return None
+    return value
+
+
+def _year(value: Any, path: str, problems: _Problems) -> str | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add(path, "is required and must be a four-digit year")
+        return None
+    if not 1000 <= value <= 9999:
+        problems.add(path, f"{value} is not a four-digit year")
+        return None
+    return str(value)
+
+
+def _string_list(doc: dict, key: str, problems: _Problems) -> list[str]:
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.add(key, "must be a list of strings")
+        return []
+    return [v for v in value if v.strip()]
+
+
+def _split_personal(name: str) -> dict[str, Any]:
+    """Return a DataCite creator for a plain name; 'Family, Given' is known to be a person."""
+    creator: dict[str, Any] = {"name": name}
+    if name.count(",") == 1:
+        family, given = (part.strip() for part in name.split(","))
+        if family and given:
+            creator.update(nameType="Personal", familyName=family, givenName=given)
+    return creator
+
+
+def _related(identifier: str, relation: str) -> dict[str, str]:
+    if m := _DOI_IN_TEXT.match(identifier.strip()):
+        return {
+            "relatedIdentifier": m.group(1),
+            "relatedIdentifierType": "DOI",
+            "relationType": relation,
+        }
+    if identifier.startswith(("http://", "https://")):
+        return {
+            "relatedIdentifier": identifier,
+            "relatedIdentifierType": "URL",
+            "relationType": relation,
+        }
+    if m := _HANDLE.match(identifier.strip()):
+        return {
+            "relatedIdentifier": m.group(1),
+            "relatedIdentifierType": "Handle",
+            "relationType": relation,
+        }
+    return {
+        "relatedIdentifier": identifier,
+        "relatedIdentifierType": "URN",
+        "relationType": relation,
+    }
+
+
+def _types(resource_type: Any, general: Any = None) -> dict[str, str]:
+    text = resource_type if isinstance(resource_type, str) and resource_type.strip() else None
+    if isinstance(general, str) and general.lower() in _GENERAL_BY_LOWER:
+        chosen = _GENERAL_BY_LOWER[general.lower()]
+    elif text and text.lower() in _GENERAL_BY_LOWER:
+        chosen = _GENERAL_BY_LOWER[text.lower()]
+    else:
+        chosen = "Dataset"  # SciCat publishes datasets: "raw", "derived", ...
+    types = {"resourceTypeGeneral": chosen}
+    if text:
+        types["resourceType"] = text
+    return types
+
+
+def _v3_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
+    creators = doc.get("creator")
+    if not isinstance(creators, list) or not creators:
+        problems.add("creator", "is required and must be a non-empty list of names")
+        creators = []
+    elif not all(isinstance(c, str) and c.strip() for c in creators):
+        problems.add("creator", "every creator must be a non-empty string")
+        creators = []
+    affiliation = _text(doc, "affiliation", problems, "affiliation", False)
+    meta: dict[str, Any] = {"creators": [_split_personal(c.strip()) for c in creators]}
+    if affiliation:
+        for creator in meta["creators"]:
+            creator["affiliation"] = [{"name": affiliation}]
+    publisher = _text(doc, "publisher", problems, "publisher", True)
+    if publisher:
+        meta["publisher"] = {"name": publisher}
+    meta["publicationYear"] = _year(doc.get("publicationYear"), "publicationYear", problems)
+    meta["types"] = _types(doc.get("resourceType"))
+    known = {c.lower() for c in creators if isinstance(c, str)}
+    others = [a for a in _string_list(doc, "authors", problems) if a.lower() not in known]
+    if others:
+        meta["contributors"] = [
+            {**_split_personal(a), "contributorType": "Researcher"} for a in others
+        ]
+    related = [_related(p, "HasPart") for p in _string_list(doc, "pidArray", problems)]
+    related += [
+        _related(p, "IsSupplementTo") for p in _string_list(doc, "relatedPublications", problems)
+    ]
+    if related:
+        meta["relatedIdentifiers"] = related
+    return meta
+
+
+def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
+    source = doc["metadata"]
+    meta: dict[str, Any] = {k: copy.deepcopy(source[k]) for k in _PASSTHROUGH if k in source}
+    creators = source.get("creators")
+    if not isinstance(creators, list) or not creators:
+        problems.add("metadata.creators", "is required and must be a non-empty list")
+        creators = []
+    out = []
+    for i, creator in enumerate(creators):
+        if (
+            not isinstance(creator, dict)
+            or not isinstance(creator.get("name"), str)
+            or not creator["name"].strip()
+        ):
+            problems.add(
+                f"metadata.creators[{i}].name", "is required and must be a non-empty string"
+            )
+            continue
+        out.append({k: copy.deepcopy(creator[k]) for k in _CREATOR_KEYS if k in creator})
+    meta["creators"] = out
+    publisher = source.get("publisher")
+    if isinstance(publisher, str) and publisher.strip():
+        meta["publisher"] = {"name": publisher}
+    elif (
+        isinstance(publisher, dict)
+        and isinstance(publisher.get("name"), str)
+        and publisher["name"].strip()
+    ):
+        meta["publisher"] = copy.deepcopy(publisher)
+    else:
+        problems.add("metadata.publisher.name", "is required and must be a non-empty string")
+    meta["publicationYear"] = _year(
+        source.get("publicationYear"), "metadata.publicationYear", problems
+    )
+    meta["types"] = _types(source.get("resourceType"), source.get("resourceTypeGeneral"))
+    related = meta.get("relatedIdentifiers")
+    if related is not None and not isinstance(related, list):
+        problems.add("metadata.relatedIdentifiers", "must be a list")
+        related = []
+    pids = [_related(p, "HasPart") for p in _string_list(doc, "datasetPids", problems)]
+    if pids:
+        seen = {r.get("relatedIdentifier") for r in related or [] if isinstance(r, dict)}
+        meta["relatedIdentifiers"] = (related or []) + [
+            p for p in pids if p["relatedIdentifier"] not in seen
+        ]
+    return meta
+
+
+def _descriptions(
+    meta: dict, abstract: str | None, technical: str | None, problems: _Problems
+) -> None:
+    existing = meta.get("descriptions", [])
+    if not isinstance(existing, list):
+        problems.add("metadata.descriptions", "must be a list")
+        existing = []
+    extra = []
+    if abstract and not any(
+        isinstance(d, dict) and d.get("descriptionType") == "Abstract" for d in existing
+    ):
+        extra.append({"description": abstract, "descriptionType": "Abstract"})
+    if technical:
+        extra.append({"description": technical, "descriptionType": "TechnicalInfo"})
+    if extra or existing:
+        meta["descriptions"] = extra + existing
+
+
+def _issued(meta: dict, registered: Any) -> None:
+    if not isinstance(registered, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", registered):
+        return
+    dates = meta.setdefault("dates", [])
+    if isinstance(dates, list) and not any(
+        isinstance(d, dict) and d.get("dateType") == "Issued" for d in dates
+    ):
+        dates.append({"date": registered[:10], "dateType": "Issued"})
+
+
+def _sizes(meta: dict, files: int | None, size: int | None) -> None:
+    sizes = meta.get("sizes", [])
+    if not isinstance(sizes, list):
+        return
+    if files is not None:
+        sizes.append(f"{files} files")
+    if size is not None:
+        sizes.append(f"{size} bytes")
+    if sizes:
+        meta["sizes"] = list(dict.fromkeys(sizes))
+
+
+def _schema_problems(meta: dict) -> list[FieldProblem]:
+    problems = []
+    for error in sorted(
+        schema45.validator.iter_errors(meta), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        path = "metadata"
+        for part in error.absolute_path:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        problems.append(FieldProblem(path, error.message[:300]))
+    return problems
+
+
+def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -> dict[str, Any]:
+    extras: dict[str, Any] = {
+        "sourceShape": "v4" if "metadata" in doc else "v3",
+        "status": doc.get("status") or "public",
+        "datasetPids": [
+            p for p in doc.get("datasetPids") or doc.get("pidArray") or [] if isinstance(p, str)
+        ],
+    }
+    for key, value in (("numberOfFiles", files), ("sizeOfArchive", size)):
+        if value is not None:
+            extras[key] = value
+    for key in ("pid", "registeredTime", "thumbnail", "url"):
+        if isinstance(doc.get(key), str):
+            extras[key] = doc[key]
+    for key in ("downloadLink", "landingPage"):
+        value = doc.get(key, meta_source.get(key))
+        if isinstance(value, str):
+            extras[key] = value
+    return extras
+
+
+def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
+    """Return the canonical record of a SciCat PublishedData document, or raise InvalidRecord.
+
+    `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it.
+    """
+    if not isinstance(document, dict):
+        raise InvalidRecord(
+            [FieldProblem("/", "the body must be a JSON object (a PublishedData document)")]
+        )
+    problems = _Problems()
+    raw_doi = document.get("doi", doi)
+    try:
+        the_doi = normalize_doi(raw_doi)
+        if doi is not None and doi_key(doi) != the_doi.lower():
+            problems.add("doi", f"{the_doi!r} does not match the DOI in the URL ({doi!r})")
+    except InvalidDOI as exc:
+        problems.extend(exc.problems)
+        the_doi = None
+    status = document.get("status")
+    if status is not None and not isinstance(status, str):
+        problems.add("status", "must be a string")
+    elif status == "private":
+        raise NotPublishable(
+            [FieldProblem("status", "private records are not published")],
+            title="private records are not published",
+        )
+    elif status is not None and status not in PUBLISHED_STATUSES:
+        problems.add("status", f"{status!r} is not one of {', '.join(sorted(PUBLISHED_STATUSES))}")
+    title = _text(document, "title", problems, "title", True)
+    abstract = _text(document, "abstract", problems, "abstract", False)
+    files = _count(document, "numberOfFiles", problems)
+    size = _count(document, "sizeOfArchive", problems)
+    meta_source = document.get("metadata")
+    if meta_source is not None and not isinstance(meta_source, dict):
+        problems.add("metadata", "must be a JSON object")
+        meta_source = None
+    if meta_source is not None:
+        meta = _v4_metadata(document, problems)
+        technical = None
+    else:
+        meta = _v3_metadata(document, problems)
+        technical = _text(document, "dataDescription", problems, "dataDescription", False)
+        meta_source = {}
+    if problems:
+        raise InvalidRecord(list(problems))
+    extra_titles = [
+        t for t in meta_source.get("titles", []) if isinstance(t, dict) and t.get("title") != title
+    ]
+    meta = {"doi": the_doi, "titles": [{"title": title}, *extra_titles], **meta}
+    _descriptions(meta, abstract, technical, problems)
+    _issued(meta, document.get("registeredTime"))
+    _sizes(meta, files, size)
+    meta["schemaVersion"] = SCHEMA_VERSION
+    meta = clean_tree(meta)
+    problems.extend(_schema_problems(meta))
+    if problems:
+        raise InvalidRecord(list(problems))
+    extras = clean_tree(_extras(document, meta_source, files, size))
+    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document)

@@ -1,0 +1,58 @@
+"""OAI sets derived from record fields by named rules; hierarchical (`a` includes `a:b`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from .record import PublishedRecord
+
+ALL_RECORDS_SET = "openaire_data"
+SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+)*$")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9\-_.]+", "-", text.strip().lower()).strip("-")[:64]
+
+
+def _by_year(record: PublishedRecord) -> list[str]:
+    return [f"year:{record.metadata['publicationYear']}"]
+
+
+def _by_type(record: PublishedRecord) -> list[str]:
+    types = record.metadata["types"]
+    spec = "type:" + _slug(types["resourceTypeGeneral"])
+    sub = _slug(types.get("resourceType", ""))
+    return [f"{spec}:{sub}" if sub else spec]
+
+
+def _by_publisher(record: PublishedRecord) -> list[str]:
+    slug = _slug(record.metadata["publisher"]["name"])
+    return [f"publisher:{slug}"] if slug else []
+
+
+SET_RULES: dict[str, Callable[[PublishedRecord], list[str]]] = {
+    "year": _by_year,
+    "type": _by_type,
+    "publisher": _by_publisher,
+}
+DEFAULT_SET_RULES = ("year", "type")
+
+
+def with_ancestors(specs: Iterable[str]) -> tuple[str, ...]:
+    """Return the specs plus every ancestor (`a:b:c` gives `a`, `a:b`, `a:b:c`), sorted."""
+    out = set()
+    for spec in specs:
+        parts = spec.split(":")
+        out.update(":".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return tuple(sorted(out))
+
+
+def derive_sets(
+    record: PublishedRecord, rules: Sequence[str] = DEFAULT_SET_RULES
+) -> tuple[str, ...]:
+    """Return every setSpec the record belongs to under the named rules."""
+    specs = [ALL_RECORDS_SET]
+    for rule in rules:
+        specs.extend(s for s in SET_RULES[rule](record) if SET_SPEC_RE.match(s))
+    return with_ancestors(specs)

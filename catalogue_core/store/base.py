@@ -1,0 +1,187 @@
+"""The repository interface both stores implement, and the datestamp rules they share."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# An in-flight write older than this is taken to have died; it no longer holds back
+# the harvest watermark.
+INFLIGHT_TTL = 300.0
+
+
+def format_datestamp(epoch: float) -> str:
+    """Return the UTC datestamp, seconds granularity, of a POSIX time."""
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow() -> float:
+    """Return the current POSIX time (a seam for tests of clock behaviour)."""
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A record as the store writes it: the canonical parts plus what was rendered from them."""
+
+    key: str
+    doi: str
+    content_hash: str
+    metadata: dict[str, Any]
+    extras: dict[str, Any]
+    payload: Any
+    rendered: dict[str, str]
+    sets: tuple[str, ...] = ()
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record (or a tombstone) as read back from the store."""
+
+    key: str
+    doi: str
+    datestamp: str
+    created: str
+    deleted: bool
+    content_hash: str
+    sets: tuple[str, ...] = ()
+    reason: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    payload: Any = None
+    rendered: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write did: created, updated, unchanged or withdrawn, and the datestamp now."""
+
+    key: str
+    outcome: str
+    datestamp: str
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Selective-harvest filters; bounds are inclusive datestamps."""
+
+    from_: str | None = None
+    until: str | None = None
+    set_spec: str | None = None
+
+
+class Repository(ABC):
+    """One small interface over the record store; both implementations pass one contract suite."""
+
+    def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
+        """Upsert records by key; unchanged content keeps its datestamp."""
+        with self._inflight():
+            return self._put(entries)
+
+    def withdraw(self, key: str, reason: str | None = None) -> WriteResult:
+        """Replace a record by a tombstone stamped now; raise RecordNotFound if it never existed."""
+        with self._inflight():
+            return self._withdraw(key, reason)
+
+    def safe_now(self) -> str:
+        """Return a datestamp every later-visible write is stamped at or after.
+
+        A harvester that next asks `from=` this value cannot miss a write that was in flight
+        while it read: such a write took its datestamp after registering as in flight.
+        """
+        now = utcnow()
+        oldest = self._oldest_inflight(now - INFLIGHT_TTL)
+        return format_datestamp(min(now, oldest) if oldest is not None else now)
+
+    def _inflight(self) -> _Inflight:
+        return _Inflight(self)
+
+    @staticmethod
+    def _stamp(previous: str | None = None) -> str:
+        """Return now as a datestamp, never earlier than the record's previous one."""
+        stamp = format_datestamp(utcnow())
+        return max(stamp, previous) if previous else stamp
+
+    @abstractmethod
+    def _put(self, entries: Sequence[Entry]) -> list[WriteResult]: ...
+
+    @abstractmethod
+    def _withdraw(self, key: str, reason: str | None) -> WriteResult: ...
+
+    @abstractmethod
+    def _register_inflight(self, token: str, started: float) -> None: ...
+
+    @abstractmethod
+    def _clear_inflight(self, token: str) -> None: ...
+
+    @abstractmethod
+    def _oldest_inflight(self, newer_than: float) -> float | None: ...
+
+    @abstractmethod
+    def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
+        """Return the record or tombstone with its rendered formats (all, or those named)."""
+
+    @abstractmethod
+    def list_records(
+        self,
+        query: ListQuery,
+        after: tuple[str, str] | None,
+        limit: int,
+        metadata_prefix: str | None = None,
+    ) -> list[StoredRecord]:
+        """Return up to `limit` records after the (datestamp, key) position, in that order."""
+
+    @abstractmethod
+    def count(self, query: ListQuery) -> int:
+        """Return how many records and tombstones match the query."""
+
+    @abstractmethod
+    def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
+        """Return record summaries (no metadata) after `after`, in key order."""
+
+    @abstractmethod
+    def earliest_datestamp(self) -> str | None:
+        """Return the smallest datestamp in the store, or None when it is empty."""
+
+    @abstractmethod
+    def set_specs(self) -> list[str]:
+        """Return every setSpec some record belongs to, sorted."""
+
+    def update_rendered(
+        self, key: str, rendered: dict[str, str], sets: Sequence[str]
+    ) -> WriteResult:
+        """Store re-rendered formats and sets; bump the datestamp when either changed."""
+        with self._inflight():
+            return self._update_rendered(key, rendered, tuple(sets))
+
+    @abstractmethod
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
+    ) -> WriteResult: ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class _Inflight:
+    """Register a write as in flight for the harvest watermark; clear it afterwards."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.token = uuid.uuid4().hex
+
+    def __enter__(self) -> None:
+        self.repo._register_inflight(self.token, utcnow())
+
+    def __exit__(self, *exc: object) -> None:
+        self.repo._clear_inflight(self.token)

@@ -1,0 +1,252 @@
+"""The production store: MongoDB (the DMZ Mongo of the SciCat architecture) through pymongo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, MongoClient
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from ..errors import RecordNotFound, StoreUnavailable
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+
+_SUMMARY = {
+    "doi": 1,
+    "datestamp": 1,
+    "created": 1,
+    "deleted": 1,
+    "content_hash": 1,
+    "sets": 1,
+    "reason": 1,
+}
+
+
+def _dumps(value: Any) -> str:
+    # Documents are kept as JSON text: pushed payloads may hold keys ("$x", "a.b") that
+    # MongoDB refuses as field names, and we never query inside them.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class MongoRepository(Repository):
+    """Records in one MongoDB database; indexes are created when the repository opens."""
+
+    def __init__(
+        self, uri: str, database: str | None = None, client: MongoClient | None = None
+    ) -> None:
+        self.client = client or MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
+        try:
+            db = self.client[database] if database else self.client.get_default_database("dmzpub")
+            self.records = db["published_records"]
+            self.inflight = db["inflight_writes"]
+            self.records.create_index(
+                [("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key"
+            )
+            self.records.create_index(
+                [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
+                name="set_datestamp_key",
+            )
+            self.inflight.create_index([("started", ASCENDING)], name="started")
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DuplicateKeyError:
+            raise
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"MongoDB failed: {exc}") from exc
+
+    # writes ---------------------------------------------------------------------------------
+
+    def _register_inflight(self, token: str, started: float) -> None:
+        self._call(self.inflight.insert_one, {"_id": token, "started": started})
+
+    def _clear_inflight(self, token: str) -> None:
+        self._call(self.inflight.delete_one, {"_id": token})
+
+    def _oldest_inflight(self, newer_than: float) -> float | None:
+        doc = self._call(
+            self.inflight.find_one, {"started": {"$gt": newer_than}}, sort=[("started", ASCENDING)]
+        )
+        return doc["started"] if doc else None
+
+    def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
+        return [self._put_one(entry) for entry in entries]
+
+    def _put_one(self, entry: Entry) -> WriteResult:
+        while True:
+            old = self._call(
+                self.records.find_one,
+                {"_id": entry.key},
+                {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1},
+            )
+            if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
+                return WriteResult(entry.key, "unchanged", old["datestamp"])
+            stamp = self._stamp(old["datestamp"] if old else None)
+            doc = {
+                "_id": entry.key,
+                "doi": entry.doi,
+                "datestamp": stamp,
+                "created": old["created"] if old else stamp,
+                "deleted": False,
+                "reason": None,
+                "content_hash": entry.content_hash,
+                "sets": list(entry.sets),
+                "search": entry.search,
+                "metadata": _dumps(entry.metadata),
+                "extras": _dumps(entry.extras),
+                "payload": _dumps(entry.payload),
+                "rendered": entry.rendered,
+            }
+            if old is None:
+                try:
+                    self._call(self.records.insert_one, doc)
+                except DuplicateKeyError:
+                    continue  # a concurrent push created it first: update instead
+                return WriteResult(entry.key, "created", stamp)
+            # Optimistic: replace only the version we read, so a concurrent write is not lost.
+            guard = {
+                "_id": entry.key,
+                "datestamp": old["datestamp"],
+                "content_hash": old["content_hash"],
+            }
+            if self._call(self.records.replace_one, guard, doc).matched_count:
+                return WriteResult(entry.key, "updated", stamp)
+
+    def _withdraw(self, key: str, reason: str | None) -> WriteResult:
+        while True:
+            old = self._call(self.records.find_one, {"_id": key}, {"datestamp": 1, "deleted": 1})
+            if old is None:
+                raise RecordNotFound(key)
+            if old["deleted"]:
+                return WriteResult(key, "unchanged", old["datestamp"])
+            stamp = self._stamp(old["datestamp"])
+            update = {
+                "$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}
+            }
+            guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
+            if self._call(self.records.update_one, guard, update).matched_count:
+                return WriteResult(key, "withdrawn", stamp)
+
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
+    ) -> WriteResult:
+        while True:
+            old = self._call(
+                self.records.find_one,
+                {"_id": key},
+                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1},
+            )
+            if old is None:
+                raise RecordNotFound(key)
+            if old["deleted"] or (old.get("rendered") == rendered and tuple(old["sets"]) == sets):
+                return WriteResult(key, "unchanged", old["datestamp"])
+            stamp = self._stamp(old["datestamp"])
+            update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
+            if self._call(
+                self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update
+            ).matched_count:
+                return WriteResult(key, "updated", stamp)
+
+    # reads ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(doc: dict[str, Any], full: bool = False, prefix: str | None = None) -> StoredRecord:
+        parts: dict[str, Any] = {}
+        if full:
+            parts = {
+                "metadata": json.loads(doc["metadata"]),
+                "extras": json.loads(doc["extras"]),
+                "payload": json.loads(doc["payload"]),
+                "rendered": doc.get("rendered") or {},
+            }
+        elif prefix:
+            xml = (doc.get("rendered") or {}).get(prefix)
+            parts = {"rendered": {prefix: xml} if xml is not None else {}}
+        return StoredRecord(
+            key=doc["_id"],
+            doi=doc["doi"],
+            datestamp=doc["datestamp"],
+            created=doc["created"],
+            deleted=doc["deleted"],
+            content_hash=doc["content_hash"],
+            sets=tuple(doc["sets"]),
+            reason=doc.get("reason"),
+            **parts,
+        )
+
+    def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
+        doc = self._call(self.records.find_one, {"_id": key})
+        if doc is None:
+            return None
+        if formats is not None:
+            doc["rendered"] = {p: x for p, x in (doc.get("rendered") or {}).items() if p in formats}
+        return self._record(doc, full=True)
+
+    @staticmethod
+    def _filter(query: ListQuery, after: tuple[str, str] | None) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = []
+        if query.set_spec is not None:
+            clauses.append({"sets": query.set_spec})
+        stamp: dict[str, str] = {}
+        if query.from_:
+            stamp["$gte"] = query.from_
+        if query.until:
+            stamp["$lte"] = query.until
+        if stamp:
+            clauses.append({"datestamp": stamp})
+        if after:
+            clauses.append(
+                {
+                    "$or": [
+                        {"datestamp": {"$gt": after[0]}},
+                        {"datestamp": after[0], "_id": {"$gt": after[1]}},
+                    ]
+                }
+            )
+        return {"$and": clauses} if clauses else {}
+
+    def list_records(
+        self,
+        query: ListQuery,
+        after: tuple[str, str] | None,
+        limit: int,
+        metadata_prefix: str | None = None,
+    ) -> list[StoredRecord]:
+        projection = dict(_SUMMARY)
+        if metadata_prefix:
+            projection[f"rendered.{metadata_prefix}"] = 1
+        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
+        cursor = (
+            self.records.find(self._filter(query, after), projection)
+            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+            .hint(hint)
+        )
+        return [self._record(doc, prefix=metadata_prefix) for doc in self._call(list, cursor)]
+
+    def count(self, query: ListQuery) -> int:
+        return self._call(self.records.count_documents, self._filter(query, None))
+
+    def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
+        flt = {"_id": {"$gt": after}} if after else {}
+        cursor = self.records.find(flt, _SUMMARY).sort("_id", ASCENDING).limit(limit)
+        return [self._record(doc) for doc in self._call(list, cursor)]
+
+    def earliest_datestamp(self) -> str | None:
+        doc = self._call(
+            self.records.find_one, {}, {"datestamp": 1}, sort=[("datestamp", ASCENDING)]
+        )
+        return doc["datestamp"] if doc else None
+
+    def set_specs(self) -> list[str]:
+        return sorted(self._call(self.records.distinct, "sets"))
+
+    def ping(self) -> None:
+        self._call(self.client.admin.command, "ping")
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,314 @@
+"""The embedded store: one SQLite file in WAL mode, safe across gunicorn workers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import RecordNotFound, StoreUnavailable
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    doi TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    created TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    content_hash TEXT NOT NULL,
+    sets TEXT NOT NULL,
+    search TEXT NOT NULL DEFAULT '',
+    metadata TEXT NOT NULL,
+    extras TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_datestamp ON records (datestamp, key);
+CREATE TABLE IF NOT EXISTS rendered (
+    key TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    xml TEXT NOT NULL,
+    PRIMARY KEY (key, prefix)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_sets (
+    spec TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (spec, datestamp, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
+CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
+"""
+_SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteRepository(Repository):
+    """Records in one SQLite file; one connection per thread, writes serialised by SQLite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            self._db().executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+
+    # writes ---------------------------------------------------------------------------------
+
+    def _register_inflight(self, token: str, started: float) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO inflight VALUES (?, ?)", (token, started))
+
+    def _clear_inflight(self, token: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM inflight WHERE token = ?", (token,))
+
+    def _oldest_inflight(self, newer_than: float) -> float | None:
+        return self._read("SELECT min(started) FROM inflight WHERE started > ?", (newer_than,))[0][
+            0
+        ]
+
+    def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
+        results = []
+        with self._write() as db:
+            for entry in entries:
+                row = db.execute(
+                    "SELECT datestamp, created, deleted, content_hash FROM records WHERE key = ?",
+                    (entry.key,),
+                ).fetchone()
+                if row and not row[2] and row[3] == entry.content_hash:
+                    results.append(WriteResult(entry.key, "unchanged", row[0]))
+                    continue
+                stamp = self._stamp(row[0] if row else None)
+                db.execute(
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?)",
+                    (
+                        entry.key,
+                        entry.doi,
+                        stamp,
+                        row[1] if row else stamp,
+                        entry.content_hash,
+                        _dumps(list(entry.sets)),
+                        entry.search,
+                        _dumps(entry.metadata),
+                        _dumps(entry.extras),
+                        _dumps(entry.payload),
+                    ),
+                )
+                self._write_rendered(db, entry.key, entry.rendered)
+                self._write_sets(db, entry.key, stamp, entry.sets)
+                results.append(WriteResult(entry.key, "updated" if row else "created", stamp))
+        return results
+
+    @staticmethod
+    def _write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
+        db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+        db.executemany(
+            "INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()]
+        )
+
+    @staticmethod
+    def _write_sets(db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str]) -> None:
+        db.execute("DELETE FROM record_sets WHERE key = ?", (key,))
+        db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
+
+    def _withdraw(self, key: str, reason: str | None) -> WriteResult:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                raise RecordNotFound(key)
+            if row[1]:
+                return WriteResult(key, "unchanged", row[0])
+            stamp = self._stamp(row[0])
+            db.execute(
+                "UPDATE records SET deleted = 1, reason = ?, datestamp = ? WHERE key = ?",
+                (reason, stamp, key),
+            )
+            db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+            self._write_sets(db, key, stamp, json.loads(row[2]))
+            return WriteResult(key, "withdrawn", stamp)
+
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
+    ) -> WriteResult:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                raise RecordNotFound(key)
+            if row[1]:
+                return WriteResult(key, "unchanged", row[0])
+            old = dict(
+                db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall()
+            )
+            if old == rendered and tuple(json.loads(row[2])) == sets:
+                return WriteResult(key, "unchanged", row[0])
+            stamp = self._stamp(row[0])
+            db.execute(
+                "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
+                (stamp, _dumps(list(sets)), key),
+            )
+            self._write_rendered(db, key, rendered)
+            self._write_sets(db, key, stamp, sets)
+            return WriteResult(key, "updated", stamp)
+
+    # reads ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _summary(row: Sequence[Any]) -> dict[str, Any]:
+        return dict(
+            key=row[0],
+            doi=row[1],
+            datestamp=row[2],
+            created=row[3],
+            deleted=bool(row[4]),
+            content_hash=row[5],
+            sets=tuple(json.loads(row[6])),
+            reason=row[7],
+        )
+
+    def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
+        rows = self._read(
+            f"SELECT {_SUMMARY}, r.metadata, r.extras, r.payload FROM records r WHERE key = ?",
+            (key,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        rendered = dict(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
+        if formats is not None:
+            rendered = {p: x for p, x in rendered.items() if p in formats}
+        return StoredRecord(
+            **self._summary(row),
+            metadata=json.loads(row[8]),
+            extras=json.loads(row[9]),
+            payload=json.loads(row[10]),
+            rendered=rendered,
+        )
+
+    @staticmethod
+    def _where(
+        query: ListQuery, after: tuple[str, str] | None, table: str
+    ) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        if query.set_spec is not None:
+            clauses.append("s.spec = ?")
+            args.append(query.set_spec)
+        if query.from_:
+            clauses.append(f"{table}.datestamp >= ?")
+            args.append(query.from_)
+        if query.until:
+            clauses.append(f"{table}.datestamp <= ?")
+            args.append(query.until)
+        if after:
+            clauses.append(f"({table}.datestamp, {table}.key) > (?, ?)")
+            args.extend(after)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def list_records(
+        self,
+        query: ListQuery,
+        after: tuple[str, str] | None,
+        limit: int,
+        metadata_prefix: str | None = None,
+    ) -> list[StoredRecord]:
+        # Keyset order over an index: a page costs the same at any depth.
+        driver = "s" if query.set_spec is not None else "r"
+        where, args = self._where(query, after, driver)
+        source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
+        xml = ", x.xml" if metadata_prefix else ", NULL"
+        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if metadata_prefix else ""
+        sql = (
+            f"SELECT {_SUMMARY}{xml} FROM {source}{join}{where}"
+            f" ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
+        )
+        rows = self._read(sql, ([metadata_prefix] if metadata_prefix else []) + args + [limit])
+        return [
+            StoredRecord(
+                **self._summary(row),
+                rendered={metadata_prefix: row[8]} if row[8] is not None else {},
+            )
+            for row in rows
+        ]
+
+    def count(self, query: ListQuery) -> int:
+        driver = "s" if query.set_spec is not None else "r"
+        where, args = self._where(query, None, driver)
+        source = "record_sets s" if driver == "s" else "records r"
+        return self._read(f"SELECT count(*) FROM {source}{where}", args)[0][0]
+
+    def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
+        rows = self._read(
+            f"SELECT {_SUMMARY} FROM records r WHERE key > ? ORDER BY key LIMIT ?",
+            (after or "", limit),
+        )
+        return [StoredRecord(**self._summary(row)) for row in rows]
+
+    def earliest_datestamp(self) -> str | None:
+        return self._read("SELECT min(datestamp) FROM records")[0][0]
+
+    def set_specs(self) -> list[str]:
+        return [row[0] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
+
+    def close(self) -> None:
+        with self._all_lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,29 @@
+"""Clean text so that every output format can carry it: XML 1.0 legal, NFC, trimmed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF) plus
+# C1 controls and DEL, which are legal but never meant in metadata.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value: str) -> str:
+    """Return the string in NFC with XML-illegal characters removed and outer space trimmed."""
+    return unicodedata.normalize("NFC", _ILLEGAL.sub("", value)).strip()
+
+
+def clean_tree(value: Any) -> Any:
+    """Return a copy of a JSON value with every string cleaned and empty strings dropped."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        items = (clean_tree(v) for v in value)
+        return [v for v in items if v not in ("", None, [], {})]
+    if isinstance(value, dict):
+        pairs = ((k, clean_tree(v)) for k, v in value.items())
+        return {k: v for k, v in pairs if v not in ("", None, [], {})}
+    return value

@@ -1,0 +1,41 @@
+"""The DMZ application: OAI-PMH, the push API, landing pages and downloads, wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import load_settings
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application from DMZPUB_* variables; `test_config` overrides them."""
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    overrides = dict(test_config or {})
+    app.config.update(load_settings(overrides=overrides))
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith("DMZPUB_")})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["DMZPUB_MAX_PUSH_BYTES"]
+    app.json.sort_keys = False
+
+    if app.config["DMZPUB_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["DMZPUB_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from . import health, problems, store
+    from .api import auth, openapi, push, scicat
+
+    store.init_app(app)
+    auth.init_app(app)
+    problems.init_app(app)
+    app.register_blueprint(push.bp)
+    app.register_blueprint(scicat.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(health.bp)
+    return app

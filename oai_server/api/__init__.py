@@ -1,0 +1,1 @@
+"""The push API: the intranet's way in, and SciCat's drop-in routes."""

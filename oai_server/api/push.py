@@ -1,0 +1,214 @@
+"""PUT/GET/DELETE /api/v1/published/<doi>, bulk POST and keyset listing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from catalogue_core.doi import doi_key
+from catalogue_core.errors import FieldProblem, InvalidDOI, InvalidRecord, RecordNotFound
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import StoredRecord, WriteResult
+
+from ..problems import APIProblem, invalid_record_status
+from ..store import ext, get_store
+from .auth import require_pusher
+
+bp = Blueprint("push", __name__, url_prefix="/api/v1")
+STATUS_OF = {"created": 201, "updated": 200, "unchanged": 200, "withdrawn": 200}
+MAX_PAGE = 1000
+
+
+def read_json() -> Any:
+    """Return the parsed request body; raise a problem naming the body when it is not JSON."""
+    mimetype = request.mimetype
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise APIProblem(
+            415,
+            "Unsupported Media Type",
+            f"send application/json, not {mimetype}",
+            [FieldProblem("Content-Type", "must be application/json")],
+        )
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise APIProblem(
+            400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]
+        ) from None
+
+
+def url_key(doi: str) -> str:
+    """Return the record key for a DOI taken from a URL; a bad DOI is a 400 naming it."""
+    try:
+        return doi_key(doi)
+    except InvalidDOI as exc:
+        raise APIProblem(400, "Invalid DOI", errors=exc.problems) from None
+
+
+def write_reply(result: WriteResult, doi: str) -> dict[str, Any]:
+    """Return the JSON reply for a write."""
+    return {
+        "doi": doi,
+        "key": result.key,
+        "datestamp": result.datestamp,
+        "status": result.outcome,
+        "deleted": result.outcome == "withdrawn",
+        "links": {"self": url_for("push.get_record", doi=result.key, _external=True)},
+    }
+
+
+def publish(document: Any, doi: str | None) -> tuple[Response, int]:
+    """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
+    record = from_scicat(document, doi)
+    result = ext().publisher.publish_many([record])[0]
+    response = jsonify(write_reply(result, record.doi))
+    response.headers["Location"] = url_for("push.get_record", doi=result.key, _external=True)
+    return response, STATUS_OF[result.outcome]
+
+
+def publish_bulk(documents: Any) -> tuple[Response, int]:
+    """Publish a JSON array; answer per item (200 when all succeeded, else 207)."""
+    if not isinstance(documents, list):
+        raise APIProblem(
+            400, "Expected a JSON array", errors=[FieldProblem("/", "must be a JSON array")]
+        )
+    items: list[dict[str, Any]] = [{} for _ in documents]
+    good = []
+    for index, document in enumerate(documents):
+        try:
+            good.append((index, from_scicat(document)))
+        except InvalidRecord as exc:
+            doi = document.get("doi") if isinstance(document, dict) else None
+            items[index] = {
+                "index": index,
+                "doi": doi if isinstance(doi, str) else None,
+                "status": "rejected",
+                "httpStatus": invalid_record_status(exc),
+                "title": exc.title,
+                "errors": [p.as_dict() for p in exc.problems],
+            }
+    results = ext().publisher.publish_many([record for _, record in good]) if good else []
+    for (index, record), result in zip(good, results, strict=True):
+        items[index] = {
+            "index": index,
+            **write_reply(result, record.doi),
+            "httpStatus": STATUS_OF[result.outcome],
+        }
+    summary: dict[str, int] = {}
+    for item in items:
+        summary[item["status"]] = summary.get(item["status"], 0) + 1
+    return jsonify(items=items, summary=summary), 207 if len(good) < len(documents) else 200
+
+
+def record_json(record: StoredRecord) -> dict[str, Any]:
+    """Return the API view of a stored record or tombstone."""
+    body: dict[str, Any] = {
+        "doi": record.doi,
+        "key": record.key,
+        "datestamp": record.datestamp,
+        "created": record.created,
+        "deleted": record.deleted,
+        "contentHash": record.content_hash,
+        "sets": list(record.sets),
+    }
+    if record.deleted:
+        body["withdrawalReason"] = record.reason
+    body.update(metadata=record.metadata, extras=record.extras, payload=record.payload)
+    return body
+
+
+@bp.put("/published/<path:doi>")
+@require_pusher()
+def put_record(doi: str) -> tuple[Response, int]:
+    """Create or update the record of a DOI from a SciCat PublishedData document."""
+    url_key(doi)
+    return publish(read_json(), doi)
+
+
+@bp.get("/published/<path:doi>")
+@require_pusher()
+def get_record(doi: str) -> Response:
+    """Return the canonical record (or tombstone) of a DOI."""
+    record = get_store().get(url_key(doi), formats=())
+    if record is None:
+        raise RecordNotFound(doi)
+    return jsonify(record_json(record))
+
+
+@bp.delete("/published/<path:doi>")
+@require_pusher()
+def withdraw_record(doi: str) -> Response:
+    """Withdraw a record: keep a tombstone with the withdrawal datestamp and optional reason."""
+    reason = None
+    if request.get_data(cache=True).strip():
+        body = read_json()
+        if not isinstance(body, dict):
+            raise APIProblem(
+                400, "Expected a JSON object", errors=[FieldProblem("/", "must be a JSON object")]
+            )
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise APIProblem(
+                422, "Invalid withdrawal", errors=[FieldProblem("reason", "must be a string")]
+            )
+        if reason is not None and len(reason) > 2000:
+            raise APIProblem(
+                422,
+                "Invalid withdrawal",
+                errors=[FieldProblem("reason", "is over 2000 characters")],
+            )
+    key = url_key(doi)
+    result = get_store().withdraw(key, reason)
+    record = get_store().get(key, formats=())
+    return jsonify(write_reply(result, record.doi if record else doi))
+
+
+@bp.post("/published")
+@require_pusher()
+def bulk() -> tuple[Response, int]:
+    """Create or update many records; the reply lists each item's outcome."""
+    return publish_bulk(read_json())
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise APIProblem(
+            400, "Invalid query", errors=[FieldProblem("limit", f"must be 1..{MAX_PAGE}")]
+        )
+    return int(raw)
+
+
+@bp.get("/published")
+@require_pusher()
+def list_records() -> Response:
+    """List doi, datestamp, content hash and deleted flag in DOI order, one keyset page at a time."""
+    limit = _limit()
+    after = request.args.get("after") or None
+    page = get_store().list_keys(after.lower() if after else None, limit)
+    items = [
+        {
+            "doi": r.doi,
+            "key": r.key,
+            "datestamp": r.datestamp,
+            "contentHash": r.content_hash,
+            "deleted": r.deleted,
+        }
+        for r in page
+    ]
+    next_url = None
+    if len(page) == limit:
+        next_url = url_for("push.list_records", limit=limit, after=page[-1].key, _external=True)
+    response = jsonify(items=items, next=next_url)
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+def doi_path(doi: str) -> str:
+    """Return the DOI as it goes into a URL path (its slash kept)."""
+    return quote(doi, safe="/")

@@ -1,0 +1,101 @@
+"""The `dmzpub` command line: serve the DMZ app, and maintain its store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+
+from .config import ConfigError
+
+
+def _app(ctx: click.Context) -> Flask:
+    """Return the app given by the caller (tests) or build it from the environment."""
+    if isinstance(ctx.obj, Flask):
+        return ctx.obj
+    from . import create_app
+
+    try:
+        ctx.obj = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    return ctx.obj
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
+
+
+@main.command()
+@click.option(
+    "--demo", is_flag=True, help="Load a few demonstration records when the store is empty."
+)
+@click.option("--bind", default=None, help="Address to listen on (default: DMZPUB_BIND).")
+@click.option(
+    "--workers", type=int, default=None, help="Worker processes (default: DMZPUB_WORKERS)."
+)
+@click.pass_context
+def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
+    """Run the server under gunicorn."""
+    app = _app(ctx)
+    if demo:
+        loaded = load_demo(app)
+        if loaded:
+            click.echo(f"loaded {loaded} demo records into the empty store")
+    store_ext = app.extensions["dmzpub.store"]
+    click.echo(f"store: {store_ext.kind}; listening on http://{bind or app.config['DMZPUB_BIND']}")
+    store_ext.close()  # reopened in each worker after the fork
+    from .gunicorn_app import run
+
+    run(
+        app,
+        bind or app.config["DMZPUB_BIND"],
+        workers or app.config["DMZPUB_WORKERS"],
+        app.config["DMZPUB_THREADS"],
+    )
+
+
+def load_demo(app: Flask) -> int:
+    """Push the demo records when the store is empty; return how many were loaded."""
+    from .demo import DEMO_DOCUMENTS
+
+    publisher = app.extensions["dmzpub.store"].publisher
+    if publisher.store.list_keys(None, 1):
+        return 0
+    for document in DEMO_DOCUMENTS:
+        publisher.publish(document)
+    return len(DEMO_DOCUMENTS)
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Re-render every record; bump datestamps of those whose output changed."""
+    app = _app(ctx)
+    publisher = app.extensions["dmzpub.store"].publisher
+    changed = total = 0
+    after = None
+    while page := publisher.store.list_keys(after, 500):
+        for summary in page:
+            result = publisher.reindex(summary.key)
+            total += 1
+            changed += bool(result and result.outcome != "unchanged")
+        after = page[-1].key
+    click.echo(f"reindexed {total} records, {changed} changed")
+
+
+@main.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Check every DMZPUB_* setting and that the store answers."""
+    app = _app(ctx)
+    app.extensions["dmzpub.store"].store.ping()
+    click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
+
+
+def run(argv: list[str] | None = None) -> Any:
+    """Entry point with standalone error handling."""
+    return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")

@@ -1,0 +1,197 @@
+"""Every DMZPUB_* setting in one place, each with a one-line docstring; checked at start."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the variable and the fix."""
+
+    def __init__(self, name: str, problem: str, fix: str) -> None:
+        self.name = name
+        super().__init__(f"{name}: {problem}. Fix: {fix}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default, its parser and what it is for."""
+
+    name: str
+    default: str | None
+    doc: str
+    parse: Callable[[str, str], Any]
+
+
+def _text(name: str, value: str) -> str:
+    return value.strip()
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            name, f"{value!r} is not an http(s) URL", "set it like https://doi.example.org"
+        )
+    return value.strip().rstrip("/")
+
+
+def _int(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(name: str, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(
+                name, f"{value!r} is not a whole number", f"use {low}..{high}"
+            ) from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
+        return number
+
+    return parse
+
+
+def _list(name: str, value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in _list(name, value))
+    except ValueError as exc:
+        raise ConfigError(
+            name, str(exc), "give comma-separated networks like 10.0.0.0/8,::1/128"
+        ) from None
+
+
+def _basic(name: str, value: str) -> str:
+    if value and ":" not in value:
+        raise ConfigError(name, "has no ':' between user and password", "set it as user:password")
+    return value
+
+
+def _file(name: str, value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(
+            name, f"{value} is not a readable file", "point it at a file with one token per line"
+        )
+    return path
+
+
+def _set_rules(name: str, value: str) -> tuple[str, ...]:
+    from catalogue_core.sets import SET_RULES
+
+    rules = _list(name, value)
+    unknown = [r for r in rules if r not in SET_RULES]
+    if unknown:
+        raise ConfigError(
+            name, f"unknown rule(s) {', '.join(unknown)}", f"choose from {', '.join(SET_RULES)}"
+        )
+    return rules
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DMZPUB_BASE_URL",
+        "http://127.0.0.1:8080",
+        "Public base URL of this server, used in links and OAI baseURL.",
+        _url,
+    ),
+    Setting(
+        "DMZPUB_DATA_DIR",
+        "./var",
+        "Folder of the embedded SQLite store (and other local state).",
+        _text,
+    ),
+    Setting(
+        "DMZPUB_MONGO_URI",
+        "",
+        "MongoDB URI (with database name); when unset the embedded SQLite store is used.",
+        _text,
+    ),
+    Setting(
+        "DMZPUB_PUSH_TOKENS",
+        "",
+        "Comma-separated bearer tokens allowed to push and read the API.",
+        _list,
+    ),
+    Setting(
+        "DMZPUB_PUSH_TOKENS_FILE", "", "File with one more allowed bearer token per line.", _file
+    ),
+    Setting(
+        "DMZPUB_SCICAT_BASIC",
+        "",
+        "user:password that SciCat sends as HTTP Basic on the /scicat routes.",
+        _basic,
+    ),
+    Setting(
+        "DMZPUB_PUSH_ALLOW_CIDRS",
+        "",
+        "Comma-separated networks allowed to call the push API; empty allows any.",
+        _cidrs,
+    ),
+    Setting(
+        "DMZPUB_MAX_PUSH_BYTES",
+        "5000000",
+        "Largest accepted push body in bytes.",
+        _int(1024, 1 << 30),
+    ),
+    Setting(
+        "DMZPUB_PROXY_COUNT",
+        "0",
+        "Number of trusted reverse proxies in front (for client address and scheme).",
+        _int(0, 5),
+    ),
+    Setting(
+        "DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text
+    ),
+    Setting(
+        "DMZPUB_WORKERS",
+        "2",
+        "Number of gunicorn worker processes for `dmzpub serve`.",
+        _int(1, 64),
+    ),
+    Setting("DMZPUB_THREADS", "4", "Threads per gunicorn worker for `dmzpub serve`.", _int(1, 64)),
+    Setting(
+        "DMZPUB_DATACENTRE_SYMBOL",
+        "",
+        "DataCite client symbol put in oai_datacite records; publisher name when unset.",
+        _text,
+    ),
+    Setting(
+        "DMZPUB_SET_RULES",
+        "year,type",
+        "Rules deriving OAI sets from records (year, type, publisher).",
+        _set_rules,
+    ),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return every setting parsed from the environment, overrides applied; raise ConfigError."""
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            value = overrides[setting.name]
+            values[setting.name] = (
+                setting.parse(setting.name, value) if isinstance(value, str) else value
+            )
+        else:
+            values[setting.name] = setting.parse(
+                setting.name, environ.get(setting.name, setting.default or "")
+            )
+    return values

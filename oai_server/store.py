@@ -1,0 +1,68 @@
+"""The store extension: one repository per process, opened lazily (after gunicorn forks)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask, current_app
+
+from catalogue_core.crosswalks import RenderContext
+from catalogue_core.publishing import Publisher
+from catalogue_core.store import Repository, open_store
+
+
+class StoreExtension:
+    """Hold the process's repository and publisher; reopen after a fork."""
+
+    def __init__(self, app: Flask) -> None:
+        self.config = app.config
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._store: Repository | None = None
+
+    @property
+    def store(self) -> Repository:
+        """Return this process's repository, opening it on first use."""
+        if self._store is None or self._pid != os.getpid():
+            with self._lock:
+                if self._store is None or self._pid != os.getpid():
+                    cfg = self.config
+                    self._store = open_store(
+                        cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"]
+                    )
+                    self._pid = os.getpid()
+        return self._store
+
+    @property
+    def publisher(self) -> Publisher:
+        """Return a publisher writing to this process's repository."""
+        cfg = self.config
+        context = RenderContext(cfg["DMZPUB_BASE_URL"], cfg["DMZPUB_DATACENTRE_SYMBOL"])
+        return Publisher(self.store, context, cfg["DMZPUB_SET_RULES"])
+
+    @property
+    def kind(self) -> str:
+        """Return 'mongodb' or 'sqlite'."""
+        return "mongodb" if self.config["DMZPUB_MONGO_URI"] else "sqlite"
+
+    def close(self) -> None:
+        """Close the repository if it is open."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def init_app(app: Flask) -> None:
+    """Register the store extension."""
+    app.extensions["dmzpub.store"] = StoreExtension(app)
+
+
+def ext() -> StoreExtension:
+    """Return the current app's store extension."""
+    return current_app.extensions["dmzpub.store"]
+
+
+def get_store() -> Repository:
+    """Return the current app's repository."""
+    return ext().store

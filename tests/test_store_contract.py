@@ -1,0 +1,287 @@
+"""One contract, two stores: SQLite and MongoDB over the wire behave the same."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from catalogue_core.errors import RecordNotFound
+from catalogue_core.publishing import Publisher
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import Entry, ListQuery, Repository, base
+from conftest import v4_document
+
+
+class Clock:
+    """A controllable clock for datestamps."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(base, "utcnow", clock)
+    return clock
+
+
+def entry(
+    repo: Repository, n: int, title: str = "Title", year: int = 2020, rtype: str = "raw"
+) -> Entry:
+    doc = v4_document(f"10.1234/Rec-{n:05d}", title, publicationYear=year, resourceType=rtype)
+    return Publisher(repo).entry(from_scicat(doc))
+
+
+def harvest(repo: Repository, query: ListQuery, page: int) -> list[Any]:
+    out, after = [], None
+    while batch := repo.list_records(query, after, page):
+        out.extend(batch)
+        after = (batch[-1].datestamp, batch[-1].key)
+    return out
+
+
+def test_create_then_read_back_everything(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    [result] = repo.put([e])
+    assert (result.key, result.outcome, result.datestamp) == (
+        "10.1234/rec-00001",
+        "created",
+        "2023-11-14T22:13:20Z",
+    )
+    got = repo.get(e.key)
+    assert got is not None
+    assert got.doi == "10.1234/Rec-00001"
+    assert got.metadata == e.metadata and got.extras == e.extras and got.payload == e.payload
+    assert got.rendered == e.rendered and set(got.rendered) == {
+        "oai_dc",
+        "datacite",
+        "oai_datacite",
+    }
+    assert got.sets == e.sets and "openaire_data" in got.sets
+    assert (got.created, got.deleted, got.content_hash) == (result.datestamp, False, e.content_hash)
+    assert repo.get(e.key, formats=["oai_dc"]).rendered == {"oai_dc": e.rendered["oai_dc"]}
+
+
+def test_unchanged_push_keeps_datestamp(repo: Repository, clock: Clock) -> None:
+    [first] = repo.put([entry(repo, 1)])
+    clock.now += 3600
+    [again] = repo.put([entry(repo, 1)])
+    assert (again.outcome, again.datestamp) == ("unchanged", first.datestamp)
+
+
+def test_changed_push_moves_datestamp_keeps_created(repo: Repository, clock: Clock) -> None:
+    [first] = repo.put([entry(repo, 1)])
+    clock.now += 61
+    [second] = repo.put([entry(repo, 1, title="New title")])
+    assert second.outcome == "updated" and second.datestamp > first.datestamp
+    got = repo.get(second.key)
+    assert got.created == first.datestamp and got.metadata["titles"][0]["title"] == "New title"
+
+
+def test_datestamp_never_goes_backwards_when_the_clock_does(repo: Repository, clock: Clock) -> None:
+    [first] = repo.put([entry(repo, 1)])
+    clock.now -= 3600
+    [second] = repo.put([entry(repo, 1, title="Changed")])
+    assert second.datestamp >= first.datestamp
+
+
+def test_withdrawal_keeps_a_tombstone(repo: Repository, clock: Clock) -> None:
+    [created] = repo.put([entry(repo, 1)])
+    clock.now += 10
+    result = repo.withdraw(created.key, "duplicate of another DOI")
+    assert result.outcome == "withdrawn" and result.datestamp == base.format_datestamp(clock.now)
+    tomb = repo.get(created.key)
+    assert (
+        tomb.deleted
+        and tomb.reason == "duplicate of another DOI"
+        and tomb.datestamp == result.datestamp
+    )
+    assert tomb.rendered == {}
+    clock.now += 10
+    assert repo.withdraw(created.key).outcome == "unchanged"
+    assert repo.get(created.key).datestamp == result.datestamp
+    listed = harvest(repo, ListQuery(set_spec="openaire_data"), 10)
+    assert [(r.key, r.deleted) for r in listed] == [(created.key, True)]
+
+
+def test_withdrawing_an_unknown_doi_raises(repo: Repository) -> None:
+    with pytest.raises(RecordNotFound):
+        repo.withdraw("10.1234/never")
+
+
+def test_republishing_a_withdrawn_record(repo: Repository, clock: Clock) -> None:
+    repo.put([entry(repo, 1)])
+    clock.now += 5
+    repo.withdraw("10.1234/rec-00001")
+    clock.now += 5
+    [again] = repo.put([entry(repo, 1)])
+    assert again.outcome == "updated"
+    got = repo.get("10.1234/rec-00001")
+    assert not got.deleted and got.reason is None and got.rendered
+
+
+@pytest.mark.parametrize("page", [1, 3, 7, 50])
+def test_keyset_pages_cover_everything_once_in_order(
+    repo: Repository, clock: Clock, page: int
+) -> None:
+    order = list(range(23))
+    random.Random(page).shuffle(order)
+    for n in order:
+        clock.now += random.Random(n).choice([0, 0, 1, 2])  # many share a datestamp
+        repo.put([entry(repo, n)])
+    listed = harvest(repo, ListQuery(), page)
+    keys = [(r.datestamp, r.key) for r in listed]
+    assert keys == sorted(keys) and len(set(keys)) == 23
+    assert repo.count(ListQuery()) == 23
+
+
+def test_from_until_are_inclusive_and_sets_are_hierarchical(repo: Repository, clock: Clock) -> None:
+    stamps = []
+    for n, (year, rtype) in enumerate(
+        [(2020, "raw"), (2021, "raw"), (2021, "derived"), (2022, "Software")]
+    ):
+        clock.now += 100
+        stamps.append(repo.put([entry(repo, n, year=year, rtype=rtype)])[0].datestamp)
+    inner = ListQuery(from_=stamps[1], until=stamps[2])
+    assert [r.key for r in harvest(repo, inner, 10)] == ["10.1234/rec-00001", "10.1234/rec-00002"]
+    assert repo.count(inner) == 2
+    assert len(harvest(repo, ListQuery(set_spec="year:2021"), 1)) == 2
+    assert len(harvest(repo, ListQuery(set_spec="type:dataset"), 1)) == 3
+    assert len(harvest(repo, ListQuery(set_spec="type:dataset:raw"), 1)) == 2
+    assert len(harvest(repo, ListQuery(set_spec="type:software"), 1)) == 1
+    assert repo.count(ListQuery(set_spec="type", until=stamps[2])) == 3
+    assert repo.list_records(ListQuery(set_spec="nonexistent"), None, 10) == []
+    assert {"openaire_data", "year", "year:2020", "type:dataset:derived"} <= set(repo.set_specs())
+
+
+def test_list_records_fetches_only_the_asked_format(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    repo.put([e])
+    [r] = repo.list_records(ListQuery(), None, 10, metadata_prefix="datacite")
+    assert r.rendered == {"datacite": e.rendered["datacite"]}
+    [bare] = repo.list_records(ListQuery(), None, 10)
+    assert bare.rendered == {}
+
+
+def test_list_keys_in_key_order_with_hashes(repo: Repository, clock: Clock) -> None:
+    for n in (5, 1, 3):
+        repo.put([entry(repo, n)])
+    first = repo.list_keys(None, 2)
+    rest = repo.list_keys(first[-1].key, 2)
+    assert [r.key for r in first + rest] == [
+        "10.1234/rec-00001",
+        "10.1234/rec-00003",
+        "10.1234/rec-00005",
+    ]
+    assert all(r.content_hash.startswith("sha256:") for r in first + rest)
+
+
+def test_earliest_datestamp_is_a_lower_bound(repo: Repository, clock: Clock) -> None:
+    assert repo.earliest_datestamp() is None
+    repo.put([entry(repo, 1)])
+    clock.now += 50
+    repo.put([entry(repo, 2)])
+    assert repo.earliest_datestamp() == base.format_datestamp(clock.now - 50)
+
+
+def test_update_rendered_bumps_only_on_change(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    [first] = repo.put([e])
+    clock.now += 30
+    assert repo.update_rendered(e.key, e.rendered, e.sets).outcome == "unchanged"
+    changed = {
+        **e.rendered,
+        "oai_dc": e.rendered["oai_dc"].replace("<dc:title>Title<", "<dc:title>Changed<"),
+    }
+    result = repo.update_rendered(e.key, changed, e.sets)
+    assert result.outcome == "updated" and result.datestamp > first.datestamp
+    assert repo.get(e.key).rendered["oai_dc"] == changed["oai_dc"]
+
+
+def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> None:
+    started = clock.now
+    with repo._inflight():
+        clock.now += 120
+        assert repo.safe_now() == base.format_datestamp(started)
+    assert repo.safe_now() == base.format_datestamp(clock.now)
+
+
+def test_a_dead_inflight_write_stops_holding_back_after_its_ttl(
+    repo: Repository, clock: Clock
+) -> None:
+    repo._register_inflight("dead-writer", clock.now)
+    clock.now += base.INFLIGHT_TTL + 1
+    assert repo.safe_now() == base.format_datestamp(clock.now)
+
+
+def test_incremental_harvest_misses_nothing_under_concurrent_pushes(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A harvester asking from=<previous responseDate> sees the final state of every record."""
+    # A clock running 500x fast makes every write straddle datestamp boundaries, the case
+    # where a naive responseDate loses records.
+    t0 = time.monotonic()
+    monkeypatch.setattr(base, "utcnow", lambda: 1_700_000_000 + (time.monotonic() - t0) * 500)
+    writers, per_writer = 4, 15
+    done = threading.Event()
+    pushed: dict[str, str] = {}
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def push(w: int) -> None:
+        try:
+            for i in range(per_writer):
+                n = (w * per_writer + i) % 40  # writers overlap on DOIs: updates race with creates
+                result = repo.put([entry(repo, n, title=f"v{w}-{i}")])[0]
+                with lock:
+                    pushed[result.key] = result.datestamp
+        except BaseException as exc:
+            errors.append(exc)
+
+    seen: dict[str, str] = {}
+
+    def sweep(from_: str | None) -> str:
+        response_date = repo.safe_now()
+        for r in harvest(repo, ListQuery(from_=from_), 7):
+            seen[r.key] = max(seen.get(r.key, ""), r.datestamp)
+        return response_date
+
+    threads = [threading.Thread(target=push, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    previous = None
+    while any(t.is_alive() for t in threads):
+        previous = sweep(previous)
+    for t in threads:
+        t.join()
+    done.set()
+    sweep(previous)
+    assert not errors
+    final = {r.key: r.datestamp for r in harvest(repo, ListQuery(), 100)}
+    assert seen == final and set(final) == set(pushed)
+
+
+def test_sqlite_listing_walks_an_index(tmp_path: Any) -> None:
+    """Keyset pages are index range scans with no sort step, so depth costs nothing."""
+    from catalogue_core.store.sqlite import SQLiteRepository
+
+    repo = SQLiteRepository(tmp_path / "plan.sqlite")
+    for driver_sql in (
+        "SELECT r.key FROM records r WHERE (r.datestamp, r.key) > (?, ?) ORDER BY r.datestamp, r.key LIMIT 10",
+        "SELECT r.key FROM record_sets s JOIN records r ON r.key = s.key WHERE s.spec = ? "
+        "AND (s.datestamp, s.key) > (?, ?) ORDER BY s.datestamp, s.key LIMIT 10",
+    ):
+        args = ("a", "b") if driver_sql.count("?") == 2 else ("x", "a", "b")
+        plan = " ".join(
+            str(row[-1]) for row in repo._db().execute("EXPLAIN QUERY PLAN " + driver_sql, args)
+        )
+        assert "TEMP B-TREE" not in plan and "USING" in plan, plan
+    repo.close()
