@@ -45,9 +45,7 @@ class PublishedRecord:
     def title(self) -> str:
         """Return the main title."""
         titles = self.metadata.get("titles") or [{}]
-        return next(
-            (t["title"] for t in titles if not t.get("titleType")), titles[0].get("title", "")
-        )
+        return next((t["title"] for t in titles if not t.get("titleType")), titles[0].get("title", ""))
 
     @property
     def creator_names(self) -> list[str]:

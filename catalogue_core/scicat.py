@@ -13,20 +13,59 @@ from .errors import FieldProblem, InvalidDOI, InvalidRecord, NotPublishable
 from .record import PUBLISHED_STATUSES, SCHEMA_VERSION, PublishedRecord
 from .text import clean_tree
 
-RESOURCE_TYPES_GENERAL = (
-    "Audiovisual Award Book BookChapter Collection ComputationalNotebook ConferencePaper "
-    "ConferenceProceeding DataPaper Dataset Dissertation Event Image Instrument "
-    "InteractiveResource Journal JournalArticle Model OutputManagementPlan PeerReview "
-    "PhysicalObject Preprint Project Report Service Software Sound Standard StudyRegistration "
-    "Text Workflow Other"
-).split()
+RESOURCE_TYPES_GENERAL = [
+    "Audiovisual",
+    "Award",
+    "Book",
+    "BookChapter",
+    "Collection",
+    "ComputationalNotebook",
+    "ConferencePaper",
+    "ConferenceProceeding",
+    "DataPaper",
+    "Dataset",
+    "Dissertation",
+    "Event",
+    "Image",
+    "Instrument",
+    "InteractiveResource",
+    "Journal",
+    "JournalArticle",
+    "Model",
+    "OutputManagementPlan",
+    "PeerReview",
+    "PhysicalObject",
+    "Preprint",
+    "Project",
+    "Report",
+    "Service",
+    "Software",
+    "Sound",
+    "Standard",
+    "StudyRegistration",
+    "Text",
+    "Workflow",
+    "Other",
+]
 _GENERAL_BY_LOWER = {t.lower(): t for t in RESOURCE_TYPES_GENERAL}
 
 # DataCite properties a v4 `metadata` object may carry through unchanged.
-_PASSTHROUGH = (
-    "subjects contributors dates language alternateIdentifiers relatedIdentifiers relatedItems "
-    "sizes formats version rightsList descriptions geoLocations fundingReferences"
-).split()
+_PASSTHROUGH = [
+    "subjects",
+    "contributors",
+    "dates",
+    "language",
+    "alternateIdentifiers",
+    "relatedIdentifiers",
+    "relatedItems",
+    "sizes",
+    "formats",
+    "version",
+    "rightsList",
+    "descriptions",
+    "geoLocations",
+    "fundingReferences",
+]
 _CREATOR_KEYS = (
     "name",
     "nameType",
@@ -160,13 +199,9 @@ def _v3_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
     known = {c.lower() for c in creators if isinstance(c, str)}
     others = [a for a in _string_list(doc, "authors", problems) if a.lower() not in known]
     if others:
-        meta["contributors"] = [
-            {**_split_personal(a), "contributorType": "Researcher"} for a in others
-        ]
+        meta["contributors"] = [{**_split_personal(a), "contributorType": "Researcher"} for a in others]
     related = [_related(p, "HasPart") for p in _string_list(doc, "pidArray", problems)]
-    related += [
-        _related(p, "IsSupplementTo") for p in _string_list(doc, "relatedPublications", problems)
-    ]
+    related += [_related(p, "IsSupplementTo") for p in _string_list(doc, "relatedPublications", problems)]
     if related:
         meta["relatedIdentifiers"] = related
     return meta
@@ -181,31 +216,19 @@ def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
         creators = []
     out = []
     for i, creator in enumerate(creators):
-        if (
-            not isinstance(creator, dict)
-            or not isinstance(creator.get("name"), str)
-            or not creator["name"].strip()
-        ):
-            problems.add(
-                f"metadata.creators[{i}].name", "is required and must be a non-empty string"
-            )
+        if not isinstance(creator, dict) or not isinstance(creator.get("name"), str) or not creator["name"].strip():
+            problems.add(f"metadata.creators[{i}].name", "is required and must be a non-empty string")
             continue
         out.append({k: copy.deepcopy(creator[k]) for k in _CREATOR_KEYS if k in creator})
     meta["creators"] = out
     publisher = source.get("publisher")
     if isinstance(publisher, str) and publisher.strip():
         meta["publisher"] = {"name": publisher}
-    elif (
-        isinstance(publisher, dict)
-        and isinstance(publisher.get("name"), str)
-        and publisher["name"].strip()
-    ):
+    elif isinstance(publisher, dict) and isinstance(publisher.get("name"), str) and publisher["name"].strip():
         meta["publisher"] = copy.deepcopy(publisher)
     else:
         problems.add("metadata.publisher.name", "is required and must be a non-empty string")
-    meta["publicationYear"] = _year(
-        source.get("publicationYear"), "metadata.publicationYear", problems
-    )
+    meta["publicationYear"] = _year(source.get("publicationYear"), "metadata.publicationYear", problems)
     meta["types"] = _types(source.get("resourceType"), source.get("resourceTypeGeneral"))
     related = meta.get("relatedIdentifiers")
     if related is not None and not isinstance(related, list):
@@ -214,23 +237,17 @@ def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
     pids = [_related(p, "HasPart") for p in _string_list(doc, "datasetPids", problems)]
     if pids:
         seen = {r.get("relatedIdentifier") for r in related or [] if isinstance(r, dict)}
-        meta["relatedIdentifiers"] = (related or []) + [
-            p for p in pids if p["relatedIdentifier"] not in seen
-        ]
+        meta["relatedIdentifiers"] = (related or []) + [p for p in pids if p["relatedIdentifier"] not in seen]
     return meta
 
 
-def _descriptions(
-    meta: dict, abstract: str | None, technical: str | None, problems: _Problems
-) -> None:
+def _descriptions(meta: dict, abstract: str | None, technical: str | None, problems: _Problems) -> None:
     existing = meta.get("descriptions", [])
     if not isinstance(existing, list):
         problems.add("metadata.descriptions", "must be a list")
         existing = []
     extra = []
-    if abstract and not any(
-        isinstance(d, dict) and d.get("descriptionType") == "Abstract" for d in existing
-    ):
+    if abstract and not any(isinstance(d, dict) and d.get("descriptionType") == "Abstract" for d in existing):
         extra.append({"description": abstract, "descriptionType": "Abstract"})
     if technical:
         extra.append({"description": technical, "descriptionType": "TechnicalInfo"})
@@ -242,9 +259,7 @@ def _issued(meta: dict, registered: Any) -> None:
     if not isinstance(registered, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", registered):
         return
     dates = meta.setdefault("dates", [])
-    if isinstance(dates, list) and not any(
-        isinstance(d, dict) and d.get("dateType") == "Issued" for d in dates
-    ):
+    if isinstance(dates, list) and not any(isinstance(d, dict) and d.get("dateType") == "Issued" for d in dates):
         dates.append({"date": registered[:10], "dateType": "Issued"})
 
 
@@ -262,9 +277,7 @@ def _sizes(meta: dict, files: int | None, size: int | None) -> None:
 
 def _schema_problems(meta: dict) -> list[FieldProblem]:
     problems = []
-    for error in sorted(
-        schema45.validator.iter_errors(meta), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    for error in sorted(schema45.validator.iter_errors(meta), key=lambda e: list(map(str, e.absolute_path))):
         path = "metadata"
         for part in error.absolute_path:
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -276,9 +289,7 @@ def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -
     extras: dict[str, Any] = {
         "sourceShape": "v4" if "metadata" in doc else "v3",
         "status": doc.get("status") or "public",
-        "datasetPids": [
-            p for p in doc.get("datasetPids") or doc.get("pidArray") or [] if isinstance(p, str)
-        ],
+        "datasetPids": [p for p in doc.get("datasetPids") or doc.get("pidArray") or [] if isinstance(p, str)],
     }
     for key, value in (("numberOfFiles", files), ("sizeOfArchive", size)):
         if value is not None:
@@ -299,9 +310,7 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
     `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it.
     """
     if not isinstance(document, dict):
-        raise InvalidRecord(
-            [FieldProblem("/", "the body must be a JSON object (a PublishedData document)")]
-        )
+        raise InvalidRecord([FieldProblem("/", "the body must be a JSON object (a PublishedData document)")])
     problems = _Problems()
     raw_doi = document.get("doi", doi)
     try:
@@ -338,9 +347,7 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
         meta_source = {}
     if problems:
         raise InvalidRecord(list(problems))
-    extra_titles = [
-        t for t in meta_source.get("titles", []) if isinstance(t, dict) and t.get("title") != title
-    ]
+    extra_titles = [t for t in meta_source.get("titles", []) if isinstance(t, dict) and t.get("title") != title]
     meta = {"doi": the_doi, "titles": [{"title": title}, *extra_titles], **meta}
     _descriptions(meta, abstract, technical, problems)
     _issued(meta, document.get("registeredTime"))

@@ -48,9 +48,7 @@ def with_ancestors(specs: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def derive_sets(
-    record: PublishedRecord, rules: Sequence[str] = DEFAULT_SET_RULES
-) -> tuple[str, ...]:
+def derive_sets(record: PublishedRecord, rules: Sequence[str] = DEFAULT_SET_RULES) -> tuple[str, ...]:
     """Return every setSpec the record belongs to under the named rules."""
     specs = [ALL_RECORDS_SET]
     for rule in rules:

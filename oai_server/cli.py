@@ -30,13 +30,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--demo", is_flag=True, help="Load a few demonstration records when the store is empty."
-)
+@click.option("--demo", is_flag=True, help="Load a few demonstration records when the store is empty.")
 @click.option("--bind", default=None, help="Address to listen on (default: DMZPUB_BIND).")
-@click.option(
-    "--workers", type=int, default=None, help="Worker processes (default: DMZPUB_WORKERS)."
-)
+@click.option("--workers", type=int, default=None, help="Worker processes (default: DMZPUB_WORKERS).")
 @click.pass_context
 def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
     """Run the server under gunicorn."""

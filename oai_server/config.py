@@ -36,9 +36,7 @@ def _text(name: str, value: str) -> str:
 def _url(name: str, value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            name, f"{value!r} is not an http(s) URL", "set it like https://doi.example.org"
-        )
+        raise ConfigError(name, f"{value!r} is not an http(s) URL", "set it like https://doi.example.org")
     return value.strip().rstrip("/")
 
 
@@ -47,9 +45,7 @@ def _int(low: int, high: int) -> Callable[[str, str], int]:
         try:
             number = int(value)
         except ValueError:
-            raise ConfigError(
-                name, f"{value!r} is not a whole number", f"use {low}..{high}"
-            ) from None
+            raise ConfigError(name, f"{value!r} is not a whole number", f"use {low}..{high}") from None
         if not low <= number <= high:
             raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
         return number
@@ -65,9 +61,7 @@ def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv
     try:
         return tuple(ipaddress.ip_network(v, strict=False) for v in _list(name, value))
     except ValueError as exc:
-        raise ConfigError(
-            name, str(exc), "give comma-separated networks like 10.0.0.0/8,::1/128"
-        ) from None
+        raise ConfigError(name, str(exc), "give comma-separated networks like 10.0.0.0/8,::1/128") from None
 
 
 def _basic(name: str, value: str) -> str:
@@ -81,9 +75,7 @@ def _file(name: str, value: str) -> Path | None:
         return None
     path = Path(value)
     if not path.is_file():
-        raise ConfigError(
-            name, f"{value} is not a readable file", "point it at a file with one token per line"
-        )
+        raise ConfigError(name, f"{value} is not a readable file", "point it at a file with one token per line")
     return path
 
 
@@ -93,9 +85,7 @@ def _set_rules(name: str, value: str) -> tuple[str, ...]:
     rules = _list(name, value)
     unknown = [r for r in rules if r not in SET_RULES]
     if unknown:
-        raise ConfigError(
-            name, f"unknown rule(s) {', '.join(unknown)}", f"choose from {', '.join(SET_RULES)}"
-        )
+        raise ConfigError(name, f"unknown rule(s) {', '.join(unknown)}", f"choose from {', '.join(SET_RULES)}")
     return rules
 
 
@@ -124,9 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated bearer tokens allowed to push and read the API.",
         _list,
     ),
-    Setting(
-        "DMZPUB_PUSH_TOKENS_FILE", "", "File with one more allowed bearer token per line.", _file
-    ),
+    Setting("DMZPUB_PUSH_TOKENS_FILE", "", "File with one more allowed bearer token per line.", _file),
     Setting(
         "DMZPUB_SCICAT_BASIC",
         "",
@@ -151,9 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of trusted reverse proxies in front (for client address and scheme).",
         _int(0, 5),
     ),
-    Setting(
-        "DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text
-    ),
+    Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(
         "DMZPUB_WORKERS",
         "2",
@@ -187,11 +173,7 @@ def load_settings(
     for setting in SETTINGS:
         if setting.name in overrides:
             value = overrides[setting.name]
-            values[setting.name] = (
-                setting.parse(setting.name, value) if isinstance(value, str) else value
-            )
+            values[setting.name] = setting.parse(setting.name, value) if isinstance(value, str) else value
         else:
-            values[setting.name] = setting.parse(
-                setting.name, environ.get(setting.name, setting.default or "")
-            )
+            values[setting.name] = setting.parse(setting.name, environ.get(setting.name, setting.default or ""))
     return values

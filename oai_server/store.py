@@ -28,9 +28,7 @@ class StoreExtension:
             with self._lock:
                 if self._store is None or self._pid != os.getpid():
                     cfg = self.config
-                    self._store = open_store(
-                        cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"]
-                    )
+                    self._store = open_store(cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"])
                     self._pid = os.getpid()
         return self._store
 

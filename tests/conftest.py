@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
+from mongo_server import mongo_base_uri, with_database
 
 from catalogue_core.store import Repository
 from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
-from mongo_server import mongo_base_uri, with_database
 from oai_server import create_app
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -145,9 +145,7 @@ class Pusher:
     def put(self, document: Any, doi: str | None = None) -> Any:
         """PUT a document under its DOI (or the one given)."""
         target = doi or document["doi"]
-        return self.client.put(
-            f"/api/v1/published/{quote(target, safe='/')}", json=document, headers=self.headers
-        )
+        return self.client.put(f"/api/v1/published/{quote(target, safe='/')}", json=document, headers=self.headers)
 
     def get(self, doi: str) -> Any:
         """GET the canonical record."""

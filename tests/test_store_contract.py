@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from conftest import v4_document
 
 from catalogue_core.errors import RecordNotFound
 from catalogue_core.publishing import Publisher
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Entry, ListQuery, Repository, base
-from conftest import v4_document
 
 
 class Clock:
@@ -33,9 +33,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-def entry(
-    repo: Repository, n: int, title: str = "Title", year: int = 2020, rtype: str = "raw"
-) -> Entry:
+def entry(repo: Repository, n: int, title: str = "Title", year: int = 2020, rtype: str = "raw") -> Entry:
     doc = v4_document(f"10.1234/Rec-{n:05d}", title, publicationYear=year, resourceType=rtype)
     return Publisher(repo).entry(from_scicat(doc))
 
@@ -99,11 +97,7 @@ def test_withdrawal_keeps_a_tombstone(repo: Repository, clock: Clock) -> None:
     result = repo.withdraw(created.key, "duplicate of another DOI")
     assert result.outcome == "withdrawn" and result.datestamp == base.format_datestamp(clock.now)
     tomb = repo.get(created.key)
-    assert (
-        tomb.deleted
-        and tomb.reason == "duplicate of another DOI"
-        and tomb.datestamp == result.datestamp
-    )
+    assert tomb.deleted and tomb.reason == "duplicate of another DOI" and tomb.datestamp == result.datestamp
     assert tomb.rendered == {}
     clock.now += 10
     assert repo.withdraw(created.key).outcome == "unchanged"
@@ -129,9 +123,7 @@ def test_republishing_a_withdrawn_record(repo: Repository, clock: Clock) -> None
 
 
 @pytest.mark.parametrize("page", [1, 3, 7, 50])
-def test_keyset_pages_cover_everything_once_in_order(
-    repo: Repository, clock: Clock, page: int
-) -> None:
+def test_keyset_pages_cover_everything_once_in_order(repo: Repository, clock: Clock, page: int) -> None:
     order = list(range(23))
     random.Random(page).shuffle(order)
     for n in order:
@@ -145,9 +137,7 @@ def test_keyset_pages_cover_everything_once_in_order(
 
 def test_from_until_are_inclusive_and_sets_are_hierarchical(repo: Repository, clock: Clock) -> None:
     stamps = []
-    for n, (year, rtype) in enumerate(
-        [(2020, "raw"), (2021, "raw"), (2021, "derived"), (2022, "Software")]
-    ):
+    for n, (year, rtype) in enumerate([(2020, "raw"), (2021, "raw"), (2021, "derived"), (2022, "Software")]):
         clock.now += 100
         stamps.append(repo.put([entry(repo, n, year=year, rtype=rtype)])[0].datestamp)
     inner = ListQuery(from_=stamps[1], until=stamps[2])
@@ -214,9 +204,7 @@ def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> 
     assert repo.safe_now() == base.format_datestamp(clock.now)
 
 
-def test_a_dead_inflight_write_stops_holding_back_after_its_ttl(
-    repo: Repository, clock: Clock
-) -> None:
+def test_a_dead_inflight_write_stops_holding_back_after_its_ttl(repo: Repository, clock: Clock) -> None:
     repo._register_inflight("dead-writer", clock.now)
     clock.now += base.INFLIGHT_TTL + 1
     assert repo.safe_now() == base.format_datestamp(clock.now)
@@ -280,8 +268,6 @@ def test_sqlite_listing_walks_an_index(tmp_path: Any) -> None:
         "AND (s.datestamp, s.key) > (?, ?) ORDER BY s.datestamp, s.key LIMIT 10",
     ):
         args = ("a", "b") if driver_sql.count("?") == 2 else ("x", "a", "b")
-        plan = " ".join(
-            str(row[-1]) for row in repo._db().execute("EXPLAIN QUERY PLAN " + driver_sql, args)
-        )
+        plan = " ".join(str(row[-1]) for row in repo._db().execute("EXPLAIN QUERY PLAN " + driver_sql, args))
         assert "TEMP B-TREE" not in plan and "USING" in plan, plan
     repo.close()

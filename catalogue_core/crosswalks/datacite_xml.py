@@ -8,8 +8,8 @@ from datacite import schema45
 from lxml import etree
 
 if TYPE_CHECKING:
-    from . import RenderContext
     from ..record import PublishedRecord
+    from . import RenderContext
 
 OAI_DATACITE_NS = "http://schema.datacite.org/oai/oai-1.1/"
 OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
@@ -28,9 +28,7 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
     """Return <oai_datacite> wrapping the resource, as OpenAIRE's data guidelines ask."""
     xsi = "http://www.w3.org/2001/XMLSchema-instance"
-    root = etree.Element(
-        f"{{{OAI_DATACITE_NS}}}oai_datacite", nsmap={None: OAI_DATACITE_NS, "xsi": xsi}
-    )
+    root = etree.Element(f"{{{OAI_DATACITE_NS}}}oai_datacite", nsmap={None: OAI_DATACITE_NS, "xsi": xsi})
     root.set(f"{{{xsi}}}schemaLocation", f"{OAI_DATACITE_NS} {OAI_DATACITE_XSD}")
     etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}schemaVersion").text = "4.5"
     etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}datacentreSymbol").text = (

@@ -42,11 +42,7 @@ def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, 
         out.append(("language", meta["language"]))
     for rights in meta.get("rightsList", []):
         out += [("rights", v) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
-    out += [
-        ("coverage", g["geoLocationPlace"])
-        for g in meta.get("geoLocations", [])
-        if g.get("geoLocationPlace")
-    ]
+    out += [("coverage", g["geoLocationPlace"]) for g in meta.get("geoLocations", []) if g.get("geoLocationPlace")]
     return out
 
 

@@ -153,17 +153,13 @@ class Repository(ABC):
     def set_specs(self) -> list[str]:
         """Return every setSpec some record belongs to, sorted."""
 
-    def update_rendered(
-        self, key: str, rendered: dict[str, str], sets: Sequence[str]
-    ) -> WriteResult:
+    def update_rendered(self, key: str, rendered: dict[str, str], sets: Sequence[str]) -> WriteResult:
         """Store re-rendered formats and sets; bump the datestamp when either changed."""
         with self._inflight():
             return self._update_rendered(key, rendered, tuple(sets))
 
     @abstractmethod
-    def _update_rendered(
-        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
-    ) -> WriteResult: ...
+    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult: ...
 
     @abstractmethod
     def ping(self) -> None:

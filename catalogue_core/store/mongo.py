@@ -32,17 +32,13 @@ def _dumps(value: Any) -> str:
 class MongoRepository(Repository):
     """Records in one MongoDB database; indexes are created when the repository opens."""
 
-    def __init__(
-        self, uri: str, database: str | None = None, client: MongoClient | None = None
-    ) -> None:
+    def __init__(self, uri: str, database: str | None = None, client: MongoClient | None = None) -> None:
         self.client = client or MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
         try:
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
             self.records = db["published_records"]
             self.inflight = db["inflight_writes"]
-            self.records.create_index(
-                [("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key"
-            )
+            self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
                 name="set_datestamp_key",
@@ -68,9 +64,7 @@ class MongoRepository(Repository):
         self._call(self.inflight.delete_one, {"_id": token})
 
     def _oldest_inflight(self, newer_than: float) -> float | None:
-        doc = self._call(
-            self.inflight.find_one, {"started": {"$gt": newer_than}}, sort=[("started", ASCENDING)]
-        )
+        doc = self._call(self.inflight.find_one, {"started": {"$gt": newer_than}}, sort=[("started", ASCENDING)])
         return doc["started"] if doc else None
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
@@ -124,16 +118,12 @@ class MongoRepository(Repository):
             if old["deleted"]:
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
-            update = {
-                "$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}
-            }
+            update = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
             if self._call(self.records.update_one, guard, update).matched_count:
                 return WriteResult(key, "withdrawn", stamp)
 
-    def _update_rendered(
-        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
-    ) -> WriteResult:
+    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult:
         while True:
             old = self._call(
                 self.records.find_one,
@@ -146,9 +136,7 @@ class MongoRepository(Repository):
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
             update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
-            if self._call(
-                self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update
-            ).matched_count:
+            if self._call(self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update).matched_count:
                 return WriteResult(key, "updated", stamp)
 
     # reads ----------------------------------------------------------------------------------
@@ -237,9 +225,7 @@ class MongoRepository(Repository):
         return [self._record(doc) for doc in self._call(list, cursor)]
 
     def earliest_datestamp(self) -> str | None:
-        doc = self._call(
-            self.records.find_one, {}, {"datestamp": 1}, sort=[("datestamp", ASCENDING)]
-        )
+        doc = self._call(self.records.find_one, {}, {"datestamp": 1}, sort=[("datestamp", ASCENDING)])
         return doc["datestamp"] if doc else None
 
     def set_specs(self) -> list[str]:

@@ -70,9 +70,7 @@ class SQLiteRepository(Repository):
         db = getattr(self._local, "db", None)
         if db is None:
             try:
-                db = sqlite3.connect(
-                    self.path, timeout=30, isolation_level=None, check_same_thread=False
-                )
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA busy_timeout=30000")
@@ -114,9 +112,7 @@ class SQLiteRepository(Repository):
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
     def _oldest_inflight(self, newer_than: float) -> float | None:
-        return self._read("SELECT min(started) FROM inflight WHERE started > ?", (newer_than,))[0][
-            0
-        ]
+        return self._read("SELECT min(started) FROM inflight WHERE started > ?", (newer_than,))[0][0]
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         results = []
@@ -153,9 +149,7 @@ class SQLiteRepository(Repository):
     @staticmethod
     def _write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
         db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-        db.executemany(
-            "INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()]
-        )
+        db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
 
     @staticmethod
     def _write_sets(db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str]) -> None:
@@ -164,9 +158,7 @@ class SQLiteRepository(Repository):
 
     def _withdraw(self, key: str, reason: str | None) -> WriteResult:
         with self._write() as db:
-            row = db.execute(
-                "SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)
-            ).fetchone()
+            row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if row is None:
                 raise RecordNotFound(key)
             if row[1]:
@@ -180,20 +172,14 @@ class SQLiteRepository(Repository):
             self._write_sets(db, key, stamp, json.loads(row[2]))
             return WriteResult(key, "withdrawn", stamp)
 
-    def _update_rendered(
-        self, key: str, rendered: dict[str, str], sets: tuple[str, ...]
-    ) -> WriteResult:
+    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult:
         with self._write() as db:
-            row = db.execute(
-                "SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)
-            ).fetchone()
+            row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if row is None:
                 raise RecordNotFound(key)
             if row[1]:
                 return WriteResult(key, "unchanged", row[0])
-            old = dict(
-                db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall()
-            )
+            old = dict(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
             if old == rendered and tuple(json.loads(row[2])) == sets:
                 return WriteResult(key, "unchanged", row[0])
             stamp = self._stamp(row[0])
@@ -240,9 +226,7 @@ class SQLiteRepository(Repository):
         )
 
     @staticmethod
-    def _where(
-        query: ListQuery, after: tuple[str, str] | None, table: str
-    ) -> tuple[str, list[Any]]:
+    def _where(query: ListQuery, after: tuple[str, str] | None, table: str) -> tuple[str, list[Any]]:
         clauses, args = [], []
         if query.set_spec is not None:
             clauses.append("s.spec = ?")
@@ -271,10 +255,7 @@ class SQLiteRepository(Repository):
         source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
         xml = ", x.xml" if metadata_prefix else ", NULL"
         join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if metadata_prefix else ""
-        sql = (
-            f"SELECT {_SUMMARY}{xml} FROM {source}{join}{where}"
-            f" ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
-        )
+        sql = f"SELECT {_SUMMARY}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
         rows = self._read(sql, ([metadata_prefix] if metadata_prefix else []) + args + [limit])
         return [
             StoredRecord(

@@ -48,9 +48,7 @@ def _check_network() -> None:
     except ValueError:
         address = None
     if address is None or not any(address in net for net in allowed):
-        raise APIProblem(
-            403, "Forbidden", f"{request.remote_addr} is not in DMZPUB_PUSH_ALLOW_CIDRS"
-        )
+        raise APIProblem(403, "Forbidden", f"{request.remote_addr} is not in DMZPUB_PUSH_ALLOW_CIDRS")
 
 
 def _authenticated(allow_basic: bool) -> bool:
@@ -89,9 +87,7 @@ def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], 
                 headers = dict(CHALLENGE)
                 if allow_basic:
                     headers["WWW-Authenticate"] += ', Basic realm="dmzpub"'
-                raise APIProblem(
-                    401, "Unauthorized", "a valid Authorization header is required", headers=headers
-                )
+                raise APIProblem(401, "Unauthorized", "a valid Authorization header is required", headers=headers)
             return view(*args, **kwargs)
 
         return wrapped

@@ -135,9 +135,7 @@ def document(server_url: str) -> dict[str, Any]:
                 }
             },
             "/scicat/oai/Publication/{doi}": {
-                "parameters": [
-                    {**_DOI, "description": "The DOI percent-encoded twice, as SciCat sends it"}
-                ],
+                "parameters": [{**_DOI, "description": "The DOI percent-encoded twice, as SciCat sends it"}],
                 "put": {
                     "summary": "SciCat drop-in: publish an amendment",
                     "operationId": "scicatUpdate",

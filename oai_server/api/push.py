@@ -36,9 +36,7 @@ def read_json() -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise APIProblem(
-            400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]
-        ) from None
+        raise APIProblem(400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]) from None
 
 
 def url_key(doi: str) -> str:
@@ -73,9 +71,7 @@ def publish(document: Any, doi: str | None) -> tuple[Response, int]:
 def publish_bulk(documents: Any) -> tuple[Response, int]:
     """Publish a JSON array; answer per item (200 when all succeeded, else 207)."""
     if not isinstance(documents, list):
-        raise APIProblem(
-            400, "Expected a JSON array", errors=[FieldProblem("/", "must be a JSON array")]
-        )
+        raise APIProblem(400, "Expected a JSON array", errors=[FieldProblem("/", "must be a JSON array")])
     items: list[dict[str, Any]] = [{} for _ in documents]
     good = []
     for index, document in enumerate(documents):
@@ -147,14 +143,10 @@ def withdraw_record(doi: str) -> Response:
     if request.get_data(cache=True).strip():
         body = read_json()
         if not isinstance(body, dict):
-            raise APIProblem(
-                400, "Expected a JSON object", errors=[FieldProblem("/", "must be a JSON object")]
-            )
+            raise APIProblem(400, "Expected a JSON object", errors=[FieldProblem("/", "must be a JSON object")])
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
-            raise APIProblem(
-                422, "Invalid withdrawal", errors=[FieldProblem("reason", "must be a string")]
-            )
+            raise APIProblem(422, "Invalid withdrawal", errors=[FieldProblem("reason", "must be a string")])
         if reason is not None and len(reason) > 2000:
             raise APIProblem(
                 422,
@@ -177,9 +169,7 @@ def bulk() -> tuple[Response, int]:
 def _limit() -> int:
     raw = request.args.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise APIProblem(
-            400, "Invalid query", errors=[FieldProblem("limit", f"must be 1..{MAX_PAGE}")]
-        )
+        raise APIProblem(400, "Invalid query", errors=[FieldProblem("limit", f"must be 1..{MAX_PAGE}")])
     return int(raw)
 
 
