@@ -102,6 +102,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the embedded SQLite store (and other local state).",
         _text,
     ),
+    Setting("DMZPUB_DOWNLOAD_DIR", "./var/downloads", "Download area: one folder per staged dataset.", _text),
     Setting(
         "DMZPUB_MONGO_URI",
         "",

@@ -1,0 +1,1 @@
+"""Published files: the copier (intranet side) and download serving (DMZ side)."""
