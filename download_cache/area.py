@@ -13,6 +13,7 @@ manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,10 +71,8 @@ class DownloadArea:
         """Return the dataset's state and, when staged, its files."""
         folder = self.dataset_dir(key)
         state = {}
-        try:
+        with contextlib.suppress(OSError, ValueError):
             state = json.loads((folder / STATE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
