@@ -85,3 +85,29 @@ class DownloadArea:
             StagedFile(f["path"], int(f["size"]), f["sha256"], float(f.get("mtime", 0))) for f in manifest["files"]
         )
         return DatasetStatus("staged", files, manifest.get("staged"))
+
+
+# URL contract shared by the download routes and the landing pages. The DOI key keeps its
+# slash; every other reserved character is percent-encoded.
+def _doi_path(key: str) -> str:
+    return quote(key, safe="/")
+
+
+def listing_url(key: str) -> str:
+    """Return the path of the dataset's file listing (HTML, or JSON by Accept/?format=json)."""
+    return f"/download/{_doi_path(key)}/"
+
+
+def file_url(key: str, path: str) -> str:
+    """Return the path of one staged file."""
+    return f"/download/{_doi_path(key)}/{quote(path, safe='/')}"
+
+
+def checksums_url(key: str) -> str:
+    """Return the path of the dataset's SHA256SUMS."""
+    return f"/download/{_doi_path(key)}/{CHECKSUMS}"
+
+
+def zip_url(key: str) -> str:
+    """Return the path of the whole dataset as one streamed ZIP."""
+    return f"/download/{_doi_path(key)}.zip"
