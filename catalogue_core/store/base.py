@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -9,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+# A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
+_WORD = re.compile(r"[^\W_]+")
 
 # An in-flight write older than this is taken to have died; it no longer holds back
 # the harvest watermark.
@@ -167,6 +171,22 @@ class Repository(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @abstractmethod
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        """Return up to `limit` live records matching `text`, newest first, after a (created, key) position.
+
+        Every whitespace-separated term of `text` must match the record's search text (DOI,
+        title, creators, keywords) at a word start, its words in sequence, the last one as a
+        prefix ("neutron scat", "10.1234/abc-0"). Text without letters or digits matches all.
+        Records come with metadata and extras, without payload or rendered formats.
+        """
+
+
+def search_terms(text: str | None) -> list[list[str]]:
+    """Return the search terms of a query: per whitespace-separated term, its lower-cased words."""
+    terms = (_WORD.findall(term.lower()) for term in (text or "").split())
+    return [words for words in terms if words]
 
 
 class _Inflight:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, search_terms
 
 _SUMMARY = {
     "doi": 1,
@@ -44,6 +45,7 @@ class MongoRepository(Repository):
                 name="set_datestamp_key",
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
+            self._create_browse_index()
         except PyMongoError as exc:
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
 
@@ -236,3 +238,33 @@ class MongoRepository(Repository):
 
     def close(self) -> None:
         self.client.close()
+
+    def _create_browse_index(self) -> None:
+        # `search` in the index lets MongoDB test the word patterns on index keys, fetching
+        # only the documents of the page.
+        self.records.create_index(
+            [("deleted", ASCENDING), ("created", DESCENDING), ("_id", DESCENDING), ("search", ASCENDING)],
+            name="live_created_search",
+        )
+
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        clauses: list[dict[str, Any]] = [{"deleted": False}]
+        if before:
+            clauses.append(
+                {"$or": [{"created": {"$lt": before[0]}}, {"created": before[0], "_id": {"$lt": before[1]}}]}
+            )
+        for words in search_terms(text):
+            # Same match as the SQLite full-text query: at a word start, words in sequence.
+            clauses.append({"search": {"$regex": "(?:^|[\\W_])" + "[\\W_]+".join(words)}})
+        cursor = (
+            self.records.find({"$and": clauses}, {"payload": 0, "rendered": 0, "search": 0})
+            .sort([("created", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+            .hint("live_created_search")
+        )
+        return [
+            dataclasses.replace(
+                self._record(doc), metadata=json.loads(doc["metadata"]), extras=json.loads(doc["extras"])
+            )
+            for doc in self._call(list, cursor)
+        ]

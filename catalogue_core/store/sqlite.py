@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, search_terms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -44,6 +44,30 @@ CREATE TABLE IF NOT EXISTS record_sets (
 CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 """
+# The landing index: live records newest first, and a full-text index of their search text
+# kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
+# REPLACE deletes without firing delete triggers). Filled from `records` when first created.
+_SEARCH_SCHEMA = """
+BEGIN IMMEDIATE;
+CREATE INDEX IF NOT EXISTS records_live_created ON records (created DESC, key DESC) WHERE deleted = 0;
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(search, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS records_fts_replace BEFORE INSERT ON records BEGIN
+    DELETE FROM records_fts WHERE rowid IN (SELECT rowid FROM records WHERE key = new.key);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_insert AFTER INSERT ON records BEGIN
+    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_update AFTER UPDATE OF search ON records BEGIN
+    DELETE FROM records_fts WHERE rowid = old.rowid;
+    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_delete AFTER DELETE ON records BEGIN
+    DELETE FROM records_fts WHERE rowid = old.rowid;
+END;
+INSERT INTO records_fts (rowid, search)
+    SELECT rowid, search FROM records WHERE NOT EXISTS (SELECT 1 FROM records_fts);
+COMMIT;
+"""
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
 
 
@@ -63,6 +87,7 @@ class SQLiteRepository(Repository):
         self._all_lock = threading.Lock()
         try:
             self._db().executescript(_SCHEMA)
+            self._db().executescript(_SEARCH_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
 
@@ -293,3 +318,22 @@ class SQLiteRepository(Repository):
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
+        if before:
+            clauses.append("(r.created, r.key) < (?, ?)")
+            args.extend(before)
+        if terms := search_terms(text):
+            # Each term a phrase of its words, the last one a prefix; words hold only letters
+            # and digits, so no user text reaches the FTS5 query syntax.
+            clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
+            args.append(" AND ".join(f'"{" ".join(words)}"*' for words in terms))
+        rows = self._read(
+            f"SELECT {_SUMMARY}, r.metadata, r.extras FROM records r WHERE {' AND '.join(clauses)}"
+            " ORDER BY r.created DESC, r.key DESC LIMIT ?",
+            [*args, limit],
+        )
+        return [
+            StoredRecord(**self._summary(row), metadata=json.loads(row[8]), extras=json.loads(row[9])) for row in rows
+        ]
