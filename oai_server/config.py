@@ -89,6 +89,12 @@ def _set_rules(name: str, value: str) -> tuple[str, ...]:
     return rules
 
 
+def _site_name(name: str, value: str) -> str:
+    if not value.strip():
+        raise ConfigError(name, "is empty", "set a name like 'ESS data repository', or unset it for the default")
+    return value.strip()
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DMZPUB_BASE_URL",
@@ -153,6 +159,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "DataCite client symbol put in oai_datacite records; publisher name when unset.",
         _text,
+    ),
+    Setting(
+        "DMZPUB_SITE_NAME",
+        "Published research data",
+        "Name shown in the header and title of the landing pages (e.g. the facility's data repository).",
+        _site_name,
     ),
     Setting(
         "DMZPUB_SET_RULES",
