@@ -6,7 +6,7 @@ PYTHON313 := $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'imp
 PYTHON := $(or $(PYTHON313),$(shell command -v python3))
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean deps-apt
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.13 (or >= 3.11 for serving)"; exit 1; }
@@ -27,7 +27,11 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 serve: $(VENV)/.installed
 	$(VENV)/bin/dmzpub serve --demo
 
-test: $(VENV)/.installed-test
+# Debian packages the tests drive for real; installed only when missing.
+deps-apt:
+	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: $(VENV)/.installed-test deps-apt
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -38,6 +42,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/push.py
+	$(VENV)/bin/python bench/landing.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -7,10 +7,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, request
 
 STATIC = Path(__file__).resolve().parent / "static"
-bp = Blueprint("landing", __name__, static_folder=str(STATIC), static_url_path="/assets")
+STATIC_URL = "/assets"
+bp = Blueprint("landing", __name__, static_folder=str(STATIC), static_url_path=STATIC_URL)
 
 
 @cache
@@ -19,9 +20,14 @@ def _fingerprint(filename: str) -> str:
     return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:12]
 
 
+@cache
+def _asset_url(script_root: str, filename: str) -> str:
+    return f"{script_root}{STATIC_URL}/{filename}?v=" + _fingerprint(filename)
+
+
 def asset_url(filename: str) -> str:
     """Return the fingerprinted URL of a static file."""
-    return url_for("landing.static", filename=filename, v=_fingerprint(filename))
+    return _asset_url(request.script_root, filename)
 
 
 @bp.context_processor

@@ -6,6 +6,7 @@ from flask import current_app
 
 from catalogue_core.store import Repository, StoredRecord
 
+from .cache import PageCache
 from .downloads import downloads
 from .page import RecordPage
 
@@ -25,9 +26,19 @@ def site_name() -> str:
     return current_app.config["DMZPUB_SITE_NAME"]
 
 
+def download_dir() -> str:
+    """Return the root of the download area."""
+    return current_app.config["DMZPUB_DOWNLOAD_DIR"]
+
+
+def page_cache() -> PageCache:
+    """Return this app's cache of rendered pages."""
+    return current_app.extensions.setdefault("dmzpub.landing.pages", PageCache())
+
+
 def record_page(record: StoredRecord) -> RecordPage:
     """Return the page of a record, with its download section unless it is withdrawn."""
     section = None
     if not record.deleted:
-        section = downloads(current_app.config["DMZPUB_DOWNLOAD_DIR"], record.key, record.extras, base_url())
+        section = downloads(download_dir(), record.key, record.extras, base_url())
     return RecordPage(record, base_url(), section)

@@ -11,6 +11,8 @@ from download_cache.area import DatasetStatus, DownloadArea, checksums_url, file
 from .model import human_size, safe_url
 
 FILES_SHOWN = 100  # a page lists this many files; the listing has them all
+# Python's own table only: the host's /etc/mime.types must not change what pages announce.
+_TYPES = mimetypes.MimeTypes(filenames=())
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Downloads:
 
 def media_type(path: str) -> str:
     """Return the file's media type guessed from its name; octet-stream when unknown."""
-    return mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
+    return _TYPES.guess_type(path, strict=False)[0] or "application/octet-stream"
 
 
 def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:

@@ -13,6 +13,7 @@ CSP = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 HTML_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": CSP,
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
@@ -21,8 +22,11 @@ HTML_HEADERS = {
 
 @bp.after_app_request
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers = response.headers
+    if "Content-Security-Policy" in headers:  # set by the view already (the record pages)
+        return response
+    headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype in ("text/html", "application/xhtml+xml"):
         for name, value in HTML_HEADERS.items():
-            response.headers.setdefault(name, value)
+            headers.setdefault(name, value)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 
@@ -14,11 +15,13 @@ from catalogue_core.store import StoredRecord
 
 from . import citation, schemaorg, signposting
 from .blueprint import bp
-from .context import record_page, store
+from .cache import download_signature
+from .context import download_dir, page_cache, record_page, store
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
 from .page import RecordPage, record_path
 from .sections import record_sections
+from .security import HTML_HEADERS
 
 log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -33,11 +36,19 @@ def _lookup(text: str) -> StoredRecord | None:
         key = normalize_doi(text).lower()
     except InvalidDOI:
         return None
-    return store().get(key, formats=["datacite"])
+    return store().summary(key)
+
+
+def _full(summary: StoredRecord) -> StoredRecord:
+    """Return the whole record (metadata, DataCite XML) of a summary; raise NoSuchRecord."""
+    found = store().get(summary.key, formats=["datacite"])
+    if found is None:
+        raise NoSuchRecord(summary.key)
+    return found
 
 
 def resolve(rest: str) -> tuple[StoredRecord, str | None]:
-    """Return the record a /doi/ path names and the export it asks for; raise NoSuchRecord."""
+    """Return the summary of the record a /doi/ path names and the export asked for; raise NoSuchRecord."""
     head, _, tail = rest.rpartition("/")
     if tail in SUFFIXES and (found := _lookup(head)):
         return found, tail
@@ -66,41 +77,75 @@ def record(rest: str) -> BaseResponse:
     canonical = request.script_root + record_path(found.key, export)
     if _requested_path() != canonical:
         return redirect(_with_query(canonical), 301)
-    page = record_page(found)
     if export == "linkset":
-        return _linkset(page)
+        return _linkset(record_page(_full(found)))
     if export:
-        return _export(page, BY_NAME[export])
-    chosen = request.accept_mimetypes.best_match(OFFERS, default="text/html")
+        return _export(record_page(_full(found)), BY_NAME[export])
+    chosen = _negotiate()
     if chosen in BY_MEDIA_TYPE:
-        response = _export(page, BY_MEDIA_TYPE[chosen])
+        response = _export(record_page(_full(found)), BY_MEDIA_TYPE[chosen])
     elif chosen == signposting.LINKSET_TYPE:
-        response = _linkset(page)
+        response = _linkset(record_page(_full(found)))
     else:
-        response = _html(page)
+        response = _html(found)
     response.vary.add("Accept")
     return response
 
 
-def _html(page: RecordPage) -> Response:
+def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
+    """Return the page's body, status, Link header and ETag."""
+    page = record_page(_full(summary))
     if page.record.deleted:
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
-        response = Response(body, 410, mimetype="text/html")
-        response.headers["Link"] = signposting.tombstone_link_header(page)
-        return response
-    body = render_template(
-        "landing/record.html",
-        page=page,
-        citation=citation.datacite(page.doi, page.meta),
-        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
-        jsonld=schemaorg.dataset(page),
-        exports=EXPORTS,
-        **record_sections(page),
+        status, link = 410, signposting.tombstone_link_header(page)
+    else:
+        body = render_template(
+            "landing/record.html",
+            page=page,
+            citation=citation.datacite(page.doi, page.meta),
+            bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+            jsonld=schemaorg.dataset(page),
+            exports=EXPORTS,
+            **record_sections(page),
+        )
+        status, link = 200, signposting.link_header(page)
+    return body, status, link, hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def _negotiate() -> str:
+    """Return the media type to answer with; browsers' Accept headers take a short cut."""
+    accept = request.headers.get("Accept", "")
+    # A first media range of plain text/html (every browser) or */* has quality 1 and HTML
+    # is the first offer, so best_match would choose HTML too.
+    if not accept or accept == "*/*" or accept.startswith(("text/html,", "text/html;q=1")) or accept == "text/html":
+        return "text/html"
+    return request.accept_mimetypes.best_match(OFFERS, default="text/html")
+
+
+def _html(found: StoredRecord) -> Response:
+    # A page changes only with the record or the download area: serve it from the cache
+    # until one of them does (rendering costs several times the rest of the request).
+    downloads = None if found.deleted else download_signature(download_dir(), found.key)
+    inputs = (
+        found.key,
+        found.datestamp,
+        found.content_hash,
+        found.deleted,
+        found.reason,
+        downloads,
+        request.script_root,
     )
-    response = Response(body, mimetype="text/html")
-    response.headers["Link"] = signposting.link_header(page)
-    response.headers["Cache-Control"] = CACHE
-    return response
+    cache = page_cache()
+    if (rendered := cache.get(inputs)) is None:
+        rendered = _render(found)
+        cache.put(inputs, rendered)
+    body, status, link, etag = rendered
+    headers = {"Link": link, **HTML_HEADERS}
+    if status == 200:
+        headers.update({"Cache-Control": CACHE, "ETag": f'"{etag}"'})
+        if "If-None-Match" in request.headers and request.if_none_match.contains(etag):
+            return Response(status=304, headers=headers)
+    return Response(body, status, headers=headers, mimetype="text/html")
 
 
 def _gone(page: RecordPage) -> Response:

@@ -1,4 +1,4 @@
-"""Contract of Repository.browse on both stores: newest first, keyset pages, word search."""
+"""Contract of Repository.browse and .summary on both stores: newest first, keyset pages, word search."""
 
 from __future__ import annotations
 
@@ -113,3 +113,23 @@ def test_sqlite_browse_walks_the_indexes(tmp_path: object) -> None:
     details = " ".join(row[3] for row in plan)
     assert "records_live_created" in details and "TEMP B-TREE" not in details
     repo.close()
+
+
+def test_summary_is_the_record_without_its_content(filled: Repository) -> None:
+    full = filled.get("10.1234/alpha-001")
+    got = filled.summary("10.1234/alpha-001")
+    assert got is not None and full is not None
+    assert (got.key, got.doi, got.datestamp, got.created, got.content_hash, got.sets, got.deleted) == (
+        full.key,
+        full.doi,
+        full.datestamp,
+        full.created,
+        full.content_hash,
+        full.sets,
+        False,
+    )
+    assert got.metadata == {} and got.rendered == {} and got.payload is None
+    filled.withdraw("10.1234/alpha-001", "wrong sample")
+    gone = filled.summary("10.1234/alpha-001")
+    assert gone is not None and (gone.deleted, gone.reason) == (True, "wrong sample")
+    assert filled.summary("10.1234/never") is None

@@ -182,6 +182,10 @@ class Repository(ABC):
         Records come with metadata and extras, without payload or rendered formats.
         """
 
+    @abstractmethod
+    def summary(self, key: str) -> StoredRecord | None:
+        """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
+
 
 def search_terms(text: str | None) -> list[list[str]]:
     """Return the search terms of a query: per whitespace-separated term, its lower-cased words."""

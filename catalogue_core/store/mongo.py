@@ -268,3 +268,7 @@ class MongoRepository(Repository):
             )
             for doc in self._call(list, cursor)
         ]
+
+    def summary(self, key: str) -> StoredRecord | None:
+        doc = self._call(self.records.find_one, {"_id": key}, _SUMMARY)
+        return self._record(doc) if doc else None

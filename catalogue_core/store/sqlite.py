@@ -337,3 +337,7 @@ class SQLiteRepository(Repository):
         return [
             StoredRecord(**self._summary(row), metadata=json.loads(row[8]), extras=json.loads(row[9])) for row in rows
         ]
+
+    def summary(self, key: str) -> StoredRecord | None:
+        rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
+        return StoredRecord(**self._summary(rows[0])) if rows else None
