@@ -158,7 +158,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for kind, path in kinds:
                 best[kind] = max(best[kind], measure(kind, path, env, args))
-    setup = f"gunicorn gthread, {args.workers} workers x {args.threads} threads, {args.connections} keep-alive connections"
+    setup = f"gunicorn gthread, {args.workers} workers x {args.threads} threads, {args.connections} connections"
     print(f"landing bench ({setup}, {args.seconds:g} s x {args.rounds} rounds, best round, {os.cpu_count()} CPUs)")
     print(f"  hello-world  GET /hello      {best['hello']:8.0f} req/s")
     print(f"  landing page GET {page}  {best['landing']:8.0f} req/s")
