@@ -68,6 +68,8 @@ INSERT INTO records_fts (rowid, search)
     SELECT rowid, search FROM records WHERE NOT EXISTS (SELECT 1 FROM records_fts);
 COMMIT;
 """
+# A search matching at least this many records walks the newest-first index (see browse).
+_DENSE = 500
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
 
 
@@ -321,16 +323,23 @@ class SQLiteRepository(Repository):
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
+        source = "records r"
         if before:
             clauses.append("(r.created, r.key) < (?, ?)")
             args.extend(before)
         if terms := search_terms(text):
             # Each term a phrase of its words, the last one a prefix; words hold only letters
             # and digits, so no user text reaches the FTS5 query syntax.
+            match = " AND ".join(f'"{" ".join(words)}"*' for words in terms)
             clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
-            args.append(" AND ".join(f'"{" ".join(words)}"*' for words in terms))
+            args.append(match)
+            # Few matches: fetch and sort them. Many: walk the newest-first index, which meets
+            # a page of matches early, instead of sorting them all.
+            probe = self._read("SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?", (match, _DENSE))
+            if len(probe) >= _DENSE:
+                source = "records r INDEXED BY records_live_created"
         rows = self._read(
-            f"SELECT {_SUMMARY}, r.metadata, r.extras FROM records r WHERE {' AND '.join(clauses)}"
+            f"SELECT {_SUMMARY}, r.metadata, r.extras FROM {source} WHERE {' AND '.join(clauses)}"
             " ORDER BY r.created DESC, r.key DESC LIMIT ?",
             [*args, limit],
         )
