@@ -115,7 +115,7 @@ def ris(doi: str, meta: dict[str, Any], landing_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def csl(doi: str, meta: dict[str, Any], landing_url: str) -> dict[str, Any]:
+def csl(doi: str, meta: dict[str, Any]) -> dict[str, Any]:
     """Return the record as one CSL-JSON item, as citation processors read it."""
     authors = []
     for person in model.creators(meta):

@@ -49,7 +49,7 @@ EXPORTS: tuple[Export, ...] = (
         "csl.json",
         "application/vnd.citationstyles.csl+json",
         "CSL-JSON",
-        lambda page: _json(citation.csl(page.doi, page.meta, page.landing_url)),
+        lambda page: _json(citation.csl(page.doi, page.meta)),
     ),
     Export(
         "citation.bib",

@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 V3_DOI = "10.16907/05a50450-767f-421d-9832-342b57c201af"
 WITHDRAWN_DOI = "10.17199/ESS-2025-00043"
+BAD_PAGE = """<!doctype html><html lang="en"><head><title>bad</title>
+<style>body { color: red }</style></head><body><h1>bad</h1>
+<script>document.title = "ran"</script><img src="http://cdn.invalid/logo.png" alt=""></body></html>"""
 
 
 class LiveServer:
@@ -52,6 +55,8 @@ class LiveServer:
                 "DMZPUB_SITE_NAME": "ESS Data Repository",
             }
         )
+        # A page that breaks the rules, to show the checks below would notice.
+        self.app.add_url_rule("/test-only/bad-page", "bad_page", lambda: BAD_PAGE)
         self._app = self.app.wsgi_app
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -157,6 +162,13 @@ def test_pages_render_without_console_errors_or_csp_blocks(
     )
     assert landmarks[:4] == [1, True, True, True]
     assert "sans-serif" in landmarks[4]  # the stylesheet loaded (the browser default is serif)
+
+
+def test_the_checks_catch_csp_blocks(live: LiveServer, visit: Any) -> None:
+    v = visit(live.url + "/test-only/bad-page")
+    assert v.page.title() == "bad"  # the inline script was blocked
+    blocked = " ".join(v.problems)
+    assert "script" in blocked and "style" in blocked and "cdn.invalid" in blocked
 
 
 def test_jsonld_parses_and_matches_the_record(live: LiveServer, visit: Any) -> None:

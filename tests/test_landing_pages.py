@@ -283,3 +283,11 @@ def test_etag_answers_conditional_requests(client: FlaskClient, rich: Pusher) ->
     again = client.get(PAGE, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     assert client.get(PAGE, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_a_pending_doi_and_a_v3_record(client: FlaskClient, pusher: Pusher) -> None:
+    doc = scicat_example("v3-pending-minimal.json")
+    assert pusher.put(doc).status_code == 201
+    page = page_of(client.get("/doi/" + doc["doi"].lower()))
+    assert "DOI registration pending" in texts(page, "//p[@class='kicker']")[0]
+    assert texts(page, "//h1") == [doc["title"]]
