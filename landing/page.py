@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +17,7 @@ from .downloads import Downloads
 _PATH_SAFE = "/:@!$&'()*+,;="
 
 
+@lru_cache(maxsize=4096)
 def record_path(key: str, export: str | None = None) -> str:
     """Return the canonical path of a record's page (or one of its exports)."""
     path = "/doi/" + quote(key, safe=_PATH_SAFE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from urllib.parse import unquote
 
 from flask import Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
@@ -57,12 +58,13 @@ def resolve(rest: str) -> tuple[StoredRecord, str | None]:
     raise NoSuchRecord(rest)
 
 
-def _requested_path() -> str:
-    """Return the path as the client sent it, %-escapes kept, so that %2F can be told from /."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if not raw or not raw.startswith("/"):
-        return request.script_root + request.path
-    return raw.split("?", 1)[0]
+def _is_canonical(canonical: str) -> bool:
+    """Tell whether the client asked for the canonical path, spelt the same way (%2F is not /)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if raw.startswith("/"):
+        return raw.split("?", 1)[0] == canonical
+    # No raw request line (or an absolute-form one): compare decoded paths.
+    return request.script_root + request.path == unquote(canonical)
 
 
 def _with_query(path: str) -> str:
@@ -75,7 +77,7 @@ def record(rest: str) -> BaseResponse:
     """Answer a record's page, export or linkset; redirect any other spelling of its URL."""
     found, export = resolve(rest)
     canonical = request.script_root + record_path(found.key, export)
-    if _requested_path() != canonical:
+    if not _is_canonical(canonical):
         return redirect(_with_query(canonical), 301)
     if export == "linkset":
         return _linkset(record_page(_full(found)))

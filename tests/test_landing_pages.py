@@ -147,6 +147,15 @@ def test_reserved_characters_in_a_doi_are_escaped_in_its_url(client: FlaskClient
     ]
 
 
+@pytest.mark.parametrize(("path", "status"), [("/doi/10.1234/a%23b%3Fc%25d", 200), ("/doi/10.1234/A%23b%3Fc%25d", 301)])
+def test_canonical_check_without_a_raw_request_line(
+    client: FlaskClient, pusher: Pusher, path: str, status: int
+) -> None:
+    pusher.put(v4_document("10.1234/a#b?c%d", "Odd suffix"))
+    response = client.get(path, environ_overrides={"RAW_URI": "", "REQUEST_URI": ""})
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("path", ["/doi/10.9999/not-here", "/doi/not-a-doi", "/doi/10.9999/x/citation.bib"])
 def test_unknown_dois_get_a_404_page(client: FlaskClient, path: str) -> None:
     response = client.get(path)
