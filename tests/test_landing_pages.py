@@ -300,3 +300,14 @@ def test_a_pending_doi_and_a_v3_record(client: FlaskClient, pusher: Pusher) -> N
     page = page_of(client.get("/doi/" + doc["doi"].lower()))
     assert "DOI registration pending" in texts(page, "//p[@class='kicker']")[0]
     assert texts(page, "//h1") == [doc["title"]]
+
+
+def test_demo_records_render(client: FlaskClient, pusher: Pusher) -> None:
+    from oai_server.demo import DEMO_DOCUMENTS
+
+    for document in DEMO_DOCUMENTS:
+        assert pusher.put(document).status_code == 201
+        response = client.get("/doi/" + document["doi"].lower())
+        assert response.status_code == 200
+        assert texts(page_of(response), "//h1") == [document["title"]]
+    assert len(page_of(client.get("/")).xpath("//ol[@class='results']/li")) == len(DEMO_DOCUMENTS)
