@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import os
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
