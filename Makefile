@@ -43,6 +43,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/push.py
 	$(VENV)/bin/python bench/landing.py
+	$(VENV)/bin/python bench/index_search.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
