@@ -99,6 +99,7 @@ def app_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) 
     config: dict[str, Any] = {
         "TESTING": True,
         "DMZPUB_DATA_DIR": str(tmp_path / "var"),
+        "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "downloads"),
         "DMZPUB_PUSH_TOKENS": TOKEN,
         "DMZPUB_SCICAT_BASIC": "scicat:s3cret",
         "DMZPUB_BASE_URL": "https://doi.example.org",
