@@ -1,0 +1,175 @@
+"""Sync SciCat to the DMZ: queue new and changed records, withdraw those gone upstream."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..doi import normalize_doi
+from ..errors import InvalidDOI, InvalidRecord
+from ..record import canonical_json
+from ..scicat import from_scicat
+from .outbox import Intent, Outbox
+from .progress import NoProgress, Progress
+from .source import SciCatSource
+
+GONE = "deleted in the catalogue"
+PRIVATE = "made private in the catalogue"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One upstream document, classified: publishable, private or invalid."""
+
+    key: str
+    doi: str
+    body: str
+    kind: str
+    content_hash: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change the publisher makes (or, in a dry run, would make) on the DMZ."""
+
+    verb: str
+    doi: str
+    why: str
+
+
+@dataclass
+class SyncReport:
+    """What a sync read and what it queued."""
+
+    api: str = ""
+    read: int = 0
+    unchanged: int = 0
+    private: int = 0
+    unusable: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    def count(self, verb: str) -> int:
+        """Return how many actions have this verb."""
+        return Counter(a.verb for a in self.actions)[verb]
+
+
+def classify(document: Any) -> SourceRecord | None:
+    """Return the classified record of a document, or None when it has no usable DOI."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        doi = normalize_doi(document.get("doi"))
+    except InvalidDOI:
+        return None
+    body = json.dumps(document, ensure_ascii=False)
+    if document.get("status") == "private":
+        return SourceRecord(doi.lower(), doi, body, "private", "")
+    try:
+        return SourceRecord(doi.lower(), doi, body, "publishable", from_scicat(document).content_hash)
+    except InvalidRecord as exc:
+        # Still sent: the DMZ gives the verdict, and the outbox parks it with that error.
+        digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+        problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
+        return SourceRecord(doi.lower(), doi, body, "invalid", "raw:" + digest, problems)
+
+
+def put(record: SourceRecord) -> Intent:
+    """Return the outbox entry publishing a record."""
+    return Intent("put", record.key, record.doi, body=record.body, content_hash=record.content_hash)
+
+
+def withdrawal(key: str, doi: str, reason: str) -> Intent:
+    """Return the outbox entry withdrawing a DOI."""
+    return Intent("withdraw", key, doi, reason=reason)
+
+
+class Walk:
+    """Read every upstream document once, page by page, noting which DOIs are still published."""
+
+    def __init__(self, source: SciCatSource, progress: Progress) -> None:
+        self.source, self.progress = source, progress
+        self.seen: set[str] = set()
+        self.unusable = 0
+
+    def pages(self) -> Iterator[list[SourceRecord]]:
+        """Yield classified pages; a DOI listed twice is used once."""
+        self.progress.stage(f"reading SciCat ({self.source.version})", self.source.count())
+        for page in self.source.pages():
+            records = []
+            for document in page:
+                record = classify(document)
+                if record is None:
+                    self.unusable += 1
+                elif record.key not in self.seen:
+                    if record.kind != "private":
+                        self.seen.add(record.key)
+                    records.append(record)
+            self.progress.advance(len(page))
+            yield records
+        self.progress.close()
+
+    def gone(self, published: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, SourceRecord | None]]:
+        """Yield (key, doi, record-now) for published DOIs the listing did not show.
+
+        Each is looked up on its own first: skip/limit paging can miss a document when the
+        collection changes during the read, and a missed document must not be withdrawn.
+        """
+        for key, doi in published:
+            if key not in self.seen:
+                document = self.source.lookup(doi)
+                record = classify(document) if document is not None else None
+                if record is not None and record.kind != "private":
+                    self.seen.add(record.key)
+                yield key, doi, record
+
+
+def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: Progress | None = None) -> SyncReport:
+    """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
+    report = SyncReport()
+    walk = Walk(source, progress or NoProgress())
+
+    def plan(record: SourceRecord, last: dict[str, str | None], intents: list[Intent]) -> None:
+        if record.kind == "private":
+            report.private += 1
+            return
+        if record.kind == "invalid":
+            report.invalid.append((record.doi, record.error))
+        if record.key in last and last[record.key] == record.content_hash:
+            report.unchanged += 1
+            return
+        if record.key not in last:
+            report.actions.append(Action("publish", record.doi, "new in the catalogue"))
+        elif last[record.key] is None:
+            report.actions.append(Action("publish", record.doi, "public again in the catalogue"))
+        else:
+            report.actions.append(Action("update", record.doi, "changed in the catalogue"))
+        intents.append(put(record))
+
+    def commit(intents: list[Intent]) -> None:
+        if intents and not dry_run:
+            outbox.enqueue(intents)
+
+    for records in walk.pages():
+        report.read += len(records)
+        last = outbox.sent_hashes([r.key for r in records])
+        intents: list[Intent] = []
+        for record in records:
+            plan(record, last, intents)
+        commit(intents)
+    report.api, report.unusable = source.version, walk.unusable
+    intents = []
+    for key, doi, record in walk.gone(outbox.published()):
+        if record is not None and record.kind != "private":
+            plan(record, outbox.sent_hashes([key]), intents)
+            continue
+        reason = PRIVATE if record is not None else GONE
+        report.actions.append(Action("withdraw", doi, reason))
+        intents.append(withdrawal(key, doi, reason))
+    commit(intents)
+    return report
