@@ -183,7 +183,7 @@ def withdraw(ctx: click.Context, doi: str, reason: str | None) -> None:
     try:
         intent = withdrawal_of(doi, reason)
     except InvalidDOI as exc:
-        raise click.BadParameter(str(exc), param_hint="DOI") from None
+        raise click.BadParameter(exc.problems[0].message, param_hint="DOI") from None
     with opened(ps) as (outbox, client):
         outbox.enqueue([intent])
         click.echo(f"queued withdrawal of {intent.doi}")
@@ -230,38 +230,41 @@ def outbox_retry(ctx: click.Context, doi: str | None) -> None:
     try:
         key = doi_key(doi) if doi else None
     except InvalidDOI as exc:
-        raise click.BadParameter(str(exc), param_hint="DOI") from None
+        raise click.BadParameter(exc.problems[0].message, param_hint="DOI") from None
     with opened(ps) as (box, client):
         click.echo(f"{box.retry(key)} parked entries queued again")
         deliver(ps, box, client)
 
 
 def _source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--dry-run", is_flag=True, help="Show what would change; queue and send nothing.")(command)
-    command = click.option(
-        "--api", type=click.Choice(["auto", "v4", "v3"]), default="auto", show_default=True, help="SciCat API version."
-    )(command)
-    command = click.option("--token", default=None, help="SciCat access token (default: DMZPUB_SCICAT_TOKEN).")(command)
-    return click.option("--from-scicat", "url", default=None, help="SciCat backend URL (default: DMZPUB_SCICAT_URL).")(
-        command
-    )
+    options = [
+        click.option("--from-scicat", "url", default=None, help="SciCat backend URL (default: DMZPUB_SCICAT_URL)."),
+        click.option("--token", default=None, help="SciCat access token (default: DMZPUB_SCICAT_TOKEN)."),
+        click.option("--api", type=click.Choice(["auto", "v4", "v3"]), default="auto", show_default=True, help="SciCat API."),
+        click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True, help="Records per SciCat page."),
+        click.option("--dry-run", is_flag=True, help="Show what would change; queue and send nothing."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
-def _source(ctx: click.Context, url: str | None, token: str | None, api: str, policy: RetryPolicy) -> SciCatSource:
+def _source(ctx: click.Context, ps: PushSettings, options: dict[str, Any]) -> SciCatSource:
     cfg = settings(ctx)
-    url = url or cfg["DMZPUB_SCICAT_URL"]
+    url = options["url"] or cfg["DMZPUB_SCICAT_URL"]
     if not url:
         raise click.UsageError("give --from-scicat URL (or set DMZPUB_SCICAT_URL)")
-    return SciCatSource(url, token or cfg["DMZPUB_SCICAT_TOKEN"] or None, api=api, policy=policy)
+    token = options["token"] or cfg["DMZPUB_SCICAT_TOKEN"] or None
+    return SciCatSource(url, token, api=options["api"], page_size=options["page_size"], policy=ps.policy)
 
 
 @click.command("sync")
 @_source_options
 @click.pass_context
-def sync_command(ctx: click.Context, url: str | None, token: str | None, api: str, dry_run: bool) -> None:
+def sync_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
     """Push new and changed SciCat records to the DMZ and withdraw those deleted upstream."""
     ps = push_settings(ctx, need_dmz=not dry_run)
-    source = _source(ctx, url, token, api, ps.policy)
+    source = _source(ctx, ps, options)
     with opened(ps, need_dmz=not dry_run) as (box, client):
         report = sync(source, box, dry_run=dry_run, progress=Bar())
         _actions(report.actions, dry_run)
@@ -280,10 +283,10 @@ def sync_command(ctx: click.Context, url: str | None, token: str | None, api: st
 @click.command("reconcile")
 @_source_options
 @click.pass_context
-def reconcile_command(ctx: click.Context, url: str | None, token: str | None, api: str, dry_run: bool) -> None:
+def reconcile_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
     """Compare the DMZ with SciCat and repair every difference in SciCat's favour."""
     ps = push_settings(ctx)
-    source = _source(ctx, url, token, api, ps.policy)
+    source = _source(ctx, ps, options)
     with opened(ps) as (box, client):
         if box.counts()["pending"] and not dry_run:
             deliver(ps, box, client)  # queued entries would otherwise show up as differences
