@@ -22,7 +22,7 @@ def test_a_rejected_record_is_parked_with_its_error_until_replaced(intranet: Int
     small = v4_document("10.99999/push-small")
     result = intranet.invoke("push", intranet.write("batch.json", [big, small]))
     assert result.exit_code == 1
-    assert f"parked {DOI} (HTTP 413)" in result.output and "DMZPUB_MAX_PUSH_BYTES" in result.output
+    assert f"parked {DOI} (HTTP 413)" in result.output and "the body exceeds 2048 bytes" in result.output
     assert held(dmz_store, "10.99999/push-small") is not None  # the rest of the batch went through
     assert held(dmz_store, DOI) is None
     status = intranet.invoke("outbox", "status").output
