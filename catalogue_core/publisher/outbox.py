@@ -36,11 +36,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key, seq);
--- What we last told the DMZ about each DOI: its content hash, or NULL once withdrawn.
+-- What we last told the DMZ about each DOI: its content hash (NULL once withdrawn), and the
+-- hash of the source document it came from, so an unchanged document is not normalised again.
 CREATE TABLE IF NOT EXISTS sent (
     key TEXT PRIMARY KEY,
     doi TEXT NOT NULL,
-    content_hash TEXT
+    content_hash TEXT,
+    source_hash TEXT
 );
 """
 
@@ -55,6 +57,15 @@ class Intent:
     body: str | None = None
     reason: str | None = None
     content_hash: str | None = None
+    source_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What was last sent for a DOI: content hash (None once withdrawn) and source document hash."""
+
+    content_hash: str | None
+    source_hash: str | None
 
 
 @dataclass(frozen=True)
@@ -145,22 +156,23 @@ class Outbox:
                     (it.key, it.doi, it.action, it.body, it.reason, it.content_hash, now, now),
                 )
                 seqs.append(int(cursor.lastrowid or 0))
-                sent_hash = it.content_hash if it.action == "put" else None
-                db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", (it.key, it.doi, sent_hash))
+                hashes = (it.content_hash, it.source_hash) if it.action == "put" else (None, None)
+                db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", (it.key, it.doi, *hashes))
         return seqs
 
-    def remember(self, rows: Iterable[tuple[str, str, str | None]]) -> None:
-        """Record (key, doi, hash-or-None) as what the DMZ holds, without queueing anything."""
+    def remember(self, rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
+        """Record (key, doi, content hash, source hash) as what the DMZ holds, without queueing anything."""
         with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", list(rows))
+            db.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", list(rows))
 
-    def sent_hashes(self, keys: Sequence[str]) -> dict[str, str | None]:
-        """Return the last sent hash (None: withdrawn) of each given key that was ever sent."""
-        out: dict[str, str | None] = {}
+    def last_sent(self, keys: Sequence[str]) -> dict[str, Sent]:
+        """Return what was last sent for each given key that was ever sent."""
+        out: dict[str, Sent] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            out.update(self._read(f"SELECT key, content_hash FROM sent WHERE key IN ({marks})", chunk))
+            rows = self._read(f"SELECT key, content_hash, source_hash FROM sent WHERE key IN ({marks})", chunk)
+            out.update((key, Sent(content, source)) for key, content, source in rows)
         return out
 
     def published(self) -> list[tuple[str, str]]:

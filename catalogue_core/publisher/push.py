@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from ..doi import doi_key, normalize_doi
 from ..errors import InvalidDOI
+from ..record import canonical_json
 from ..scicat import from_scicat
 from .errors import BadDocument
 from .outbox import Intent
@@ -24,7 +26,8 @@ def publication(document: Any, origin: str) -> Intent:
         raise BadDocument(origin, f"has no valid 'doi' (found {document.get('doi')!r})") from None
     record = from_scicat(document)
     body = json.dumps(document, ensure_ascii=False)
-    return Intent("put", doi.lower(), doi, body=body, content_hash=record.content_hash)
+    source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    return Intent("put", doi.lower(), doi, body=body, content_hash=record.content_hash, source_hash=source_hash)
 
 
 def withdrawal_of(doi: str, reason: str | None) -> Intent:

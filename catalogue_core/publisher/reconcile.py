@@ -8,7 +8,7 @@ from .client import Listed, PushClient
 from .outbox import Intent, Outbox
 from .progress import NoProgress, Progress
 from .source import SciCatSource
-from .sync import PRIVATE, Action, SourceRecord, Walk, put, withdrawal
+from .sync import PRIVATE, Action, SourceRecord, Walk, check, put, withdrawal
 
 
 @dataclass
@@ -56,9 +56,11 @@ def reconcile(
     report.on_dmz = sum(not listed.deleted for listed in dmz.values())
     walk = Walk(source, progress)
     intents: list[Intent] = []
-    remembered: list[tuple[str, str, str | None]] = []
+    remembered: list[tuple[str, str, str | None, str | None]] = []
 
     def repair(record: SourceRecord) -> None:
+        # Always normalised afresh: reconcile is the deep check, it trusts no remembered hash.
+        record = check(record)
         if record.kind == "invalid":
             report.unrepairable.append((record.doi, record.error))
             return
@@ -66,7 +68,7 @@ def reconcile(
         why = _compare(record, dmz.get(record.key))
         if why is None:
             report.matching += 1
-            remembered.append((record.key, record.doi, record.content_hash))
+            remembered.append((record.key, record.doi, record.content_hash, record.source_hash))
         else:
             report.actions.append(Action("update" if record.key in dmz else "publish", record.doi, why))
             intents.append(put(record))

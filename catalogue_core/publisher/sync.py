@@ -6,14 +6,14 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..doi import normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..record import canonical_json
 from ..scicat import from_scicat
-from .outbox import Intent, Outbox
+from .outbox import Intent, Outbox, Sent
 from .progress import NoProgress, Progress
 from .source import SciCatSource
 
@@ -23,13 +23,15 @@ PRIVATE = "made private in the catalogue"
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """One upstream document, classified: publishable, private or invalid."""
+    """One upstream document: `private`, `unchecked` (as read), then `publishable` or `invalid`."""
 
     key: str
     doi: str
-    body: str
+    document: dict[str, Any] = field(compare=False, repr=False)
+    body: str = field(compare=False, repr=False)
     kind: str
-    content_hash: str
+    source_hash: str
+    content_hash: str = ""
     error: str = ""
 
 
@@ -59,8 +61,8 @@ class SyncReport:
         return Counter(a.verb for a in self.actions)[verb]
 
 
-def classify(document: Any) -> SourceRecord | None:
-    """Return the classified record of a document, or None when it has no usable DOI."""
+def read(document: Any) -> SourceRecord | None:
+    """Return the record of an upstream document as read (not normalised), or None without a DOI."""
     if not isinstance(document, dict):
         return None
     try:
@@ -68,20 +70,33 @@ def classify(document: Any) -> SourceRecord | None:
     except InvalidDOI:
         return None
     body = json.dumps(document, ensure_ascii=False)
-    if document.get("status") == "private":
-        return SourceRecord(doi.lower(), doi, body, "private", "")
+    source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    kind = "private" if document.get("status") == "private" else "unchecked"
+    return SourceRecord(doi.lower(), doi, document, body, kind, source_hash)
+
+
+def check(record: SourceRecord) -> SourceRecord:
+    """Return the record normalised: publishable with its content hash, or invalid with the problems."""
+    if record.kind != "unchecked":
+        return record
     try:
-        return SourceRecord(doi.lower(), doi, body, "publishable", from_scicat(document).content_hash)
+        return replace(record, kind="publishable", content_hash=from_scicat(record.document).content_hash)
     except InvalidRecord as exc:
         # Still sent: the DMZ gives the verdict, and the outbox parks it with that error.
-        digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
         problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
-        return SourceRecord(doi.lower(), doi, body, "invalid", "raw:" + digest, problems)
+        return replace(record, kind="invalid", content_hash="raw:" + record.source_hash, error=problems)
 
 
 def put(record: SourceRecord) -> Intent:
-    """Return the outbox entry publishing a record."""
-    return Intent("put", record.key, record.doi, body=record.body, content_hash=record.content_hash)
+    """Return the outbox entry publishing a checked record."""
+    return Intent(
+        "put",
+        record.key,
+        record.doi,
+        body=record.body,
+        content_hash=record.content_hash,
+        source_hash=record.source_hash,
+    )
 
 
 def withdrawal(key: str, doi: str, reason: str) -> Intent:
@@ -98,12 +113,12 @@ class Walk:
         self.unusable = 0
 
     def pages(self) -> Iterator[list[SourceRecord]]:
-        """Yield classified pages; a DOI listed twice is used once."""
+        """Yield pages of records as read (unchecked or private); a DOI listed twice is used once."""
         self.progress.stage(f"reading SciCat ({self.source.version})", self.source.count())
         for page in self.source.pages():
             records = []
             for document in page:
-                record = classify(document)
+                record = read(document)
                 if record is None:
                     self.unusable += 1
                 elif record.key not in self.seen:
@@ -123,7 +138,7 @@ class Walk:
         for key, doi in published:
             if key not in self.seen:
                 document = self.source.lookup(doi)
-                record = classify(document) if document is not None else None
+                record = read(document) if document is not None else None
                 if record is not None and record.kind != "private":
                     self.seen.add(record.key)
                 yield key, doi, record
@@ -134,18 +149,23 @@ def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: 
     report = SyncReport()
     walk = Walk(source, progress or NoProgress())
 
-    def plan(record: SourceRecord, last: dict[str, str | None], intents: list[Intent]) -> None:
+    def plan(record: SourceRecord, last: Sent | None, intents: list[Intent]) -> None:
         if record.kind == "private":
             report.private += 1
             return
+        if last is not None and last.content_hash is not None and last.source_hash == record.source_hash:
+            report.unchanged += 1  # the very document sent last time: no need to normalise it again
+            return
+        record = check(record)
+        if last is not None and last.content_hash == record.content_hash:
+            report.unchanged += 1
+            outbox.remember([(record.key, record.doi, record.content_hash, record.source_hash)])
+            return
         if record.kind == "invalid":
             report.invalid.append((record.doi, record.error))
-        if record.key in last and last[record.key] == record.content_hash:
-            report.unchanged += 1
-            return
-        if record.key not in last:
+        if last is None:
             report.actions.append(Action("publish", record.doi, "new in the catalogue"))
-        elif last[record.key] is None:
+        elif last.content_hash is None:
             report.actions.append(Action("publish", record.doi, "public again in the catalogue"))
         else:
             report.actions.append(Action("update", record.doi, "changed in the catalogue"))
@@ -157,16 +177,16 @@ def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: 
 
     for records in walk.pages():
         report.read += len(records)
-        last = outbox.sent_hashes([r.key for r in records])
+        last = outbox.last_sent([r.key for r in records])
         intents: list[Intent] = []
         for record in records:
-            plan(record, last, intents)
+            plan(record, last.get(record.key), intents)
         commit(intents)
     report.api, report.unusable = source.version, walk.unusable
     intents = []
     for key, doi, record in walk.gone(outbox.published()):
         if record is not None and record.kind != "private":
-            plan(record, outbox.sent_hashes([key]), intents)
+            plan(record, outbox.last_sent([key]).get(key), intents)
             continue
         reason = PRIVATE if record is not None else GONE
         report.actions.append(Action("withdraw", doi, reason))
