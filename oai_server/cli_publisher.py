@@ -240,8 +240,8 @@ def _source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--from-scicat", "url", default=None, help="SciCat backend URL (default: DMZPUB_SCICAT_URL)."),
         click.option("--token", default=None, help="SciCat access token (default: DMZPUB_SCICAT_TOKEN)."),
-        click.option("--api", type=click.Choice(["auto", "v4", "v3"]), default="auto", show_default=True, help="SciCat API."),
-        click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True, help="Records per SciCat page."),
+        click.option("--api", type=click.Choice(["auto", "v4", "v3"]), default="auto", help="SciCat API version."),
+        click.option("--page-size", type=click.IntRange(1, 5000), default=500, help="Records per SciCat page (500)."),
         click.option("--dry-run", is_flag=True, help="Show what would change; queue and send nothing."),
     ]
     for option in reversed(options):
