@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from catalogue_core.publisher.push import publication, read_documents, withdrawa
 from catalogue_core.publisher.sync import Action
 
 from .cli import main
+from .cli_progress import Bar
 from .config import BY_NAME, ConfigError
 
 # Only these are read, so an intranet host never needs (or trips over) the DMZ's settings.
@@ -78,33 +78,6 @@ def push_settings(ctx: click.Context, need_dmz: bool = True) -> PushSettings:
         timeout=cfg["DMZPUB_PUSH_TIMEOUT"],
         policy=policy,
     )
-
-
-class Bar:
-    """Draw progress with tqdm on a terminal; stay silent otherwise (cron, pipes, tests)."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self._bar: Any = None
-
-    def stage(self, label: str, total: int | None = None) -> None:
-        """Start a bar for a stage."""
-        self.close()
-        if self.enabled:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=label, unit="rec", file=sys.stderr, leave=False)
-
-    def advance(self, n: int = 1) -> None:
-        """Move the bar on."""
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def close(self) -> None:
-        """Remove the bar."""
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 @contextmanager

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,24 +56,28 @@ class Deliverer:
         batch_size: int = 100,
         batch_bytes: int = 1_000_000,
         progress: Progress | None = None,
+        concurrency: int = 2,
     ) -> None:
         self.outbox, self.client = outbox, client
         self.policy = policy or RetryPolicy()
         self.batch_size, self.batch_bytes = batch_size, batch_bytes
         self.progress = progress or NoProgress()
+        self.concurrency = concurrency
         self.report = DeliveryReport()
+        self._report_lock = threading.Lock()
+        self._giving_up = threading.Event()
 
     def flush(self) -> DeliveryReport:
         """Deliver everything due; return the report (its `stopped` says why it ended early)."""
         self.report = DeliveryReport()
+        self._giving_up.clear()
         with self.outbox.delivery_lock():
             pending = self.outbox.counts()["pending"]
             if pending:
                 self.progress.stage("delivering", pending)
             try:
                 while items := self.outbox.due(self.batch_size * 4):
-                    for batch in self._batches([i for i in items if i.action == "put"]):
-                        self._put_batch(batch)
+                    self._put_round(list(self._batches([i for i in items if i.action == "put"])))
                     for item in items:
                         if item.action == "withdraw":
                             self._withdraw(item)
@@ -81,6 +87,23 @@ class Deliverer:
                 self.progress.close()
             self.outbox.prune()
         return self.report
+
+    def _put_round(self, batches: list[list[Item]]) -> None:
+        """Send a round's batches, a few at a time: a round holds at most one entry per DOI."""
+        if self.concurrency <= 1 or len(batches) <= 1:
+            for batch in batches:
+                self._put_batch(batch)
+            return
+
+        def send(batch: list[Item]) -> None:
+            if not self._giving_up.is_set():  # one batch gave up: the DMZ is away for all of them
+                self._put_batch(batch)
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dmzpub-deliver") as pool:
+            failures = [f.exception() for f in [pool.submit(send, b) for b in batches]]
+        for failure in failures:
+            if failure is not None:
+                raise failure
 
     def _batches(self, items: Sequence[Item]) -> Iterator[list[Item]]:
         batch: list[Item] = []
@@ -99,7 +122,8 @@ class Deliverer:
         """Run one request with retries; on giving up, count the attempt on the entries and re-raise."""
 
         def note(state: RetryCallState) -> None:
-            self.report.retries += 1
+            with self._report_lock:
+                self.report.retries += 1
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0.0
             log.warning("DMZ unavailable (%s); retrying in %.1fs", exc, wait)
@@ -115,19 +139,22 @@ class Deliverer:
             return retrying(fn)
         except PublisherError as exc:
             if not isinstance(exc, Rejected):
+                self._giving_up.set()
                 self.outbox.failed(items, str(exc))
             raise
 
     def _done(self, results: list[tuple[Item, str, int]]) -> None:
         self.outbox.delivered(results)
-        self.report.outcomes.update(outcome for _, outcome, _ in results)
-        self.progress.advance(len(results))
+        with self._report_lock:
+            self.report.outcomes.update(outcome for _, outcome, _ in results)
+            self.progress.advance(len(results))
 
     def _park(self, item: Item, status: int, error: str) -> None:
         log.error("DMZ rejected %s (HTTP %s): %s", item.doi, status, error)
         self.outbox.park(item, status, error)
-        self.report.parked.append((item.doi, status, error))
-        self.progress.advance()
+        with self._report_lock:
+            self.report.parked.append((item.doi, status, error))
+            self.progress.advance()
 
     def _put_batch(self, batch: list[Item]) -> None:
         if len(batch) == 1:

@@ -149,6 +149,8 @@ def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: 
     report = SyncReport()
     walk = Walk(source, progress or NoProgress())
 
+    remembered: list[tuple[str, str, str | None, str | None]] = []
+
     def plan(record: SourceRecord, last: Sent | None, intents: list[Intent]) -> None:
         if record.kind == "private":
             report.private += 1
@@ -159,7 +161,7 @@ def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: 
         record = check(record)
         if last is not None and last.content_hash == record.content_hash:
             report.unchanged += 1
-            outbox.remember([(record.key, record.doi, record.content_hash, record.source_hash)])
+            remembered.append((record.key, record.doi, record.content_hash, record.source_hash))
             return
         if record.kind == "invalid":
             report.invalid.append((record.doi, record.error))
@@ -172,8 +174,14 @@ def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: 
         intents.append(put(record))
 
     def commit(intents: list[Intent]) -> None:
-        if intents and not dry_run:
+        if dry_run:
+            return
+        if intents:
             outbox.enqueue(intents)
+        if remembered:
+            # The new document hash of an unchanged record: next time it takes the fast path.
+            outbox.remember(remembered)
+            remembered.clear()
 
     for records in walk.pages():
         report.read += len(records)

@@ -188,8 +188,11 @@ def test_a_change_that_leaves_the_record_alone_sends_nothing(
     writes = dmz.writes
     # SciCat bookkeeping fields change the document, not the published record.
     scicat.documents[docs[0]["doi"]] = {**docs[0], "updatedAt": "2030-01-01T00:00:00.000Z", "updatedBy": "admin"}
+    key = docs[0]["doi"].lower()
+    assert "0 new, 0 changed, 5 unchanged" in run_sync(intranet, scicat, "--dry-run").output
+    assert intranet.outbox().last_sent([key])[key].source_hash == read(docs[0]).source_hash  # a dry run writes nothing
     result = run_sync(intranet, scicat)
     assert "0 new, 0 changed, 5 unchanged" in result.output
     assert dmz.writes == writes
-    sent = intranet.outbox().last_sent([docs[0]["doi"].lower()])[docs[0]["doi"].lower()]
+    sent = intranet.outbox().last_sent([key])[key]
     assert sent.source_hash == read(scicat.documents[docs[0]["doi"]]).source_hash  # the fast path next time
