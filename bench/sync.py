@@ -132,7 +132,7 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_dmz(Path(tmp) / "dmz", mongo_uri)
         try:
-            settings = PushSettings(url, TOKEN, Path(tmp) / "intranet", policy=RetryPolicy(give_up=30))
+            settings = PushSettings(url, TOKEN, Path(tmp) / "intranet", timeout=300, policy=RetryPolicy(give_up=300))
             for label in ("first sync", "no-change sync"):
                 seconds, queued, read, sent = one_sync(scicat.url, settings)
                 print(
