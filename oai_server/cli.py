@@ -95,3 +95,6 @@ def check_config(ctx: click.Context) -> None:
 def run(argv: list[str] | None = None) -> Any:
     """Entry point with standalone error handling."""
     return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")
+
+
+from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outbox, sync, reconcile)

@@ -40,6 +40,23 @@ def _url(name: str, value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def _optional_url(name: str, value: str) -> str:
+    return _url(name, value) if value.strip() else ""
+
+
+def _seconds(low: float, high: float) -> Callable[[str, str], float]:
+    def parse(name: str, value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(name, f"{value!r} is not a number of seconds", f"use {low}..{high}") from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
+        return number
+
+    return parse
+
+
 def _int(low: int, high: int) -> Callable[[str, str], int]:
     def parse(name: str, value: str) -> int:
         try:
@@ -171,6 +188,38 @@ SETTINGS: tuple[Setting, ...] = (
         "year,type",
         "Rules deriving OAI sets from records (year, type, publisher).",
         _set_rules,
+    ),
+    Setting(
+        "DMZPUB_PUSH_URL",
+        "",
+        "Base URL of the DMZ server the intranet publisher pushes to (the client adds /api/v1/...).",
+        _optional_url,
+    ),
+    Setting("DMZPUB_PUSH_TOKEN", "", "Bearer token the intranet publisher sends (one of the DMZ's tokens).", _text),
+    Setting("DMZPUB_PUSH_TIMEOUT", "30", "Seconds the publisher waits for one DMZ reply.", _seconds(1, 3600)),
+    Setting(
+        "DMZPUB_PUSH_BACKOFF",
+        "1",
+        "First wait in seconds before the publisher retries the DMZ; waits double up to 64 times it.",
+        _seconds(0.001, 600),
+    ),
+    Setting(
+        "DMZPUB_PUSH_GIVE_UP",
+        "300",
+        "Seconds one delivery run keeps retrying an unreachable DMZ before leaving entries queued.",
+        _seconds(0, 86400),
+    ),
+    Setting(
+        "DMZPUB_SCICAT_URL",
+        "",
+        "SciCat backend base URL that `dmzpub sync` and `dmzpub reconcile` read from.",
+        _optional_url,
+    ),
+    Setting(
+        "DMZPUB_SCICAT_TOKEN",
+        "",
+        "SciCat access token for reading PublishedData (anonymous reads see only public records).",
+        _text,
     ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
