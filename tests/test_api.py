@@ -206,6 +206,7 @@ def test_listing_pages_with_hashes(pusher: Pusher, client: Any) -> None:
         seen.extend(body["items"])
         url = body["next"]
         if url:
+            assert url.startswith("https://doi.example.org/api/v1/published?")  # DMZPUB_BASE_URL, not Host
             assert page.headers["Link"] == f'<{url}>; rel="next"'
     assert [i["key"] for i in seen] == [f"10.1234/list-{n}" for n in range(5)]
     assert [i["deleted"] for i in seen] == [False, False, False, True, False]
