@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from lxml import etree
 
 from .errors import BadArgument, BadVerb
 
@@ -19,6 +22,12 @@ _SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+)*$
 # XML 1.0 cannot carry these, so an argument holding one is malformed (and never echoed).
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_ARGUMENT = 4096
+# Never part of a URI (RFC 3986); our own identifiers %-encode them.
+_NOT_IN_URI_RE = re.compile(r'[\s"<>\\^`{|}]')
+_URI_XSD = (
+    '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="u" type="xs:anyURI"/></xs:schema>'
+)
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,20 @@ def _check_syntax(args: dict[str, str]) -> None:
     if spec is not None and not _SET_SPEC_RE.match(spec):
         raise BadArgument(f"set={spec!r} is not a valid setSpec", "set")
     identifier = args.get("identifier")
-    if identifier is not None and (any(c.isspace() for c in identifier) or any(c in identifier for c in '<>"\\^`{|}')):
+    if identifier is not None and not is_uri(identifier):
         raise BadArgument("the identifier is not a URI", "identifier")
+
+
+def is_uri(value: str) -> bool:
+    """Return whether the value is a URI that the OAI-PMH schema (xs:anyURI) accepts."""
+    if _NOT_IN_URI_RE.search(value):
+        return False
+    schema = getattr(_local, "uri_schema", None)
+    if schema is None:  # lxml schemas are not shared across threads
+        schema = _local.uri_schema = etree.XMLSchema(etree.XML(_URI_XSD))
+    element = etree.Element("u")
+    element.text = value
+    return schema.validate(element)
 
 
 def parse_arguments(pairs: Iterable[tuple[str, str]]) -> OAIRequest:
