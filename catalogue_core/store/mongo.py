@@ -10,7 +10,7 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text
 
 _SUMMARY = {
     "doi": 1,
@@ -26,7 +26,7 @@ _SUMMARY = {
 def _dumps(value: Any) -> str:
     # Documents are kept as JSON text: pushed payloads may hold keys ("$x", "a.b") that
     # MongoDB refuses as field names, and we never query inside them.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class MongoRepository(Repository):
@@ -45,6 +45,8 @@ class MongoRepository(Repository):
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
         except PyMongoError as exc:
+            if client is None:  # ours: do not leak its monitor threads
+                self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:

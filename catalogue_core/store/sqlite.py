@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -48,7 +48,7 @@ _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.s
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class SQLiteRepository(Repository):

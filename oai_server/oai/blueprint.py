@@ -75,7 +75,7 @@ def oai() -> Response:
         if isinstance(pairs, BadArgument):
             body = envelope(now(), request_element(config.base_url, None), error_element(pairs))
         else:
-            body = respond(Provider(get_store(), config, codec), pairs)
+            body = respond(Provider(get_store, config, codec), pairs)
     except StoreUnavailable as exc:
         log.error("OAI-PMH request while the store is unavailable: %s", exc)
         response = Response("The record store is unavailable; retry later.\n", 503, mimetype="text/plain")

@@ -58,11 +58,16 @@ class ProviderConfig:
 
 @dataclass(frozen=True)
 class Provider:
-    """Everything a builder needs: the store, the repository description, the token codec."""
+    """Everything a builder needs: the store (opened on first use), the description, the token codec."""
 
-    store: Repository
+    open_store: Callable[[], Repository]
     config: ProviderConfig
     codec: TokenCodec
+
+    @property
+    def store(self) -> Repository:
+        """Return the repository; requests that break the rules never open it."""
+        return self.open_store()
 
     def identifier(self, key: str) -> str:
         """Return the OAI identifier of a record key."""

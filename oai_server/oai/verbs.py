@@ -24,9 +24,7 @@ _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uff
 _MAX_ARGUMENT = 4096
 # Never part of a URI (RFC 3986); our own identifiers %-encode them.
 _NOT_IN_URI_RE = re.compile(r'[\s"<>\\^`{|}]')
-_URI_XSD = (
-    '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="u" type="xs:anyURI"/></xs:schema>'
-)
+_URI_XSD = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="u" type="xs:anyURI"/></xs:schema>'
 _local = threading.local()
 
 
