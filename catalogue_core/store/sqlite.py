@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -45,6 +46,12 @@ CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 """
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
+
+
+@functools.lru_cache(maxsize=4096)
+def _sets(text: str) -> tuple[str, ...]:
+    # Records share a few set combinations; decoding each once keeps list pages cheap.
+    return tuple(json.loads(text))
 
 
 def _dumps(value: Any) -> str:
@@ -202,7 +209,7 @@ class SQLiteRepository(Repository):
             created=row[3],
             deleted=bool(row[4]),
             content_hash=row[5],
-            sets=tuple(json.loads(row[6])),
+            sets=_sets(row[6]),
             reason=row[7],
         )
 
