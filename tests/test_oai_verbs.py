@@ -186,3 +186,30 @@ def test_withdrawn_record_is_a_deleted_header_stamped_at_withdrawal(
     assert not doc.xpath("//oai:record/oai:metadata", namespaces=NS)
     formats = oai(verb="ListMetadataFormats", identifier=oai_id(key))
     assert formats.xpath("//oai:metadataPrefix/text()", namespaces=NS) == FORMATS
+
+
+def test_set_rules_are_configurable(app_config: dict[str, Any], xsd: Any) -> None:
+    app = create_app({**app_config, "DMZPUB_SET_RULES": "publisher"})
+    client = app.test_client()
+    push_all(Pusher(client), corpus(2))
+    doc = OAIClient(client, xsd)(verb="ListSets")
+    specs = doc.xpath("//oai:setSpec/text()", namespaces=NS)
+    assert specs == ["openaire_data", "publisher", "publisher:ess"]
+    assert doc.xpath("//oai:setName/text()", namespaces=NS)[2] == "Publisher ess"
+    app.extensions["dmzpub.store"].close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "verb=GetRecord&identifier=%FF%FE&metadataPrefix=oai_dc",
+        "verb=ListRecords&metadataPrefix=oai_dc&from=%00",
+        "verb=ListSets&resumptionToken=%E2%80%AE%F0%9F%A7%AA",
+        "verb=Identify&%FF=1",
+        "verb=%FF",
+    ],
+)
+def test_undecodable_or_odd_bytes_in_the_query_are_protocol_errors(oai: OAIClient, query: str) -> None:
+    response = oai.client.get(f"/oai?{query}")
+    assert response.status_code == 200
+    assert oai.validate(response.data).xpath("oai:error/@code", namespaces=NS)
