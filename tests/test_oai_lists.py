@@ -11,6 +11,7 @@ from conftest import NS, Pusher
 from flask import Flask
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
+from catalogue_core.store import Entry
 from oai_server import create_app
 
 oai = oai_support.oai
@@ -222,3 +223,17 @@ def test_list_errors(oai: OAIClient, pusher: Pusher) -> None:
     assert oai.error(verb="ListIdentifiers", metadataPrefix="marc21") == "cannotDisseminateFormat"
     assert oai.error(verb="ListRecords", metadataPrefix="oai_dc", set_="year:1999") == "noRecordsMatch"
     assert oai.error(verb="ListRecords", metadataPrefix="oai_dc", from_="2999-01-01") == "noRecordsMatch"
+
+
+def test_records_stored_without_the_format_are_skipped_even_for_whole_pages(
+    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock
+) -> None:
+    bare = [
+        Entry(f"10.5555/bare-{i}", f"10.5555/BARE-{i}", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+        for i in range(PAGE + 1)
+    ]
+    app.extensions["dmzpub.store"].store.put(bare)
+    clock.advance(1)
+    keys = push_all(pusher, corpus(3))
+    assert oai.identifiers("ListRecords", metadataPrefix="oai_dc") == [oai_id(k) for k in keys]
+    assert len(oai.identifiers(metadataPrefix="oai_dc")) == PAGE + 1 + 3

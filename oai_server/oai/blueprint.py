@@ -16,7 +16,9 @@ from ..config import REPOSITORY_ID_RE
 from ..secret_key import secret_key
 from ..store import get_store
 from .errors import BadArgument
-from .response import Provider, ProviderConfig, TokenCodec, envelope, error_element, now, request_element, respond
+from .provider import Provider, ProviderConfig
+from .response import envelope, error_element, now, request_element, respond
+from .resumption_token import TokenCodec
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)

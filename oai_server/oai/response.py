@@ -7,12 +7,10 @@ time, so a ListRecords page is one indexed read plus concatenation.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from urllib.parse import quote, unquote
+from dataclasses import replace
 
-from catalogue_core.store import Repository, StoredRecord
+from catalogue_core.store import StoredRecord
 from catalogue_core.store import base as store_base
 
 from .errors import (
@@ -25,7 +23,8 @@ from .errors import (
     OAIError,
 )
 from .formats import FORMATS
-from .resumption_token import ListState, TokenCodec
+from .provider import Provider
+from .resumption_token import ListState
 from .set_names import set_name
 from .verbs import SECONDS, OAIRequest, parse_arguments
 
@@ -38,53 +37,7 @@ _PROLOG = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{OAI_NS} {OAI_XSD}">'
 )
-# Characters the oai-identifier syntax allows unescaped; anything else in a key is %-encoded.
-_ID_SAFE = "-_.!~*'();/?:@&=+$,"
-_ID_PLAIN = re.compile(r"^[A-Za-z0-9\-_.!~*'();/?:@=+$,]+$")
 _ATTRIBUTE_SPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    """What the provider says about itself; `base_url` is the full URL of /oai."""
-
-    base_url: str
-    repository_name: str
-    repository_id: str
-    admin_email: str
-    page_size: int = 100
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Everything a builder needs: the store (opened on first use), the description, the token codec."""
-
-    open_store: Callable[[], Repository]
-    config: ProviderConfig
-    codec: TokenCodec
-
-    @property
-    def store(self) -> Repository:
-        """Return the repository; requests that break the rules never open it."""
-        return self.open_store()
-
-    def identifier(self, key: str) -> str:
-        """Return the OAI identifier of a record key."""
-        local = key if _ID_PLAIN.match(key) else quote(key, safe=_ID_SAFE)
-        return f"oai:{self.config.repository_id}:{local}"
-
-    def identifier_xml(self, key: str) -> str:
-        """Return the OAI identifier of a record key, escaped for XML (the common case costs nothing)."""
-        if _ID_PLAIN.match(key):
-            return f"oai:{self.config.repository_id}:{key}"
-        return escape(self.identifier(key))
-
-    def key_of(self, identifier: str) -> str | None:
-        """Return the record key an OAI identifier names, or None if it is not one of ours."""
-        prefix = f"oai:{self.config.repository_id}:"
-        if not identifier.startswith(prefix) or len(identifier) == len(prefix):
-            return None
-        return unquote(identifier[len(prefix) :]).lower()
 
 
 Built = tuple[str, str]  # (responseDate, verb element)
@@ -239,16 +192,21 @@ def _list(provider: Provider, request: OAIRequest, with_metadata: bool) -> Built
     state = _start(provider, request)
     size = provider.config.page_size
     prefix = state.metadata_prefix
-    rows = provider.store.list_records(state.query, state.after, size + 1, prefix if with_metadata else None)
-    more = len(rows) > size
-    rows = rows[:size]
-    if not rows:
-        raise NoRecordsMatch("no record matches the arguments")
-    if with_metadata:
-        # A live record without the format (rendered before the format existed) is skipped.
+    items: list[str] = []
+    while not items:
+        rows = provider.store.list_records(state.query, state.after, size + 1, prefix if with_metadata else None)
+        more = len(rows) > size
+        rows = rows[:size]
+        if not rows:
+            raise NoRecordsMatch("no record matches the arguments")
+        if not with_metadata:
+            items = [header(provider, r) for r in rows]
+            break
+        # A live record without the format (stored before the format existed) is skipped; a
+        # page must hold a record, so a page of only such records moves on to the next one.
         items = [_record(provider, r, prefix) for r in rows if r.deleted or prefix in r.rendered]
-    else:
-        items = [header(provider, r) for r in rows]
+        if not items:
+            state = state.advance(len(rows), (rows[-1].datestamp, rows[-1].key))
     total = state.total
     if state.after is None and more:
         total = provider.store.count(state.query)
