@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -36,6 +37,7 @@ from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.publishing import Publisher  # noqa: E402
 from catalogue_core.scicat import from_scicat  # noqa: E402
 from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
+from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
 
 EXAMPLES = ROOT.parent / "shared" / "examples" / "scicat"
 FORMATS = ("oai_dc", "oai_datacite", "datacite")
@@ -52,7 +54,7 @@ def templates() -> list[Entry]:
         doc = copy.deepcopy(minimal)
         doc["metadata"].update(publicationYear=year, resourceTypeGeneral=kind)
         docs.append(doc)
-    publisher = Publisher(open_store(None, tempfile.mkdtemp()), RenderContext(BASE_URL))
+    publisher = Publisher(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
     return [publisher.entry(from_scicat(doc)) for doc in docs]
 
 
@@ -160,6 +162,7 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "mongo"), default="sqlite")
     parser.add_argument("--page-size", type=int, default=100, help="DMZPUB_OAI_PAGE_SIZE (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--keep", action="store_true", help="keep the filled data folder afterwards")
     parser.add_argument("--encodings", default="identity,gzip", help="Accept-Encoding values to harvest with")
     args = parser.parse_args()
 
@@ -201,6 +204,10 @@ def main() -> None:
         server.wait(timeout=30)
         if wire is not None:
             wire.stop()
+        if args.keep:
+            print(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
