@@ -33,7 +33,9 @@ class MongoRepository(Repository):
     """Records in one MongoDB database; indexes are created when the repository opens."""
 
     def __init__(self, uri: str, database: str | None = None, client: MongoClient | None = None) -> None:
-        self.client = client or MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
+        # Fail fast when MongoDB is down (a 503, not a hung worker), unless the URI says otherwise.
+        options = {} if "serverselectiontimeoutms" in uri.lower() else {"serverSelectionTimeoutMS": 5000}
+        self.client = client or MongoClient(uri, tz_aware=True, **options)
         try:
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
             self.records = db["published_records"]
@@ -45,7 +47,7 @@ class MongoRepository(Repository):
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
         except PyMongoError as exc:
-            if client is None:  # ours: do not leak its monitor threads
+            if client is None:
                 self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
 
