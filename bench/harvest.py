@@ -18,9 +18,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,8 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+from _server import dmzpub_server  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.publishing import Publisher  # noqa: E402
@@ -39,7 +38,7 @@ from catalogue_core.scicat import from_scicat  # noqa: E402
 from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
 
-EXAMPLES = ROOT.parent / "shared" / "examples" / "scicat"
+EXAMPLES = Path(os.environ.get("DMZPUB_SHARED_DIR") or ROOT.parent / "shared") / "examples" / "scicat"
 FORMATS = ("oai_dc", "oai_datacite", "datacite")
 BASE_URL = "https://doi.example.org"
 REPEATS = 9
@@ -76,30 +75,6 @@ def fill(store: Repository, count: int, batch: int = 5000) -> float:
         print(f"\r  filled {min(start + batch, count):,}/{count:,}", end="", flush=True)
     print()
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """Start `dmzpub serve` under gunicorn; return once /healthz answers."""
-    command = [str(Path(sys.executable).parent / "dmzpub"), "serve"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            raise SystemExit(f"dmzpub serve exited: {process.stderr.read().decode()[-2000:]}")
-    process.terminate()
-    raise SystemExit("dmzpub serve did not answer within 60 s")
 
 
 def harvest(url: str, prefix: str, encoding: str) -> dict[str, Any]:
@@ -173,7 +148,6 @@ def main() -> None:
         "DMZPUB_DATA_DIR": data_dir,
         "DMZPUB_BASE_URL": BASE_URL,
         "DMZPUB_OAI_PAGE_SIZE": str(args.page_size),
-        "DMZPUB_WORKERS": str(args.workers),
         "DMZPUB_MONGO_URI": "",
     }
     if args.store == "mongo":
@@ -181,27 +155,22 @@ def main() -> None:
 
         base, wire = mongo_base_uri()
         env["DMZPUB_MONGO_URI"] = with_database(base, "dmzpub_bench")
-    store = open_store(env["DMZPUB_MONGO_URI"] or None, data_dir)
-    print(f"store: {args.store}; filling {args.records:,} records")
-    seconds = fill(store, args.records)
-    print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
-    store.close()
-
-    port = free_port()
-    env["DMZPUB_BIND"] = f"127.0.0.1:{port}"
-    server = serve(env, port)
     try:
-        url = f"http://127.0.0.1:{port}/oai"
-        print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
-        for encoding in args.encodings.split(","):
-            for prefix in FORMATS:
-                result = harvest(url, prefix, encoding)
-                if result["records"] != args.records:
-                    raise SystemExit(f"harvested {result['records']:,} of {args.records:,} records")
-                report(prefix, encoding, result)
+        store = open_store(env["DMZPUB_MONGO_URI"] or None, data_dir)
+        print(f"store: {args.store}; filling {args.records:,} records")
+        seconds = fill(store, args.records)
+        print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
+        store.close()
+        with dmzpub_server(env, workers=args.workers) as base:
+            url = f"{base}/oai"
+            print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
+            for encoding in args.encodings.split(","):
+                for prefix in FORMATS:
+                    result = harvest(url, prefix, encoding)
+                    if result["records"] != args.records:
+                        raise SystemExit(f"harvested {result['records']:,} of {args.records:,} records")
+                    report(prefix, encoding, result)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         if wire is not None:
             wire.stop()
         if args.keep:
