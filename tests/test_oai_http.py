@@ -9,8 +9,8 @@ from typing import Any
 
 import oai_support
 import pytest
-from conftest import NS
-from oai_support import OAIClient
+from conftest import NS, Pusher
+from oai_support import OAIClient, corpus, push_all
 
 from oai_server import create_app
 
@@ -60,3 +60,19 @@ def test_protocol_errors_stay_200_while_the_store_is_down(
 ) -> None:
     app = create_app(_down_config(app_config, tmp_path, store_kind))
     assert OAIClient(app.test_client(), xsd).error(verb="Nope") == "badVerb"
+
+
+def test_unusable_key_file_fails_only_list_requests_with_503(
+    app_config: dict[str, Any], tmp_path: Path, mongo_uri: str, xsd: Any
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = {**app_config, "DMZPUB_MONGO_URI": mongo_uri, "DMZPUB_DATA_DIR": str(blocker / "var")}
+    app = create_app({**config, "DMZPUB_OAI_PAGE_SIZE": 1})
+    client = app.test_client()
+    push_all(Pusher(client), corpus(2))
+    oai = OAIClient(client, xsd)
+    assert oai(verb="Identify").find("oai:Identify", NS) is not None
+    response = oai.raw({"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    app.extensions["dmzpub.store"].close()

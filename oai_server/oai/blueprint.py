@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import zlib
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -12,7 +14,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 
 from catalogue_core.errors import StoreUnavailable
 
-from ..config import REPOSITORY_ID_RE
+from ..config import REPOSITORY_ID_RE, ConfigError
 from ..secret_key import secret_key
 from ..store import get_store
 from .errors import BadArgument
@@ -46,8 +48,22 @@ def provider_config(config: dict) -> ProviderConfig:
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app: Flask = state.app
-    # Resolve the signing key at start, so a missing or unwritable key stops the server early.
-    app.extensions[EXTENSION] = (provider_config(app.config), TokenCodec(secret_key(app.config)))
+    # Resolve the signing key now when possible (before gunicorn forks, so all workers share
+    # it); if local state is unusable, the app still starts and list requests answer 503.
+    key: str | Callable[[], str]
+    try:
+        key = secret_key(app.config)
+    except ConfigError as exc:
+        log.error("resumption tokens unavailable until fixed: %s", exc)
+        key = functools.partial(secret_key, app.config)
+    app.extensions[EXTENSION] = (provider_config(app.config), TokenCodec(key))
+
+
+def _unavailable(reason: object) -> Response:
+    log.error("OAI-PMH request cannot be answered now: %s", reason)
+    response = Response("The service is unavailable; retry later.\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
 
 
 def _compress(body: bytes) -> tuple[bytes, str | None]:
@@ -78,11 +94,8 @@ def oai() -> Response:
             body = envelope(now(), request_element(config.base_url, None), error_element(pairs))
         else:
             body = respond(Provider(get_store, config, codec), pairs)
-    except StoreUnavailable as exc:
-        log.error("OAI-PMH request while the store is unavailable: %s", exc)
-        response = Response("The record store is unavailable; retry later.\n", 503, mimetype="text/plain")
-        response.headers["Retry-After"] = RETRY_AFTER
-        return response
+    except (StoreUnavailable, ConfigError) as exc:  # the store, or the signing key, is down
+        return _unavailable(exc)
     body, encoding = _compress(body)
     response = Response(body, 200, content_type="text/xml; charset=utf-8")
     response.headers["Vary"] = "Accept-Encoding"

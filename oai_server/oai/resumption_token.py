@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -54,8 +55,18 @@ def _parse(stamp: str) -> datetime:
 class TokenCodec:
     """Sign list states into tokens and check them back; the same state gives the same token."""
 
-    def __init__(self, secret: str | bytes) -> None:
-        self._serializer = URLSafeSerializer(secret, salt="dmzpub.oai.resumption-token")
+    def __init__(self, secret: str | Callable[[], str]) -> None:
+        self._secret = secret
+        self._ready: URLSafeSerializer | None = None
+
+    @property
+    def _serializer(self) -> URLSafeSerializer:
+        # The key may be resolved late (its file could not be read at start); racing threads
+        # resolve the same key, so no lock is needed.
+        if self._ready is None:
+            secret = self._secret() if callable(self._secret) else self._secret
+            self._ready = URLSafeSerializer(secret, salt="dmzpub.oai.resumption-token")
+        return self._ready
 
     def encode(self, state: ListState) -> str:
         """Return the signed token of a state."""
