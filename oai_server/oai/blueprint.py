@@ -1,4 +1,4 @@
-"""The /oai route: GET and POST, compression on request, 503 only while the store is down."""
+"""The /oai route: GET and POST, compression on request, 503 only while the store or signing key is down."""
 
 from __future__ import annotations
 
