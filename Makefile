@@ -45,6 +45,7 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/landing.py
 	$(VENV)/bin/python bench/index_search.py
 	$(VENV)/bin/python bench/sync.py
+	$(VENV)/bin/python bench/harvest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -32,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import health, problems, store
     from .api import auth, openapi, push, scicat
+    from .oai import blueprint as oai
 
     store.init_app(app)
     auth.init_app(app)
@@ -41,4 +42,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(landing.bp)
+    app.register_blueprint(oai.bp)
     return app

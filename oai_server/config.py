@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,29 @@ def _site_name(name: str, value: str) -> str:
     if not value.strip():
         raise ConfigError(name, "is empty", "set a name like 'ESS data repository', or unset it for the default")
     return value.strip()
+
+
+REPOSITORY_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+
+
+def _repository_id(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not REPOSITORY_ID_RE.match(value):
+        raise ConfigError(name, f"{value!r} is not a domain name", "set a domain name you own, like doi.example.org")
+    return value
+
+
+def _email(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not re.match(r"^\S+@(\S+\.)+\S+$", value):
+        raise ConfigError(name, f"{value!r} is not an e-mail address", "set it like oai-admin@example.org")
+    return value
+
+
+def _secret(name: str, value: str) -> str:
+    if value and len(value) < 16:
+        raise ConfigError(name, "is shorter than 16 characters", "use a long random string, or unset it")
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -220,6 +244,26 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "SciCat access token for reading PublishedData (anonymous reads see only public records).",
         _text,
+    ),
+    Setting("DMZPUB_REPOSITORY_NAME", "dmzpub", "Repository name that OAI-PMH Identify gives.", _text),
+    Setting(
+        "DMZPUB_REPOSITORY_ID",
+        "",
+        "Domain name in OAI item identifiers (oai:<id>:<doi>); the host of DMZPUB_BASE_URL when unset.",
+        _repository_id,
+    ),
+    Setting(
+        "DMZPUB_ADMIN_EMAIL",
+        "",
+        "Administrator e-mail that OAI-PMH Identify gives; oai-admin@<repository id> when unset.",
+        _email,
+    ),
+    Setting("DMZPUB_OAI_PAGE_SIZE", "100", "Records per OAI-PMH list page (1 to 1000).", _int(1, 1000)),
+    Setting(
+        "DMZPUB_SECRET_KEY",
+        "",
+        "Key signing OAI resumption tokens; generated once into DMZPUB_DATA_DIR/secret_key when unset.",
+        _secret,
     ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

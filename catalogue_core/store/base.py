@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -22,6 +23,17 @@ INFLIGHT_TTL = 300.0
 def format_datestamp(epoch: float) -> str:
     """Return the UTC datestamp, seconds granularity, of a POSIX time."""
     return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(value: Any) -> str:
+    """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes."""
+    # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
+    # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def utcnow() -> float:

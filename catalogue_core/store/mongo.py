@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, search_terms
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
 
 _SUMMARY = {
     "doi": 1,
@@ -27,7 +27,7 @@ _SUMMARY = {
 def _dumps(value: Any) -> str:
     # Documents are kept as JSON text: pushed payloads may hold keys ("$x", "a.b") that
     # MongoDB refuses as field names, and we never query inside them.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class MongoRepository(Repository):

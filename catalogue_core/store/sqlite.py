@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, search_terms
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -73,8 +74,14 @@ _DENSE = 500
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
 
 
+@functools.lru_cache(maxsize=4096)
+def _sets(text: str) -> tuple[str, ...]:
+    # Records share a few set combinations; decoding each once keeps list pages cheap.
+    return tuple(json.loads(text))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class SQLiteRepository(Repository):
@@ -232,7 +239,7 @@ class SQLiteRepository(Repository):
             created=row[3],
             deleted=bool(row[4]),
             content_hash=row[5],
-            sets=tuple(json.loads(row[6])),
+            sets=_sets(row[6]),
             reason=row[7],
         )
 
