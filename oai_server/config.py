@@ -45,30 +45,27 @@ def _optional_url(name: str, value: str) -> str:
     return _url(name, value) if value.strip() else ""
 
 
-def _seconds(low: float, high: float) -> Callable[[str, str], float]:
-    def parse(name: str, value: str) -> float:
+def _number(kind: type, low: float, high: float) -> Callable[[str, str], Any]:
+    what = "whole number" if kind is int else "number"
+
+    def parse(name: str, value: str) -> Any:
         try:
-            number = float(value)
+            number = kind(value)
         except ValueError:
-            raise ConfigError(name, f"{value!r} is not a number of seconds", f"use {low}..{high}") from None
+            raise ConfigError(name, f"{value!r} is not a {what}", f"use {low}..{high}") from None
         if not low <= number <= high:
             raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
         return number
 
     return parse
+
+
+def _seconds(low: float, high: float) -> Callable[[str, str], float]:
+    return _number(float, low, high)
 
 
 def _int(low: int, high: int) -> Callable[[str, str], int]:
-    def parse(name: str, value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(name, f"{value!r} is not a whole number", f"use {low}..{high}") from None
-        if not low <= number <= high:
-            raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
-        return number
-
-    return parse
+    return _number(int, low, high)
 
 
 def _list(name: str, value: str) -> tuple[str, ...]:

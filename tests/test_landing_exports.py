@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +16,6 @@ from landing.exports import EXPORTS
 
 PAGE = "/doi/" + RICH_KEY
 BASE = "https://doi.example.org"
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    """Return the test settings with a download area of the test's own."""
-    return {**app_config, "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "downloads")}
 
 
 @pytest.fixture

@@ -29,12 +29,6 @@ def texts(doc: Any, xpath: str) -> list[str]:
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    """Return the test settings with a download area of the test's own."""
-    return {**app_config, "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "downloads")}
-
-
-@pytest.fixture
 def rich(pusher: Pusher) -> Pusher:
     assert pusher.put(rich_document()).status_code == 201
     return pusher
