@@ -95,3 +95,8 @@ def check_config(ctx: click.Context) -> None:
 def run(argv: list[str] | None = None) -> Any:
     """Entry point with standalone error handling."""
     return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")
+
+
+from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
+
+register(main)
