@@ -52,6 +52,8 @@ class FileCopier:
         final = posixpath.join(self.dataset_dir, item.path)
         part = part_path(self.dataset_dir, item.path)
         meta = part + ".json"
+        # Checked before and after creating folders: a planted link must not be written through.
+        self.target.check_inside(self.dataset_dir, final)
         self.target.makedirs(posixpath.dirname(final))
         self.target.check_inside(self.dataset_dir, final)
         hasher = hashlib.sha256()

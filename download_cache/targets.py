@@ -298,7 +298,10 @@ class SFTPTarget(Target):
     def check_inside(self, base: str, path: str) -> None:
         """Raise UnsafePath if the server resolves `path` outside `base` (symbolic links included)."""
         real_base = self._sftp.normalize(base)
-        real_parent = self._sftp.normalize(posixpath.dirname(path))
+        parent = posixpath.dirname(path)
+        while parent not in (base, "/", "") and self.info(parent) is None:  # the nearest existing folder
+            parent = posixpath.dirname(parent)
+        real_parent = self._sftp.normalize(parent)
         if real_parent != real_base and not real_parent.startswith(real_base.rstrip("/") + "/"):
             raise UnsafePath(path, "a symbolic link on the cache server leads outside the dataset folder")
 
