@@ -16,6 +16,7 @@ import fsspec
 from .area import CHECKSUMS
 from .errors import SourceError, UnsafePath
 from .paths import safe_relpath
+from .sftp import ThreadSFTP
 
 log = logging.getLogger(__name__)
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
@@ -68,6 +69,7 @@ class Source:
         protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
         self.local = protocol in ("file", "local")
         self.sftp = protocol in ("sftp", "ssh")
+        self.sessions = ThreadSFTP(self.fs) if self.sftp else None
         self.root = os.path.realpath(root) if self.local else root.rstrip("/")
         if self.local and not os.path.isdir(self.root):
             raise SourceError(url, "is not a folder")
@@ -99,10 +101,15 @@ class Source:
         if self.local:
             return open(os.path.realpath(full), "rb")  # checked inside the root by files()
         if self.sftp:
-            handle = self.fs.ftp.open(full, "rb", bufsize=1 << 20)
+            handle = self.sessions.get().open(full, "rb", bufsize=1 << 20)
             handle.prefetch()
             return handle
         return self.fs.open(full, "rb", block_size=1 << 20)
+
+    def close(self) -> None:
+        """Release connections held for worker threads."""
+        if self.sessions is not None:
+            self.sessions.close()
 
     def _listed_checksums(self) -> dict[str, str]:
         full = posixpath.join(self.root, CHECKSUMS)

@@ -187,12 +187,16 @@ class Stager:
             report.bytes_copied += result.copied
             self.progress.done(item.path, item.size, "resumed" if result.resumed_at else "copied")
 
-        if self.jobs == 1 or len(todo) <= 1:
-            for item in todo:
-                one(item)
-            return
-        with ThreadPoolExecutor(self.jobs, thread_name_prefix="dmzpub-stage") as pool:
-            list(pool.map(one, todo))
+        try:
+            if self.jobs == 1 or len(todo) <= 1:
+                for item in todo:
+                    one(item)
+                return
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="dmzpub-stage") as pool:
+                list(pool.map(one, todo))
+        finally:
+            self.target.close()
+            source.close()
 
     def _journal(self, folder: str, entry: StagedFile) -> None:
         line = json.dumps({"path": entry.path, "size": entry.size, "sha256": entry.sha256, "mtime": entry.mtime})

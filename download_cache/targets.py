@@ -17,6 +17,7 @@ from typing import IO, Any
 import fsspec
 
 from .errors import StageBusy, UnsafePath
+from .sftp import ThreadSFTP, kind
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class Target:
         if protocol in ("sftp", "ssh"):
             return SFTPTarget(fs, root, url)
         return Target(fs, root, url)
+
+    def close(self) -> None:
+        """Release connections held for worker threads."""
 
     def path(self, *parts: str) -> str:
         """Return the full path of a file below the root."""
@@ -142,8 +146,7 @@ class Target:
         mine = json.dumps({"host": socket.gethostname(), "pid": os.getpid()}).encode()
         for _ in range(2):
             try:
-                with self.fs.open(path, "xb") as handle:
-                    handle.write(mine)
+                self._create_exclusive(path, mine)
                 break
             except FileExistsError:
                 if not self._stale(self.read_bytes(path)):
@@ -155,6 +158,11 @@ class Target:
             yield
         finally:
             self.remove(path)
+
+    def _create_exclusive(self, path: str, data: bytes) -> None:
+        """Create a file that must not exist yet; raise FileExistsError if it does."""
+        with self.fs.open(path, "xb") as handle:
+            handle.write(data)
 
     @staticmethod
     def _stale(data: bytes | None) -> bool:
@@ -287,13 +295,76 @@ class LocalTarget(Target):
 
 
 class SFTPTarget(Target):
-    """A remote cache server over SFTP: fsync@openssh.com and posix-rename@openssh.com."""
+    """A remote cache server over SFTP: fsync@openssh.com and posix-rename@openssh.com, a session per thread."""
 
     durable = True
 
+    def __init__(self, fs: Any, root: str, url: str) -> None:
+        super().__init__(fs, root, url)
+        self.sessions = ThreadSFTP(fs)
+
     @property
     def _sftp(self) -> Any:
-        return self.fs.ftp
+        return self.sessions.get()
+
+    def close(self) -> None:
+        """Close the SFTP sessions of worker threads."""
+        self.sessions.close()
+
+    def info(self, path: str) -> dict[str, Any] | None:
+        """Return {"size", "mtime", "type"} without following a final symlink, or None."""
+        try:
+            attrs = self._sftp.lstat(path)
+        except FileNotFoundError:
+            return None
+        return {"size": attrs.st_size or 0, "mtime": float(attrs.st_mtime or 0), "type": kind(attrs.st_mode)}
+
+    def makedirs(self, path: str) -> None:
+        """Create a remote folder and its parents."""
+        missing = []
+        while path not in ("/", "") and self.info(path) is None:
+            missing.append(path)
+            path = posixpath.dirname(path)
+        for folder in reversed(missing):
+            try:
+                self._sftp.mkdir(folder)
+            except OSError:
+                if (self.info(folder) or {}).get("type") != "directory":  # another thread may have made it
+                    raise
+
+    def listdir(self, path: str) -> list[str]:
+        """Return the names in a remote folder ([] when it does not exist)."""
+        try:
+            return sorted(self._sftp.listdir(path))
+        except FileNotFoundError:
+            return []
+
+    def remove(self, path: str) -> None:
+        """Remove a remote file; a missing file is fine."""
+        with contextlib.suppress(FileNotFoundError):
+            self._sftp.remove(path)
+
+    def rmtree(self, path: str) -> None:
+        """Remove a remote folder and everything in it (links are removed, not followed)."""
+        for name in self.listdir(path):
+            full = posixpath.join(path, name)
+            if (self.info(full) or {}).get("type") == "directory":
+                self.rmtree(full)
+            else:
+                self.remove(full)
+        with contextlib.suppress(FileNotFoundError):
+            self._sftp.rmdir(path)
+
+    def find(self, path: str) -> list[str]:
+        """Return the full paths of every file below a remote folder (links not followed)."""
+        found = []
+        for name in self.listdir(path):
+            full = posixpath.join(path, name)
+            if (self.info(full) or {}).get("type") == "directory":
+                found.extend(self.find(full))
+            else:
+                found.append(full)
+        return sorted(found)
 
     def check_inside(self, base: str, path: str) -> None:
         """Raise UnsafePath if the server resolves `path` outside `base` (symbolic links included)."""
@@ -338,6 +409,17 @@ class SFTPTarget(Target):
     def replace(self, src: str, dst: str) -> None:
         """Rename atomically over an existing file (posix-rename@openssh.com)."""
         self._sftp.posix_rename(src, dst)
+
+    def _create_exclusive(self, path: str, data: bytes) -> None:
+        """Create a remote file that must not exist yet (SSH_FXF_EXCL); raise FileExistsError if it does."""
+        try:
+            handle = self._sftp.open(path, "wxb")
+        except OSError:
+            if self.info(path) is not None:
+                raise FileExistsError(path) from None
+            raise
+        with handle:
+            handle.write(data)
 
     def set_mtime(self, path: str, mtime: float) -> None:
         """Set a remote file's modification time."""
