@@ -317,7 +317,8 @@ def test_kill_9_at_any_moment_then_a_rerun_completes(tmp_path: Path) -> None:
         process.communicate()
         _partial_state_is_safe(area, files)
     assert kills >= 3
-    final = subprocess.run(dmzpub("stage", KEY, "--source", str(tmp_path / "src"), "--json"), env=env, capture_output=True)
+    rerun = dmzpub("stage", KEY, "--source", str(tmp_path / "src"), "--json")
+    final = subprocess.run(rerun, env=env, capture_output=True)
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)
     assert summary["skipped"] + summary["resumed"] >= 1

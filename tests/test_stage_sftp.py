@@ -94,7 +94,7 @@ def test_mismatch_over_sftp_is_quarantined_on_the_server(server: dict[str, objec
     (src / "SHA256SUMS").write_text(f"{'a' * 64}  one.txt\n")
     area = tmp_path / "remote-area"
     area.mkdir()
-    with pytest.raises(StageFailed, match="one.txt"):
+    with pytest.raises(StageFailed, match=r"one\.txt"):
         Stager(Target.open(url(server, area), options(server))).stage(KEY, Source(str(src)))
     assert not (area / dataset_dirname(KEY) / MANIFEST).exists()
     assert not (area / dataset_dirname(KEY) / "one.txt").exists()
