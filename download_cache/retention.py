@@ -74,7 +74,8 @@ class Retention:
         if not data or (staged is None and not files):
             return DatasetInfo(key, "staging", 0, 0, pinned, None, 0.0)
         access = self.target.info(posixpath.join(folder, ACCESS))
-        last = max(access["mtime"] if access else 0.0, _epoch(staged))
+        # Never downloaded: its staging time stands in, so a fresh dataset is not evicted first.
+        last = access["mtime"] if access else _epoch(staged)
         return DatasetInfo(key, "staged", len(files), sum(f.size for f in files), pinned, staged, last)
 
     def datasets(self) -> list[DatasetInfo]:
