@@ -6,13 +6,14 @@ import mimetypes
 import os
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from flask import Request, Response, json
 from markupsafe import escape
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import is_resource_modified, parse_etags
+from werkzeug.http import is_resource_modified, parse_if_range_header
 from werkzeug.wsgi import wrap_file
 from zipstream import ZIP_STORED, ZipStream
 
@@ -62,21 +63,23 @@ def content_type(path: str) -> str:
 
 def file_response(request: Request, real: Path, staged: StagedFile, accel: str | None, dataset_dir: str) -> Response:
     """Return the file, whole or in ranges; with `accel`, let nginx send the bytes (X-Accel-Redirect)."""
-    if_range = request.headers.get("If-Range")
+    modified = datetime.fromtimestamp(int(staged.mtime), UTC)
     response = Response(status=200, mimetype=None, content_type=content_type(staged.path))
     response.set_etag(staged.sha256)
-    response.last_modified = int(staged.mtime)
+    response.last_modified = modified
     response.headers["Content-Disposition"] = content_disposition(staged.path.rsplit("/", 1)[-1])
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Accept-Ranges"] = "bytes"
     harden(response)
-    if accel and not (if_range and is_resource_modified(request.environ, staged.sha256, None, int(staged.mtime))):
-        # nginx sees the same Range/If-Range headers and answers them from the file itself.
-        if not is_resource_modified(request.environ, staged.sha256, last_modified=int(staged.mtime)):
-            response.status_code = 412 if parse_etags(request.headers.get("If-Match")) else 304
+    # A stale If-Range asks for the whole file, which only we can decide: nginx would compare
+    # against its own validators. Everything else goes to nginx.
+    if accel and (not request.headers.get("Range") or _if_range_holds(request, staged.sha256, modified)):
+        if not is_resource_modified(request.environ, staged.sha256, last_modified=modified, ignore_if_range=True):
+            response.status_code = 304
             return response
+        # nginx decodes this URI once: the folder's own %-escapes must survive as literal characters.
         response.headers["X-Accel-Redirect"] = accel + quote(dataset_dir, safe="") + "/" + quote(staged.path)
-        response.headers["X-Accel-Buffering"] = "yes"
+        del response.headers["Accept-Ranges"]  # nginx adds its own
         return response
     handle = open(real, "rb")  # noqa: SIM115  (closed by the response)
     response.response = wrap_file(request.environ, handle, BLOCK)
@@ -91,6 +94,20 @@ def file_response(request: Request, real: Path, staged: StagedFile, accel: str |
         refused.headers["Content-Range"] = f"bytes */{staged.size}"
         return refused
     return response
+
+
+def _if_range_holds(request: Request, sha256: str, modified: datetime) -> bool:
+    """Return True unless an If-Range header names another version (strong comparison)."""
+    if "If-Range" not in request.headers:
+        return True
+    wanted = parse_if_range_header(request.headers["If-Range"])
+    if wanted.etag is not None:
+        return (
+            wanted.etag == sha256
+            and '"' in request.headers["If-Range"]
+            and not request.headers["If-Range"].startswith("W/")
+        )
+    return wanted.date is not None and wanted.date == modified
 
 
 def checksums_response(request: Request, real: Path) -> Response:

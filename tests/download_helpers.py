@@ -62,7 +62,7 @@ def wait_port(port: int, process: subprocess.Popen, what: str, timeout: float = 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Return the environment of a `dmzpub` subprocess writing under tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMZPUB_")}
-    env.update(DMZPUB_DATA_DIR=str(tmp_path / "var"), DMZPUB_DOWNLOAD_DIR=str(tmp_path / "area"), **extra)
+    env.update({"DMZPUB_DATA_DIR": str(tmp_path / "var"), "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "area"), **extra})
     return env
 
 
@@ -131,3 +131,97 @@ Subsystem sftp internal-sftp
         yield {"port": port, "user": user, "key": str(folder / "client_key")}
     finally:
         stop(process)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """Make a self-signed certificate for 127.0.0.1 with openssl; return (certificate, key)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [require("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def nginx_config(folder: Path, upstream: int, port: int, area: Path, cert: Path, key: Path, extra: str = "") -> Path:
+    """Render deploy/nginx.conf for loopback ports and wrap it in a main configuration of its own."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    replacements = {
+        "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream};",
+        "listen 80;": f"listen 127.0.0.1:{free_port()};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{port} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        "/etc/ssl/dmzpub/fullchain.pem": str(cert),
+        "/etc/ssl/dmzpub/privkey.pem": str(key),
+        "/var/lib/dmzpub/downloads/": f"{area}/",
+    }
+    for old, new in replacements.items():
+        assert old in site, f"deploy/nginx.conf no longer has {old!r}"
+        site = site.replace(old, new)
+    if extra:
+        site = site.rstrip().removesuffix("}") + extra + "\n}\n"
+    (folder / "site.conf").write_text(site)
+    main = folder / "nginx.conf"
+    temp = "\n".join(
+        f"    {name}_temp_path {folder / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main.write_text(
+        f"""daemon off;
+user root;
+worker_processes 1;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+{temp}
+    include {folder / "site.conf"};
+}}
+"""
+    )
+    return main
+
+
+@contextmanager
+def nginx(folder: Path, upstream: int, area: Path, extra: str = "") -> Iterator[dict[str, object]]:
+    """Run real nginx with deploy/nginx.conf on a free loopback port, HTTPS with a self-signed certificate."""
+    binary = require("nginx")
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = self_signed(folder)
+    port = free_port()
+    config = nginx_config(folder, upstream, port, area, cert, key, extra)
+    check = subprocess.run([binary, "-t", "-c", str(config), "-e", str(folder / "error.log")], capture_output=True)
+    if check.returncode:
+        raise RuntimeError(f"nginx refused its configuration: {check.stderr.decode()}")
+    process = subprocess.Popen(
+        [binary, "-c", str(config), "-e", str(folder / "error.log")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_port(port, process, "nginx")
+        yield {"port": port, "cert": str(cert), "base": f"https://127.0.0.1:{port}"}
+    finally:
+        stop(process)
+
+
+@contextmanager
+def gunicorn(tmp_path: Path, **settings: str) -> Iterator[dict[str, object]]:
+    """Run `dmzpub serve` (gunicorn) on a free loopback port with the given settings."""
+    port = free_port()
+    env = cli_env(tmp_path, DMZPUB_BIND=f"127.0.0.1:{port}", DMZPUB_WORKERS="2", **settings)
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed below)
+    process = subprocess.Popen(dmzpub("serve"), env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_port(port, process, "gunicorn")
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{(tmp_path / 'gunicorn.log').read_text()}") from None
+        yield {"port": port, "base": f"http://127.0.0.1:{port}"}
+    finally:
+        stop(process)
+        log.close()
