@@ -6,7 +6,7 @@ PYTHON313 := $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'imp
 PYTHON := $(or $(PYTHON313),$(shell command -v python3))
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean deps-apt
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.13 (or >= 3.11 for serving)"; exit 1; }
@@ -27,7 +27,17 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 serve: $(VENV)/.installed
 	$(VENV)/bin/dmzpub serve --demo
 
-test: $(VENV)/.installed-test
+# Debian packages the tests run for real (binary=package); installed only when missing.
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client
+
+deps-apt:
+	@missing=""; for pair in $(APT_DEPS); do test -x "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: deps-apt $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -36,8 +46,10 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed-test
+bench: deps-apt $(VENV)/.installed-test
 	$(VENV)/bin/python bench/push.py
+	$(VENV)/bin/python bench/stage.py
+	$(VENV)/bin/python bench/download.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
