@@ -28,7 +28,7 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/dmzpub serve --demo
 
 # Debian packages the tests run for real (binary=package); installed only when missing.
-APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl
 
 deps-apt:
 	@missing=""; for pair in $(APT_DEPS); do test -x "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from download_cache.sources import Source  # noqa: E402
-from download_cache.stage import Stager  # noqa: E402
-from download_cache.targets import Target  # noqa: E402
+from download_cache.sources import Source
+from download_cache.stage import Stager
+from download_cache.targets import Target
 
 
 def make_source(folder: Path, files: int, size: int) -> int:
@@ -86,7 +86,9 @@ def main() -> None:
         print(f"bench/stage.py: {args.files + 20} files, {mib:.0f} MiB, {args.rounds} rounds, jobs={args.jobs}")
         for name, value in median.items():
             print(f"  {name:<20} {value:7.3f} s  {mib / value:8.1f} MiB/s")
-        print(f"  ratio stage / (cp + sha256sum)        = {median['stage'] / median['cp+sha256sum']:.2f}  (target <= 1.0)")
+        print(
+            f"  ratio stage / (cp + sha256sum)        = {median['stage'] / median['cp+sha256sum']:.2f}  (target <= 1.0)"
+        )
         print(f"  ratio stage / (cp + sha256sum + sync) = {median['stage'] / median['cp+sha256sum+sync']:.2f}")
 
 
