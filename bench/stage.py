@@ -36,7 +36,7 @@ def make_source(folder: Path, files: int, size: int) -> int:
                 out.write(block[i % 7 :] + block[: i % 7])
         total += path.stat().st_size
     for i in range(20):
-        (folder / f"meta{i}.json").write_text('{"frame": %d}\n' % i)
+        (folder / f"meta{i}.json").write_text(f'{{"frame": {i}}}\n')
         total += (folder / f"meta{i}.json").stat().st_size
     return total
 
