@@ -182,9 +182,10 @@ class Stager:
                 return
             staged[item.path] = result.staged
             self._journal(folder, result.staged)
-            report.copied += 1
-            report.resumed += bool(result.resumed_at)
-            report.bytes_copied += result.copied
+            with self._journal_lock:  # counters are shared by the worker threads
+                report.copied += 1
+                report.resumed += bool(result.resumed_at)
+                report.bytes_copied += result.copied
             self.progress.done(item.path, item.size, "resumed" if result.resumed_at else "copied")
 
         try:
