@@ -16,7 +16,8 @@ from download_cache.errors import StageFailed, UnsafePath
 from download_cache.retention import Retention
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import SFTPTarget, Target
+from download_cache.target_sftp import SFTPTarget
+from download_cache.targets import Target
 from oai_server import create_app
 from oai_server.cli import main
 
