@@ -132,12 +132,15 @@ class Source:
                 found[safe_relpath(rel)] = self._stat(rel, info)
             return found
         found = {}
-        for folder, dirs, names in os.walk(self.root):
+        visited = {os.path.realpath(self.root)}
+        for folder, dirs, names in os.walk(self.root, followlinks=True):
             for name in list(dirs):
                 if os.path.islink(os.path.join(folder, name)):
-                    self._inside(os.path.relpath(os.path.join(folder, name), self.root))
-                    log.warning("%s: not following the linked folder %s", self.url, name)
-                    dirs.remove(name)
+                    real = self._inside(os.path.relpath(os.path.join(folder, name), self.root))
+                    if real in visited or any(real.startswith(v + os.sep) for v in visited if v != self.root):
+                        dirs.remove(name)  # each linked folder is walked once: loops end here
+                        continue
+                    visited.add(real)
             for name in names:
                 rel = os.path.relpath(os.path.join(folder, name), self.root).replace(os.sep, "/")
                 if rel == CHECKSUMS:

@@ -190,6 +190,24 @@ def test_a_source_link_inside_the_dataset_is_copied_as_a_file(src: Path, area: P
     assert not (area / dataset_dirname(KEY) / "alias.txt").is_symlink()
 
 
+def test_linked_folders_inside_the_dataset_are_followed_once(src: Path, area: Path) -> None:
+    (src / "latest").symlink_to(src / "deep" / "er")
+    (src / "deep" / "er" / "loop").symlink_to(src / "deep")
+    stage(area, src)
+    status = DownloadArea(area).status(KEY)
+    paths = {f.path for f in status.files}
+    assert {"latest/b.bin", "deep/er/b.bin"} <= paths
+    # The loop is walked once (through whichever link comes first), never round and round.
+    assert any("loop/er/b.bin" in p for p in paths) and not any(p.count("loop") > 1 for p in paths)
+
+
+def test_a_source_folder_link_leaving_the_dataset_is_refused(src: Path, area: Path, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (src / "outside").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath, match="leads outside"):
+        stage(area, src)
+
+
 def test_a_hostile_source_checksum_list_is_refused(src: Path, area: Path) -> None:
     (src / CHECKSUMS).write_text(f"{'0' * 64}  ../../etc/passwd\n")
     with pytest.raises(UnsafePath, match=r"\.\."):
@@ -299,7 +317,7 @@ def test_kill_9_at_any_moment_then_a_rerun_completes(tmp_path: Path) -> None:
     make_dataset(tmp_path / "src", files)
     area = tmp_path / "area"
     env = cli_env(tmp_path)
-    command = dmzpub("stage", KEY, "--source", str(tmp_path / "src"), "--bwlimit", "24M", "--jobs", "2", "--json")
+    command = dmzpub("stage", KEY, "--source", str(tmp_path / "src"), "--bwlimit", "8M", "--jobs", "2", "--json")
     rng = random.Random(5)
     kills = 0
     for _ in range(6):
