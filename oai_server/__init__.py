@@ -28,10 +28,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         n = app.config["DMZPUB_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    import landing
     from download_cache import web as download_web
 
     from . import health, problems, store
     from .api import auth, openapi, push, scicat
+    from .oai import blueprint as oai
 
     store.init_app(app)
     auth.init_app(app)
@@ -40,5 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(scicat.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(landing.bp)
+    app.register_blueprint(oai.bp)
     download_web.init_app(app)
     return app

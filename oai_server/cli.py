@@ -97,6 +97,7 @@ def run(argv: list[str] | None = None) -> Any:
     return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")
 
 
+from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outbox, sync, reconcile)
 from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
 
 register(main)

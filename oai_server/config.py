@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,23 @@ def _url(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(name, f"{value!r} is not an http(s) URL", "set it like https://doi.example.org")
     return value.strip().rstrip("/")
+
+
+def _optional_url(name: str, value: str) -> str:
+    return _url(name, value) if value.strip() else ""
+
+
+def _seconds(low: float, high: float) -> Callable[[str, str], float]:
+    def parse(name: str, value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(name, f"{value!r} is not a number of seconds", f"use {low}..{high}") from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"{number} is out of range", f"use {low}..{high}")
+        return number
+
+    return parse
 
 
 def _int(low: int, high: int) -> Callable[[str, str], int]:
@@ -114,6 +132,35 @@ def _set_rules(name: str, value: str) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(name, f"unknown rule(s) {', '.join(unknown)}", f"choose from {', '.join(SET_RULES)}")
     return rules
+
+
+def _site_name(name: str, value: str) -> str:
+    if not value.strip():
+        raise ConfigError(name, "is empty", "set a name like 'ESS data repository', or unset it for the default")
+    return value.strip()
+
+
+REPOSITORY_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+
+
+def _repository_id(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not REPOSITORY_ID_RE.match(value):
+        raise ConfigError(name, f"{value!r} is not a domain name", "set a domain name you own, like doi.example.org")
+    return value
+
+
+def _email(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not re.match(r"^\S+@(\S+\.)+\S+$", value):
+        raise ConfigError(name, f"{value!r} is not an e-mail address", "set it like oai-admin@example.org")
+    return value
+
+
+def _secret(name: str, value: str) -> str:
+    if value and len(value) < 16:
+        raise ConfigError(name, "is shorter than 16 characters", "use a long random string, or unset it")
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -201,10 +248,68 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
     ),
     Setting(
+        "DMZPUB_SITE_NAME",
+        "Published research data",
+        "Name shown in the header and title of the landing pages (e.g. the facility's data repository).",
+        _site_name,
+    ),
+    Setting(
         "DMZPUB_SET_RULES",
         "year,type",
         "Rules deriving OAI sets from records (year, type, publisher).",
         _set_rules,
+    ),
+    Setting(
+        "DMZPUB_PUSH_URL",
+        "",
+        "Base URL of the DMZ server the intranet publisher pushes to (the client adds /api/v1/...).",
+        _optional_url,
+    ),
+    Setting("DMZPUB_PUSH_TOKEN", "", "Bearer token the intranet publisher sends (one of the DMZ's tokens).", _text),
+    Setting("DMZPUB_PUSH_TIMEOUT", "30", "Seconds the publisher waits for one DMZ reply.", _seconds(1, 3600)),
+    Setting(
+        "DMZPUB_PUSH_BACKOFF",
+        "1",
+        "First wait in seconds before the publisher retries the DMZ; waits double up to 64 times it.",
+        _seconds(0.001, 600),
+    ),
+    Setting(
+        "DMZPUB_PUSH_GIVE_UP",
+        "300",
+        "Seconds one delivery run keeps retrying an unreachable DMZ before leaving entries queued.",
+        _seconds(0, 86400),
+    ),
+    Setting(
+        "DMZPUB_SCICAT_URL",
+        "",
+        "SciCat backend base URL that `dmzpub sync` and `dmzpub reconcile` read from.",
+        _optional_url,
+    ),
+    Setting(
+        "DMZPUB_SCICAT_TOKEN",
+        "",
+        "SciCat access token for reading PublishedData (anonymous reads see only public records).",
+        _text,
+    ),
+    Setting("DMZPUB_REPOSITORY_NAME", "dmzpub", "Repository name that OAI-PMH Identify gives.", _text),
+    Setting(
+        "DMZPUB_REPOSITORY_ID",
+        "",
+        "Domain name in OAI item identifiers (oai:<id>:<doi>); the host of DMZPUB_BASE_URL when unset.",
+        _repository_id,
+    ),
+    Setting(
+        "DMZPUB_ADMIN_EMAIL",
+        "",
+        "Administrator e-mail that OAI-PMH Identify gives; oai-admin@<repository id> when unset.",
+        _email,
+    ),
+    Setting("DMZPUB_OAI_PAGE_SIZE", "100", "Records per OAI-PMH list page (1 to 1000).", _int(1, 1000)),
+    Setting(
+        "DMZPUB_SECRET_KEY",
+        "",
+        "Key signing OAI resumption tokens; generated once into DMZPUB_DATA_DIR/secret_key when unset.",
+        _secret,
     ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
 from oai_server import create_app
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(os.environ.get("DMZPUB_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 SCICAT_EXAMPLES = SHARED / "examples" / "scicat"
 TOKEN = "test-push-token-0123456789"
 NS = {
@@ -46,6 +47,12 @@ def v4_document(doi: str, title: str = "A dataset", **metadata: Any) -> dict[str
     doc.update(doi=doi, title=title)
     doc["metadata"].update(metadata)
     return doc
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with the fix, when the shared reference material is not beside the project."""
+    if not (SHARED / "schemas" / "oai-harvest-all.xsd").is_file():
+        pytest.exit(f"shared/ reference material not found at {SHARED}: clone next to it or set DMZPUB_SHARED_DIR", 2)
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +99,7 @@ def app_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) 
     config: dict[str, Any] = {
         "TESTING": True,
         "DMZPUB_DATA_DIR": str(tmp_path / "var"),
+        "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "downloads"),
         "DMZPUB_PUSH_TOKENS": TOKEN,
         "DMZPUB_SCICAT_BASIC": "scicat:s3cret",
         "DMZPUB_BASE_URL": "https://doi.example.org",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -9,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+# A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
+_WORD = re.compile(r"[^\W_]+")
 
 # An in-flight write older than this is taken to have died; it no longer holds back
 # the harvest watermark.
@@ -18,6 +23,17 @@ INFLIGHT_TTL = 300.0
 def format_datestamp(epoch: float) -> str:
     """Return the UTC datestamp, seconds granularity, of a POSIX time."""
     return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(value: Any) -> str:
+    """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes."""
+    # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
+    # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def utcnow() -> float:
@@ -167,6 +183,26 @@ class Repository(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @abstractmethod
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        """Return up to `limit` live records matching `text`, newest first, after a (created, key) position.
+
+        Every whitespace-separated term of `text` must match the record's search text (DOI,
+        title, creators, keywords) at a word start, its words in sequence, the last one as a
+        prefix ("neutron scat", "10.1234/abc-0"). Text without letters or digits matches all.
+        Records come with metadata and extras, without payload or rendered formats.
+        """
+
+    @abstractmethod
+    def summary(self, key: str) -> StoredRecord | None:
+        """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
+
+
+def search_terms(text: str | None) -> list[list[str]]:
+    """Return the search terms of a query: per whitespace-separated term, its lower-cased words."""
+    terms = (_WORD.findall(term.lower()) for term in (text or "").split())
+    return [words for words in terms if words]
 
 
 class _Inflight:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
 
 _SUMMARY = {
     "doi": 1,
@@ -26,14 +27,16 @@ _SUMMARY = {
 def _dumps(value: Any) -> str:
     # Documents are kept as JSON text: pushed payloads may hold keys ("$x", "a.b") that
     # MongoDB refuses as field names, and we never query inside them.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class MongoRepository(Repository):
     """Records in one MongoDB database; indexes are created when the repository opens."""
 
     def __init__(self, uri: str, database: str | None = None, client: MongoClient | None = None) -> None:
-        self.client = client or MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
+        # Fail fast when MongoDB is down (a 503, not a hung worker), unless the URI says otherwise.
+        options = {} if "serverselectiontimeoutms" in uri.lower() else {"serverSelectionTimeoutMS": 5000}
+        self.client = client or MongoClient(uri, tz_aware=True, **options)
         try:
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
             self.records = db["published_records"]
@@ -44,7 +47,10 @@ class MongoRepository(Repository):
                 name="set_datestamp_key",
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
+            self._create_browse_index()
         except PyMongoError as exc:
+            if client is None:
+                self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -236,3 +242,37 @@ class MongoRepository(Repository):
 
     def close(self) -> None:
         self.client.close()
+
+    def _create_browse_index(self) -> None:
+        # `search` in the index lets MongoDB test the word patterns on index keys, fetching
+        # only the documents of the page.
+        self.records.create_index(
+            [("deleted", ASCENDING), ("created", DESCENDING), ("_id", DESCENDING), ("search", ASCENDING)],
+            name="live_created_search",
+        )
+
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        clauses: list[dict[str, Any]] = [{"deleted": False}]
+        if before:
+            clauses.append(
+                {"$or": [{"created": {"$lt": before[0]}}, {"created": before[0], "_id": {"$lt": before[1]}}]}
+            )
+        for words in search_terms(text):
+            # Same match as the SQLite full-text query: at a word start, words in sequence.
+            clauses.append({"search": {"$regex": "(?:^|[\\W_])" + "[\\W_]+".join(words)}})
+        cursor = (
+            self.records.find({"$and": clauses}, {"payload": 0, "rendered": 0, "search": 0})
+            .sort([("created", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+            .hint("live_created_search")
+        )
+        return [
+            dataclasses.replace(
+                self._record(doc), metadata=json.loads(doc["metadata"]), extras=json.loads(doc["extras"])
+            )
+            for doc in self._call(list, cursor)
+        ]
+
+    def summary(self, key: str) -> StoredRecord | None:
+        doc = self._call(self.records.find_one, {"_id": key}, _SUMMARY)
+        return self._record(doc) if doc else None

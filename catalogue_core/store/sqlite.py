@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult
+from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -44,11 +45,43 @@ CREATE TABLE IF NOT EXISTS record_sets (
 CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 """
+# The landing index: live records newest first, and a full-text index of their search text
+# kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
+# REPLACE deletes without firing delete triggers). Filled from `records` when first created.
+_SEARCH_SCHEMA = """
+BEGIN IMMEDIATE;
+CREATE INDEX IF NOT EXISTS records_live_created ON records (created DESC, key DESC) WHERE deleted = 0;
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(search, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS records_fts_replace BEFORE INSERT ON records BEGIN
+    DELETE FROM records_fts WHERE rowid IN (SELECT rowid FROM records WHERE key = new.key);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_insert AFTER INSERT ON records BEGIN
+    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_update AFTER UPDATE OF search ON records BEGIN
+    DELETE FROM records_fts WHERE rowid = old.rowid;
+    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS records_fts_delete AFTER DELETE ON records BEGIN
+    DELETE FROM records_fts WHERE rowid = old.rowid;
+END;
+INSERT INTO records_fts (rowid, search)
+    SELECT rowid, search FROM records WHERE NOT EXISTS (SELECT 1 FROM records_fts);
+COMMIT;
+"""
+# A search matching at least this many records walks the newest-first index (see browse).
+_DENSE = 500
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
 
 
+@functools.lru_cache(maxsize=4096)
+def _sets(text: str) -> tuple[str, ...]:
+    # Records share a few set combinations; decoding each once keeps list pages cheap.
+    return tuple(json.loads(text))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 class SQLiteRepository(Repository):
@@ -57,12 +90,16 @@ class SQLiteRepository(Repository):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the folder of the SQLite store {self.path}: {exc}") from exc
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         try:
             self._db().executescript(_SCHEMA)
+            self._db().executescript(_SEARCH_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
 
@@ -202,7 +239,7 @@ class SQLiteRepository(Repository):
             created=row[3],
             deleted=bool(row[4]),
             content_hash=row[5],
-            sets=tuple(json.loads(row[6])),
+            sets=_sets(row[6]),
             reason=row[7],
         )
 
@@ -293,3 +330,33 @@ class SQLiteRepository(Repository):
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+    def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
+        source = "records r"
+        if before:
+            clauses.append("(r.created, r.key) < (?, ?)")
+            args.extend(before)
+        if terms := search_terms(text):
+            # Each term a phrase of its words, the last one a prefix; words hold only letters
+            # and digits, so no user text reaches the FTS5 query syntax.
+            match = " AND ".join(f'"{" ".join(words)}"*' for words in terms)
+            clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
+            args.append(match)
+            # Few matches: fetch and sort them. Many: walk the newest-first index, which meets
+            # a page of matches early, instead of sorting them all.
+            probe = self._read("SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?", (match, _DENSE))
+            if len(probe) >= _DENSE:
+                source = "records r INDEXED BY records_live_created"
+        rows = self._read(
+            f"SELECT {_SUMMARY}, r.metadata, r.extras FROM {source} WHERE {' AND '.join(clauses)}"
+            " ORDER BY r.created DESC, r.key DESC LIMIT ?",
+            [*args, limit],
+        )
+        return [
+            StoredRecord(**self._summary(row), metadata=json.loads(row[8]), extras=json.loads(row[9])) for row in rows
+        ]
+
+    def summary(self, key: str) -> StoredRecord | None:
+        rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
+        return StoredRecord(**self._summary(rows[0])) if rows else None

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import FieldProblem, InvalidDOI, InvalidRecord, RecordNotFound
@@ -39,6 +39,11 @@ def read_json() -> Any:
         raise APIProblem(400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]) from None
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """Return an absolute URL under DMZPUB_BASE_URL, right behind any proxy."""
+    return current_app.config["DMZPUB_BASE_URL"] + url_for(endpoint, **values)
+
+
 def url_key(doi: str) -> str:
     """Return the record key for a DOI taken from a URL; a bad DOI is a 400 naming it."""
     try:
@@ -55,7 +60,7 @@ def write_reply(result: WriteResult, doi: str) -> dict[str, Any]:
         "datestamp": result.datestamp,
         "status": result.outcome,
         "deleted": result.outcome == "withdrawn",
-        "links": {"self": url_for("push.get_record", doi=result.key, _external=True)},
+        "links": {"self": public_url("push.get_record", doi=result.key)},
     }
 
 
@@ -64,7 +69,7 @@ def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     record = from_scicat(document, doi)
     result = ext().publisher.publish_many([record])[0]
     response = jsonify(write_reply(result, record.doi))
-    response.headers["Location"] = url_for("push.get_record", doi=result.key, _external=True)
+    response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
 
 
@@ -192,7 +197,7 @@ def list_records() -> Response:
     ]
     next_url = None
     if len(page) == limit:
-        next_url = url_for("push.list_records", limit=limit, after=page[-1].key, _external=True)
+        next_url = public_url("push.list_records", limit=limit, after=page[-1].key)
     response = jsonify(items=items, next=next_url)
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'

@@ -1,0 +1,183 @@
+"""Benchmark: a full ListRecords harvest per format over HTTP through gunicorn.
+
+Fills a fresh store with N records (default 100,000), starts `dmzpub serve` on a free loopback
+port, harvests every record in each format following resumption tokens, and prints records/s
+and the latency of the first, middle and last pages.
+
+    .venv/bin/python bench/harvest.py                       # SQLite, 100,000 records
+    .venv/bin/python bench/harvest.py --records 1000000     # a million
+    .venv/bin/python bench/harvest.py --store mongo         # MongoDB wire server (mongoeco)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+from _server import dmzpub_server  # noqa: E402
+
+from catalogue_core.crosswalks import RenderContext  # noqa: E402
+from catalogue_core.publishing import Publisher  # noqa: E402
+from catalogue_core.scicat import from_scicat  # noqa: E402
+from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
+from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
+
+EXAMPLES = Path(os.environ.get("DMZPUB_SHARED_DIR") or ROOT.parent / "shared") / "examples" / "scicat"
+FORMATS = ("oai_dc", "oai_datacite", "datacite")
+BASE_URL = "https://doi.example.org"
+REPEATS = 9
+TOKEN_RE = re.compile(rb"<resumptionToken[^>]*>([^<]*)</resumptionToken>")
+
+
+def templates() -> list[Entry]:
+    """Render a few realistic records once; the fill substitutes their DOIs."""
+    docs = [json.loads((EXAMPLES / n).read_text()) for n in ("v4-registered-full.json", "v3-registered-full.json")]
+    minimal = json.loads((EXAMPLES / "v4-public-minimal.json").read_text())
+    for year, kind in ((2019, "Software"), (2023, "Dataset")):
+        doc = copy.deepcopy(minimal)
+        doc["metadata"].update(publicationYear=year, resourceTypeGeneral=kind)
+        docs.append(doc)
+    publisher = Publisher(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
+    return [publisher.entry(from_scicat(doc)) for doc in docs]
+
+
+def variant(template: Entry, i: int) -> Entry:
+    """Return the template under a new DOI, its fragments rewritten by string substitution."""
+    doi = f"10.99999/BENCH-{i:08d}"
+    old_doi, old_key, key = template.doi, template.key, doi.lower()
+    rendered = {p: x.replace(old_doi, doi).replace(old_key, key) for p, x in template.rendered.items()}
+    digest = hashlib.sha256(f"{template.content_hash}{i}".encode()).hexdigest()
+    return replace(template, key=key, doi=doi, content_hash="sha256:" + digest, rendered=rendered)
+
+
+def fill(store: Repository, count: int, batch: int = 5000) -> float:
+    """Write `count` records in big batches; return the seconds taken."""
+    base = templates()
+    started = time.perf_counter()
+    for start in range(0, count, batch):
+        store.put([variant(base[i % len(base)], i) for i in range(start, min(start + batch, count))])
+        print(f"\r  filled {min(start + batch, count):,}/{count:,}", end="", flush=True)
+    print()
+    return time.perf_counter() - started
+
+
+def harvest(url: str, prefix: str, encoding: str) -> dict[str, Any]:
+    """Harvest a whole ListRecords list; return counts and per-page latencies."""
+    session = requests.Session()
+    session.headers["Accept-Encoding"] = encoding
+    params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": prefix}
+    latencies, records, requests_made = [], 0, []
+    started = time.perf_counter()
+    while True:
+        sent = time.perf_counter()
+        response = session.get(url, params=params)
+        body = response.content  # decompressed when the server gzipped it
+        latencies.append(time.perf_counter() - sent)
+        requests_made.append(params)
+        if response.status_code != 200 or b"<error" in body[:2000]:
+            raise SystemExit(f"harvest failed: HTTP {response.status_code} {body[:500]!r}")
+        records += body.count(b"<record>")
+        match = TOKEN_RE.search(body, max(0, len(body) - 2000))
+        if not match or not match.group(1):
+            break
+        params = {"verb": "ListRecords", "resumptionToken": match.group(1).decode()}
+    seconds = time.perf_counter() - started
+    # Single pages are noisy on a shared machine; tokens are re-issuable, so fetch the first,
+    # middle and last page again a few times each and keep the median.
+    again = {}
+    for name, index in (("first", 0), ("middle", len(requests_made) // 2), ("last", len(requests_made) - 1)):
+        timings = []
+        for _ in range(REPEATS):
+            sent = time.perf_counter()
+            session.get(url, params=requests_made[index]).content  # noqa: B018 - read the whole body
+            timings.append(time.perf_counter() - sent)
+        again[name] = statistics.median(timings)
+    return {"records": records, "seconds": seconds, "latencies": latencies, "again": again}
+
+
+def report(prefix: str, encoding: str, result: dict[str, Any]) -> None:
+    """Print one harvest's figures."""
+    lat, again = result["latencies"], result["again"]
+    ms = {name: value * 1000 for name, value in again.items()}
+    p99 = statistics.quantiles(lat, n=100)[98] * 1000
+    print(
+        f"{prefix:13} {encoding:8} {result['records']:>9,} records {len(lat):>6,} pages "
+        f"{result['seconds']:6.1f} s {result['records'] / result['seconds']:>7,.0f} records/s"
+    )
+    print(
+        f"{'':23} during harvest, page ms: first {lat[0] * 1000:5.1f} middle {lat[len(lat) // 2] * 1000:5.1f} "
+        f"last {lat[-1] * 1000:5.1f} median {statistics.median(lat) * 1000:4.1f} p99 {p99:5.1f}"
+    )
+    print(
+        f"{'':23} re-fetched x{REPEATS} (median) ms: first {ms['first']:5.1f} middle {ms['middle']:5.1f} "
+        f"last {ms['last']:5.1f}; last/first {ms['last'] / ms['first']:4.2f}"
+    )
+
+
+def main() -> None:
+    """Fill, serve, harvest, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000, help="records to fill (default 100,000)")
+    parser.add_argument("--store", choices=("sqlite", "mongo"), default="sqlite")
+    parser.add_argument("--page-size", type=int, default=100, help="DMZPUB_OAI_PAGE_SIZE (default 100)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--keep", action="store_true", help="keep the filled data folder afterwards")
+    parser.add_argument("--encodings", default="identity,gzip", help="Accept-Encoding values to harvest with")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="dmzpub-bench-")
+    wire = None
+    env = {
+        **os.environ,
+        "DMZPUB_DATA_DIR": data_dir,
+        "DMZPUB_BASE_URL": BASE_URL,
+        "DMZPUB_OAI_PAGE_SIZE": str(args.page_size),
+        "DMZPUB_MONGO_URI": "",
+    }
+    if args.store == "mongo":
+        from mongo_server import mongo_base_uri, with_database
+
+        base, wire = mongo_base_uri()
+        env["DMZPUB_MONGO_URI"] = with_database(base, "dmzpub_bench")
+    try:
+        store = open_store(env["DMZPUB_MONGO_URI"] or None, data_dir)
+        print(f"store: {args.store}; filling {args.records:,} records")
+        seconds = fill(store, args.records)
+        print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
+        store.close()
+        with dmzpub_server(env, workers=args.workers) as base:
+            url = f"{base}/oai"
+            print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
+            for encoding in args.encodings.split(","):
+                for prefix in FORMATS:
+                    result = harvest(url, prefix, encoding)
+                    if result["records"] != args.records:
+                        raise SystemExit(f"harvested {result['records']:,} of {args.records:,} records")
+                    report(prefix, encoding, result)
+    finally:
+        if wire is not None:
+            wire.stop()
+        if args.keep:
+            print(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Landing-page requests/s under gunicorn against a hello-world Flask endpoint served the same way.
+
+Both apps run through `oai_server.gunicorn_app.run` (gthread workers, DMZPUB_WORKERS x
+DMZPUB_THREADS, access log on) on loopback ports, one after the other, each measured twice
+in alternation; the best round of each is kept. The load generator holds keep-alive
+connections from a few threads. Prints requests/s of both and their ratio (target >= 0.5).
+
+    python bench/landing.py [--seconds 5] [--connections 8] [--cold]
+
+--cold also measures with the page cache disabled (every request renders the page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+DOI = "10.17199/ess-2025-00042"
+SERVE = """
+import sys
+from flask import Flask
+from oai_server.gunicorn_app import run
+kind, bind, workers, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if kind == "hello":
+    app = Flask("hello")
+    app.add_url_rule("/hello", "hello", lambda: "Hello, World!")
+else:
+    from oai_server import create_app
+    app = create_app()
+    if kind == "cold":
+        from landing import cache
+        cache.PAGE_CACHE_SIZE = 0
+run(app, bind, workers, threads)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(folder: Path) -> dict[str, str]:
+    """Push the rich test record and stage its files; return the server's environment."""
+    from landing_data import rich_document, stage
+
+    from oai_server import create_app
+
+    env = {
+        **os.environ,
+        "DMZPUB_DATA_DIR": str(folder / "var"),
+        "DMZPUB_DOWNLOAD_DIR": str(folder / "downloads"),
+        "DMZPUB_PUSH_TOKENS": "bench-token",
+        "DMZPUB_MONGO_URI": "",
+    }
+    app = create_app({k: v for k, v in env.items() if k.startswith("DMZPUB_")})
+    response = app.test_client().put(
+        f"/api/v1/published/{DOI}", json=rich_document(), headers={"Authorization": "Bearer bench-token"}
+    )
+    assert response.status_code in (200, 201), response.data
+    app.extensions["dmzpub.store"].close()
+    stage(folder / "downloads", DOI)
+    return env
+
+
+class Server:
+    """One gunicorn server in a child process."""
+
+    def __init__(self, kind: str, env: dict[str, str], workers: int, threads: int) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, kind, f"127.0.0.1:{self.port}", str(workers), str(threads)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait(self, path: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", path)
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"server on port {self.port} did not answer {path}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def load(port: int, path: str, seconds: float, connections: int) -> float:
+    """Return requests/s answered 200 over keep-alive connections during `seconds`."""
+    counts = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < stop:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"{path} answered {response.status}")
+            counts[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def measure(kind: str, path: str, env: dict[str, str], args: argparse.Namespace) -> float:
+    server = Server(kind, env, args.workers, args.threads)
+    try:
+        server.wait(path)
+        load(server.port, path, 1.0, args.connections)  # warm up every worker and thread
+        return load(server.port, path, args.seconds, args.connections)
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("DMZPUB_WORKERS", 2)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("DMZPUB_THREADS", 4)))
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--cold", action="store_true", help="also measure with the page cache off")
+    args = parser.parse_args()
+    page = f"/doi/{DOI}"
+    kinds = [("hello", "/hello"), ("landing", page)] + ([("cold", page)] if args.cold else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        env = prepare(Path(tmp))
+        best = dict.fromkeys((k for k, _ in kinds), 0.0)
+        for _ in range(args.rounds):
+            for kind, path in kinds:
+                best[kind] = max(best[kind], measure(kind, path, env, args))
+    setup = f"gunicorn gthread, {args.workers} workers x {args.threads} threads, {args.connections} connections"
+    print(f"landing bench ({setup}, {args.seconds:g} s x {args.rounds} rounds, best round, {os.cpu_count()} CPUs)")
+    print(f"  hello-world  GET /hello      {best['hello']:8.0f} req/s")
+    print(f"  landing page GET {page}  {best['landing']:8.0f} req/s")
+    print(f"  ratio landing/hello: {best['landing'] / best['hello']:.2f} (target >= 0.5)")
+    if args.cold:
+        print(f"  landing page, cache off      {best['cold']:8.0f} req/s")
+        print(f"  ratio cold/hello:    {best['cold'] / best['hello']:.2f}")
+    print(json.dumps({k: round(v) for k, v in best.items()}))
+
+
+if __name__ == "__main__":
+    main()

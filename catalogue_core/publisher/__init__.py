@@ -1,0 +1,67 @@
+"""The intranet-side publisher: a durable outbox delivered to the DMZ, and SciCat sync/reconcile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .client import PushClient
+from .delivery import Deliverer, DeliveryReport, RetryPolicy
+from .errors import BadDocument, DMZUnavailable, PublisherError, PushRefused, Rejected, SourceError
+from .outbox import Intent, Item, Outbox
+from .progress import NoProgress, Progress
+from .reconcile import ReconcileReport, reconcile
+from .source import SciCatSource
+from .sync import SyncReport, sync
+
+OUTBOX_FILE = "outbox.sqlite"
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Where the DMZ is, how to authenticate, where the outbox lives and how to retry."""
+
+    push_url: str
+    token: str
+    data_dir: Path
+    timeout: float = 30.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    batch_size: int = 100
+
+    @property
+    def outbox_path(self) -> Path:
+        """Return the outbox file under the data folder."""
+        return Path(self.data_dir) / OUTBOX_FILE
+
+    def client(self) -> PushClient:
+        """Return a client of the DMZ push API."""
+        return PushClient(self.push_url, self.token, self.timeout)
+
+    def deliverer(self, outbox: Outbox, client: PushClient, progress: Progress | None = None) -> Deliverer:
+        """Return a deliverer draining the outbox with these retry settings."""
+        return Deliverer(outbox, client, self.policy, self.batch_size, progress=progress)
+
+
+__all__ = [
+    "BadDocument",
+    "DMZUnavailable",
+    "Deliverer",
+    "DeliveryReport",
+    "Intent",
+    "Item",
+    "NoProgress",
+    "Outbox",
+    "Progress",
+    "PublisherError",
+    "PushClient",
+    "PushRefused",
+    "PushSettings",
+    "ReconcileReport",
+    "Rejected",
+    "RetryPolicy",
+    "SciCatSource",
+    "SourceError",
+    "SyncReport",
+    "reconcile",
+    "sync",
+]

@@ -1,0 +1,141 @@
+"""HTTP client of the DMZ push API (`/api/v1/published`): one call per method, errors classified."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .errors import DMZUnavailable, PushRefused, Rejected
+
+# Statuses after which the same request may succeed later.
+TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of the DMZ's listing: what it holds for a DOI."""
+
+    key: str
+    doi: str
+    content_hash: str
+    deleted: bool
+
+
+def problem_text(response: requests.Response) -> str:
+    """Return a one-line account of an error reply, naming fields when it is problem+json."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "")[:300].strip() or f"HTTP {response.status_code}"
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict))[:2000]
+    return str(body.get("detail") or body.get("title") or body)[:2000]
+
+
+class PushClient:
+    """Talk to one DMZ server: base URL plus bearer token; the client adds /api/v1/..."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def url(self, doi: str | None = None) -> str:
+        """Return the URL of the collection or of one DOI's record."""
+        root = f"{self.base_url}/api/v1/published"
+        return f"{root}/{quote(doi, safe='/')}" if doi else root
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one request; raise DMZUnavailable or PushRefused, return any other reply."""
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise DMZUnavailable(url, f"{type(exc).__name__}: {exc}") from None
+        if response.status_code in TRANSIENT:
+            raise DMZUnavailable(url, f"HTTP {response.status_code}: {problem_text(response)}", response.status_code)
+        if response.status_code in (401, 403):
+            raise PushRefused(url, response.status_code, problem_text(response) + " (check DMZPUB_PUSH_TOKEN)")
+        return response
+
+    @staticmethod
+    def _json(text: str) -> dict[str, Any]:
+        return {"data": text.encode(), "headers": {"Content-Type": "application/json"}}
+
+    def put(self, doi: str, body: str) -> dict[str, Any]:
+        """Create or update one record from its JSON text; return the DMZ's reply; raise Rejected on 4xx."""
+        url = self.url(doi)
+        response = self._send("PUT", url, **self._json(body))
+        if response.status_code == 404:
+            raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
+        if response.status_code >= 400:
+            raise Rejected(doi, response.status_code, problem_text(response))
+        return response.json()
+
+    def bulk(self, bodies: Sequence[str]) -> list[dict[str, Any]]:
+        """Create or update many records (JSON texts) in one request; return one item per document, in order.
+
+        An item is the DMZ's reply for that document, or has status `rejected` with `httpStatus` and
+        `errors`. A 4xx for the request as a whole raises Rejected (with doi '*').
+        """
+        url = self.url()
+        response = self._send("POST", url, **self._json("[" + ",".join(bodies) + "]"))
+        if response.status_code == 404:
+            raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
+        if response.status_code >= 400:
+            raise Rejected("*", response.status_code, problem_text(response))
+        items = response.json().get("items")
+        if not isinstance(items, list) or len(items) != len(bodies):
+            raise DMZUnavailable(url, "bulk reply does not list one item per document")
+        return items
+
+    def withdraw(self, doi: str, reason: str | None = None) -> dict[str, Any] | None:
+        """Withdraw one record; return the reply, or None when the DMZ never had the DOI."""
+        url = self.url(doi)
+        body = self._json(json.dumps({"reason": reason}, ensure_ascii=False)) if reason else {}
+        response = self._send("DELETE", url, **body)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise Rejected(doi, response.status_code, problem_text(response))
+        return response.json()
+
+    def get(self, doi: str) -> dict[str, Any] | None:
+        """Return the DMZ's record (or tombstone) of a DOI, or None."""
+        response = self._send("GET", self.url(doi))
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise Rejected(doi, response.status_code, problem_text(response))
+        return response.json()
+
+    def listing(self, page_size: int = 1000) -> Iterator[Listed]:
+        """Yield every record the DMZ holds, in key order, following its keyset pages."""
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": page_size}
+            if after:
+                params["after"] = after
+            response = self._send("GET", self.url(), params=params)
+            if response.status_code >= 400:
+                raise PushRefused(self.url(), response.status_code, problem_text(response))
+            page = response.json()
+            for item in page["items"]:
+                yield Listed(item["key"], item["doi"], item["contentHash"], bool(item["deleted"]))
+            # The `next` link is built from the DMZ's own host name, which a proxy may hide;
+            # the keyset position is all we need from it.
+            if not page.get("next") or not page["items"]:
+                return
+            after = page["items"][-1]["key"]

@@ -1,0 +1,200 @@
+"""Drain the outbox to the DMZ: bulk where possible, retried with exponential backoff, order per DOI kept."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from .client import PushClient
+from .errors import DMZUnavailable, PublisherError, PushRefused, Rejected
+from .outbox import Item, Outbox
+from .progress import NoProgress, Progress
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying one request: first wait, longest wait, and when to give up."""
+
+    backoff: float = 1.0
+    max_wait: float = 60.0
+    give_up: float = 300.0
+
+
+@dataclass
+class DeliveryReport:
+    """What one flush did."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    parked: list[tuple[str, int, str]] = field(default_factory=list)
+    retries: int = 0
+    stopped: str | None = None
+
+    @property
+    def delivered(self) -> int:
+        """Return how many entries reached the DMZ."""
+        return sum(self.outcomes.values())
+
+
+class Deliverer:
+    """Deliver due outbox entries until none is left or the DMZ stays away past the retry policy."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: PushClient,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 100,
+        batch_bytes: int = 1_000_000,
+        progress: Progress | None = None,
+        concurrency: int = 2,
+    ) -> None:
+        self.outbox, self.client = outbox, client
+        self.policy = policy or RetryPolicy()
+        self.batch_size, self.batch_bytes = batch_size, batch_bytes
+        self.progress = progress or NoProgress()
+        self.concurrency = concurrency
+        self.report = DeliveryReport()
+        self._report_lock = threading.Lock()
+        self._giving_up = threading.Event()
+
+    def flush(self) -> DeliveryReport:
+        """Deliver everything due; return the report (its `stopped` says why it ended early)."""
+        self.report = DeliveryReport()
+        self._giving_up.clear()
+        with self.outbox.delivery_lock():
+            pending = self.outbox.counts()["pending"]
+            if pending:
+                self.progress.stage("delivering", pending)
+            try:
+                while items := self.outbox.due(self.batch_size * 4):
+                    self._put_round(list(self._batches([i for i in items if i.action == "put"])))
+                    for item in items:
+                        if item.action == "withdraw":
+                            self._withdraw(item)
+            except (DMZUnavailable, PushRefused) as exc:
+                self.report.stopped = str(exc)
+            finally:
+                self.progress.close()
+            self.outbox.prune()
+        return self.report
+
+    def _put_round(self, batches: list[list[Item]]) -> None:
+        """Send a round's batches, a few at a time: a round holds at most one entry per DOI."""
+        if self.concurrency <= 1 or len(batches) <= 1:
+            for batch in batches:
+                self._put_batch(batch)
+            return
+
+        def send(batch: list[Item]) -> None:
+            if not self._giving_up.is_set():  # one batch gave up: the DMZ is away for all of them
+                self._put_batch(batch)
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dmzpub-deliver") as pool:
+            failures = [f.exception() for f in [pool.submit(send, b) for b in batches]]
+        for failure in failures:
+            if failure is not None:
+                raise failure
+
+    def _batches(self, items: Sequence[Item]) -> Iterator[list[Item]]:
+        batch: list[Item] = []
+        size = 0
+        for item in items:
+            length = len(item.body or "")
+            if batch and (len(batch) >= self.batch_size or size + length > self.batch_bytes):
+                yield batch
+                batch, size = [], 0
+            batch.append(item)
+            size += length
+        if batch:
+            yield batch
+
+    def _call(self, items: Sequence[Item], fn: Callable[[], T]) -> T:
+        """Run one request with retries; on giving up, count the attempt on the entries and re-raise."""
+
+        def note(state: RetryCallState) -> None:
+            with self._report_lock:
+                self.report.retries += 1
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning("DMZ unavailable (%s); retrying in %.1fs", exc, wait)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(DMZUnavailable),
+            wait=wait_exponential(multiplier=self.policy.backoff, max=self.policy.max_wait),
+            stop=stop_after_delay(self.policy.give_up),
+            before_sleep=note,
+            reraise=True,
+        )
+        try:
+            return retrying(fn)
+        except PublisherError as exc:
+            if not isinstance(exc, Rejected):
+                self._giving_up.set()
+                self.outbox.failed(items, str(exc))
+            raise
+
+    def _done(self, results: list[tuple[Item, str, int]]) -> None:
+        self.outbox.delivered(results)
+        with self._report_lock:
+            self.report.outcomes.update(outcome for _, outcome, _ in results)
+            self.progress.advance(len(results))
+
+    def _park(self, item: Item, status: int, error: str) -> None:
+        log.error("DMZ rejected %s (HTTP %s): %s", item.doi, status, error)
+        self.outbox.park(item, status, error)
+        with self._report_lock:
+            self.report.parked.append((item.doi, status, error))
+            self.progress.advance()
+
+    def _put_batch(self, batch: list[Item]) -> None:
+        if len(batch) == 1:
+            self._put_one(batch[0])
+            return
+        try:
+            replies = self._call(batch, lambda: self.client.bulk([i.body or "null" for i in batch]))
+        except Rejected:
+            # The request as a whole was refused (too large, say): let each entry get its own verdict.
+            for item in batch:
+                self._put_one(item)
+            return
+        results = []
+        for item, reply in zip(batch, replies, strict=True):
+            if reply.get("status") == "rejected":
+                self._park(item, int(reply.get("httpStatus") or 422), _errors(reply))
+            else:
+                results.append((item, str(reply.get("status")), int(reply.get("httpStatus") or 200)))
+        self._done(results)
+
+    def _put_one(self, item: Item) -> None:
+        try:
+            reply = self._call([item], lambda: self.client.put(item.doi, item.body or "null"))
+        except Rejected as exc:
+            self._park(item, exc.status, exc.detail)
+            return
+        status = 201 if reply.get("status") == "created" else 200
+        self._done([(item, str(reply.get("status")), status)])
+
+    def _withdraw(self, item: Item) -> None:
+        try:
+            reply = self._call([item], lambda: self.client.withdraw(item.doi, item.reason))
+        except Rejected as exc:
+            self._park(item, exc.status, exc.detail)
+            return
+        # A DOI the DMZ never had is already in the state a withdrawal asks for.
+        self._done([(item, str(reply.get("status")) if reply else "absent", 200 if reply else 404)])
+
+
+def _errors(reply: dict[str, Any]) -> str:
+    errors = reply.get("errors") or []
+    text = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+    return text or str(reply.get("title") or "rejected")

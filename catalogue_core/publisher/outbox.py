@@ -1,0 +1,267 @@
+"""The durable outbox: every push and withdrawal is written here first, then delivered in order."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Delivered entries are kept this long (for `outbox status` and audits), then pruned.
+KEEP_DELIVERED = 30 * 86400.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    doi TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('put', 'withdraw')),
+    document TEXT,
+    reason TEXT,
+    content_hash TEXT,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'delivered', 'parked', 'superseded')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    http_status INTEGER,
+    outcome TEXT,
+    error TEXT,
+    delivered_no INTEGER,
+    queued_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key, seq);
+-- What we last told the DMZ about each DOI: its content hash (NULL once withdrawn), and the
+-- hash of the source document it came from, so an unchanged document is not normalised again.
+CREATE TABLE IF NOT EXISTS sent (
+    key TEXT PRIMARY KEY,
+    doi TEXT NOT NULL,
+    content_hash TEXT,
+    source_hash TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One thing to tell the DMZ: publish a document (its JSON text), or withdraw a DOI."""
+
+    action: str
+    key: str
+    doi: str
+    body: str | None = None
+    reason: str | None = None
+    content_hash: str | None = None
+    source_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What was last sent for a DOI: content hash (None once withdrawn) and source document hash."""
+
+    content_hash: str | None
+    source_hash: str | None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One outbox entry as stored; `body` is the document's JSON text (puts only, until delivered)."""
+
+    seq: int
+    key: str
+    doi: str
+    action: str
+    body: str | None
+    reason: str | None
+    content_hash: str | None
+    state: str
+    attempts: int
+    http_status: int | None
+    outcome: str | None
+    error: str | None
+    delivered_no: int | None
+    queued_at: float
+
+
+_COLUMNS = (
+    "seq, key, doi, action, document, reason, content_hash, state, attempts, http_status, outcome, error, "
+    "delivered_no, queued_at"
+)
+
+
+def _item(row: tuple) -> Item:
+    return Item(*row)
+
+
+class Outbox:
+    """A SQLite file of pending, delivered and parked entries, plus what was last sent per DOI."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: an entry acknowledged as queued survives a power cut, not only a crash.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    @contextlib.contextmanager
+    def delivery_lock(self) -> Iterator[None]:
+        """Hold the one delivery slot: two deliverers at once could reorder a DOI's entries."""
+        with open(self.path.with_suffix(".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # queueing ----------------------------------------------------------------------------------
+
+    def enqueue(self, intents: Iterable[Intent]) -> list[int]:
+        """Queue entries durably in one transaction and remember them as sent; return their seqs."""
+        now = time.time()
+        seqs = []
+        with self._write() as db:
+            for it in intents:
+                # A newer entry makes an older parked one moot: retrying it would go back in time.
+                db.execute("UPDATE outbox SET state = 'superseded' WHERE key = ? AND state = 'parked'", (it.key,))
+                cursor = db.execute(
+                    "INSERT INTO outbox (key, doi, action, document, reason, content_hash, queued_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (it.key, it.doi, it.action, it.body, it.reason, it.content_hash, now, now),
+                )
+                seqs.append(int(cursor.lastrowid or 0))
+                hashes = (it.content_hash, it.source_hash) if it.action == "put" else (None, None)
+                db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", (it.key, it.doi, *hashes))
+        return seqs
+
+    def remember(self, rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
+        """Record (key, doi, content hash, source hash) as what the DMZ holds, without queueing anything."""
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", list(rows))
+
+    def last_sent(self, keys: Sequence[str]) -> dict[str, Sent]:
+        """Return what was last sent for each given key that was ever sent."""
+        out: dict[str, Sent] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._read(f"SELECT key, content_hash, source_hash FROM sent WHERE key IN ({marks})", chunk)
+            out.update((key, Sent(content, source)) for key, content, source in rows)
+        return out
+
+    def published(self) -> list[tuple[str, str]]:
+        """Return (key, doi) of every DOI whose last sent entry was a publication."""
+        return self._read("SELECT key, doi FROM sent WHERE content_hash IS NOT NULL ORDER BY key")
+
+    # delivery ------------------------------------------------------------------------------------
+
+    def due(self, limit: int) -> list[Item]:
+        """Return up to `limit` pending entries, at most one per DOI: the oldest one of each."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit * 4,))
+        seen: set[str] = set()
+        out = []
+        for row in rows:
+            # Rows come from the oldest pending entry on, so a key's first row is its oldest.
+            if row[1] not in seen:
+                seen.add(row[1])
+                out.append(_item(row))
+                if len(out) == limit:
+                    break
+        return out
+
+    def delivered(self, results: Sequence[tuple[Item, str, int]]) -> None:
+        """Mark entries delivered with the DMZ's outcome and HTTP status, in the given order."""
+        now = time.time()
+        with self._write() as db:
+            number = db.execute("SELECT coalesce(max(delivered_no), 0) FROM outbox").fetchone()[0]
+            for item, outcome, status in results:
+                number += 1
+                db.execute(
+                    "UPDATE outbox SET state = 'delivered', outcome = ?, http_status = ?, attempts = attempts + 1,"
+                    " delivered_no = ?, document = NULL, updated_at = ? WHERE seq = ?",
+                    (outcome, status, number, now, item.seq),
+                )
+                db.execute(
+                    "UPDATE outbox SET state = 'superseded' WHERE key = ? AND state = 'parked' AND seq < ?",
+                    (item.key, item.seq),
+                )
+
+    def failed(self, items: Sequence[Item], error: str) -> None:
+        """Count a failed attempt on entries that stay pending."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, error = ?, updated_at = ? WHERE seq = ?",
+                [(error, time.time(), item.seq) for item in items],
+            )
+
+    def park(self, item: Item, status: int, error: str) -> None:
+        """Set an entry aside with the DMZ's verdict: it is not retried until someone asks."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'parked', http_status = ?, error = ?, attempts = attempts + 1,"
+                " updated_at = ? WHERE seq = ?",
+                (status, error, time.time(), item.seq),
+            )
+
+    def retry(self, doi_key: str | None = None) -> int:
+        """Put parked entries (all, or one DOI's) back in line; return how many."""
+        with self._write() as db:
+            sql = "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'parked'"
+            args: list[Any] = [time.time()]
+            if doi_key:
+                sql += " AND key = ?"
+                args.append(doi_key)
+            return db.execute(sql, args).rowcount
+
+    def prune(self, older_than: float = KEEP_DELIVERED) -> int:
+        """Delete delivered and superseded entries older than `older_than` seconds."""
+        cutoff = time.time() - older_than
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM outbox WHERE state IN ('delivered', 'superseded') AND updated_at < ?", (cutoff,)
+            ).rowcount
+
+    # reading -------------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Return how many entries are in each state."""
+        counts = dict.fromkeys(("pending", "parked", "delivered", "superseded"), 0)
+        counts.update(self._read("SELECT state, count(*) FROM outbox GROUP BY state"))
+        return counts
+
+    def entries(self, state: str | None = None, doi_key: str | None = None, limit: int = 1000) -> list[Item]:
+        """Return entries in queue order, filtered by state and DOI."""
+        sql, args = f"SELECT {_COLUMNS} FROM outbox WHERE 1 = 1", []
+        if state:
+            sql += " AND state = ?"
+            args.append(state)
+        if doi_key:
+            sql += " AND key = ?"
+            args.append(doi_key)
+        return [_item(r) for r in self._read(sql + " ORDER BY seq LIMIT ?", [*args, limit])]

@@ -1,0 +1,203 @@
+"""Sync SciCat to the DMZ: queue new and changed records, withdraw those gone upstream."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..doi import normalize_doi
+from ..errors import InvalidDOI, InvalidRecord
+from ..record import canonical_json
+from ..scicat import from_scicat
+from .outbox import Intent, Outbox, Sent
+from .progress import NoProgress, Progress
+from .source import SciCatSource
+
+GONE = "deleted in the catalogue"
+PRIVATE = "made private in the catalogue"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One upstream document: `private`, `unchecked` (as read), then `publishable` or `invalid`."""
+
+    key: str
+    doi: str
+    document: dict[str, Any] = field(compare=False, repr=False)
+    body: str = field(compare=False, repr=False)
+    kind: str
+    source_hash: str
+    content_hash: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change the publisher makes (or, in a dry run, would make) on the DMZ."""
+
+    verb: str
+    doi: str
+    why: str
+
+
+@dataclass
+class SyncReport:
+    """What a sync read and what it queued."""
+
+    api: str = ""
+    read: int = 0
+    unchanged: int = 0
+    private: int = 0
+    unusable: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    def count(self, verb: str) -> int:
+        """Return how many actions have this verb."""
+        return Counter(a.verb for a in self.actions)[verb]
+
+
+def read(document: Any) -> SourceRecord | None:
+    """Return the record of an upstream document as read (not normalised), or None without a DOI."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        doi = normalize_doi(document.get("doi"))
+    except InvalidDOI:
+        return None
+    body = json.dumps(document, ensure_ascii=False)
+    source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    kind = "private" if document.get("status") == "private" else "unchecked"
+    return SourceRecord(doi.lower(), doi, document, body, kind, source_hash)
+
+
+def check(record: SourceRecord) -> SourceRecord:
+    """Return the record normalised: publishable with its content hash, or invalid with the problems."""
+    if record.kind != "unchecked":
+        return record
+    try:
+        return replace(record, kind="publishable", content_hash=from_scicat(record.document).content_hash)
+    except InvalidRecord as exc:
+        # Still sent: the DMZ gives the verdict, and the outbox parks it with that error.
+        problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
+        return replace(record, kind="invalid", content_hash="raw:" + record.source_hash, error=problems)
+
+
+def put(record: SourceRecord) -> Intent:
+    """Return the outbox entry publishing a checked record."""
+    return Intent(
+        "put",
+        record.key,
+        record.doi,
+        body=record.body,
+        content_hash=record.content_hash,
+        source_hash=record.source_hash,
+    )
+
+
+def withdrawal(key: str, doi: str, reason: str) -> Intent:
+    """Return the outbox entry withdrawing a DOI."""
+    return Intent("withdraw", key, doi, reason=reason)
+
+
+class Walk:
+    """Read every upstream document once, page by page, noting which DOIs are still published."""
+
+    def __init__(self, source: SciCatSource, progress: Progress) -> None:
+        self.source, self.progress = source, progress
+        self.seen: set[str] = set()
+        self.unusable = 0
+
+    def pages(self) -> Iterator[list[SourceRecord]]:
+        """Yield pages of records as read (unchecked or private); a DOI listed twice is used once."""
+        self.progress.stage(f"reading SciCat ({self.source.version})", self.source.count())
+        for page in self.source.pages():
+            records = []
+            for document in page:
+                record = read(document)
+                if record is None:
+                    self.unusable += 1
+                elif record.key not in self.seen:
+                    if record.kind != "private":
+                        self.seen.add(record.key)
+                    records.append(record)
+            self.progress.advance(len(page))
+            yield records
+        self.progress.close()
+
+    def gone(self, published: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, SourceRecord | None]]:
+        """Yield (key, doi, record-now) for published DOIs the listing did not show.
+
+        Each is looked up on its own first: skip/limit paging can miss a document when the
+        collection changes during the read, and a missed document must not be withdrawn.
+        """
+        for key, doi in published:
+            if key not in self.seen:
+                document = self.source.lookup(doi)
+                record = read(document) if document is not None else None
+                if record is not None and record.kind != "private":
+                    self.seen.add(record.key)
+                yield key, doi, record
+
+
+def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: Progress | None = None) -> SyncReport:
+    """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
+    report = SyncReport()
+    walk = Walk(source, progress or NoProgress())
+
+    remembered: list[tuple[str, str, str | None, str | None]] = []
+
+    def plan(record: SourceRecord, last: Sent | None, intents: list[Intent]) -> None:
+        if record.kind == "private":
+            report.private += 1
+            return
+        if last is not None and last.content_hash is not None and last.source_hash == record.source_hash:
+            report.unchanged += 1  # the very document sent last time: no need to normalise it again
+            return
+        record = check(record)
+        if last is not None and last.content_hash == record.content_hash:
+            report.unchanged += 1
+            remembered.append((record.key, record.doi, record.content_hash, record.source_hash))
+            return
+        if record.kind == "invalid":
+            report.invalid.append((record.doi, record.error))
+        if last is None:
+            report.actions.append(Action("publish", record.doi, "new in the catalogue"))
+        elif last.content_hash is None:
+            report.actions.append(Action("publish", record.doi, "public again in the catalogue"))
+        else:
+            report.actions.append(Action("update", record.doi, "changed in the catalogue"))
+        intents.append(put(record))
+
+    def commit(intents: list[Intent]) -> None:
+        if dry_run:
+            return
+        if intents:
+            outbox.enqueue(intents)
+        if remembered:
+            # The new document hash of an unchanged record: next time it takes the fast path.
+            outbox.remember(remembered)
+            remembered.clear()
+
+    for records in walk.pages():
+        report.read += len(records)
+        last = outbox.last_sent([r.key for r in records])
+        intents: list[Intent] = []
+        for record in records:
+            plan(record, last.get(record.key), intents)
+        commit(intents)
+    report.api, report.unusable = source.version, walk.unusable
+    intents = []
+    for key, doi, record in walk.gone(outbox.published()):
+        if record is not None and record.kind != "private":
+            plan(record, outbox.last_sent([key]).get(key), intents)
+            continue
+        reason = PRIVATE if record is not None else GONE
+        report.actions.append(Action("withdraw", doi, reason))
+        intents.append(withdrawal(key, doi, reason))
+    commit(intents)
+    return report

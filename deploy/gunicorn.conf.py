@@ -1,0 +1,23 @@
+"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py 'oai_server:create_app()'`.
+
+`dmzpub serve` applies the same defaults without this file; use this one when gunicorn is
+started by systemd or a container entry point.
+"""
+
+import os
+
+bind = os.environ.get("DMZPUB_BIND", "127.0.0.1:8080")
+workers = int(os.environ.get("DMZPUB_WORKERS", "2"))
+threads = int(os.environ.get("DMZPUB_THREADS", "4"))
+worker_class = "gthread"
+# Harvest pages and ZIP downloads stream for a while; keep slow clients from pinning workers
+# forever but let a long download finish.
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+# The store is opened lazily in each worker, after the fork: no shared connections.
+preload_app = False
+accesslog = "-"
+errorlog = "-"
+# nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
+forwarded_allow_ips = "127.0.0.1"

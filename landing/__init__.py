@@ -1,0 +1,8 @@
+"""Public DOI landing pages: HTML for people, exports for machines and citation managers."""
+
+from __future__ import annotations
+
+from . import filters, listing, security, sitemap, views
+from .blueprint import bp
+
+__all__ = ["bp", "filters", "listing", "security", "sitemap", "views"]

@@ -1,0 +1,145 @@
+"""Citations: DataCite's recommended form, BibTeX, RIS and CSL-JSON of one record."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from catalogue_core.doi import doi_url
+
+from . import model
+
+_BIBTEX_SPECIAL = re.compile(r"([\\{}$&#^_%~])")
+_BIBTEX_REPLACE = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9:./_-]+")
+# CSL item types of DataCite's resourceTypeGeneral; the rest are "dataset" for our records.
+_CSL_TYPES = {
+    "Software": "software",
+    "Text": "document",
+    "Image": "graphic",
+    "Audiovisual": "motion_picture",
+    "Report": "report",
+    "JournalArticle": "article-journal",
+    "Preprint": "article",
+    "Dissertation": "thesis",
+}
+_RIS_TYPES = {"Dataset": "DATA", "Software": "COMP", "Report": "RPRT", "JournalArticle": "JOUR", "Image": "FIGURE"}
+MAX_NAMED = 20  # a formatted citation lists this many creators, then "et al."
+
+
+def _general(meta: dict[str, Any]) -> str:
+    return (meta.get("types") or {}).get("resourceTypeGeneral") or "Dataset"
+
+
+def _sentence(text: str) -> str:
+    """Return text ending in a full stop unless it already ends in punctuation."""
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def datacite(doi: str, meta: dict[str, Any]) -> str:
+    """Return DataCite's citation: Creator (Year): Title. Version. Publisher. Type. DOI link."""
+    names = [p.name for p in model.creators(meta)]
+    authors = "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
+    parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {_sentence(model.title(meta))}"]
+    if meta.get("version"):
+        parts.append(f"Version {meta['version']}.")
+    parts.append(_sentence(model.publisher(meta)))
+    parts.append(_sentence(model.resource_type(meta)))
+    parts.append(doi_url(doi))
+    return " ".join(parts)
+
+
+def _bibtex_escape(text: str) -> str:
+    return _BIBTEX_SPECIAL.sub(lambda m: _BIBTEX_REPLACE.get(m.group(1), "\\" + m.group(1)), text)
+
+
+def bibtex_key(doi: str) -> str:
+    """Return a BibTeX key made of the DOI's safe characters."""
+    return _KEY_CHARS.sub("_", doi.lower())
+
+
+def bibtex(doi: str, meta: dict[str, Any], landing_url: str) -> str:
+    """Return a BibTeX @misc entry; organisations are braced so BibTeX keeps them whole."""
+    authors = []
+    for person in model.creators(meta):
+        if person.personal and person.family:
+            given = f", {person.given}" if person.given else ""
+            authors.append(_bibtex_escape(person.family + given))
+        elif person.personal and "," in person.name:
+            authors.append(_bibtex_escape(person.name))
+        else:
+            authors.append("{" + _bibtex_escape(person.name) + "}")
+    fields = [
+        ("author", " and ".join(authors)),
+        ("title", "{" + _bibtex_escape(model.title(meta)) + "}"),
+        ("publisher", _bibtex_escape(model.publisher(meta))),
+        ("year", str(meta.get("publicationYear", ""))),
+        ("doi", _bibtex_escape(doi)),
+        ("url", doi_url(doi)),
+        ("howpublished", r"\url{" + landing_url + "}"),
+    ]
+    if meta.get("version"):
+        fields.append(("version", _bibtex_escape(str(meta["version"]))))
+    if keywords := model.subjects(meta):
+        fields.append(("keywords", _bibtex_escape(", ".join(keywords))))
+    if licences := model.rights(meta):
+        fields.append(("copyright", _bibtex_escape(licences[0][0])))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    return f"@misc{{{bibtex_key(doi)},\n{body}\n}}\n"
+
+
+def ris(doi: str, meta: dict[str, Any], landing_url: str) -> str:
+    """Return the record as RIS (one reference, CRLF-free lines, ending with ER)."""
+
+    def line(tag: str, value: Any) -> str:
+        return f"{tag}  - {' '.join(str(value).split())}"
+
+    lines = [line("TY", _RIS_TYPES.get(_general(meta), "DATA"))]
+    lines += [line("AU", p.name) for p in model.creators(meta)]
+    lines.append(line("TI", model.title(meta)))
+    lines.append(line("PY", meta.get("publicationYear", "")))
+    if (issued := model.issued(meta)) and len(issued) == 10:
+        lines.append(line("DA", issued.replace("-", "/")))
+    lines.append(line("PB", model.publisher(meta)))
+    lines.append(line("DO", doi))
+    lines.append(line("UR", doi_url(doi)))
+    lines.append(line("L2", landing_url))
+    lines += [line("AB", text) for text in model.descriptions(meta, "Abstract")]
+    lines += [line("KW", kw) for kw in model.subjects(meta)]
+    if meta.get("version"):
+        lines.append(line("ET", meta["version"]))
+    if meta.get("language"):
+        lines.append(line("LA", meta["language"]))
+    lines.append("ER  - ")
+    return "\n".join(lines) + "\n"
+
+
+def csl(doi: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """Return the record as one CSL-JSON item, as citation processors read it."""
+    authors = []
+    for person in model.creators(meta):
+        if person.personal and person.family:
+            authors.append({"family": person.family, **({"given": person.given} if person.given else {})})
+        else:
+            authors.append({"literal": person.name})
+    item: dict[str, Any] = {
+        "id": doi_url(doi),
+        "type": _CSL_TYPES.get(_general(meta), "dataset"),
+        "title": model.title(meta),
+        "author": authors,
+        "issued": {"date-parts": [[int(part) for part in model.issued(meta).split("-") if part.isdigit()]]},
+        "publisher": model.publisher(meta),
+        "DOI": doi,
+        "URL": doi_url(doi),
+    }
+    if abstract := model.descriptions(meta, "Abstract"):
+        item["abstract"] = abstract[0]
+    if keywords := model.subjects(meta):
+        item["keyword"] = ", ".join(keywords)
+    if meta.get("version"):
+        item["version"] = str(meta["version"])
+    if meta.get("language"):
+        item["language"] = meta["language"]
+    item["genre"] = model.resource_type(meta)
+    return item

@@ -1,0 +1,44 @@
+"""What the landing views need from the running app: its store, settings and download area."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from catalogue_core.store import Repository, StoredRecord
+
+from .cache import PageCache
+from .downloads import downloads
+from .page import RecordPage
+
+
+def store() -> Repository:
+    """Return this process's repository (opened by the app's store extension)."""
+    return current_app.extensions["dmzpub.store"].store
+
+
+def base_url() -> str:
+    """Return the public base URL, without trailing slash."""
+    return current_app.config["DMZPUB_BASE_URL"]
+
+
+def site_name() -> str:
+    """Return the name the pages carry in their header and title."""
+    return current_app.config["DMZPUB_SITE_NAME"]
+
+
+def download_dir() -> str:
+    """Return the root of the download area."""
+    return current_app.config["DMZPUB_DOWNLOAD_DIR"]
+
+
+def page_cache() -> PageCache:
+    """Return this app's cache of rendered pages."""
+    return current_app.extensions.setdefault("dmzpub.landing.pages", PageCache())
+
+
+def record_page(record: StoredRecord) -> RecordPage:
+    """Return the page of a record, with its download section unless it is withdrawn."""
+    section = None
+    if not record.deleted:
+        section = downloads(download_dir(), record.key, record.extras, base_url())
+    return RecordPage(record, base_url(), section)

@@ -1,0 +1,82 @@
+"""The download section of a landing page, read from the download area the copier fills."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from typing import Any
+
+from download_cache.area import DatasetStatus, DownloadArea, checksums_url, file_url, listing_url, zip_url
+
+from .model import human_size, safe_url
+
+FILES_SHOWN = 100  # a page lists this many files; the listing has them all
+# Python's own table only: the host's /etc/mime.types must not change what pages announce.
+_TYPES = mimetypes.MimeTypes(filenames=())
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """One staged file as a page shows it: absolute link, size and checksum."""
+
+    path: str
+    url: str
+    size: int
+    size_text: str
+    sha256: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """What a visitor can download: staged files, or why there are none and where else to look."""
+
+    state: str
+    files: tuple[FileLink, ...] = ()
+    file_count: int = 0
+    total_size: int = 0
+    zip_url: str | None = None
+    listing_url: str | None = None
+    checksums_url: str | None = None
+    external_url: str | None = None
+    staged: str | None = None
+    all_files: tuple[FileLink, ...] = field(default_factory=tuple, repr=False)
+
+    @property
+    def total_size_text(self) -> str:
+        """Return the staged size in decimal units."""
+        return human_size(self.total_size)
+
+    @property
+    def more(self) -> int:
+        """Return how many staged files the page leaves out."""
+        return self.file_count - len(self.files)
+
+
+def media_type(path: str) -> str:
+    """Return the file's media type guessed from its name; octet-stream when unknown."""
+    return _TYPES.guess_type(path, strict=False)[0] or "application/octet-stream"
+
+
+def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:
+    """Return the download section of a record from the download area's status."""
+    status: DatasetStatus = DownloadArea(root).status(key)
+    external = safe_url(extras.get("downloadLink"))
+    if status.state != "staged":
+        return Downloads(status.state, external_url=external)
+    links = tuple(
+        FileLink(f.path, base_url + file_url(key, f.path), f.size, human_size(f.size), f.sha256, media_type(f.path))
+        for f in sorted(status.files, key=lambda f: f.path)
+    )
+    return Downloads(
+        "staged",
+        files=links[:FILES_SHOWN],
+        file_count=len(links),
+        total_size=status.total_size,
+        zip_url=base_url + zip_url(key),
+        listing_url=base_url + listing_url(key),
+        checksums_url=base_url + checksums_url(key),
+        external_url=external,
+        staged=status.staged,
+        all_files=links,
+    )

@@ -1,0 +1,46 @@
+"""Template filters: free text to safe paragraphs with links, and compact number forms."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+from .blueprint import bp
+from .model import human_size
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+def linkify(text: str) -> Markup:
+    """Return the text escaped, with its http(s) URLs as links."""
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        url = escape(match.group(0))
+        out.append(Markup('<a href="{0}" rel="nofollow">{0}</a>').format(url))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+@bp.app_template_filter("paragraphs")
+def paragraphs(text: str) -> Markup:
+    """Return free text as <p> elements: blank lines part paragraphs, newlines break lines."""
+    parts = [p.strip() for p in _BLANK_LINE.split(text.replace("\r\n", "\n")) if p.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(linkify(line) for line in part.split("\n"))) for part in parts
+    )
+
+
+@bp.app_template_filter("bytes")
+def bytes_filter(size: int | None) -> str:
+    """Return a byte count in decimal units."""
+    return human_size(size)
+
+
+@bp.app_template_filter("thousands")
+def thousands(number: int) -> str:
+    """Return a whole number with thin-space thousands separators."""
+    return f"{number:,}".replace(",", "\u202f")

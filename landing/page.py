@@ -1,0 +1,82 @@
+"""One record as a landing page sees it: the stored record, its URLs and its download section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+from urllib.parse import quote
+
+from catalogue_core.doi import doi_url
+from catalogue_core.store import StoredRecord
+
+from . import model
+from .downloads import Downloads
+
+# RFC 3986 path characters that stay as they are in canonical URLs; all else is %-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;="
+
+
+@lru_cache(maxsize=4096)
+def record_path(key: str, export: str | None = None) -> str:
+    """Return the canonical path of a record's page (or one of its exports)."""
+    path = "/doi/" + quote(key, safe=_PATH_SAFE)
+    return f"{path}/{export}" if export else path
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A record with what its page, exports and Link headers are built from."""
+
+    record: StoredRecord
+    base_url: str
+    downloads: Downloads | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Return the DataCite JSON metadata."""
+        return self.record.metadata
+
+    @property
+    def doi(self) -> str:
+        """Return the DOI as the catalogue pushed it."""
+        return self.record.doi
+
+    @property
+    def doi_url(self) -> str:
+        """Return the DOI's resolver link."""
+        return doi_url(self.record.doi)
+
+    @property
+    def landing_url(self) -> str:
+        """Return the absolute canonical URL of the page."""
+        return self.base_url + record_path(self.record.key)
+
+    def export_url(self, name: str) -> str:
+        """Return the absolute URL of one export."""
+        return self.base_url + record_path(self.record.key, name)
+
+    @cached_property
+    def title(self) -> str:
+        """Return the main title."""
+        return model.title(self.meta)
+
+    @cached_property
+    def creators(self) -> list[model.Person]:
+        """Return the creators."""
+        return model.creators(self.meta)
+
+    @cached_property
+    def dataset_pids(self) -> list[str]:
+        """Return the PIDs of the datasets the record publishes."""
+        return [p for p in self.record.extras.get("datasetPids") or [] if isinstance(p, str)]
+
+    @property
+    def license_urls(self) -> list[str]:
+        """Return the licence links."""
+        return [url for _, url in model.rights(self.meta) if url]
+
+    @property
+    def orcids(self) -> list[str]:
+        """Return the creators' ORCID links."""
+        return [p.orcid for p in self.creators if p.orcid]

@@ -1,0 +1,122 @@
+"""The schema.org Dataset description of a record, as search engines and data catalogues read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import model
+from .page import RecordPage
+
+FILES_DESCRIBED = 50  # distribution lists the ZIP plus at most this many single files
+
+
+def _organization(affiliation: model.Affiliation) -> dict[str, Any]:
+    org: dict[str, Any] = {"@type": "Organization", "name": affiliation.name}
+    if affiliation.url:
+        org["@id"] = affiliation.url
+        org["identifier"] = affiliation.url
+    return org
+
+
+def _agent(person: model.Person) -> dict[str, Any]:
+    agent: dict[str, Any] = {"@type": "Person" if person.personal else "Organization", "name": person.name}
+    if person.personal:
+        if person.given:
+            agent["givenName"] = person.given
+        if person.family:
+            agent["familyName"] = person.family
+    if person.orcid:
+        agent["@id"] = person.orcid
+        agent["identifier"] = {"@type": "PropertyValue", "propertyID": "ORCID", "url": person.orcid}
+    if person.affiliations:
+        agent["affiliation"] = [_organization(a) for a in person.affiliations]
+    return agent
+
+
+def _distribution(page: RecordPage) -> list[dict[str, Any]]:
+    downloads = page.downloads
+    if downloads is None or downloads.state != "staged":
+        return []
+    out: list[dict[str, Any]] = [
+        {
+            "@type": "DataDownload",
+            "name": "Whole dataset (ZIP)",
+            "contentUrl": downloads.zip_url,
+            "encodingFormat": "application/zip",
+        }
+    ]
+    for item in downloads.all_files[:FILES_DESCRIBED]:
+        out.append(
+            {
+                "@type": "DataDownload",
+                "name": item.path,
+                "contentUrl": item.url,
+                "encodingFormat": item.media_type,
+                "contentSize": f"{item.size} B",
+                "sha256": item.sha256,
+            }
+        )
+    return out
+
+
+def _content_size(page: RecordPage) -> str | None:
+    if page.downloads is not None and page.downloads.state == "staged":
+        return model.human_size(page.downloads.total_size)
+    size = page.record.extras.get("sizeOfArchive")
+    return model.human_size(size) if isinstance(size, int) else None
+
+
+def dataset(page: RecordPage) -> dict[str, Any]:
+    """Return the schema.org Dataset of the record (JSON-LD, compact form)."""
+    meta = page.meta
+    agents = [_agent(p) for p in page.creators]
+    publisher: dict[str, Any] = {"@type": "Organization", "name": model.publisher(meta)}
+    if url := model.publisher_url(meta):
+        publisher["@id"] = url
+    out: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "@id": page.doi_url,
+        "name": page.title,
+        "identifier": [
+            page.doi_url,
+            {"@type": "PropertyValue", "propertyID": "DOI", "value": page.doi, "url": page.doi_url},
+        ],
+        "url": page.landing_url,
+        "creator": agents,
+        "author": agents,
+        "publisher": publisher,
+        "datePublished": model.issued(meta),
+        "isAccessibleForFree": True,
+    }
+    description = model.descriptions(meta, "Abstract") or model.descriptions(meta, "TechnicalInfo")
+    out["description"] = "\n\n".join(description) or page.title
+    if licences := page.license_urls:
+        out["license"] = licences[0] if len(licences) == 1 else licences
+    if keywords := model.subjects(meta):
+        out["keywords"] = keywords
+    if meta.get("version"):
+        out["version"] = str(meta["version"])
+    if meta.get("language"):
+        out["inLanguage"] = meta["language"]
+    if size := _content_size(page):
+        out["contentSize"] = size
+    if distribution := _distribution(page):
+        out["distribution"] = distribution
+    # The DOI resolves here, and SciCat's own landing page (v3 `url`) shows the same dataset.
+    out["sameAs"] = [page.doi_url, *filter(None, [model.safe_url(page.record.extras.get("url"))])]
+    cited = [r.url for r in model.related(meta) if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
+    if cited:
+        out["citation"] = cited
+    funders = [
+        {"@type": "Organization", "name": f["funder"], **({"@id": f["funder_url"]} if f["funder_url"] else {})}
+        for f in model.funding(meta)
+        if f["funder"]
+    ]
+    if funders:
+        out["funder"] = funders
+    if page.record.extras.get("thumbnail", "").startswith("https://"):
+        out["thumbnailUrl"] = page.record.extras["thumbnail"]
+    out["dateModified"] = page.record.datestamp
+    out["includedInDataCatalog"] = {"@type": "DataCatalog", "url": page.base_url + "/"}
+    return out

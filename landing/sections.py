@@ -1,0 +1,100 @@
+"""The values a record page template shows, gathered once per request from the metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import model
+from .page import RecordPage
+
+LANGUAGES = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "it": "Italian",
+    "es": "Spanish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "ja": "Japanese",
+    "zh": "Chinese",
+}
+INLINE_IMAGES = ("data:image/png;", "data:image/jpeg;", "data:image/webp;")
+# Descriptions shown as their own sections, in this order, under these headings.
+DESCRIPTION_SECTIONS = (
+    ("Abstract", "Abstract"),
+    ("TechnicalInfo", "Data description"),
+    ("Methods", "Methods"),
+    ("SeriesInformation", "Series"),
+    ("TableOfContents", "Contents"),
+    ("Other", "Notes"),
+)
+
+
+@dataclass(frozen=True)
+class Byline:
+    """A creator with the numbers of their affiliations in the page's affiliation list."""
+
+    person: model.Person
+    marks: tuple[int, ...]
+
+
+def bylines(creators: list[model.Person]) -> tuple[list[Byline], list[model.Affiliation]]:
+    """Return creators with affiliation numbers, and the numbered affiliations in first-seen order."""
+    numbered: dict[str, int] = {}
+    affiliations: list[model.Affiliation] = []
+    lines = []
+    for person in creators:
+        marks = []
+        for aff in person.affiliations:
+            if aff.name not in numbered:
+                numbered[aff.name] = len(affiliations) + 1
+                affiliations.append(aff)
+            marks.append(numbered[aff.name])
+        lines.append(Byline(person, tuple(sorted(marks))))
+    return lines, affiliations
+
+
+def language(code: str | None) -> str | None:
+    """Return the English name of a language code, or the code."""
+    if not code:
+        return None
+    return LANGUAGES.get(code.lower().split("-")[0], code)
+
+
+def record_sections(page: RecordPage) -> dict[str, Any]:
+    """Return every value the record template shows besides the page itself."""
+    meta, extras = page.meta, page.record.extras
+    lines, affiliations = bylines(page.creators)
+    thumbnail = extras.get("thumbnail") or ""
+    size = extras.get("sizeOfArchive")
+    return {
+        "bylines": lines,
+        "affiliations": affiliations,
+        "other_titles": model.other_titles(meta),
+        "descriptions": [
+            (heading, texts) for kind, heading in DESCRIPTION_SECTIONS if (texts := model.descriptions(meta, kind))
+        ],
+        "subjects": model.subjects(meta),
+        "licences": model.rights(meta),
+        "related": model.related(meta, skip=set(page.dataset_pids)),
+        "contributors": model.contributors(meta),
+        "funding": model.funding(meta),
+        "dates": model.dates(meta),
+        "issued": model.issued(meta),
+        "publisher": model.publisher(meta),
+        "publisher_url": model.publisher_url(meta),
+        "resource_type": model.resource_type(meta),
+        "resource_subtype": (meta.get("types") or {}).get("resourceType"),
+        "language": language(meta.get("language")),
+        "number_of_files": extras.get("numberOfFiles"),
+        "size": model.human_size(size) if isinstance(size, int) else None,
+        "pending": extras.get("status") == "pending_registration",
+        # Only inline images: a remote thumbnail would leak visitors to a third party.
+        "thumbnail": thumbnail
+        if thumbnail.startswith(("data:image/png;", "data:image/jpeg;", "data:image/webp;"))
+        else None,
+        "places": [g["geoLocationPlace"] for g in meta.get("geoLocations") or [] if g.get("geoLocationPlace")],
+    }

@@ -1,0 +1,80 @@
+"""FAIR Signposting: level 1 as HTTP Link headers, level 2 as an RFC 9264 linkset."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from .exports import EXPORTS
+from .page import RecordPage
+
+LINKSET_TYPE = "application/linkset+json"
+MAX_LINKS = 5  # more authors or items than this and the header carries only the linkset link
+TYPES = ("https://schema.org/Dataset", "https://schema.org/AboutPage")
+
+
+def linkset_url(page: RecordPage) -> str:
+    """Return the absolute URL of the record's linkset."""
+    return page.export_url("linkset")
+
+
+def _target(href: str, media_type: str | None = None) -> dict[str, str]:
+    return {"href": href, **({"type": media_type} if media_type else {})}
+
+
+def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
+    """Return the landing page's typed links, by relation type."""
+    rels: dict[str, list[dict[str, str]]] = {
+        "cite-as": [_target(page.doi_url)],
+        "describedby": [_target(page.export_url(e.name), e.media_type) for e in EXPORTS],
+        "type": [_target(t) for t in TYPES],
+    }
+    if page.orcids:
+        rels["author"] = [_target(url) for url in page.orcids]
+    if page.license_urls:
+        rels["license"] = [_target(url) for url in page.license_urls]
+    downloads = page.downloads
+    if downloads is not None and downloads.state == "staged":
+        rels["item"] = [_target(f.url, f.media_type) for f in downloads.all_files]
+    return rels
+
+
+def _uri(href: str) -> str:
+    """Return the link as an ASCII URI (IRIs from metadata are %-encoded for the header)."""
+    return quote(href, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def link_header(page: RecordPage) -> str:
+    """Return the Link header of the landing page (one linkset link when the set is large)."""
+    rels = relations(page)
+    linkset = f'<{linkset_url(page)}>; rel="linkset"; type="{LINKSET_TYPE}"'
+    if len(rels.get("author", [])) > MAX_LINKS or len(rels.get("item", [])) > MAX_LINKS:
+        return linkset
+    links = []
+    for rel, targets in rels.items():
+        for target in targets:
+            link = f'<{_uri(target["href"])}>; rel="{rel}"'
+            if "type" in target:
+                link += f'; type="{_quote(target["type"])}"'
+            links.append(link)
+    return ", ".join([*links, linkset])
+
+
+def tombstone_link_header(page: RecordPage) -> str:
+    """Return the Link header of a withdrawn record: its DOI stays citable, nothing else."""
+    return f'<{page.doi_url}>; rel="cite-as"'
+
+
+def linkset(page: RecordPage) -> dict[str, Any]:
+    """Return the level 2 linkset: the page's links, plus each file's and export's way back."""
+    landing = _target(page.landing_url, "text/html")
+    contexts: list[dict[str, Any]] = [{"anchor": page.landing_url, **relations(page)}]
+    downloads = page.downloads
+    if downloads is not None and downloads.state == "staged":
+        contexts += [{"anchor": f.url, "collection": [landing]} for f in downloads.all_files]
+    contexts += [{"anchor": page.export_url(e.name), "describes": [landing]} for e in EXPORTS]
+    return {"linkset": contexts}

@@ -1,0 +1,104 @@
+"""/sitemap.xml (a sitemap index beyond 50,000 URLs) and /robots.txt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from xml.sax.saxutils import escape
+
+from flask import Response, request, stream_with_context, url_for
+
+from catalogue_core.store import ListQuery
+
+from .blueprint import bp
+from .context import base_url, store
+from .page import record_path
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+MAX_URLS = 50_000  # the sitemaps.org limit per file
+BATCH = 1_000
+CACHE = "public, max-age=3600"
+
+
+def _urls(after: str | None, limit: int) -> Iterator[str]:
+    """Yield <url> elements of live records after a key, reading at most `limit` keys."""
+    base, seen = base_url(), 0
+    while seen < limit and (batch := store().list_keys(after, min(BATCH, limit - seen))):
+        seen += len(batch)
+        after = batch[-1].key
+        yield "".join(
+            f"<url><loc>{escape(base + record_path(r.key))}</loc><lastmod>{r.datestamp}</lastmod></url>\n"
+            for r in batch
+            if not r.deleted
+        )
+
+
+def _urlset(after: str | None, limit: int, home: bool) -> Iterator[str]:
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
+    if home:
+        yield f"<url><loc>{escape(base_url())}/</loc></url>\n"
+    yield from _urls(after, limit)
+    yield "</urlset>\n"
+
+
+def _part_size(after: str | None) -> int:
+    """Return how many keys a part reads: the first one also lists the home page."""
+    return MAX_URLS - 1 if after is None else MAX_URLS
+
+
+def _part_starts() -> Iterator[str | None]:
+    """Yield the key each sitemap part starts after (None for the first part)."""
+    after: str | None = None
+    yield None
+    while len(batch := store().list_keys(after, _part_size(after))) == _part_size(after):
+        after = batch[-1].key
+        if store().list_keys(after, 1):
+            yield after
+
+
+def _index() -> Iterator[str]:
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+    for start in _part_starts():
+        loc = base_url() + url_for(".sitemap_part", after=start)
+        yield f"<sitemap><loc>{escape(loc)}</loc></sitemap>\n"
+    yield "</sitemapindex>\n"
+
+
+def _xml(chunks: Iterator[str]) -> Response:
+    response = Response(stream_with_context(chunks), mimetype="application/xml")
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """Answer the sitemap: every live record's page, or an index of parts when there are many."""
+    # Records and tombstones together bound the live URLs (+1 for the home page).
+    if store().count(ListQuery()) + 1 <= MAX_URLS:
+        return _xml(_urlset(None, MAX_URLS - 1, home=True))
+    return _xml(_index())
+
+
+@bp.get("/sitemap-records.xml")
+def sitemap_part() -> Response:
+    """Answer one part of a large sitemap: up to 50,000 records after the `after` key."""
+    after = request.args.get("after") or None
+    return _xml(_urlset(after, _part_size(after), home=after is None))
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Answer robots.txt: pages and exports may be crawled; API, OAI and files may not."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /api/",
+        "Disallow: /scicat/",
+        "Disallow: /oai",
+        "Disallow: /download/",
+        "Allow: /",
+        "",
+        f"Sitemap: {base_url()}/sitemap.xml",
+        "",
+    ]
+    response = Response("\n".join(lines), mimetype="text/plain")
+    response.headers["Cache-Control"] = CACHE
+    return response

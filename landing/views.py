@@ -1,0 +1,187 @@
+"""The record routes: /doi/<doi> (page or negotiated export), its exports and its linkset."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from urllib.parse import unquote
+
+from flask import Response, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from catalogue_core.doi import normalize_doi
+from catalogue_core.errors import InvalidDOI, StoreUnavailable
+from catalogue_core.store import StoredRecord
+
+from . import citation, schemaorg, signposting
+from .blueprint import bp
+from .cache import download_signature
+from .context import download_dir, page_cache, record_page, store
+from .errors import NoSuchRecord
+from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
+from .page import RecordPage, record_path
+from .sections import record_sections
+from .security import HTML_HEADERS
+
+log = logging.getLogger(__name__)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# HTML first: a browser's */* (or an Accept we cannot serve) gets the page.
+OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
+SUFFIXES = frozenset([*BY_NAME, "linkset"])
+CACHE = "public, max-age=300"
+
+
+def _lookup(text: str) -> StoredRecord | None:
+    try:
+        key = normalize_doi(text).lower()
+    except InvalidDOI:
+        return None
+    return store().summary(key)
+
+
+def _full(summary: StoredRecord) -> StoredRecord:
+    """Return the whole record (metadata, DataCite XML) of a summary; raise NoSuchRecord."""
+    found = store().get(summary.key, formats=["datacite"])
+    if found is None:
+        raise NoSuchRecord(summary.key)
+    return found
+
+
+def resolve(rest: str) -> tuple[StoredRecord, str | None]:
+    """Return the summary of the record a /doi/ path names and the export asked for; raise NoSuchRecord."""
+    head, _, tail = rest.rpartition("/")
+    if tail in SUFFIXES and (found := _lookup(head)):
+        return found, tail
+    if found := _lookup(rest):
+        return found, None
+    raise NoSuchRecord(rest)
+
+
+def _is_canonical(canonical: str) -> bool:
+    """Tell whether the client asked for the canonical path, spelt the same way (%2F is not /)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if raw.startswith("/"):
+        return raw.split("?", 1)[0] == canonical
+    # No raw request line (or an absolute-form one): compare decoded paths.
+    return request.script_root + request.path == unquote(canonical)
+
+
+def _with_query(path: str) -> str:
+    query = request.query_string.decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+@bp.route("/doi/<path:rest>", merge_slashes=False)
+def record(rest: str) -> BaseResponse:
+    """Answer a record's page, export or linkset; redirect any other spelling of its URL."""
+    found, export = resolve(rest)
+    canonical = request.script_root + record_path(found.key, export)
+    if not _is_canonical(canonical):
+        return redirect(_with_query(canonical), 301)
+    if export == "linkset":
+        return _linkset(record_page(_full(found)))
+    if export:
+        return _export(record_page(_full(found)), BY_NAME[export])
+    chosen = _negotiate()
+    if chosen in BY_MEDIA_TYPE:
+        response = _export(record_page(_full(found)), BY_MEDIA_TYPE[chosen])
+    elif chosen == signposting.LINKSET_TYPE:
+        response = _linkset(record_page(_full(found)))
+    else:
+        response = _html(found)
+    response.vary.add("Accept")
+    return response
+
+
+def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
+    """Return the page's body, status, Link header and ETag."""
+    page = record_page(_full(summary))
+    if page.record.deleted:
+        body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
+        status, link = 410, signposting.tombstone_link_header(page)
+    else:
+        body = render_template(
+            "landing/record.html",
+            page=page,
+            citation=citation.datacite(page.doi, page.meta),
+            bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+            jsonld=schemaorg.dataset(page),
+            exports=EXPORTS,
+            **record_sections(page),
+        )
+        status, link = 200, signposting.link_header(page)
+    return body, status, link, hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def _negotiate() -> str:
+    """Return the media type to answer with; browsers' Accept headers take a short cut."""
+    accept = request.headers.get("Accept", "")
+    # A first media range of plain text/html (every browser) or */* has quality 1 and HTML
+    # is the first offer, so best_match would choose HTML too.
+    if not accept or accept == "*/*" or accept.startswith(("text/html,", "text/html;q=1")) or accept == "text/html":
+        return "text/html"
+    return request.accept_mimetypes.best_match(OFFERS, default="text/html")
+
+
+def _html(found: StoredRecord) -> Response:
+    # A page changes only with the record or the download area: serve it from the cache
+    # until one of them does (rendering costs several times the rest of the request).
+    downloads = None if found.deleted else download_signature(download_dir(), found.key)
+    inputs = (
+        found.key,
+        found.datestamp,
+        found.content_hash,
+        found.deleted,
+        found.reason,
+        downloads,
+        request.script_root,
+    )
+    cache = page_cache()
+    if (rendered := cache.get(inputs)) is None:
+        rendered = _render(found)
+        cache.put(inputs, rendered)
+    body, status, link, etag = rendered
+    headers = {"Link": link, **HTML_HEADERS}
+    if status == 200:
+        headers.update({"Cache-Control": CACHE, "ETag": f'"{etag}"'})
+        if "If-None-Match" in request.headers and request.if_none_match.contains(etag):
+            return Response(status=304, headers=headers)
+    return Response(body, status, headers=headers, mimetype="text/html")
+
+
+def _gone(page: RecordPage) -> Response:
+    response = Response(f"{page.doi} was withdrawn.\n", 410, mimetype="text/plain")
+    response.headers["Link"] = signposting.tombstone_link_header(page)
+    return response
+
+
+def _export(page: RecordPage, export: Export) -> Response:
+    if page.record.deleted:
+        return _gone(page)
+    response = Response(export.build(page), content_type=export.content_type)
+    response.headers["Link"] = f'<{page.landing_url}>; rel="describes"; type="text/html"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+def _linkset(page: RecordPage) -> Response:
+    if page.record.deleted:
+        return _gone(page)
+    body = json.dumps(signposting.linkset(page), ensure_ascii=False, indent=2)
+    response = Response(body, content_type=signposting.LINKSET_TYPE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@bp.errorhandler(StoreUnavailable)
+def _unavailable(exc: StoreUnavailable) -> tuple[str, int, dict[str, str]]:
+    log.error("store unavailable: %s", exc)
+    return render_template("landing/unavailable.html"), 503, {"Retry-After": "30"}
+
+
+@bp.errorhandler(NoSuchRecord)
+def _no_such_record(exc: NoSuchRecord) -> tuple[str, int]:
+    return render_template("landing/not_found.html", asked=exc.asked), 404

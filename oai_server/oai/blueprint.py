@@ -1,0 +1,104 @@
+"""The /oai route: GET and POST, compression on request, 503 only while the store or signing key is down."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import logging
+import zlib
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask.sansio.blueprints import BlueprintSetupState
+
+from catalogue_core.errors import StoreUnavailable
+
+from ..config import REPOSITORY_ID_RE, ConfigError
+from ..secret_key import secret_key
+from ..store import get_store
+from .errors import BadArgument
+from .provider import Provider, ProviderConfig
+from .response import envelope, error_element, now, request_element, respond
+from .resumption_token import TokenCodec
+
+bp = Blueprint("oai", __name__)
+log = logging.getLogger(__name__)
+EXTENSION = "dmzpub.oai"
+FALLBACK_REPOSITORY_ID = "dmzpub.localhost"
+RETRY_AFTER = "30"
+_FORM = "application/x-www-form-urlencoded"
+# Fast levels: pages are regenerated per request, so CPU matters more than the last few bytes.
+_GZIP_LEVEL = 1
+
+
+def provider_config(config: dict) -> ProviderConfig:
+    """Return the repository description from the settings, filling the derived defaults."""
+    host = urlsplit(config["DMZPUB_BASE_URL"]).hostname or ""
+    repository_id = config["DMZPUB_REPOSITORY_ID"] or (host if REPOSITORY_ID_RE.match(host) else FALLBACK_REPOSITORY_ID)
+    return ProviderConfig(
+        base_url=config["DMZPUB_BASE_URL"] + "/oai",
+        repository_name=config["DMZPUB_REPOSITORY_NAME"],
+        repository_id=repository_id,
+        admin_email=config["DMZPUB_ADMIN_EMAIL"] or f"oai-admin@{repository_id}",
+        page_size=config["DMZPUB_OAI_PAGE_SIZE"],
+    )
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    # Resolve the signing key now when possible (before gunicorn forks, so all workers share
+    # it); if local state is unusable, the app still starts and list requests answer 503.
+    key: str | Callable[[], str]
+    try:
+        key = secret_key(app.config)
+    except ConfigError as exc:
+        log.error("resumption tokens unavailable until fixed: %s", exc)
+        key = functools.partial(secret_key, app.config)
+    app.extensions[EXTENSION] = (provider_config(app.config), TokenCodec(key))
+
+
+def _unavailable(reason: object) -> Response:
+    log.error("OAI-PMH request cannot be answered now: %s", reason)
+    response = Response("The service is unavailable; retry later.\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
+def _compress(body: bytes) -> tuple[bytes, str | None]:
+    accepted = request.accept_encodings
+    if accepted["gzip"]:
+        return gzip.compress(body, _GZIP_LEVEL, mtime=0), "gzip"
+    if accepted["deflate"]:
+        return zlib.compress(body, _GZIP_LEVEL), "deflate"
+    return body, None
+
+
+def _arguments() -> list[tuple[str, str]] | BadArgument:
+    pairs = list(request.args.items(multi=True))
+    if request.method == "POST":
+        if request.content_length and request.mimetype != _FORM:
+            return BadArgument(f"a POST request must send its arguments as {_FORM}")
+        pairs += list(request.form.items(multi=True))
+    return pairs
+
+
+@bp.route("/oai", methods=["GET", "POST"])
+def oai() -> Response:
+    """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>."""
+    config, codec = current_app.extensions[EXTENSION]
+    pairs = _arguments()
+    try:
+        if isinstance(pairs, BadArgument):
+            body = envelope(now(), request_element(config.base_url, None), error_element(pairs))
+        else:
+            body = respond(Provider(get_store, config, codec), pairs)
+    except (StoreUnavailable, ConfigError) as exc:  # the store, or the signing key, is down
+        return _unavailable(exc)
+    body, encoding = _compress(body)
+    response = Response(body, 200, content_type="text/xml; charset=utf-8")
+    response.headers["Vary"] = "Accept-Encoding"
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    return response

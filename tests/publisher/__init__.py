@@ -1,0 +1,1 @@
+"""Tests of the intranet-side publisher (push client, outbox, SciCat sync, reconcile)."""

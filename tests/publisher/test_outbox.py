@@ -1,0 +1,56 @@
+"""The outbox file on its own: one entry per DOI in flight, supersession, and it survives a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalogue_core.publisher import Intent, Outbox
+
+
+def put(doi: str, version: int) -> Intent:
+    """Return a publication entry."""
+    return Intent("put", doi.lower(), doi, body=f'{{"doi": "{doi}", "v": {version}}}', content_hash=f"h{version}")
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Outbox]:
+    """Return an empty outbox."""
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    yield outbox
+    outbox.close()
+
+
+def test_due_gives_only_the_oldest_entry_of_each_doi(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1), put("10.1/b", 1), put("10.1/a", 2)])
+    box.enqueue([Intent("withdraw", "10.1/a", "10.1/A", reason="gone")])
+    first = box.due(10)
+    assert [(i.key, i.action, i.content_hash) for i in first] == [("10.1/a", "put", "h1"), ("10.1/b", "put", "h1")]
+    box.delivered([(i, "created", 201) for i in first])
+    assert [(i.key, i.content_hash) for i in box.due(10)] == [("10.1/a", "h2")]
+    box.delivered([(box.due(10)[0], "updated", 200)])
+    assert [(i.key, i.action) for i in box.due(10)] == [("10.1/a", "withdraw")]
+
+
+def test_a_newer_entry_supersedes_a_parked_one(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1)])
+    box.park(box.due(1)[0], 422, "title: is required")
+    assert box.due(1) == []  # parked entries wait for someone to ask
+    assert box.retry() == 1 and box.due(1)[0].content_hash == "h1"
+    box.park(box.due(1)[0], 422, "title: is required")
+    box.enqueue([put("10.1/a", 2)])
+    assert box.counts() == {"pending": 1, "parked": 0, "delivered": 0, "superseded": 1}
+    assert box.retry() == 0  # nothing left that could go back in time
+
+
+def test_entries_and_sent_hashes_survive_a_restart(tmp_path: Path) -> None:
+    first = Outbox(tmp_path / "outbox.sqlite")
+    first.enqueue([put("10.1/a", 1), Intent("withdraw", "10.1/b", "10.1/b")])
+    first.close()
+    again = Outbox(tmp_path / "outbox.sqlite")
+    assert [i.key for i in again.due(10)] == ["10.1/a", "10.1/b"]
+    sent = again.last_sent(["10.1/a", "10.1/b", "10.1/c"])
+    assert sent["10.1/a"].content_hash == "h1" and sent["10.1/b"].content_hash is None and "10.1/c" not in sent
+    again.close()

@@ -1,0 +1,102 @@
+"""Settings are checked at start with messages naming the variable; the CLI works and helps."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from oai_server.cli import main
+from oai_server.config import ConfigError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fix"),
+    [
+        ("DMZPUB_BASE_URL", "ftp://x", "https://"),
+        ("DMZPUB_MAX_PUSH_BYTES", "lots", "1024"),
+        ("DMZPUB_MAX_PUSH_BYTES", "10", "1024"),
+        ("DMZPUB_WORKERS", "0", "1..64"),
+        ("DMZPUB_PUSH_ALLOW_CIDRS", "10.0.0.0/33", "networks"),
+        ("DMZPUB_SCICAT_BASIC", "nocolon", "user:password"),
+        ("DMZPUB_PUSH_TOKENS_FILE", "/nonexistent/tokens", "one token per line"),
+        ("DMZPUB_SET_RULES", "year,colour", "choose from"),
+    ],
+)
+def test_bad_settings_name_the_variable_and_the_fix(name: str, value: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({name: value})
+    assert info.value.name == name and str(info.value).startswith(name) and fix in str(info.value)
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings["DMZPUB_DATA_DIR"] == "./var" and settings["DMZPUB_MAX_PUSH_BYTES"] == 5_000_000
+    assert settings["DMZPUB_PUSH_TOKENS"] == () and settings["DMZPUB_SET_RULES"] == ("year", "type")
+
+
+def test_cli_reports_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DMZPUB_BASE_URL", "not a url")
+    result = CliRunner().invoke(main, ["check-config"])
+    assert result.exit_code == 1 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
+
+
+def test_check_config_ok(runner: Any) -> None:
+    result = runner.invoke("check-config")
+    assert result.exit_code == 0 and "configuration ok" in result.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["reindex", "--help"], ["check-config", "--help"]])
+def test_every_command_has_help(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).with_name("dmzpub")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert "serve" in result.stdout and "reindex" in result.stdout
+
+
+def test_demo_records_load_only_into_an_empty_store(app: Any) -> None:
+    from oai_server.cli import load_demo
+
+    assert load_demo(app) == 3
+    assert load_demo(app) == 0
+    store = app.extensions["dmzpub.store"].store
+    assert [r.key for r in store.list_keys(None, 10)] == [
+        "10.99999/dmzpub-demo-0001",
+        "10.99999/dmzpub-demo-0002",
+        "10.99999/dmzpub-demo-0003",
+    ]
+
+
+def test_reindex_keeps_datestamps_when_output_is_unchanged(runner: Any, app: Any) -> None:
+    from oai_server.cli import load_demo
+
+    load_demo(app)
+    store = app.extensions["dmzpub.store"].store
+    before = {r.key: r.datestamp for r in store.list_keys(None, 10)}
+    result = runner.invoke("reindex")
+    assert result.exit_code == 0 and "reindexed 3 records, 0 changed" in result.output
+    assert {r.key: r.datestamp for r in store.list_keys(None, 10)} == before
+
+
+def test_reindex_rerenders_when_the_base_url_changes(app_config: dict[str, Any], app: Any) -> None:
+    from conftest import CLI
+
+    from oai_server import create_app
+    from oai_server.cli import load_demo
+
+    load_demo(app)
+    app.extensions["dmzpub.store"].close()
+    moved = create_app({**app_config, "DMZPUB_BASE_URL": "https://data.example.net"})
+    result = CLI(moved).invoke("reindex")
+    assert "reindexed 3 records, 3 changed" in result.output
+    record = moved.extensions["dmzpub.store"].store.get("10.99999/dmzpub-demo-0001")
+    assert "https://data.example.net/doi/10.99999/dmzpub-demo-0001" in record.rendered["oai_dc"]
+    moved.extensions["dmzpub.store"].close()
