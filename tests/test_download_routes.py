@@ -310,3 +310,12 @@ def test_dois_with_reserved_characters(client: FlaskClient, pusher: Pusher, tmp_
     assert client.get(file_url(doi.lower(), "f.txt")).data == b"odd"
     assert client.get(zip_url(doi.lower())).status_code == 200
     assert client.get(listing_url(doi.lower()), query_string={"format": "json"}).get_json()["doi"] == doi.lower()
+
+
+def test_landing_page_links_resolve_to_the_staged_files(client: FlaskClient, staged: Path) -> None:
+    page = client.get(f"/doi/{DOI}", follow_redirects=True).get_data(as_text=True)
+    for path in ("readme.txt", "data/blob.bin"):
+        link = "https://doi.example.org" + file_url(KEY, path)
+        assert link.replace("&", "&amp;") in page
+        assert client.get(file_url(KEY, path)).data == FILES[path]
+    assert "https://doi.example.org" + zip_url(KEY) in page
