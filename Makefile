@@ -27,9 +27,16 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 serve: $(VENV)/.installed
 	$(VENV)/bin/dmzpub serve --demo
 
-# Debian packages the tests drive for real; installed only when missing.
+# Debian packages the tests drive for real (binary=package); installed only when missing.
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl
+
 deps-apt:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@missing=""; for pair in $(APT_DEPS); do test -x "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 test: $(VENV)/.installed-test deps-apt
 	$(VENV)/bin/ruff check .
@@ -40,12 +47,14 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed-test
+bench: deps-apt $(VENV)/.installed-test
 	$(VENV)/bin/python bench/push.py
 	$(VENV)/bin/python bench/landing.py
 	$(VENV)/bin/python bench/index_search.py
 	$(VENV)/bin/python bench/sync.py
 	$(VENV)/bin/python bench/harvest.py
+	$(VENV)/bin/python bench/stage.py
+	$(VENV)/bin/python bench/download.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -6,22 +6,36 @@ Layout (shared by the copier, the download routes and the landing pages)::
         <the dataset's files, in their relative paths>
         SHA256SUMS        sha256sum format, written just before the manifest
         manifest.json     written last and atomically; its presence makes the dataset visible
-        .state.json       optional: {"state": "evicted"} or {"pinned": true}, ...
+        .state.json       optional: {"state": "evicted", "evicted": ISO datetime} and/or {"pinned": true}
+        .dmzpub-access    empty marker whose mtime is the last download (for LRU eviction)
+        .dmzpub-*         the copier's working files (temporary copies, journal, lock): never served
 
 manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "sha256", "mtime"}]}
+Every path in a manifest is checked (download_cache.paths); a manifest with an unsafe path
+makes the dataset invisible rather than let it name a file outside its folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, unquote
+
+from .errors import DownloadCacheError
+from .paths import contained, safe_relpath
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
 STATE = ".state.json"
+ACCESS = ".dmzpub-access"
+# The server refreshes a dataset's access marker at most this often (seconds).
+ACCESS_RESOLUTION = 60.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class DatasetStatus:
     state: str
     files: tuple[StagedFile, ...] = field(default_factory=tuple)
     staged: str | None = None
+    pinned: bool = False
 
     @property
     def total_size(self) -> int:
@@ -57,11 +72,52 @@ def dataset_dirname(key: str) -> str:
     return quote(key, safe="")
 
 
+def dataset_key(dirname: str) -> str:
+    """Return the DOI key of a dataset folder name (the inverse of dataset_dirname)."""
+    return unquote(dirname)
+
+
+def parse_manifest(data: bytes | str) -> tuple[tuple[StagedFile, ...], str | None]:
+    """Return the files and staging time of a manifest; raise ValueError if it is malformed or unsafe."""
+    try:
+        manifest = json.loads(data)
+        files = tuple(
+            StagedFile(safe_relpath(f["path"]), int(f["size"]), str(f["sha256"]), float(f.get("mtime", 0)))
+            for f in manifest["files"]
+        )
+    except (KeyError, TypeError, DownloadCacheError) as exc:
+        raise ValueError(f"malformed manifest: {exc}") from exc
+    return files, manifest.get("staged")
+
+
+def render_manifest(key: str, staged: str, files: list[StagedFile] | tuple[StagedFile, ...]) -> bytes:
+    """Return manifest.json for the dataset's files."""
+    entries = [{"path": f.path, "size": f.size, "sha256": f.sha256, "mtime": f.mtime} for f in files]
+    return json.dumps({"doi": key, "staged": staged, "files": entries}, indent=1).encode()
+
+
+def render_checksums(files: list[StagedFile] | tuple[StagedFile, ...]) -> bytes:
+    """Return SHA256SUMS in sha256sum's format (binary marker, one line per file)."""
+    return "".join(f"{f.sha256} *{f.path}\n" for f in files).encode()
+
+
+def parse_state(data: bytes | str) -> dict[str, Any]:
+    """Return the content of .state.json; an unreadable one counts as empty."""
+    with contextlib.suppress(ValueError):
+        state = json.loads(data)
+        if isinstance(state, dict):
+            return state
+    return {}
+
+
 class DownloadArea:
     """Read-only view of the download area (the copier writes it)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._lock = threading.Lock()
+        self._indexes: dict[str, tuple[tuple[int, int], dict[str, StagedFile]]] = {}
+        self._touched: dict[str, float] = {}
 
     def dataset_dir(self, key: str) -> Path:
         """Return the folder of a dataset (which may not exist)."""
@@ -70,21 +126,67 @@ class DownloadArea:
     def status(self, key: str) -> DatasetStatus:
         """Return the dataset's state and, when staged, its files."""
         folder = self.dataset_dir(key)
-        state = {}
-        with contextlib.suppress(OSError, ValueError):
-            state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        state: dict[str, Any] = {}
+        with contextlib.suppress(OSError):
+            state = parse_state((folder / STATE).read_bytes())
+        pinned = bool(state.get("pinned"))
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            files, staged = parse_manifest((folder / MANIFEST).read_bytes())
         except (OSError, ValueError):
             if state.get("state") == "evicted":
-                return DatasetStatus("evicted")
-            return DatasetStatus("staging" if folder.is_dir() else "absent")
+                return DatasetStatus("evicted", pinned=pinned)
+            return DatasetStatus("staging" if folder.is_dir() else "absent", pinned=pinned)
         if state.get("state") == "evicted":
-            return DatasetStatus("evicted")
-        files = tuple(
-            StagedFile(f["path"], int(f["size"]), f["sha256"], float(f.get("mtime", 0))) for f in manifest["files"]
-        )
-        return DatasetStatus("staged", files, manifest.get("staged"))
+            return DatasetStatus("evicted", pinned=pinned)
+        return DatasetStatus("staged", files, staged, pinned)
+
+    def keys(self) -> list[str]:
+        """Return the DOI keys of every dataset folder (any state), sorted."""
+        try:
+            names = [e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            return []
+        return sorted(dataset_key(n) for n in names if not n.startswith("."))
+
+    def index(self, key: str) -> dict[str, StagedFile] | None:
+        """Return the staged files by path, or None unless the dataset is staged (cached per manifest)."""
+        folder = self.dataset_dir(key)
+        try:
+            stat = (folder / MANIFEST).stat()
+        except OSError:
+            return None
+        with contextlib.suppress(OSError):
+            if parse_state((folder / STATE).read_bytes()).get("state") == "evicted":
+                return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._indexes.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            files, _ = parse_manifest((folder / MANIFEST).read_bytes())
+        except (OSError, ValueError):
+            return None
+        index = {f.path: f for f in files}
+        with self._lock:
+            self._indexes[key] = (stamp, index)
+        return index
+
+    def locate(self, key: str, relpath: str) -> Path:
+        """Return the real path of a staged file; raise UnsafePath if it would leave the dataset."""
+        return contained(self.dataset_dir(key), relpath)
+
+    def touch(self, key: str) -> None:
+        """Record a download of the dataset (for least-recently-downloaded eviction)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(key, -ACCESS_RESOLUTION) < ACCESS_RESOLUTION:
+                return
+            self._touched[key] = now
+        marker = self.dataset_dir(key) / ACCESS
+        # A read-only download area still serves; eviction then falls back to staging times.
+        with contextlib.suppress(OSError):
+            marker.touch()
 
 
 # URL contract shared by the download routes and the landing pages. The DOI key keeps its

@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     import landing
+    from download_cache import web as download_web
 
     from . import health, problems, store
     from .api import auth, openapi, push, scicat
@@ -43,4 +44,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(landing.bp)
     app.register_blueprint(oai.bp)
+    download_web.init_app(app)
     return app

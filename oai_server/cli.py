@@ -98,3 +98,6 @@ def run(argv: list[str] | None = None) -> Any:
 
 
 from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outbox, sync, reconcile)
+from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
+
+register(main)

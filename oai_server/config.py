@@ -94,6 +94,33 @@ def _file(name: str, value: str) -> Path | None:
     return path
 
 
+def _bytes(name: str, value: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in units and text[-1:] else ""
+    try:
+        number = float(text[: len(text) - len(unit)] or "x")
+    except ValueError:
+        raise ConfigError(name, f"{value!r} is not a size", "give bytes or a size like 500G (0: no limit)") from None
+    if number < 0:
+        raise ConfigError(name, f"{value!r} is negative", "give 0 for no limit, or a positive size")
+    return int(number * units[unit])
+
+
+def _accel(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("", "nginx"):
+        raise ConfigError(name, f"{value!r} is not supported", "set it to nginx, or leave it empty")
+    return value
+
+
+def _accel_prefix(name: str, value: str) -> str:
+    value = value.strip()
+    if not value.startswith("/") or not value.endswith("/") or "//" in value:
+        raise ConfigError(name, f"{value!r} is not a location path", "set it like /_dmzpub_files/")
+    return value
+
+
 def _set_rules(name: str, value: str) -> tuple[str, ...]:
     from catalogue_core.sets import SET_RULES
 
@@ -147,6 +174,25 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
     ),
     Setting("DMZPUB_DOWNLOAD_DIR", "./var/downloads", "Download area: one folder per staged dataset.", _text),
+    Setting(
+        "DMZPUB_CACHE_MAX_BYTES",
+        "0",
+        "Download area quota (bytes, or 500G); over it the least recently downloaded unpinned datasets go; 0: none.",
+        _bytes,
+    ),
+    Setting(
+        "DMZPUB_DOWNLOAD_ACCEL",
+        "",
+        "Set to nginx to let nginx send file bytes (X-Accel-Redirect); empty streams them from gunicorn.",
+        _accel,
+    ),
+    Setting(
+        "DMZPUB_DOWNLOAD_ACCEL_PREFIX",
+        "/_dmzpub_files/",
+        "Internal nginx location that maps onto DMZPUB_DOWNLOAD_DIR (see deploy/nginx.conf).",
+        _accel_prefix,
+    ),
+    Setting("DMZPUB_STAGE_JOBS", "4", "Files `dmzpub stage` copies at once.", _int(1, 64)),
     Setting(
         "DMZPUB_MONGO_URI",
         "",

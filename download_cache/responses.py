@@ -1,0 +1,195 @@
+"""HTTP answers for downloads: files (Range, ETag, X-Accel-Redirect), listings, SHA256SUMS and ZIPs."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Request, Response, json
+from markupsafe import escape
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import is_resource_modified, parse_if_range_header
+from werkzeug.wsgi import wrap_file
+from zipstream import ZIP_STORED, ZipStream
+
+from .area import CHECKSUMS, DatasetStatus, StagedFile, checksums_url, file_url, zip_url
+
+FILE_CSP = "default-src 'none'; sandbox"
+# No sandbox on the listing: browsers refuse downloads started from a sandboxed page.
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+BLOCK = 256 * 1024
+
+
+def harden(response: Response, csp: str = FILE_CSP) -> Response:
+    """Add the hardening headers every download answer carries."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = csp
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    # Published data is public: other sites and scripts may fetch it.
+    headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, ETag, Content-Disposition"
+    return response
+
+
+def text(status: int, message: str) -> Response:
+    """Return a short plain-text answer (errors and redirects)."""
+    return harden(Response(message + "\n", status=status, mimetype="text/plain"))
+
+
+def content_disposition(filename: str) -> str:
+    """Return an attachment header with an ASCII fallback and the RFC 5987 UTF-8 `filename*`."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c if c.isprintable() and c not in '"\\;' else "_" for c in ascii_name) or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def content_type(path: str) -> str:
+    """Return the media type of a file by its extension (octet-stream when unknown)."""
+    guessed, encoding = mimetypes.guess_type(path, strict=False)
+    if encoding or not guessed:  # a .gz is delivered as the compressed file it is
+        return {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
+            encoding or "", "application/octet-stream"
+        )
+    return guessed + ("; charset=utf-8" if guessed.startswith("text/") else "")
+
+
+def file_response(request: Request, real: Path, staged: StagedFile, accel: str | None, dataset_dir: str) -> Response:
+    """Return the file, whole or in ranges; with `accel`, let nginx send the bytes (X-Accel-Redirect)."""
+    modified = datetime.fromtimestamp(int(staged.mtime), UTC)
+    response = Response(status=200, mimetype=None, content_type=content_type(staged.path))
+    response.set_etag(staged.sha256)
+    response.last_modified = modified
+    response.headers["Content-Disposition"] = content_disposition(staged.path.rsplit("/", 1)[-1])
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Accept-Ranges"] = "bytes"
+    harden(response)
+    # A stale If-Range asks for the whole file, which only we can decide: nginx would compare
+    # against its own validators. Everything else goes to nginx.
+    if accel and (not request.headers.get("Range") or _if_range_holds(request, staged.sha256, modified)):
+        if not is_resource_modified(request.environ, staged.sha256, last_modified=modified, ignore_if_range=True):
+            response.status_code = 304
+            return response
+        # nginx decodes this URI once: the folder's own %-escapes must survive as literal characters.
+        response.headers["X-Accel-Redirect"] = accel + quote(dataset_dir, safe="") + "/" + quote(staged.path)
+        del response.headers["Accept-Ranges"]  # nginx adds its own
+        return response
+    handle = open(real, "rb")  # noqa: SIM115  (closed by the response)
+    response.response = wrap_file(request.environ, handle, BLOCK)
+    response.direct_passthrough = True
+    response.call_on_close(handle.close)
+    response.content_length = staged.size
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=staged.size)
+    except RequestedRangeNotSatisfiable:
+        handle.close()
+        refused = text(416, f"range not satisfiable: the file has {staged.size} bytes")
+        refused.headers["Content-Range"] = f"bytes */{staged.size}"
+        return refused
+    return response
+
+
+def _if_range_holds(request: Request, sha256: str, modified: datetime) -> bool:
+    """Return True unless an If-Range header names another version (strong comparison)."""
+    if "If-Range" not in request.headers:
+        return True
+    wanted = parse_if_range_header(request.headers["If-Range"])
+    if wanted.etag is not None:
+        return (
+            wanted.etag == sha256
+            and '"' in request.headers["If-Range"]
+            and not request.headers["If-Range"].startswith("W/")
+        )
+    return wanted.date is not None and wanted.date == modified
+
+
+def checksums_response(request: Request, real: Path) -> Response:
+    """Return the dataset's SHA256SUMS as text (conditional on its own hash)."""
+    data = real.read_bytes()
+    response = Response(data, mimetype="text/plain")
+    response.add_etag()
+    response.last_modified = int(real.stat().st_mtime)
+    response.headers["Content-Disposition"] = content_disposition(CHECKSUMS)
+    response.headers["Cache-Control"] = "no-cache"
+    harden(response)
+    return response.make_conditional(request)
+
+
+def listing_data(key: str, status: DatasetStatus, base_url: str) -> dict[str, object]:
+    """Return the JSON listing of a staged dataset."""
+    return {
+        "doi": key,
+        "staged": status.staged,
+        "total_size": status.total_size,
+        "files": [
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base_url + file_url(key, f.path)}
+            for f in status.files
+        ],
+        "checksums": base_url + checksums_url(key),
+        "zip": base_url + zip_url(key),
+    }
+
+
+def listing_response(request: Request, key: str, status: DatasetStatus, base_url: str) -> Response:
+    """Return the file listing as HTML, or JSON by Accept or ?format=json."""
+    wants = request.args.get("format") or request.accept_mimetypes.best_match(["text/html", "application/json"])
+    data = listing_data(key, status, base_url)
+    if wants in ("json", "application/json"):
+        response = Response(json.dumps(data), mimetype="application/json")
+    else:
+        response = Response(_listing_html(key, status), mimetype="text/html")
+    harden(response, PAGE_CSP)
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _listing_html(key: str, status: DatasetStatus) -> str:
+    rows = "\n".join(
+        f'<tr><td><a href="{escape(file_url(key, f.path))}">{escape(f.path)}</a></td>'
+        f'<td class="n">{f.size:,}</td><td><code>{f.sha256}</code></td></tr>'
+        for f in status.files
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Files of doi:{escape(key)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:sans-serif;margin:2rem;max-width:70rem}}td{{padding:.2rem .6rem}}.n{{text-align:right}}
+code{{font-size:.75rem}}</style></head>
+<body><h1>Files of doi:{escape(key)}</h1>
+<p>{len(status.files)} file(s), {status.total_size:,} bytes, staged {escape(status.staged or "")}.
+<a href="{escape(zip_url(key))}">Download all as ZIP</a> ·
+<a href="{escape(checksums_url(key))}">SHA256SUMS</a> ·
+<a href="https://doi.org/{escape(key)}">doi.org/{escape(key)}</a></p>
+<table><thead><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr></thead><tbody>
+{rows}
+</tbody></table></body></html>
+"""
+
+
+def zip_name(key: str) -> str:
+    """Return the ZIP's file name (and top folder): the DOI with its slashes made underscores."""
+    return key.replace("/", "_")
+
+
+def zip_response(key: str, folder: Path, files: Iterable[tuple[Path, StagedFile]]) -> Response:
+    """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced."""
+    stream = ZipStream(compress_type=ZIP_STORED, sized=True)
+    top = zip_name(key)
+    for real, staged in files:
+        stream.add_path(os.fspath(real), f"{top}/{staged.path}", recurse=False)
+    stream.add_path(os.fspath(folder / CHECKSUMS), f"{top}/{CHECKSUMS}", recurse=False)
+    response = Response(stream, mimetype="application/zip", direct_passthrough=True)
+    response.content_length = len(stream)
+    response.headers["Content-Disposition"] = content_disposition(top + ".zip")
+    response.headers["Cache-Control"] = "no-cache"
+    if stream.last_modified:
+        response.last_modified = stream.last_modified
+    return harden(response)

@@ -1,0 +1,122 @@
+"""Download routes (DMZ side): anonymous GET/HEAD of staged files of published, non-withdrawn records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from catalogue_core.store import Repository
+
+from .area import CHECKSUMS, DownloadArea, dataset_dirname, listing_url
+from .errors import UnsafePath
+from .paths import MAX_DEPTH
+from .responses import checksums_response, file_response, listing_response, text, zip_response
+
+bp = Blueprint("downloads", __name__)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A download path split into the record's key and the rest."""
+
+    key: str
+    rest: str
+    kind: str  # "zip", "dataset" (no slash after the DOI), "listing" or "file"
+
+
+def splits(path: str) -> Iterator[tuple[str, str, bool]]:
+    """Yield (key, remainder, slash-after-key) for each way to split the path, longest key first."""
+    parts = path.split("/")
+    if len(parts) < 2 or not parts[0].startswith("10.") or len(parts) > MAX_DEPTH + 8:
+        return
+    for cut in range(len(parts), 1, -1):
+        yield "/".join(parts[:cut]).lower(), "/".join(parts[cut:]), cut < len(parts)
+
+
+def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
+    """Return what the path names and whether its record is withdrawn; (None, False) when no record matches.
+
+    The ZIP form `<doi>.zip` wins when `<doi>` is a record; otherwise the longest prefix of the path
+    that is a record's key is the DOI and the remainder is the file path.
+    """
+    if path.lower().endswith(".zip"):
+        record = store.get(path[:-4].lower(), formats=())
+        if record is not None:
+            return Resolved(path[:-4].lower(), "", "zip"), record.deleted
+    for key, rest, slash in splits(path):
+        record = store.get(key, formats=())
+        if record is not None:
+            kind = "file" if rest else "listing" if slash else "dataset"
+            return Resolved(key, rest, kind), record.deleted
+    return None, False
+
+
+def area() -> DownloadArea:
+    """Return the app's download area (one per process, so its manifest cache is shared)."""
+    found = current_app.extensions.get("dmzpub.download_area")
+    if found is None:
+        found = current_app.extensions["dmzpub.download_area"] = DownloadArea(current_app.config["DMZPUB_DOWNLOAD_DIR"])
+    return found
+
+
+@bp.route("/download/<path:path>", methods=["GET", "HEAD"])
+def download(path: str) -> Response:
+    """Serve a staged file, a dataset's listing, its SHA256SUMS or its ZIP."""
+    store: Repository = current_app.extensions["dmzpub.store"].store
+    target, withdrawn = resolve(path, store)
+    if target is None:
+        return text(404, "no published record has this DOI")
+    if withdrawn:
+        return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
+    if target.kind == "dataset":
+        query = request.query_string.decode("latin-1")
+        response = text(308, f"see {listing_url(target.key)}")
+        response.headers["Location"] = listing_url(target.key) + (f"?{query}" if query else "")
+        return response
+    downloads = area()
+    status = downloads.status(target.key)
+    index = downloads.index(target.key) if status.state == "staged" else None
+    if index is None:
+        return _not_staged(target.key, status.state)
+    folder = downloads.dataset_dir(target.key)
+    base = current_app.config["DMZPUB_BASE_URL"]
+    if target.kind == "listing":
+        return listing_response(request, target.key, status, base)
+    if target.kind == "zip":
+        if request.method == "GET":
+            downloads.touch(target.key)
+        try:
+            files = [(downloads.locate(target.key, f.path), f) for f in status.files]
+        except UnsafePath:
+            return text(404, "this dataset's files are not available")
+        return zip_response(target.key, folder, files)
+    if target.rest == CHECKSUMS:
+        return checksums_response(request, folder / CHECKSUMS)
+    staged = index.get(target.rest)
+    if staged is None:
+        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+    try:
+        real = downloads.locate(target.key, staged.path)
+    except UnsafePath:
+        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+    if request.method == "GET":
+        downloads.touch(target.key)
+    accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
+    return file_response(request, real, staged, accel, dataset_dirname(target.key))
+
+
+def _not_staged(key: str, state: str) -> Response:
+    if state == "evicted":
+        return text(404, f"the files of doi:{key} were removed from the download cache; ask the publisher to restage")
+    if state == "staging":
+        response = text(404, f"the files of doi:{key} are being staged; try again later")
+        response.headers["Retry-After"] = "300"
+        return response
+    return text(404, f"doi:{key} has no files in the download area")
+
+
+def init_app(app: Flask) -> None:
+    """Register the download routes."""
+    app.register_blueprint(bp)
