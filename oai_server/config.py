@@ -45,9 +45,7 @@ def _optional_url(name: str, value: str) -> str:
     return _url(name, value) if value.strip() else ""
 
 
-def _number(kind: type, low: float, high: float) -> Callable[[str, str], Any]:
-    what = "whole number" if kind is int else "number"
-
+def _number(kind: type, what: str, low: float, high: float) -> Callable[[str, str], Any]:
     def parse(name: str, value: str) -> Any:
         try:
             number = kind(value)
@@ -61,11 +59,11 @@ def _number(kind: type, low: float, high: float) -> Callable[[str, str], Any]:
 
 
 def _seconds(low: float, high: float) -> Callable[[str, str], float]:
-    return _number(float, low, high)
+    return _number(float, "number of seconds", low, high)
 
 
 def _int(low: int, high: int) -> Callable[[str, str], int]:
-    return _number(int, low, high)
+    return _number(int, "whole number", low, high)
 
 
 def _list(name: str, value: str) -> tuple[str, ...]:
