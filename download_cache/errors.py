@@ -55,3 +55,14 @@ class NotStaged(DownloadCacheError):
     def __init__(self, key: str, state: str) -> None:
         self.key, self.state = key, state
         super().__init__(f"{key} is {state} in the download area")
+
+
+class UnknownHostKey(DownloadCacheError):
+    """An SFTP server's host key is not in the known_hosts file; we never trust on first use."""
+
+    def __init__(self, host: str, known_hosts: str, fingerprint: str) -> None:
+        self.host, self.known_hosts, self.fingerprint = host, known_hosts, fingerprint
+        super().__init__(
+            f"host key of {host} (SHA256:{fingerprint}) is not in {known_hosts}: "
+            f"check it with the cache server's operator, then add it (ssh-keyscan) or pass --known-hosts"
+        )

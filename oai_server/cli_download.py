@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+import paramiko
 
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI
@@ -15,6 +16,7 @@ from download_cache.fixity import verify
 from download_cache.progress import choose
 from download_cache.ratelimit import parse_rate
 from download_cache.retention import Retention
+from download_cache.sftp import storage_options
 from download_cache.sources import Source, parse_file_list
 from download_cache.stage import Stager
 from download_cache.targets import Target
@@ -29,15 +31,24 @@ def _key(doi: str) -> str:
         raise click.BadParameter(str(exc.problems[0].message), param_hint="DOI") from None
 
 
-def _options(ssh_key: str | None) -> dict[str, Any]:
-    return {"key_filename": ssh_key} if ssh_key else {}
+def _options(ctx: click.Context, url: str, ssh_key: str | None) -> dict[str, Any]:
+    known_hosts = ctx.meta.get("dmzpub.known_hosts") or _app(ctx).config["DMZPUB_SSH_KNOWN_HOSTS"]
+    return storage_options(url, ssh_key, known_hosts)
 
 
 def _target(ctx: click.Context, url: str | None, ssh_key: str | None) -> Target:
+    url = url or _app(ctx).config["DMZPUB_DOWNLOAD_DIR"]
     try:
-        return Target.open(url or _app(ctx).config["DMZPUB_DOWNLOAD_DIR"], _options(ssh_key))
-    except (OSError, ValueError) as exc:  # fsspec and paramiko report connection problems so
+        return Target.open(url, _options(ctx, url, ssh_key))
+    except (OSError, ValueError, DownloadCacheError, paramiko.SSHException) as exc:
+        # fsspec and paramiko report connection, authentication and host key problems so.
         raise click.ClickException(f"cannot open the download area {url}: {exc}") from None
+
+
+def _known_hosts(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.meta["dmzpub.known_hosts"] = value
+    return value
 
 
 def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -51,6 +62,15 @@ _area = click.option("--area", "area", default=None, help="Download area URL or 
 _key_opt = click.option(
     "--ssh-key", default=None, type=click.Path(exists=True, dir_okay=False), help="SSH key for sftp://."
 )
+_hosts_opt = click.option(
+    "--known-hosts",
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_known_hosts,
+    type=click.Path(dir_okay=False),
+    help="known_hosts file the sftp:// server's host key must be in (default: DMZPUB_SSH_KNOWN_HOSTS).",
+)
 _json = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
 
 
@@ -62,6 +82,7 @@ _json = click.option("--json", "as_json", is_flag=True, help="Print a JSON summa
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Files at once (default: DMZPUB_STAGE_JOBS).")
 @click.option("--bwlimit", callback=_rate, default=None, help="Bandwidth limit for the whole stage, e.g. 50M.")
 @_key_opt
+@_hosts_opt
 @_json
 @click.pass_context
 def stage(
@@ -82,12 +103,12 @@ def stage(
     stager = Stager(area, jobs or config["DMZPUB_STAGE_JOBS"], bwlimit, choose(as_json))
     try:
         listed = parse_file_list(files_from.read(), files_from.name) if files_from else None
-        report = stager.stage(key, Source(source, _options(ssh_key)), listed)
+        report = stager.stage(key, Source(source, _options(ctx, source, ssh_key)), listed)
     except StageFailed as exc:
         if as_json:
             click.echo(json.dumps({"doi": key, "state": "failed", "failures": exc.failures}))
         raise click.ClickException(str(exc)) from None
-    except (DownloadCacheError, OSError) as exc:
+    except (DownloadCacheError, OSError, paramiko.SSHException) as exc:
         raise click.ClickException(str(exc)) from None
     evicted = Retention(area).enforce(config["DMZPUB_CACHE_MAX_BYTES"], keep={key})
     summary = {**report.as_dict(), "evicted": evicted}
@@ -110,6 +131,7 @@ def cache() -> None:
 @cache.command("ls")
 @_area
 @_key_opt
+@_hosts_opt
 @_json
 @click.pass_context
 def cache_ls(ctx: click.Context, area: str | None, ssh_key: str | None, as_json: bool) -> None:
@@ -131,6 +153,7 @@ def cache_ls(ctx: click.Context, area: str | None, ssh_key: str | None, as_json:
 @click.option("--quarantine", is_flag=True, help="Move mismatching files to quarantine and hide their dataset.")
 @_area
 @_key_opt
+@_hosts_opt
 @_json
 @click.pass_context
 def cache_verify(
@@ -157,6 +180,7 @@ def cache_verify(
 @click.option("--force", is_flag=True, help="Evict pinned datasets too.")
 @_area
 @_key_opt
+@_hosts_opt
 @_json
 @click.pass_context
 def cache_evict(
@@ -187,6 +211,7 @@ def cache_evict(
 @click.option("--unpin", is_flag=True, help="Remove the pin instead.")
 @_area
 @_key_opt
+@_hosts_opt
 @click.pass_context
 def cache_pin(ctx: click.Context, doi: str, unpin: bool, area: str | None, ssh_key: str | None) -> None:
     """Pin a dataset so that eviction never removes it (or --unpin it)."""

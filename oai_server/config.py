@@ -192,6 +192,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DMZPUB_STAGE_JOBS", "4", "Files `dmzpub stage` copies at once.", _int(1, 64)),
     Setting(
+        "DMZPUB_SSH_KNOWN_HOSTS",
+        "~/.ssh/known_hosts",
+        "known_hosts file an sftp:// cache server's host key must be listed in (never trusted on first use).",
+        _text,
+    ),
+    Setting(
         "DMZPUB_MONGO_URI",
         "",
         "MongoDB URI (with database name); when unset the embedded SQLite store is used.",

@@ -128,7 +128,10 @@ Subsystem sftp internal-sftp
     try:
         wait_port(port, process, "sshd")
         user = os.environ.get("USER") or __import__("pwd").getpwuid(os.getuid()).pw_name
-        yield {"port": port, "user": user, "key": str(folder / "client_key")}
+        known_hosts = folder / "known_hosts"
+        key_type, key_data = (folder / "host_key.pub").read_text().split()[:2]
+        known_hosts.write_text(f"[127.0.0.1]:{port} {key_type} {key_data}\n")
+        yield {"port": port, "user": user, "key": str(folder / "client_key"), "known_hosts": str(known_hosts)}
     finally:
         stop(process)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from download_helpers import make_dataset, random_bytes, sha256, sshd
 
 from download_cache.area import MANIFEST, DownloadArea, dataset_dirname
 from download_cache.copier import RESUME_MIN, FileCopier, part_path
-from download_cache.errors import StageFailed, UnsafePath
+from download_cache.errors import StageFailed, UnknownHostKey, UnsafePath
 from download_cache.retention import Retention
+from download_cache.sftp import storage_options
 from download_cache.sources import Source
 from download_cache.stage import Stager
 from download_cache.target_sftp import SFTPTarget
@@ -35,8 +37,10 @@ def url(server: dict[str, object], path: Path) -> str:
     return f"sftp://{server['user']}@127.0.0.1:{server['port']}{path}"
 
 
-def options(server: dict[str, object]) -> dict[str, object]:
-    return {"key_filename": server["key"], "look_for_keys": False, "allow_agent": False}
+def options(server: dict[str, object], known_hosts: object = None) -> dict[str, object]:
+    return storage_options(
+        f"sftp://{server['user']}@127.0.0.1", str(server["key"]), known_hosts or server["known_hosts"]
+    )
 
 
 @pytest.fixture
@@ -121,13 +125,78 @@ def test_cache_commands_work_on_a_remote_area(server: dict[str, object], src: Pa
     def run(*args: str) -> object:
         return runner.invoke(main, list(args), obj=app, catch_exceptions=False)
 
-    staged = run("stage", KEY, "--source", str(src), "--target", remote, "--ssh-key", str(server["key"]), "--json")
+    staged = run(
+        "stage",
+        KEY,
+        "--source",
+        str(src),
+        "--target",
+        remote,
+        "--ssh-key",
+        str(server["key"]),
+        "--known-hosts",
+        str(server["known_hosts"]),
+        "--json",
+    )
     assert staged.exit_code == 0, staged.output
     assert json.loads(staged.stdout)["state"] == "staged"
-    listed = run("cache", "ls", "--area", remote, "--ssh-key", str(server["key"]), "--json")
+    listed = run(
+        "cache",
+        "ls",
+        "--area",
+        remote,
+        "--ssh-key",
+        str(server["key"]),
+        "--known-hosts",
+        str(server["known_hosts"]),
+        "--json",
+    )
     assert [(d["doi"], d["state"], d["files"]) for d in json.loads(listed.stdout)] == [(KEY, "staged", 3)]
     (area / dataset_dirname(KEY) / "ü.txt").write_bytes(b"U\n")
-    verified = run("cache", "verify", "--area", remote, "--ssh-key", str(server["key"]))
+    verified = run(
+        "cache",
+        "verify",
+        "--area",
+        remote,
+        "--ssh-key",
+        str(server["key"]),
+        "--known-hosts",
+        str(server["known_hosts"]),
+    )
     assert verified.exit_code == 1 and "MISMATCH 10.5555/sftp/ds ü.txt: sha256" in verified.output
     Retention(Target.open(remote, options(server))).evict(KEY)
     assert DownloadArea(area).status(KEY).state == "evicted"
+
+
+@pytest.mark.parametrize("known", ["missing", "other key"])
+def test_an_unknown_host_key_is_refused(server: dict[str, object], src: Path, tmp_path: Path, known: str) -> None:
+    """No trust on first use: a cache server whose key is not listed is never written to."""
+    known_hosts = tmp_path / "known_hosts"
+    if known == "other key":
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+        key_type, key_data = (tmp_path / "other.pub").read_text().split()[:2]
+        known_hosts.write_text(f"[127.0.0.1]:{server['port']} {key_type} {key_data}\n")
+    area = tmp_path / "area"
+    area.mkdir()
+    with pytest.raises(UnknownHostKey) as info:
+        Target.open(url(server, area), options(server, known_hosts))
+    assert info.value.host == f"[127.0.0.1]:{server['port']}" and info.value.fingerprint
+    app = create_app({"DMZPUB_DATA_DIR": str(tmp_path / "var"), "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "unused")})
+    result = CliRunner().invoke(
+        main,
+        [
+            "stage",
+            KEY,
+            "--source",
+            str(src),
+            "--target",
+            url(server, area),
+            "--ssh-key",
+            str(server["key"]),
+            "--known-hosts",
+            str(known_hosts),
+        ],
+        obj=app,
+    )
+    assert result.exit_code == 1 and "is not in" in result.output and "SHA256:" in result.output
+    assert list(area.iterdir()) == []
