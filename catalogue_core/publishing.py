@@ -10,6 +10,7 @@ from .record import PublishedRecord
 from .scicat import from_scicat
 from .sets import DEFAULT_SET_RULES, derive_sets
 from .store import Entry, Repository, WriteResult
+from .text import fold
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Publisher:
             payload=record.payload,
             rendered=render_all(record, self.context),
             sets=derive_sets(record, self.set_rules),
-            search=" ".join(words).lower(),
+            search=fold(" ".join(words)),
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

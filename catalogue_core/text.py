@@ -27,3 +27,9 @@ def clean_tree(value: Any) -> Any:
         pairs = ((k, clean_tree(v)) for k, v in value.items())
         return {k: v for k, v in pairs if v not in ("", None, [], {})}
     return value
+
+
+def fold(text: str) -> str:
+    """Return text case- and accent-folded for search ("Müller" and "muller" meet)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -68,6 +68,7 @@ def test_browse_keyset_pages_cover_everything_once(filled: Repository, page: int
         ("pressure high", ["10.1234/gamma-003"]),
         ("tomography", ["10.1234/beta-002"]),
         ("müller", ["10.1234/gamma-003"]),
+        ("MULLER", ["10.1234/gamma-003"]),  # accents and case folded on both stores
         ('"; DROP TABLE records; --', []),  # query syntax is inert
         ("*** ???", [doi for doi, *_ in reversed(RECORDS)]),  # no words: everything
         ("", [doi for doi, *_ in reversed(RECORDS)]),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..text import fold
+
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -200,8 +202,8 @@ class Repository(ABC):
 
 
 def search_terms(text: str | None) -> list[list[str]]:
-    """Return the search terms of a query: per whitespace-separated term, its lower-cased words."""
-    terms = (_WORD.findall(term.lower()) for term in (text or "").split())
+    """Return the search terms of a query: per whitespace-separated term, its folded words."""
+    terms = (_WORD.findall(fold(term)) for term in (text or "").split())
     return [words for words in terms if words]
 
 
