@@ -86,8 +86,14 @@ def reindex(ctx: click.Context) -> None:
 @main.command("check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
-    """Check every DMZPUB_* setting and that the store answers."""
+    """Check every DMZPUB_* setting, the signing key and that the store answers."""
+    from .secret_key import secret_key
+
     app = _app(ctx)
+    try:
+        secret_key(app.config)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
     app.extensions["dmzpub.store"].store.ping()
     click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
 

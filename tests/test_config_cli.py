@@ -100,3 +100,15 @@ def test_reindex_rerenders_when_the_base_url_changes(app_config: dict[str, Any],
     record = moved.extensions["dmzpub.store"].store.get("10.99999/dmzpub-demo-0001")
     assert "https://data.example.net/doi/10.99999/dmzpub-demo-0001" in record.rendered["oai_dc"]
     moved.extensions["dmzpub.store"].close()
+
+
+def test_check_config_reports_an_unusable_key_file(app_config: dict[str, Any], tmp_path: Path) -> None:
+    from conftest import CLI
+
+    from oai_server import create_app
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app = create_app({**app_config, "DMZPUB_DATA_DIR": str(blocker), "DMZPUB_SECRET_KEY": ""})
+    result = CLI(app).runner.invoke(main, ["check-config"], obj=app)
+    assert result.exit_code == 1 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
