@@ -54,4 +54,4 @@ class Publisher:
         entry = self.entry(from_scicat(stored.payload, stored.doi))
         if entry.content_hash != stored.content_hash:
             return self.store.put([entry])[0]
-        return self.store.update_rendered(key, entry.rendered, entry.sets)
+        return self.store.update_rendered(key, entry.rendered, entry.sets, entry.search)

@@ -271,3 +271,13 @@ def test_sqlite_listing_walks_an_index(tmp_path: Any) -> None:
         plan = " ".join(str(row[-1]) for row in repo._db().execute("EXPLAIN QUERY PLAN " + driver_sql, args))
         assert "TEMP B-TREE" not in plan and "USING" in plan, plan
     repo.close()
+
+
+def test_update_rendered_refreshes_search_text_without_a_new_datestamp(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    [first] = repo.put([e])
+    clock.now += 30
+    assert repo.browse("zeolite", None, 10) == []
+    result = repo.update_rendered(e.key, e.rendered, e.sets, e.search + " zeolite")
+    assert (result.outcome, result.datestamp) == ("unchanged", first.datestamp)
+    assert [r.key for r in repo.browse("zeolite", None, 10)] == [e.key]

@@ -171,13 +171,20 @@ class Repository(ABC):
     def set_specs(self) -> list[str]:
         """Return every setSpec some record belongs to, sorted."""
 
-    def update_rendered(self, key: str, rendered: dict[str, str], sets: Sequence[str]) -> WriteResult:
-        """Store re-rendered formats and sets; bump the datestamp when either changed."""
+    def update_rendered(
+        self, key: str, rendered: dict[str, str], sets: Sequence[str], search: str | None = None
+    ) -> WriteResult:
+        """Store re-rendered formats, sets and search text; bump the datestamp when formats or sets changed.
+
+        The search text is not disseminated, so a new one alone leaves the datestamp.
+        """
         with self._inflight():
-            return self._update_rendered(key, rendered, tuple(sets))
+            return self._update_rendered(key, rendered, tuple(sets), search)
 
     @abstractmethod
-    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult: ...
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
+    ) -> WriteResult: ...
 
     @abstractmethod
     def ping(self) -> None:

@@ -129,7 +129,11 @@ class MongoRepository(Repository):
             if self._call(self.records.update_one, guard, update).matched_count:
                 return WriteResult(key, "withdrawn", stamp)
 
-    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult:
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
+    ) -> WriteResult:
+        if search is not None:
+            self._call(self.records.update_one, {"_id": key}, {"$set": {"search": search}})
         while True:
             old = self._call(
                 self.records.find_one,

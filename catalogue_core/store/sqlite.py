@@ -209,11 +209,15 @@ class SQLiteRepository(Repository):
             self._write_sets(db, key, stamp, json.loads(row[2]))
             return WriteResult(key, "withdrawn", stamp)
 
-    def _update_rendered(self, key: str, rendered: dict[str, str], sets: tuple[str, ...]) -> WriteResult:
+    def _update_rendered(
+        self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
+    ) -> WriteResult:
         with self._write() as db:
             row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if row is None:
                 raise RecordNotFound(key)
+            if search is not None:  # the FTS trigger fires only when the text really changes
+                db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
             if row[1]:
                 return WriteResult(key, "unchanged", row[0])
             old = dict(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
