@@ -236,7 +236,11 @@ def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
         related = []
     pids = [_related(p, "HasPart") for p in _string_list(doc, "datasetPids", problems)]
     if pids:
-        seen = {r.get("relatedIdentifier") for r in related or [] if isinstance(r, dict)}
+        seen = {
+            r.get("relatedIdentifier")
+            for r in related or []
+            if isinstance(r, dict) and isinstance(r.get("relatedIdentifier"), str)
+        }
         meta["relatedIdentifiers"] = (related or []) + [p for p in pids if p["relatedIdentifier"] not in seen]
     return meta
 
