@@ -190,8 +190,12 @@ class MongoRepository(Repository):
         if query.set_spec is not None:
             clauses.append({"sets": query.set_spec})
         stamp: dict[str, str] = {}
-        if query.from_:
-            stamp["$gte"] = query.from_
+        # The position's datestamp is also a plain lower bound, so the index scan starts at
+        # the page (not at the start of the list) even when the planner keeps the $or below
+        # as a filter: a page then costs the same at any depth.
+        lower = max(query.from_ or "", after[0] if after else "")
+        if lower:
+            stamp["$gte"] = lower
         if query.until:
             stamp["$lte"] = query.until
         if stamp:
@@ -258,6 +262,8 @@ class MongoRepository(Repository):
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         clauses: list[dict[str, Any]] = [{"deleted": False}]
         if before:
+            # The plain upper bound on `created` lets the index scan start at the page.
+            clauses.append({"created": {"$lte": before[0]}})
             clauses.append(
                 {"$or": [{"created": {"$lt": before[0]}}, {"created": before[0], "_id": {"$lt": before[1]}}]}
             )
