@@ -24,8 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install $(PIP_QUIET) -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# A local token so a newcomer can call the API at once; production sets its own tokens.
 serve: $(VENV)/.installed
-	$(VENV)/bin/dmzpub serve --demo
+	@echo "API token for this server: $${DMZPUB_PUSH_TOKENS:-dev-token}  (try: curl -H 'Authorization: Bearer $${DMZPUB_PUSH_TOKENS:-dev-token}' http://127.0.0.1:8080/api/v1/published/10.99999/dmzpub-demo-0001)"
+	DMZPUB_PUSH_TOKENS="$${DMZPUB_PUSH_TOKENS:-dev-token}" $(VENV)/bin/dmzpub serve --demo
 
 # Debian packages the tests drive for real (binary=package); installed only when missing.
 APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl
