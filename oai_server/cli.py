@@ -63,7 +63,27 @@ def load_demo(app: Flask) -> int:
         return 0
     for document in DEMO_DOCUMENTS:
         publisher.publish(document)
+    stage_demo_files(app.config["DMZPUB_DOWNLOAD_DIR"])
     return len(DEMO_DOCUMENTS)
+
+
+def stage_demo_files(download_dir: str) -> None:
+    """Stage the demo dataset's files, through the real copier, so downloads can be tried."""
+    import tempfile
+    from pathlib import Path
+
+    from download_cache.sources import Source
+    from download_cache.stage import Stager
+    from download_cache.targets import Target
+
+    from .demo import DEMO_FILES, DEMO_STAGED_KEY
+
+    with tempfile.TemporaryDirectory(prefix="dmzpub-demo-") as folder:
+        for name, text in DEMO_FILES.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        Stager(Target.open(download_dir)).stage(DEMO_STAGED_KEY, Source(folder))
 
 
 @main.command()

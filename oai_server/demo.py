@@ -75,3 +75,13 @@ DEMO_DOCUMENTS: list[dict[str, Any]] = [
         "status": "public",
     },
 ]
+
+# The demo record whose files `dmzpub serve --demo` stages, so the download section is live.
+DEMO_STAGED_KEY = "10.99999/dmzpub-demo-0002"
+DEMO_FILES: dict[str, str] = {
+    "README.txt": "Demonstration dataset of dmzpub: SANS of surfactant micelles (synthetic numbers).\n",
+    "reduced/micelles_25C.dat": "# q(1/A)  I(q)\n"
+    + "".join(f"{0.01 * i:.2f}  {100 / (1 + i):.4f}\n" for i in range(1, 51)),
+    "reduced/micelles_40C.dat": "# q(1/A)  I(q)\n"
+    + "".join(f"{0.01 * i:.2f}  {90 / (1 + i):.4f}\n" for i in range(1, 51)),
+}

@@ -67,6 +67,16 @@ def test_demo_records_load_only_into_an_empty_store(app: Any) -> None:
 
     assert load_demo(app) == 3
     assert load_demo(app) == 0
+    from download_cache.area import DownloadArea
+
+    status = DownloadArea(app.config["DMZPUB_DOWNLOAD_DIR"]).status("10.99999/dmzpub-demo-0002")
+    assert status.state == "staged" and {f.path for f in status.files} == {
+        "README.txt",
+        "reduced/micelles_25C.dat",
+        "reduced/micelles_40C.dat",
+    }
+    with app.test_client().get("/download/10.99999/dmzpub-demo-0002/README.txt") as response:
+        assert response.status_code == 200 and response.data.startswith(b"Demonstration")
     store = app.extensions["dmzpub.store"].store
     assert [r.key for r in store.list_keys(None, 10)] == [
         "10.99999/dmzpub-demo-0001",
