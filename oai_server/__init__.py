@@ -31,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import landing
     from download_cache import web as download_web
 
-    from . import health, problems, store
+    from . import health, metrics, problems, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(scicat.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(landing.bp)
     app.register_blueprint(oai.bp)
     download_web.init_app(app)

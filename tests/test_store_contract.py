@@ -281,3 +281,12 @@ def test_update_rendered_refreshes_search_text_without_a_new_datestamp(repo: Rep
     result = repo.update_rendered(e.key, e.rendered, e.sets, e.search + " zeolite")
     assert (result.outcome, result.datestamp) == ("unchanged", first.datestamp)
     assert [r.key for r in repo.browse("zeolite", None, 10)] == [e.key]
+
+
+def test_stats_count_published_and_withdrawn(repo: Repository, clock: Clock) -> None:
+    assert (repo.stats().published, repo.stats().withdrawn, repo.stats().latest_datestamp) == (0, 0, None)
+    repo.put([entry(repo, n) for n in range(3)])
+    clock.now += 100
+    result = repo.withdraw("10.1234/rec-00001")
+    stats = repo.stats()
+    assert (stats.published, stats.withdrawn, stats.latest_datestamp) == (2, 1, result.datestamp)

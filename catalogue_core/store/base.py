@@ -94,6 +94,15 @@ class ListQuery:
     set_spec: str | None = None
 
 
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts for operators: live records, tombstones, and the newest datestamp."""
+
+    published: int
+    withdrawn: int
+    latest_datestamp: str | None
+
+
 class Repository(ABC):
     """One small interface over the record store; both implementations pass one contract suite."""
 
@@ -185,6 +194,10 @@ class Repository(ABC):
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult: ...
+
+    @abstractmethod
+    def stats(self) -> StoreStats:
+        """Return how many records are published and withdrawn, and the newest datestamp."""
 
     @abstractmethod
     def ping(self) -> None:

@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
+from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
 
 _SUMMARY = {
     "doi": 1,
@@ -244,6 +244,12 @@ class MongoRepository(Repository):
 
     def set_specs(self) -> list[str]:
         return sorted(self._call(self.records.distinct, "sets"))
+
+    def stats(self) -> StoreStats:
+        withdrawn = self._call(self.records.count_documents, {"deleted": True})
+        published = self._call(self.records.count_documents, {"deleted": False})
+        newest = self._call(self.records.find_one, {}, {"datestamp": 1}, sort=[("datestamp", DESCENDING)])
+        return StoreStats(published, withdrawn, newest["datestamp"] if newest else None)
 
     def ping(self) -> None:
         self._call(self.client.admin.command, "ping")

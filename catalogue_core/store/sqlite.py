@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, WriteResult, json_text, search_terms
+from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -324,6 +324,10 @@ class SQLiteRepository(Repository):
 
     def set_specs(self) -> list[str]:
         return [row[0] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
+
+    def stats(self) -> StoreStats:
+        total, withdrawn, latest = self._read("SELECT count(*), total(deleted), max(datestamp) FROM records")[0]
+        return StoreStats(total - int(withdrawn), int(withdrawn), latest)
 
     def ping(self) -> None:
         self._read("SELECT 1")
