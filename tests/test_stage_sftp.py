@@ -125,44 +125,15 @@ def test_cache_commands_work_on_a_remote_area(server: dict[str, object], src: Pa
     def run(*args: str) -> object:
         return runner.invoke(main, list(args), obj=app, catch_exceptions=False)
 
-    staged = run(
-        "stage",
-        KEY,
-        "--source",
-        str(src),
-        "--target",
-        remote,
-        "--ssh-key",
-        str(server["key"]),
-        "--known-hosts",
-        str(server["known_hosts"]),
-        "--json",
-    )
+    ssh = ("--ssh-key", str(server["key"]), "--known-hosts", str(server["known_hosts"]))
+
+    staged = run("stage", KEY, "--source", str(src), "--target", remote, *ssh, "--json")
     assert staged.exit_code == 0, staged.output
     assert json.loads(staged.stdout)["state"] == "staged"
-    listed = run(
-        "cache",
-        "ls",
-        "--area",
-        remote,
-        "--ssh-key",
-        str(server["key"]),
-        "--known-hosts",
-        str(server["known_hosts"]),
-        "--json",
-    )
+    listed = run("cache", "ls", "--area", remote, *ssh, "--json")
     assert [(d["doi"], d["state"], d["files"]) for d in json.loads(listed.stdout)] == [(KEY, "staged", 3)]
     (area / dataset_dirname(KEY) / "ü.txt").write_bytes(b"U\n")
-    verified = run(
-        "cache",
-        "verify",
-        "--area",
-        remote,
-        "--ssh-key",
-        str(server["key"]),
-        "--known-hosts",
-        str(server["known_hosts"]),
-    )
+    verified = run("cache", "verify", "--area", remote, *ssh)
     assert verified.exit_code == 1 and "MISMATCH 10.5555/sftp/ds ü.txt: sha256" in verified.output
     Retention(Target.open(remote, options(server))).evict(KEY)
     assert DownloadArea(area).status(KEY).state == "evicted"
