@@ -71,9 +71,14 @@ def mongo_base() -> Iterator[str]:
 
 
 @pytest.fixture
-def mongo_uri(mongo_base: str) -> str:
-    """Return a URI naming a fresh database, so tests never see each other's records."""
-    return with_database(mongo_base, "dmzpub_test_" + uuid.uuid4().hex[:12])
+def mongo_uri(mongo_base: str) -> Iterator[str]:
+    """Yield a URI naming a fresh database, so tests never see each other's records; drop it after."""
+    from pymongo import MongoClient
+
+    name = "dmzpub_test_" + uuid.uuid4().hex[:12]
+    yield with_database(mongo_base, name)
+    with MongoClient(mongo_base, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
