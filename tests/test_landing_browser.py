@@ -37,6 +37,10 @@ BAD_PAGE = """<!doctype html><html lang="en"><head><title>bad</title>
 <script>document.title = "ran"</script><img src="http://cdn.invalid/logo.png" alt=""></body></html>"""
 
 
+A11Y_BAD_PAGE = """<!doctype html><html><head><title>bad</title></head><body>
+<img src="/assets/none.png"><input type="text"></body></html>"""
+
+
 class LiveServer:
     """The app on 127.0.0.1 with a few records pushed and one dataset staged."""
 
@@ -57,6 +61,7 @@ class LiveServer:
         )
         # A page that breaks the rules, to show the checks below would notice.
         self.app.add_url_rule("/test-only/bad-page", "bad_page", lambda: BAD_PAGE)
+        self.app.add_url_rule("/test-only/a11y-bad", "a11y_bad", lambda: A11Y_BAD_PAGE)
         self._app = self.app.wsgi_app
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -225,3 +230,29 @@ def test_screenshots_of_other_pages(live: LiveServer, visit: Any, name: str, pat
     OUTPUT.mkdir(exist_ok=True)
     v.page.screenshot(path=str(OUTPUT / f"landing-{name}.png"), full_page=True)
     assert v.problems == []
+
+
+# WCAG 2.1 A and AA rules of axe-core (the engine ships inside axe-playwright-python: no download).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def axe_violations(v: Visit) -> list[str]:
+    """Return the axe-core WCAG violations of the page as 'rule: first target' lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(v.page, options=AXE_OPTIONS).response
+    return [f"{r['id']}: {r['nodes'][0]['target']}" for r in results["violations"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "width"),
+    [("/doi/" + RICH_KEY, 1280), ("/doi/" + RICH_KEY, 360), ("/", 1280), ("/?q=neutron", 360),
+     ("/doi/" + WITHDRAWN_DOI.lower(), 1280), ("/doi/10.9999/never-published", 1280)],
+)  # fmt: skip
+def test_pages_pass_an_axe_wcag_aa_audit(live: LiveServer, visit: Any, path: str, width: int) -> None:
+    assert axe_violations(visit(live.url + path, width)) == []
+
+
+def test_the_audit_catches_violations(live: LiveServer, visit: Any) -> None:
+    found = {line.split(":")[0] for line in axe_violations(visit(live.url + "/test-only/a11y-bad"))}
+    assert {"image-alt", "label", "html-has-lang"} <= found
