@@ -70,6 +70,14 @@ def _list(name: str, value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _doi_prefixes(name: str, value: str) -> tuple[str, ...]:
+    prefixes = tuple(p.lower() for p in _list(name, value))
+    bad = [p for p in prefixes if not re.fullmatch(r"10\.\d{4,9}(?:\.\d+)*", p)]
+    if bad:
+        raise ConfigError(name, f"{', '.join(bad)} is not a DOI prefix", "list prefixes like 10.16907,10.17199")
+    return prefixes
+
+
 def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     try:
         return tuple(ipaddress.ip_network(v, strict=False) for v in _list(name, value))
@@ -202,6 +210,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "MongoDB URI (with database name); when unset the embedded SQLite store is used.",
         _text,
+    ),
+    Setting(
+        "DMZPUB_DOI_PREFIXES",
+        "",
+        "Comma-separated DOI prefixes this repository publishes (e.g. 10.16907); a push of any other is refused.",
+        _doi_prefixes,
     ),
     Setting(
         "DMZPUB_PUSH_TOKENS",

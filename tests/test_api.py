@@ -319,3 +319,17 @@ def test_unknown_api_route_and_method_are_problems(client: Any, pusher: Pusher) 
 def test_reply_json_is_json(pusher: Pusher) -> None:
     raw = pusher.put(scicat_example(FULL)).get_data(as_text=True)
     assert json.loads(raw)["doi"] == FULL_DOI
+
+
+def test_only_the_repositorys_doi_prefixes_are_published(app_config: dict[str, Any]) -> None:
+    from oai_server import create_app
+
+    app = create_app({**app_config, "DMZPUB_DOI_PREFIXES": "10.17199, 10.16907"})
+    pusher = Pusher(app.test_client())
+    assert pusher.put(scicat_example(FULL)).status_code == 201
+    body = assert_problem(pusher.put(v4_document("10.1234/elsewhere")), 422, "doi")
+    assert body["title"] == "DOI prefix not served here" and "10.17199, 10.16907" in body["detail"]
+    assert pusher.get("10.1234/elsewhere").status_code == 404
+    items = pusher.bulk([v4_document("10.1234/x"), v4_document("10.16907/ok")]).get_json()["items"]
+    assert [(i["status"], i["httpStatus"]) for i in items] == [("rejected", 422), ("created", 201)]
+    app.extensions["dmzpub.store"].close()

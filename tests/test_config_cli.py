@@ -122,3 +122,17 @@ def test_check_config_reports_an_unusable_key_file(app_config: dict[str, Any], t
     app = create_app({**app_config, "DMZPUB_DATA_DIR": str(blocker), "DMZPUB_SECRET_KEY": ""})
     result = CLI(app).runner.invoke(main, ["check-config"], obj=app)
     assert result.exit_code == 1 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
+
+
+@pytest.mark.parametrize("value", ["10.1234/x", "11.1234", "doi:10.1234", "10.12"])
+def test_bad_doi_prefixes_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"DMZPUB_DOI_PREFIXES": value})
+    assert info.value.name == "DMZPUB_DOI_PREFIXES" and "10.16907" in str(info.value)
+
+
+def test_doi_prefixes_are_case_folded_lists() -> None:
+    assert load_settings({"DMZPUB_DOI_PREFIXES": " 10.16907 ,10.17199.1"})["DMZPUB_DOI_PREFIXES"] == (
+        "10.16907",
+        "10.17199.1",
+    )

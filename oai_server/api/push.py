@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import FieldProblem, InvalidDOI, InvalidRecord, RecordNotFound
+from catalogue_core.record import PublishedRecord
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import StoredRecord, WriteResult
 
@@ -64,9 +65,22 @@ def write_reply(result: WriteResult, doi: str) -> dict[str, Any]:
     }
 
 
+def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
+    """Return the normalised record if this repository publishes its DOI; raise InvalidRecord."""
+    record = from_scicat(document, doi)
+    prefixes = current_app.config["DMZPUB_DOI_PREFIXES"]
+    if prefixes and record.key.split("/", 1)[0] not in prefixes:
+        allowed = ", ".join(prefixes)
+        raise InvalidRecord(
+            [FieldProblem("doi", f"{record.doi} is not under this repository's DOI prefixes ({allowed})")],
+            title="DOI prefix not served here",
+        )
+    return record
+
+
 def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
-    record = from_scicat(document, doi)
+    record = accepted_record(document, doi)
     result = ext().publisher.publish_many([record])[0]
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
@@ -81,7 +95,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
     good = []
     for index, document in enumerate(documents):
         try:
-            good.append((index, from_scicat(document)))
+            good.append((index, accepted_record(document)))
         except InvalidRecord as exc:
             doi = document.get("doi") if isinstance(document, dict) else None
             items[index] = {
