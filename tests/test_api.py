@@ -333,3 +333,20 @@ def test_only_the_repositorys_doi_prefixes_are_published(app_config: dict[str, A
     items = pusher.bulk([v4_document("10.1234/x"), v4_document("10.16907/ok")]).get_json()["items"]
     assert [(i["status"], i["httpStatus"]) for i in items] == [("rejected", 422), ("created", 201)]
     app.extensions["dmzpub.store"].close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser's recursion
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b'{"doi": "10.1234/x", "title": "t", "metadata": {"creators": ' + b"[" * 40 + b"]" * 40 + b"}}",
+    ],
+    ids=["arrays", "objects", "inside-metadata"],
+)
+@pytest.mark.parametrize("route", ["/api/v1/published/10.1234/x", "/api/v1/published", "/scicat/oai/Publication"])
+def test_deeply_nested_bodies_are_refused_not_crashed_on(pusher: Pusher, client: Any, raw: bytes, route: str) -> None:
+    method = client.put if route.endswith("/x") else client.post
+    response = method(route, data=raw, content_type="application/json", headers=pusher.headers)
+    body = assert_problem(response, 400, "/")
+    assert "nested deeper than 32 levels" in body["detail"]

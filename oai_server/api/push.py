@@ -21,6 +21,8 @@ from .auth import require_pusher
 bp = Blueprint("push", __name__, url_prefix="/api/v1")
 STATUS_OF = {"created": 201, "updated": 200, "unchanged": 200, "withdrawn": 200}
 MAX_PAGE = 1000
+MAX_DEPTH = 32
+_TOO_DEEP = object()
 
 
 def read_json() -> Any:
@@ -35,9 +37,29 @@ def read_json() -> Any:
         )
     raw = request.get_data(cache=False)
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise APIProblem(400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        body = _TOO_DEEP
+    if body is _TOO_DEEP or _depth_over(body, MAX_DEPTH):
+        # PublishedData is a few levels deep; a deeper body is an attack on the recursive code after us.
+        message = f"nested deeper than {MAX_DEPTH} levels"
+        raise APIProblem(400, "Malformed JSON", f"body: {message}", [FieldProblem("/", message)])
+    return body
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Return whether the JSON value nests deeper than `limit` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def public_url(endpoint: str, **values: Any) -> str:
