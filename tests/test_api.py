@@ -113,6 +113,9 @@ def test_private_is_refused_and_nothing_written(pusher: Pusher) -> None:
         (b'"a string"', "application/json", 400, "/"),
         (b"[]", "application/json", 400, "/"),
         (b"title=x", "application/x-www-form-urlencoded", 415, "Content-Type"),
+        (b'{"doi": "10.1234/x", "numberOfFiles": NaN}', "application/json", 400, "/"),
+        (b'{"doi": "10.1234/x", "sizeOfArchive": -Infinity}', "application/json", 400, "/"),
+        (b'{"doi": "10.1234/x", "sizeOfArchive": 1' + b"0" * 5000 + b"}", "application/json", 400, "/"),
     ],
 )
 def test_malformed_bodies(client: Any, raw: bytes, content_type: str, status: int, field: str) -> None:

@@ -37,8 +37,8 @@ def read_json() -> Any:
         )
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN, integers past 4300 digits
         raise APIProblem(400, "Malformed JSON", f"body: {exc}", [FieldProblem("/", f"not valid JSON: {exc}")]) from None
     except RecursionError:
         body = _TOO_DEEP
@@ -47,6 +47,10 @@ def read_json() -> Any:
         message = f"nested deeper than {MAX_DEPTH} levels"
         raise APIProblem(400, "Malformed JSON", f"body: {message}", [FieldProblem("/", message)])
     return body
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _depth_over(value: Any, limit: int) -> bool:
