@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -83,7 +84,12 @@ def push_settings(ctx: click.Context, need_dmz: bool = True) -> PushSettings:
 @contextmanager
 def opened(ps: PushSettings, need_dmz: bool = True) -> Iterator[tuple[Outbox, Any]]:
     """Open the outbox (and a DMZ client); turn publisher errors into clean command errors."""
-    outbox = Outbox(ps.outbox_path)
+    try:
+        outbox = Outbox(ps.outbox_path)
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(
+            f"cannot open the outbox {ps.outbox_path} ({exc}); fix: point DMZPUB_DATA_DIR at a writable folder"
+        ) from None
     client = ps.client() if need_dmz else None
     try:
         yield outbox, client

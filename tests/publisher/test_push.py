@@ -134,6 +134,14 @@ def test_settings_problems_name_the_variable(intranet: Intranet, env: dict, expe
     assert result.exit_code == 1 and expected in result.output
 
 
+@pytest.mark.parametrize("command", [("outbox", "status"), ("withdraw", DOI)])
+def test_an_unusable_data_dir_is_named_not_a_traceback(intranet: Intranet, tmp_path, command: tuple) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = intranet.invoke(*command, DMZPUB_DATA_DIR=str(blocker / "var"))
+    assert result.exit_code == 1 and "cannot open the outbox" in result.output and "DMZPUB_DATA_DIR" in result.output
+
+
 def test_intranet_commands_ignore_dmz_only_settings(intranet: Intranet) -> None:
     # On the DMZ this would stop the server; the intranet commands never read it.
     result = intranet.invoke("outbox", "status", DMZPUB_PUSH_TOKENS_FILE="/nonexistent/tokens")
