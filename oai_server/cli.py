@@ -8,6 +8,8 @@ from typing import Any
 import click
 from flask import Flask
 
+from catalogue_core.errors import StoreError
+
 from .config import ConfigError
 
 
@@ -24,7 +26,18 @@ def _app(ctx: click.Context) -> Flask:
     return ctx.obj
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turn a store that does not answer into a one-line error naming the setting to check."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            setting = "DMZPUB_MONGO_URI" if "MongoDB" in str(exc) else "DMZPUB_DATA_DIR"
+            raise click.ClickException(f"the record store does not answer: {exc}. Fix: check {setting}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
 
@@ -37,6 +50,7 @@ def main() -> None:
 def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
     """Run the server under gunicorn."""
     app = _app(ctx)
+    app.extensions["dmzpub.store"].store.ping()  # fail now, with the setting to fix, not in every worker
     if demo:
         loaded = load_demo(app)
         if loaded:

@@ -136,3 +136,20 @@ def test_doi_prefixes_are_case_folded_lists() -> None:
         "10.16907",
         "10.17199.1",
     )
+
+
+@pytest.mark.parametrize("command", [["reindex"], ["check-config"], ["serve", "--bind", "127.0.0.1:1"]])
+@pytest.mark.parametrize("kind", ["sqlite", "mongodb"])
+def test_a_store_that_does_not_answer_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str], kind: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DMZPUB_DATA_DIR", str(blocker / "var"))
+    monkeypatch.setenv("DMZPUB_SECRET_KEY", "s" * 32)
+    if kind == "mongodb":
+        monkeypatch.setenv("DMZPUB_MONGO_URI", "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=200")
+    result = CliRunner().invoke(main, command)
+    setting = "DMZPUB_MONGO_URI" if kind == "mongodb" else "DMZPUB_DATA_DIR"
+    assert result.exit_code == 1 and "the record store does not answer" in result.output
+    assert f"Fix: check {setting}" in result.output and "Traceback" not in result.output
