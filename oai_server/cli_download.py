@@ -108,8 +108,11 @@ def stage(
         if as_json:
             click.echo(json.dumps({"doi": key, "state": "failed", "failures": exc.failures}))
         raise click.ClickException(str(exc)) from None
-    except (DownloadCacheError, OSError, paramiko.SSHException) as exc:
+    except (DownloadCacheError, paramiko.SSHException) as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        where = "--target" if target else "DMZPUB_DOWNLOAD_DIR"
+        raise click.ClickException(f"{exc} (download area {area.url}; check {where} and --source)") from None
     evicted = Retention(area).enforce(config["DMZPUB_CACHE_MAX_BYTES"], keep={key})
     summary = {**report.as_dict(), "evicted": evicted}
     if as_json:

@@ -378,3 +378,11 @@ def test_source_files_lists_checksums_from_the_source(src: Path) -> None:
     assert CHECKSUMS not in listed
     assert listed["a.txt"] == SourceFile("a.txt", 6, (src / "a.txt").stat().st_mtime, sha256(FILES["a.txt"]))
     assert listed["big.bin"].sha256 is None
+
+
+def test_cli_stage_into_an_unusable_area_names_the_setting(src: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    app = create_app({"DMZPUB_DATA_DIR": str(tmp_path / "var"), "DMZPUB_DOWNLOAD_DIR": str(blocker / "area")})
+    result = CliRunner().invoke(main, ["stage", KEY, "--source", str(src)], obj=app)
+    assert result.exit_code == 1 and "check DMZPUB_DOWNLOAD_DIR" in result.output and "Traceback" not in result.output
