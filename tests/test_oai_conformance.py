@@ -1,0 +1,98 @@
+"""Clause-by-clause OAI-PMH 2.0 conformance checks found by an audit (section numbers of the specification)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import oai_support
+import pytest
+from conftest import NS, Pusher
+from flask import Flask
+from oai_support import Clock, OAIClient, corpus, oai_id, push_all
+
+from catalogue_core.store import Entry
+from oai_server import create_app
+
+oai = oai_support.oai
+clock = oai_support.clock
+PAGE = 4
+LISTS = ["ListRecords", "ListIdentifiers"]
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """Return a test app serving pages of four records."""
+    app = create_app({**app_config, "DMZPUB_OAI_PAGE_SIZE": PAGE})
+    yield app
+    app.extensions["dmzpub.store"].close()
+
+
+def _store_bare(app: Flask, count: int, clock: Clock) -> list[str]:
+    """Store records that have no rendered format (as before a new format's reindex); return their keys."""
+    bare = [
+        Entry(f"10.5555/bare-{i}", f"10.5555/BARE-{i}", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+        for i in range(count)
+    ]
+    app.extensions["dmzpub.store"].store.put(bare)
+    clock.advance(1)
+    return [e.key for e in bare]
+
+
+def _harvest(oai: OAIClient, verb: str, **args: Any) -> list[Any]:
+    """Return every page of a list, asserting none of them is an error."""
+    pages = list(oai.pages(verb, **args))
+    for page in pages:
+        assert not page.xpath("oai:error", namespaces=NS), page.xpath("string(oai:error/@code)", namespaces=NS)
+    return pages
+
+
+def _ids(pages: list[Any]) -> list[str]:
+    return [i for page in pages for i in page.xpath("//oai:header/oai:identifier/text()", namespaces=NS)]
+
+
+@pytest.mark.parametrize("verb", LISTS)
+def test_lists_hold_only_items_available_in_the_format(
+    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock, verb: str
+) -> None:
+    # 4.3: ListIdentifiers returns headers "only if the metadata format matching the supplied
+    # metadataPrefix is available"; every listed identifier must then be GetRecord-able in it.
+    _store_bare(app, 2, clock)
+    keys = push_all(pusher, corpus(3))
+    listed = _ids(_harvest(oai, verb, metadataPrefix="oai_dc"))
+    assert listed == [oai_id(k) for k in keys]
+    for identifier in listed:
+        doc = oai(verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")
+        assert not doc.xpath("oai:error", namespaces=NS)
+
+
+@pytest.mark.parametrize("verb", LISTS)
+@pytest.mark.parametrize(("live", "bare"), [(PAGE, PAGE + 1), (PAGE + 1, 2 * PAGE + 1), (2 * PAGE, 1)])
+def test_skipped_items_never_end_a_list_with_an_error(
+    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock, verb: str, live: int, bare: int
+) -> None:
+    # 3.5: an incomplete list is completed by a response with an empty resumptionToken; a token
+    # must never lead to a page that answers noRecordsMatch because the rest was unavailable.
+    keys = push_all(pusher, corpus(live))
+    _store_bare(app, bare, clock)
+    pages = _harvest(oai, verb, metadataPrefix="oai_dc")
+    assert _ids(pages) == [oai_id(k) for k in keys]
+    served = 0
+    for page in pages:
+        token = page.find(f"oai:{verb}/oai:resumptionToken", NS)
+        if token is not None:
+            assert int(token.get("cursor")) == served
+        served += len(page.xpath("//oai:header", namespaces=NS))
+    last = pages[-1].find(f"oai:{verb}/oai:resumptionToken", NS)
+    assert (last is None) == (len(pages) == 1)
+    assert last is None or not last.text
+
+
+def test_a_post_body_that_is_not_utf8_is_a_bad_argument(oai: OAIClient) -> None:
+    # 3.1.1.1: arguments are UTF-8, then URL-encoded; a body with raw non-UTF-8 bytes holds a verb
+    # but malformed values, so the answer is badArgument, not "the verb argument is missing".
+    body = b"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:doi.example.org:10.1/\xff\xfe"
+    response = oai.client.post("/oai", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    doc = oai.validate(response.data)
+    assert doc.xpath("oai:error/@code", namespaces=NS) == ["badArgument"]
