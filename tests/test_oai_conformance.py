@@ -104,3 +104,10 @@ def test_a_post_body_that_is_not_utf8_is_a_bad_argument(oai: OAIClient) -> None:
     assert response.status_code == 200
     doc = oai.validate(response.data)
     assert doc.xpath("oai:error/@code", namespaces=NS) == ["badArgument"]
+
+
+def test_the_openaire_set_carries_the_recommended_name(oai: OAIClient, pusher: Pusher) -> None:
+    # OpenAIRE Guidelines for Data Archives, "OpenAIRE OAI Set": setSpec openaire_data, setName OpenAIRE.
+    push_all(pusher, corpus(1))
+    doc = oai(verb="ListSets")
+    assert doc.xpath("//oai:set[oai:setSpec='openaire_data']/oai:setName/text()", namespaces=NS) == ["OpenAIRE"]
