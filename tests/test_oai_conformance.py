@@ -7,7 +7,7 @@ from typing import Any
 
 import oai_support
 import pytest
-from conftest import NS, Pusher
+from conftest import NS, Pusher, v4_document
 from flask import Flask
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
@@ -111,3 +111,32 @@ def test_the_openaire_set_carries_the_recommended_name(oai: OAIClient, pusher: P
     push_all(pusher, corpus(1))
     doc = oai(verb="ListSets")
     assert doc.xpath("//oai:set[oai:setSpec='openaire_data']/oai:setName/text()", namespaces=NS) == ["OpenAIRE"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("suffix", ["a+b", "a%2Fb", "x;y?z=1&w", "ÄÖ-Groß", "a:b/c", "(x)~*'!$,@", "50%", "a%zz"])
+def test_listed_identifiers_round_trip_through_every_identifier_verb(
+    oai: OAIClient, pusher: Pusher, method: str, suffix: str
+) -> None:
+    # 2.4 and 4.1/4.4: the identifier a list gives names the same item in GetRecord and ListMetadataFormats.
+    push_all(pusher, [v4_document("10.5555/" + suffix)])
+    (identifier,) = oai.identifiers(method=method, metadataPrefix="oai_dc")
+    doc = oai(method, verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")
+    assert doc.xpath("string(//oai:header/oai:identifier)", namespaces=NS) == identifier
+    formats = oai(method, verb="ListMetadataFormats", identifier=identifier)
+    assert formats.xpath("//oai:metadataPrefix/text()", namespaces=NS) == ["oai_dc", "oai_datacite", "datacite"]
+
+
+@pytest.mark.parametrize("stored", [0, 1])
+def test_earliest_datestamp_bounds_writes_still_in_flight(
+    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock, stored: int
+) -> None:
+    # 4.2: earliestDatestamp is "the guaranteed lower limit of all datestamps"; a write in flight
+    # may still commit with a datestamp from when it started, so Identify must not pass it.
+    store = app.extensions["dmzpub.store"].store
+    started = clock.stamp
+    with store._inflight():
+        clock.advance(60)
+        push_all(pusher, corpus(stored))
+        earliest = oai(verb="Identify").findtext("oai:Identify/oai:earliestDatestamp", namespaces=NS)
+    assert earliest <= started

@@ -101,7 +101,11 @@ def _elements(pairs: Iterable[tuple[str, str]]) -> str:
 def identify(provider: Provider, request: OAIRequest) -> Built:
     """Describe the repository."""
     cfg = provider.config
-    earliest = provider.store.earliest_datestamp() or now()
+    # A write still in flight may commit with a datestamp from before now, so the watermark
+    # bounds it: both together are a guaranteed lower limit (4.2).
+    store = provider.store
+    watermark = store.safe_now()
+    earliest = min(store.earliest_datestamp() or watermark, watermark)
     description = (
         f'<description><oai-identifier xmlns="{OAI_ID_NS}" xsi:schemaLocation="{OAI_ID_NS} {OAI_ID_XSD}">'
         f"<scheme>oai</scheme><repositoryIdentifier>{cfg.repository_id}</repositoryIdentifier>"
