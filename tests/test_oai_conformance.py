@@ -140,3 +140,43 @@ def test_earliest_datestamp_bounds_writes_still_in_flight(
         push_all(pusher, corpus(stored))
         earliest = oai(verb="Identify").findtext("oai:Identify/oai:earliestDatestamp", namespaces=NS)
     assert earliest <= started
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("verb=Identify&", None),
+        ("verb=Identify&&", None),
+        ("verb=Identify&=x", "badArgument"),
+        ("verb=Identify&foo", "badArgument"),
+        ("verb=&verb=Identify", "badVerb"),
+        ("verb=", "badVerb"),
+        ("verb=ListRecords&resumptionToken=", "badArgument"),
+        ("verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=", "badArgument"),
+        ("verb=ListRecords&metadataPrefix=oai_dc&until=2000-01-01", "noRecordsMatch"),
+        ("verb=ListRecords&metadataPrefix=oai_dc&from=1999-01-01&until=2000-01-01", "noRecordsMatch"),
+        ("verb=ListRecords&metadataPrefix=oai_dc&from=0001-01-01", None),
+        ("verb=ListRecords&metadataPrefix=oai_dc&from=2999-01-01T00:00:00Z", "noRecordsMatch"),
+        ("verb=ListIdentifiers&metadataPrefix=oai_dc&set=openaire_data&until=2999-12-31", None),
+        ("verb=ListSets&resumptionToken=abc", "badResumptionToken"),
+    ],
+)
+def test_argument_edge_cases(oai: OAIClient, pusher: Pusher, query: str, code: str | None) -> None:
+    # 3.1.1 and 3.6: empty or nameless arguments, bounds outside the datestamps held, one token per verb.
+    push_all(pusher, corpus(2))
+    response = oai.client.get(f"/oai?{query}")
+    assert response.status_code == 200
+    doc = oai.validate(response.data)
+    assert doc.xpath("oai:error/@code", namespaces=NS) == ([code] if code else [])
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_every_method_answers_text_xml_in_utf8(oai: OAIClient, method: str) -> None:
+    # 3.1.2.1 and 3.2: HTTP 200, Content-Type text/xml; charset=UTF-8 (HEAD: the same headers, no body).
+    if method == "POST":
+        response = oai.client.post("/oai", data={"verb": "Identify"})
+    else:
+        response = oai.client.open("/oai", method=method, query_string={"verb": "Identify"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].replace(" ", "").lower() == "text/xml;charset=utf-8"
+    assert bool(response.data) == (method != "HEAD")
