@@ -80,6 +80,12 @@ def _arguments() -> list[tuple[str, str]] | BadArgument:
     if request.method == "POST":
         if request.content_length and request.mimetype != _FORM:
             return BadArgument(f"a POST request must send its arguments as {_FORM}")
+        # Werkzeug drops a whole form body that is not UTF-8 (the encoding OAI-PMH prescribes),
+        # which would read as "the verb argument is missing"; say what is wrong instead.
+        try:
+            request.get_data(cache=True).decode()
+        except UnicodeDecodeError:
+            return BadArgument("the request body is not UTF-8")
         pairs += list(request.form.items(multi=True))
     return pairs
 

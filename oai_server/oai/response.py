@@ -101,7 +101,11 @@ def _elements(pairs: Iterable[tuple[str, str]]) -> str:
 def identify(provider: Provider, request: OAIRequest) -> Built:
     """Describe the repository."""
     cfg = provider.config
-    earliest = provider.store.earliest_datestamp() or now()
+    # A write still in flight may commit with a datestamp from before now, so the watermark
+    # bounds it: both together are a guaranteed lower limit (4.2).
+    store = provider.store
+    watermark = store.safe_now()
+    earliest = min(store.earliest_datestamp() or watermark, watermark)
     description = (
         f'<description><oai-identifier xmlns="{OAI_ID_NS}" xsi:schemaLocation="{OAI_ID_NS} {OAI_ID_XSD}">'
         f"<scheme>oai</scheme><repositoryIdentifier>{cfg.repository_id}</repositoryIdentifier>"
@@ -188,25 +192,28 @@ def _start(provider: Provider, request: OAIRequest) -> ListState:
     return ListState(request.verb, prefix, request.from_, until, request.args.get("set"), watermark, total=0)
 
 
+def _page(provider: Provider, state: ListState, size: int) -> tuple[list[StoredRecord], bool]:
+    """Return up to `size` records available in the list's format after its position, and whether more follow."""
+    prefix = state.metadata_prefix
+    found: list[StoredRecord] = []
+    after = state.after
+    while True:
+        rows = provider.store.list_records(state.query, after, size + 1, prefix)
+        # A live record without the format (stored before the format existed) is in neither
+        # list (4.3): skip it here, so no token ever leads to a page of only skipped records.
+        found += [r for r in rows if r.deleted or prefix in r.rendered]
+        if len(found) > size or len(rows) <= size:
+            return found[:size], len(found) > size
+        after = (rows[-1].datestamp, rows[-1].key)
+
+
 def _list(provider: Provider, request: OAIRequest, with_metadata: bool) -> Built:
     state = _start(provider, request)
-    size = provider.config.page_size
     prefix = state.metadata_prefix
-    items: list[str] = []
-    while not items:
-        rows = provider.store.list_records(state.query, state.after, size + 1, prefix if with_metadata else None)
-        more = len(rows) > size
-        rows = rows[:size]
-        if not rows:
-            raise NoRecordsMatch("no record matches the arguments")
-        if not with_metadata:
-            items = [header(provider, r) for r in rows]
-            break
-        # A live record without the format (stored before the format existed) is skipped; a
-        # page must hold a record, so a page of only such records moves on to the next one.
-        items = [_record(provider, r, prefix) for r in rows if r.deleted or prefix in r.rendered]
-        if not items:
-            state = state.advance(len(rows), (rows[-1].datestamp, rows[-1].key))
+    rows, more = _page(provider, state, provider.config.page_size)
+    if not rows:
+        raise NoRecordsMatch("no record matches the arguments")
+    items = [_record(provider, r, prefix) if with_metadata else header(provider, r) for r in rows]
     total = state.total
     if state.after is None and more:
         total = provider.store.count(state.query)

@@ -14,7 +14,7 @@ _RULE_NAMES = {
 def set_name(spec: str) -> str:
     """Return the name of a setSpec, e.g. `year:2021` gives "Publication year 2021"."""
     if spec == ALL_RECORDS_SET:
-        return "OpenAIRE data: every published record"
+        return "OpenAIRE"  # the setName the OpenAIRE Guidelines for Data Archives recommend
     rule, *values = spec.split(":")
     label = _RULE_NAMES.get(rule, rule.replace("_", " ").capitalize())
     if not values:
