@@ -45,6 +45,7 @@ _READ_ERRORS = {code: _ERRORS[code] for code in ("400", "401", "403", "503")}
 def _json(description: str, ref: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
+
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishedData"}}},
