@@ -14,3 +14,9 @@ def test_listing_names_unknown_query_parameters(pusher: Pusher, client: Any, que
     response = client.get(f"/api/v1/published?{query}", headers=pusher.headers)
     name = query.split("&")[-1].split("=")[0]
     assert_problem(response, 400, name)
+
+
+# str.isdigit() accepted "²" (then int() raised: a 500) and 5000-digit numbers (past int's 4300-digit limit: a 500).
+@pytest.mark.parametrize("limit", ["%C2%B2", "%D9%A3", "9" * 5000, "1" + "0" * 4299, "+5", " 5", "5.0"])
+def test_listing_refuses_odd_limits_with_a_400(pusher: Pusher, client: Any, limit: str) -> None:
+    assert_problem(client.get(f"/api/v1/published?limit={limit}", headers=pusher.headers), 400, "limit")

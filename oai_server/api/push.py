@@ -221,7 +221,8 @@ def _known_query(allowed: tuple[str, ...]) -> None:
 
 def _limit() -> int:
     raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits, few of them: isdigit() alone takes "²" (int() fails) and 5000 digits (past int's limit).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_PAGE:
         raise APIProblem(400, "Invalid query", errors=[FieldProblem("limit", f"must be 1..{MAX_PAGE}")])
     return int(raw)
 
