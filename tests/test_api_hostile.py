@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Pusher
+from conftest import Pusher, v4_document
 from test_api import assert_problem
 
 
@@ -20,3 +20,12 @@ def test_listing_names_unknown_query_parameters(pusher: Pusher, client: Any, que
 @pytest.mark.parametrize("limit", ["%C2%B2", "%D9%A3", "9" * 5000, "1" + "0" * 4299, "+5", " 5", "5.0"])
 def test_listing_refuses_odd_limits_with_a_400(pusher: Pusher, client: Any, limit: str) -> None:
     assert_problem(client.get(f"/api/v1/published?limit={limit}", headers=pusher.headers), 400, "limit")
+
+
+# _year took str.isdigit() for "int() will parse this": "²" and 5000 digits raised ValueError, a 500.
+@pytest.mark.parametrize("year", ["²", "²⁰²⁰", "9" * 5000, "٢٠٢٠"])
+def test_push_refuses_odd_publication_years_with_a_422(pusher: Pusher, year: str) -> None:
+    document = v4_document("10.5555/odd-year")
+    document["metadata"]["publicationYear"] = year
+    assert_problem(pusher.put(document), 422, "metadata.publicationYear")
+    assert pusher.get("10.5555/odd-year").status_code == 404
