@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NS, TOKEN, Pusher
+from conftest import NS, TOKEN, Pusher, v4_document
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
@@ -117,3 +117,16 @@ def test_download_if_range_matches_exactly(client: Any, staged: Any, if_range: s
     response = client.get(url, headers={"Range": "bytes=10-19", "If-Range": if_range})
     assert response.status_code == status
     assert response.data == (BLOB[10:20] if status == 206 else BLOB)
+
+
+# The CSL-JSON export took str.isdigit() for "int() parses this": an Issued date "2020-²" was a 500.
+@pytest.mark.parametrize(
+    ("date", "parts"), [("2020-²", [2020]), ("²-01-01", []), ("2020-xx-04", [2020]), ("2021-03-04", [2021, 3, 4])]
+)
+def test_csl_export_survives_odd_issued_dates(client: Any, pusher: Pusher, date: str, parts: list[int]) -> None:
+    document = v4_document("10.5555/odd-date")
+    document["metadata"]["dates"] = [{"dateType": "Issued", "date": date}]
+    assert pusher.put(document).status_code == 201
+    response = client.get("/doi/10.5555/odd-date", headers={"Accept": "application/vnd.citationstyles.csl+json"})
+    assert response.status_code == 200
+    assert response.get_json()["issued"]["date-parts"] == [parts]
