@@ -9,6 +9,11 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 # One range-spec: first-last, first-, or -suffix; ASCII digits only (int() would also take "٣").
 _SINGLE = re.compile(r"bytes[ \t]*=[ \t]*([0-9]*)-([0-9]*)[ \t]*", re.IGNORECASE)
 _UNIT = re.compile(r"[ \t]*bytes[ \t]*=", re.IGNORECASE)
+_HUGE = 10**18  # past any file; also keeps int() away from its 4300-digit limit
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= 18 else _HUGE
 
 
 def byte_range(header: str, length: int) -> tuple[int, int] | None:
@@ -25,13 +30,13 @@ def byte_range(header: str, length: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if first == "":  # a suffix: the last N bytes, all of them when N is past the length
-        suffix = int(last)
+        suffix = _number(last)
         if suffix == 0:
             raise RequestedRangeNotSatisfiable(length=length)
         return max(length - suffix, 0), length - 1
-    start = int(first)
-    if last and int(last) < start:
+    start = _number(first)
+    if last and _number(last) < start:
         return None  # an invalid range-spec is ignored, not refused
     if start >= length:
         raise RequestedRangeNotSatisfiable(length=length)
-    return start, min(int(last), length - 1) if last else length - 1
+    return start, min(_number(last), length - 1) if last else length - 1

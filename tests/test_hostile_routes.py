@@ -82,6 +82,11 @@ def test_api_answers_non_utf8_query_bytes_with_a_problem(client: Any, query: str
         # Still unsatisfiable: a zero suffix, a start past the end.
         ("bytes=-0", 416, "bytes */100000", None),
         ("bytes=99999999999999999999999-", 416, "bytes */100000", None),
+        # Numbers past int()'s 4300-digit limit.
+        ("bytes=-" + "9" * 5000, 206, "bytes 0-99999/100000", BLOB),
+        ("bytes=0-" + "9" * 5000, 206, "bytes 0-99999/100000", BLOB),
+        ("bytes=" + "9" * 5000 + "-", 416, "bytes */100000", None),
+        ("bytes=" + "9" * 5000 + "-" + "9" * 5001, 416, "bytes */100000", None),
         # Still honoured: the unit is case-insensitive, an end past the file is clipped.
         ("BYTES=0-1", 206, "bytes 0-1/100000", BLOB[:2]),
         ("bytes=0-99999999999999999999999", 206, "bytes 0-99999/100000", BLOB),
