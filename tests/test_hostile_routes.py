@@ -135,3 +135,88 @@ def test_csl_export_survives_odd_issued_dates(client: Any, pusher: Pusher, date:
     response = client.get("/doi/10.5555/odd-date", headers={"Accept": "application/vnd.citationstyles.csl+json"})
     assert response.status_code == 200
     assert response.get_json()["issued"]["date-parts"] == [parts]
+
+
+LONG_DOI = "10.5555/" + "x" * 5000
+DOI_PATHS = [
+    "/doi/10.5555/DL/Set-1",
+    "/doi/10.5555%2Fdl%2Fset-1",
+    "/doi/%",
+    "/doi/%zz",
+    "/doi/%00",
+    "/doi/%ff%fe",
+    "/doi/10.5555/\x01\x7f",
+    "/doi/" + LONG_DOI,
+    "/doi/10.5555/a%2F..%2F..",
+    "/doi/10.5555/dl/set-1/../../etc",
+    "/doi/..",
+    "/doi//10.5555/x",
+    "/doi/10.5555/%E2%80%AE",
+    "/doi/10.5555/%C3%28",
+    "/doi/https://doi.org/10.5555/dl/set-1",
+]
+ACCEPTS = [
+    "text/html;q=abc",
+    "application/json;q=2",
+    "*/*;q=-1",
+    "application/ld+json;q=1e999",
+    ";;;",
+    "x" * 9000,
+    "text/html;q=0, application/json;q=0",
+    "application/x-bibtex;q=nan",
+    "text/*;q=0.5;level=\x01",
+]
+OAI_QUERIES = [
+    "verb=Identify&x=" + "a" * 100000,
+    "verb=%ff",
+    "verb=Identify%00",
+    "verb=ListRecords&metadataPrefix=oai_dc&from=" + "9" * 5000,
+    "verb=ListRecords&resumptionToken=" + "%ff" * 1000,
+    "verb=GetRecord&identifier=%ff&metadataPrefix=oai_dc",
+    "verb=ListRecords&metadataPrefix=oai_dc&set=%00",
+    "verb=ListRecords&metadataPrefix=oai_dc&from=0000-00-00",
+    "verb=ListRecords&metadataPrefix=oai_dc&until=0001-01-01",
+    "verb=ListIdentifiers&metadataPrefix=oai_dc&from=2020-02-30",
+    "verb=GetRecord&identifier=oai:doi.example.org:" + LONG_DOI + "&metadataPrefix=oai_dc",
+    "&&&&",
+    "=",
+    "verb=Identify&verb=",
+]
+
+
+def _hostile_requests() -> list[tuple[str, str, dict[str, Any]]]:
+    """Return (method, path, request arguments) for every hostile request of the sweep."""
+    cases: list[tuple[str, str, dict[str, Any]]] = []
+    for path in DOI_PATHS:
+        cases += [(method, path, {"headers": {"Accept": accept}}) for method in ("GET", "HEAD") for accept in ACCEPTS]
+    for q in ["%ff", "%00", "a" * 10000, '"', "title:(", "[", "\\", "%", "_"]:
+        cases += [("GET", "/", {"query_string": f"q={q}{extra}"}) for extra in ("", "&page=-1", "&before=%ff")]
+    for after in ["%ff", "2020-13-45", "9" * 5000, "%00", "10.5555/dl/set-1"]:
+        cases += [
+            ("GET", path, {"query_string": f"after={after}"}) for path in ("/sitemap.xml", "/sitemap-records.xml")
+        ]
+    for query in OAI_QUERIES:
+        cases += [("GET", "/oai", {"query_string": query})]
+        cases += [("POST", "/oai", {"data": query, "content_type": "application/x-www-form-urlencoded"})]
+    for content_type in ["multipart/form-data", "text/plain", "application/x-www-form-urlencoded; charset=utf-16"]:
+        cases += [("POST", "/oai", {"data": "verb=Identify".encode("utf-16"), "content_type": content_type})]
+    url = file_url(KEY, "data/blob.bin")
+    for condition in [{"If-None-Match": "*"}, {"If-Modified-Since": "garbage"}, {"If-Match": '"nope"'}]:
+        cases += [(m, url, {"headers": {**condition, "Range": "bytes=0-1,3-4"}}) for m in ("GET", "HEAD")]
+    for path in [
+        "/download/%ff",
+        "/download/%00",
+        "/download/" + "a/" * 3000,
+        f"/download/{KEY}/files/data/blob.bin%00",
+    ]:
+        cases += [(method, path, {}) for method in ("GET", "HEAD")]
+    return cases
+
+
+def test_hostile_requests_never_get_a_5xx(client: Any, staged: Any) -> None:
+    failures = []
+    for method, path, kwargs in _hostile_requests():
+        response = client.open(path, method=method, **kwargs)
+        if response.status_code >= 500 or (path == "/oai" and b"<OAI-PMH" not in response.data):
+            failures.append((response.status_code, method, path[:80], str(kwargs)[:80]))
+    assert not failures
