@@ -107,7 +107,8 @@ def _count(doc: dict, key: str, problems: _Problems) -> int | None:
 
 
 def _year(value: Any, path: str, problems: _Problems) -> str | None:
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and numbers past int's digit limit.
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         problems.add(path, "is required and must be a four-digit year")

@@ -115,6 +115,20 @@ def ris(doi: str, meta: dict[str, Any], landing_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _date_parts(date: str) -> list[int]:
+    """Return [year, month, day] as far as the date has them: leading ASCII-digit parts only.
+
+    str.isdigit() also takes "²", which int() refuses (a 500), and skipping a bad part would shift the month
+    into the year.
+    """
+    parts = []
+    for part in date.split("-")[:3]:
+        if not re.fullmatch(r"[0-9]{1,4}", part):
+            break
+        parts.append(int(part))
+    return parts
+
+
 def csl(doi: str, meta: dict[str, Any]) -> dict[str, Any]:
     """Return the record as one CSL-JSON item, as citation processors read it."""
     authors = []
@@ -128,7 +142,7 @@ def csl(doi: str, meta: dict[str, Any]) -> dict[str, Any]:
         "type": _CSL_TYPES.get(_general(meta), "dataset"),
         "title": model.title(meta),
         "author": authors,
-        "issued": {"date-parts": [[int(part) for part in model.issued(meta).split("-") if part.isdigit()]]},
+        "issued": {"date-parts": [_date_parts(model.issued(meta))]},
         "publisher": model.publisher(meta),
         "DOI": doi,
         "URL": doi_url(doi),

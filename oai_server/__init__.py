@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .config import load_settings
+from .request import LenientQueryRequest
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -16,6 +17,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from DMZPUB_* variables; `test_config` overrides them."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.request_class = LenientQueryRequest
     overrides = dict(test_config or {})
     app.config.update(load_settings(overrides=overrides))
     app.config.update({k: v for k, v in overrides.items() if not k.startswith("DMZPUB_")})

@@ -7,12 +7,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 bp = Blueprint("openapi", __name__)
+# The syntax catalogue_core.doi accepts in a URL (no resolver prefix there).
+DOI_PATTERN = r"^10\.[0-9]{4,9}(\.[0-9]+)*/[!-~]+$"
 
 _DOI = {
     "name": "doi",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": DOI_PATTERN, "maxLength": 1000},
     "description": "The DOI, with its slash or percent-encoded; case-insensitive.",
     "example": "10.16907/05a50450-767f-421d-9832-342b57c201af",
 }
@@ -24,10 +26,103 @@ _WRITE = {
     "description": "Outcome of the write",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WriteResult"}}},
 }
-_ERRORS = {str(code): _PROBLEM for code in (400, 401, 403, 413, 415, 422, 503)}
+_UNAUTHORIZED = {
+    **_PROBLEM,
+    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "The accepted schemes"}},
+}
+_UNAVAILABLE = {
+    **_PROBLEM,
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+}
+_ERRORS = {
+    **{str(code): _PROBLEM for code in (400, 403, 413, 415, 422)},
+    "401": _UNAUTHORIZED,
+    "503": _UNAVAILABLE,
+}
+_READ_ERRORS = {code: _ERRORS[code] for code in ("400", "401", "403", "503")}
+
+
+def _json(description: str, ref: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishedData"}}},
+}
+
+
+_FIELD_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["field", "message"],
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+    },
+}
+_SUMMARY = {
+    "type": "object",
+    "required": ["doi", "key", "datestamp", "contentHash", "deleted"],
+    "properties": {
+        "doi": {"type": "string"},
+        "key": {"type": "string"},
+        "datestamp": {"type": "string", "format": "date-time"},
+        "contentHash": {"type": "string"},
+        "deleted": {"type": "boolean"},
+    },
+}
+_REJECTED = {
+    "type": "object",
+    "required": ["index", "doi", "status", "httpStatus", "title", "errors"],
+    "properties": {
+        "index": {"type": "integer", "minimum": 0},
+        "doi": {"type": "string", "nullable": True},
+        "status": {"type": "string", "enum": ["rejected"]},
+        "httpStatus": {"type": "integer", "enum": [400, 422]},
+        "title": {"type": "string"},
+        "errors": _FIELD_ERRORS,
+    },
+}
+_WRITTEN = {
+    "allOf": [
+        {"$ref": "#/components/schemas/WriteResult"},
+        {
+            "type": "object",
+            "required": ["index", "httpStatus"],
+            "properties": {"index": {"type": "integer"}, "httpStatus": {"type": "integer", "enum": [200, 201]}},
+        },
+    ]
+}
+_RESULT_SCHEMAS: dict[str, Any] = {
+    "Record": {
+        "type": "object",
+        "required": ["doi", "key", "datestamp", "deleted", "contentHash", "sets", "metadata"],
+        "properties": {
+            **_SUMMARY["properties"],
+            "created": {"type": "string", "format": "date-time"},
+            "sets": {"type": "array", "items": {"type": "string"}},
+            "withdrawalReason": {"type": "string", "nullable": True},
+            "metadata": {"type": "object"},
+            "extras": {"type": "object"},
+            "payload": {"description": "The document as pushed"},
+        },
+    },
+    "BulkResult": {
+        "type": "object",
+        "required": ["items", "summary"],
+        "properties": {
+            "items": {"type": "array", "items": {"oneOf": [_WRITTEN, _REJECTED]}},
+            "summary": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["items", "next"],
+        "properties": {
+            "items": {"type": "array", "items": _SUMMARY},
+            "next": {"type": "string", "format": "uri", "nullable": True},
+        },
+    },
 }
 
 
@@ -55,12 +150,9 @@ def document(server_url: str) -> dict[str, Any]:
                     "summary": "Read the canonical record or its tombstone",
                     "operationId": "getRecord",
                     "responses": {
-                        "200": {
-                            "description": "The record",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        },
+                        "200": _json("The record", "#/components/schemas/Record"),
                         "404": _PROBLEM,
-                        **_ERRORS,
+                        **_READ_ERRORS,
                     },
                 },
                 "delete": {
@@ -96,8 +188,8 @@ def document(server_url: str) -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": {"description": "Every item succeeded"},
-                        "207": {"description": "Some items were rejected; see items[]"},
+                        "200": _json("Every item succeeded", "#/components/schemas/BulkResult"),
+                        "207": _json("Some items were rejected; see items[]", "#/components/schemas/BulkResult"),
                         **_ERRORS,
                     },
                 },
@@ -122,7 +214,15 @@ def document(server_url: str) -> dict[str, Any]:
                             "description": "The last key of the previous page",
                         },
                     ],
-                    "responses": {"200": {"description": "A page of summaries"}, **_ERRORS},
+                    "responses": {
+                        "200": {
+                            **_json("A page of summaries", "#/components/schemas/Page"),
+                            "headers": {
+                                "Link": {"schema": {"type": "string"}, "description": 'The next page, rel="next"'},
+                            },
+                        },
+                        **_READ_ERRORS,
+                    },
                 },
             },
             "/scicat/oai/Publication": {
@@ -130,8 +230,37 @@ def document(server_url: str) -> dict[str, Any]:
                     "summary": "SciCat drop-in: publish at registration",
                     "operationId": "scicatCreate",
                     "security": [{"bearer": []}, {"basic": []}],
-                    "requestBody": _BODY,
-                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/PublishedData"},
+                                        {"type": "array", "items": {"$ref": "#/components/schemas/PublishedData"}},
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One record written, or every item of an array",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/WriteResult"},
+                                            {"$ref": "#/components/schemas/BulkResult"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        "201": _WRITE,
+                        "207": _json("Some items of an array were rejected", "#/components/schemas/BulkResult"),
+                        **_ERRORS,
+                    },
                 }
             },
             "/scicat/oai/Publication/{doi}": {
@@ -174,8 +303,10 @@ def document(server_url: str) -> dict[str, Any]:
                             "enum": ["created", "updated", "unchanged", "withdrawn"],
                         },
                         "deleted": {"type": "boolean"},
+                        "links": {"type": "object", "properties": {"self": {"type": "string", "format": "uri"}}},
                     },
                 },
+                **_RESULT_SCHEMAS,
                 "Problem": {
                     "type": "object",
                     "required": ["title", "status"],
@@ -185,16 +316,7 @@ def document(server_url: str) -> dict[str, Any]:
                         "status": {"type": "integer"},
                         "detail": {"type": "string"},
                         "instance": {"type": "string"},
-                        "errors": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "field": {"type": "string"},
-                                    "message": {"type": "string"},
-                                },
-                            },
-                        },
+                        "errors": _FIELD_ERRORS,
                     },
                 },
             },

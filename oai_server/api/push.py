@@ -211,9 +211,18 @@ def bulk() -> tuple[Response, int]:
     return publish_bulk(read_json())
 
 
+def _known_query(allowed: tuple[str, ...]) -> None:
+    """Refuse query parameters the operation does not know: a misspelt `limt` must not pass silently."""
+    unknown = [name for name in request.args if name not in allowed]
+    if unknown:
+        problems = [FieldProblem(name, f"unknown query parameter; use {', '.join(allowed)}") for name in unknown]
+        raise APIProblem(400, "Invalid query", errors=problems)
+
+
 def _limit() -> int:
     raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits, few of them: isdigit() alone takes "²" (int() fails) and 5000 digits (past int's limit).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_PAGE:
         raise APIProblem(400, "Invalid query", errors=[FieldProblem("limit", f"must be 1..{MAX_PAGE}")])
     return int(raw)
 
@@ -222,6 +231,7 @@ def _limit() -> int:
 @require_pusher()
 def list_records() -> Response:
     """List doi, datestamp, content hash and deleted flag in DOI order, one keyset page at a time."""
+    _known_query(("limit", "after"))
     limit = _limit()
     after = request.args.get("after") or None
     page = get_store().list_keys(after.lower() if after else None, limit)

@@ -1,0 +1,25 @@
+"""The request class of the app: a query string that is not ASCII is percent-encoded before anyone parses it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote_from_bytes
+
+from flask import Request
+
+# Printable ASCII stays as sent (separators and existing %XX escapes keep their meaning).
+_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+class LenientQueryRequest(Request):
+    """Percent-encode raw bytes of the query string, as a proxy that normalises URLs would.
+
+    Clients may put raw non-ASCII bytes on the request line; the WSGI server passes them on and Werkzeug's
+    `request.args` decodes them strictly as UTF-8, which raised UnicodeDecodeError (a 500) in every view.
+    Encoded, they reach the views as %XX escapes, decoded leniently, and get each route's own 4xx or OAI error.
+    """
+
+    def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        if not self.query_string.isascii() or any(byte < 0x21 for byte in self.query_string):
+            self.query_string = quote_from_bytes(self.query_string, safe=_PRINTABLE).encode("ascii")
