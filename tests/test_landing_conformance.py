@@ -13,6 +13,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from conftest import v4_document
 from flask.testing import FlaskClient
+from landing_data import stage
 from protego import Protego
 from pyld import jsonld
 from signposting.linkheader import find_signposting_http_link
@@ -20,6 +21,7 @@ from signposting.linkset import LinksetJSON, _parse_linkset_json
 
 from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
+from download_cache.area import file_url
 from landing import citation, schemaorg, signposting
 from landing.exports import EXPORTS
 from landing.page import RecordPage
@@ -217,3 +219,16 @@ def test_robots_txt_reads_as_meant(client: FlaskClient, store_kind: str) -> None
     for path in ("/api/v1/records", "/oai?verb=Identify", "/download/10.1234/x/a.h5", "/scicat/x"):
         assert not rules.can_fetch(BASE + path, "Googlebot"), path
     assert list(rules.sitemaps) == [f"{BASE}/sitemap.xml"]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_items_link_back_to_their_landing_page(app: Any, client: FlaskClient, pusher: Any, store_kind: str) -> None:
+    # FAIR Signposting level 1: a content resource names its landing page with rel="collection".
+    assert pusher.put(v4_document("10.1234/Items:1")).status_code == 201
+    stage(app.config["DMZPUB_DOWNLOAD_DIR"], "10.1234/items:1", {"a b.h5": b"1"})
+    response = client.get(file_url("10.1234/items:1", "a b.h5"), buffered=True)
+    assert response.status_code == 200 and response.data == b"1"
+    found = find_signposting_http_link([response.headers["Link"]], BASE + file_url("10.1234/items:1", "a b.h5"))
+    collection = found.collection
+    assert str(collection.target) == f"{BASE}/doi/10.1234/items:1" and collection.type == "text/html"
+    assert client.get(str(collection.target).removeprefix(BASE)).status_code == 200
