@@ -14,6 +14,7 @@ from citeproc.source.json import CiteProcJSON
 from conftest import v4_document
 from flask.testing import FlaskClient
 from landing_data import stage
+from lxml import etree
 from protego import Protego
 from pyld import jsonld
 from signposting.linkheader import find_signposting_http_link
@@ -27,6 +28,7 @@ from landing.exports import EXPORTS
 from landing.page import RecordPage
 
 BASE = "https://doi.example.org"
+SITEMAP = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 # Suffix characters the DOI Handbook says must (%, #, ?, ") or should ({, }) be %-encoded in a URL.
 ODD_DOI = '10.1234/A_1%x#2?y"{z}'
 ODD_DOI_URL = "https://doi.org/10.1234/A_1%25x%232%3Fy%22%7Bz%7D"
@@ -232,3 +234,21 @@ def test_items_link_back_to_their_landing_page(app: Any, client: FlaskClient, pu
     collection = found.collection
     assert str(collection.target) == f"{BASE}/doi/10.1234/items:1" and collection.type == "text/html"
     assert client.get(str(collection.target).removeprefix(BASE)).status_code == 200
+
+
+def test_related_dois_link_with_handbook_encoding() -> None:
+    related = [
+        {"relatedIdentifier": "doi:10.1234/x#1", "relatedIdentifierType": "DOI", "relationType": "IsSupplementTo"}
+    ]
+    assert schemaorg.dataset(page_of(relatedIdentifiers=related))["citation"] == ["https://doi.org/10.1234/x%231"]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_sitemap_locs_stay_under_2048_characters(client: FlaskClient, pusher: Any, store_kind: str) -> None:
+    # sitemaps.org: <loc> "must be less than 2,048 characters"; a long non-ASCII DOI %-encodes past that.
+    long_doi = "10.5555/" + "ü" * 400
+    for doi in (long_doi, "10.5555/short"):
+        assert pusher.put(v4_document(doi)).status_code == 201, doi
+    locs = etree.fromstring(client.get("/sitemap.xml").data).xpath("//s:loc/text()", namespaces=SITEMAP)
+    assert f"{BASE}/doi/10.5555/short" in locs and all(len(loc) < 2048 for loc in locs)
+    assert client.get(f"/doi/{long_doi}", follow_redirects=True).status_code == 200
