@@ -195,6 +195,11 @@ def _doi_path(key: str) -> str:
     return quote(key, safe="/")
 
 
+def landing_path(key: str) -> str:
+    """Return the path of the record's landing page: RFC 3986 path characters stay, all else is %-encoded."""
+    return "/doi/" + quote(key, safe="/:@!$&'()*+,;=")
+
+
 def listing_url(key: str) -> str:
     """Return the path of the dataset's file listing (HTML, or JSON by Accept/?format=json)."""
     return f"/download/{_doi_path(key)}/"

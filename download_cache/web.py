@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from catalogue_core.store import Repository
 
-from .area import CHECKSUMS, DownloadArea, dataset_dirname, listing_url
+from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
 from .errors import UnsafePath
 from .paths import MAX_DEPTH
 from .responses import checksums_response, file_response, listing_response, text, zip_response
@@ -104,7 +104,10 @@ def download(path: str) -> Response:
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
-    return file_response(request, real, staged, accel, dataset_dirname(target.key))
+    response = file_response(request, real, staged, accel, dataset_dirname(target.key))
+    # FAIR Signposting level 1: each item names the landing page it belongs to.
+    response.headers["Link"] = f'<{base}{landing_path(target.key)}>; rel="collection"; type="text/html"'
+    return response
 
 
 def _not_staged(key: str, state: str) -> Response:

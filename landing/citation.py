@@ -10,7 +10,14 @@ from catalogue_core.doi import doi_url
 from . import model
 
 _BIBTEX_SPECIAL = re.compile(r"([\\{}$&#^_%~])")
-_BIBTEX_REPLACE = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+# BibTeX counts braces whatever precedes them, so an escaped brace must not be a brace at all.
+_BIBTEX_REPLACE = {
+    "\\": r"\textbackslash{}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+}
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9:./_-]+")
 # CSL item types of DataCite's resourceTypeGeneral; the rest are "dataset" for our records.
 _CSL_TYPES = {
@@ -75,7 +82,8 @@ def bibtex(doi: str, meta: dict[str, Any], landing_url: str) -> str:
         ("title", "{" + _bibtex_escape(model.title(meta)) + "}"),
         ("publisher", _bibtex_escape(model.publisher(meta))),
         ("year", str(meta.get("publicationYear", ""))),
-        ("doi", _bibtex_escape(doi)),
+        # biblatex reads doi and url verbatim (escapes would end up in the link); braces stay balanced.
+        ("doi", doi.replace("{", "%7B").replace("}", "%7D")),
         ("url", doi_url(doi)),
         ("howpublished", r"\url{" + landing_url + "}"),
     ]
@@ -90,7 +98,7 @@ def bibtex(doi: str, meta: dict[str, Any], landing_url: str) -> str:
 
 
 def ris(doi: str, meta: dict[str, Any], landing_url: str) -> str:
-    """Return the record as RIS (one reference, CRLF-free lines, ending with ER)."""
+    """Return the record as RIS: one reference of single-line tags, each line ending CRLF as the spec says."""
 
     def line(tag: str, value: Any) -> str:
         return f"{tag}  - {' '.join(str(value).split())}"
@@ -112,7 +120,7 @@ def ris(doi: str, meta: dict[str, Any], landing_url: str) -> str:
     if meta.get("language"):
         lines.append(line("LA", meta["language"]))
     lines.append("ER  - ")
-    return "\n".join(lines) + "\n"
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _date_parts(date: str) -> list[int]:
@@ -142,11 +150,12 @@ def csl(doi: str, meta: dict[str, Any]) -> dict[str, Any]:
         "type": _CSL_TYPES.get(_general(meta), "dataset"),
         "title": model.title(meta),
         "author": authors,
-        "issued": {"date-parts": [_date_parts(model.issued(meta))]},
         "publisher": model.publisher(meta),
         "DOI": doi,
         "URL": doi_url(doi),
     }
+    if date_parts := _date_parts(model.issued(meta)):  # csl-data.json: date-parts hold 1 to 3 numbers
+        item["issued"] = {"date-parts": [date_parts]}
     if abstract := model.descriptions(meta, "Abstract"):
         item["abstract"] = abstract[0]
     if keywords := model.subjects(meta):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalogue_core.doi import doi_url
+
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 _ROR = re.compile(r"^(?:https?://ror\.org/)?(0[a-z0-9]{8})$")
 _NOT_IN_URL = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
@@ -14,7 +16,6 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 # Resolvers of the related-identifier types that have one; the rest are shown as text.
 _RESOLVERS = {
-    "DOI": "https://doi.org/{}",
     "Handle": "https://hdl.handle.net/{}",
     "ARK": "https://n2t.net/{}",
     "arXiv": "https://arxiv.org/abs/{}",
@@ -171,6 +172,8 @@ def resolve(identifier: str, scheme: str) -> str | None:
     if scheme == "DOI":
         lowered = identifier.lower()
         identifier = next((identifier[len(p) :] for p in _RESOLVER_PREFIXES if lowered.startswith(p)), identifier)
+    if scheme == "DOI":
+        return doi_url(identifier)
     template = _RESOLVERS.get(scheme)
     return template.format(identifier) if template else safe_url(identifier)
 

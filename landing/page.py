@@ -5,22 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
+from download_cache.area import landing_path
 
 from . import model
 from .downloads import Downloads
-
-# RFC 3986 path characters that stay as they are in canonical URLs; all else is %-encoded.
-_PATH_SAFE = "/:@!$&'()*+,;="
 
 
 @lru_cache(maxsize=4096)
 def record_path(key: str, export: str | None = None) -> str:
     """Return the canonical path of a record's page (or one of its exports)."""
-    path = "/doi/" + quote(key, safe=_PATH_SAFE)
+    path = landing_path(key)
     return f"{path}/{export}" if export else path
 
 

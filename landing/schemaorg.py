@@ -8,6 +8,8 @@ from . import model
 from .page import RecordPage
 
 FILES_DESCRIBED = 50  # distribution lists the ZIP plus at most this many single files
+# Google's Dataset rich results take descriptions of 50 to 5000 characters and drop the dataset otherwise.
+DESCRIPTION_MIN, DESCRIPTION_MAX = 50, 5000
 
 
 def _organization(affiliation: model.Affiliation) -> dict[str, Any]:
@@ -66,6 +68,19 @@ def _content_size(page: RecordPage) -> str | None:
     return model.human_size(size) if isinstance(size, int) else None
 
 
+def _description(page: RecordPage) -> str:
+    """Return the abstract (or technical info), lengthened or cut to what Google accepts."""
+    meta = page.meta
+    text = "\n\n".join(model.descriptions(meta, "Abstract") or model.descriptions(meta, "TechnicalInfo"))
+    if len(text) < DESCRIPTION_MIN:
+        # A DOI has at least 9 characters, so this sentence alone is long enough.
+        year = meta.get("publicationYear") or "n.d."
+        kind = model.resource_type(meta).lower()
+        about = f"This {kind} was published by {model.publisher(meta)} in {year} under the DOI {page.doi}."
+        text = " ".join(filter(None, [text or page.title, about]))
+    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
+
+
 def dataset(page: RecordPage) -> dict[str, Any]:
     """Return the schema.org Dataset of the record (JSON-LD, compact form)."""
     meta = page.meta
@@ -89,8 +104,7 @@ def dataset(page: RecordPage) -> dict[str, Any]:
         "datePublished": model.issued(meta),
         "isAccessibleForFree": True,
     }
-    description = model.descriptions(meta, "Abstract") or model.descriptions(meta, "TechnicalInfo")
-    out["description"] = "\n\n".join(description) or page.title
+    out["description"] = _description(page)
     if licences := page.license_urls:
         out["license"] = licences[0] if len(licences) == 1 else licences
     if keywords := model.subjects(meta):

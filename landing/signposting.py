@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from .page import RecordPage
 LINKSET_TYPE = "application/linkset+json"
 MAX_LINKS = 5  # more authors or items than this and the header carries only the linkset link
 TYPES = ("https://schema.org/Dataset", "https://schema.org/AboutPage")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def linkset_url(page: RecordPage) -> str:
@@ -19,7 +21,7 @@ def linkset_url(page: RecordPage) -> str:
 
 
 def _target(href: str, media_type: str | None = None) -> dict[str, str]:
-    return {"href": href, **({"type": media_type} if media_type else {})}
+    return {"href": _uri(href), **({"type": media_type} if media_type else {})}
 
 
 def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
@@ -40,8 +42,8 @@ def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
 
 
 def _uri(href: str) -> str:
-    """Return the link as an ASCII URI (IRIs from metadata are %-encoded for the header)."""
-    return quote(href, safe=":/?#[]@!$&'()*+,;=%~")
+    """Return the link as an ASCII URI (RFC 8288, RFC 9264): IRIs and stray % from metadata are %-encoded."""
+    return quote(_STRAY_PERCENT.sub("%25", href), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _quote(value: str) -> str:
@@ -57,7 +59,7 @@ def link_header(page: RecordPage) -> str:
     links = []
     for rel, targets in rels.items():
         for target in targets:
-            link = f'<{_uri(target["href"])}>; rel="{rel}"'
+            link = f'<{target["href"]}>; rel="{rel}"'
             if "type" in target:
                 link += f'; type="{_quote(target["type"])}"'
             links.append(link)
@@ -72,7 +74,7 @@ def tombstone_link_header(page: RecordPage) -> str:
 def linkset(page: RecordPage) -> dict[str, Any]:
     """Return the level 2 linkset: the page's links, plus each file's and export's way back."""
     landing = _target(page.landing_url, "text/html")
-    contexts: list[dict[str, Any]] = [{"anchor": page.landing_url, **relations(page)}]
+    contexts: list[dict[str, Any]] = [{"anchor": landing["href"], **relations(page)}]
     downloads = page.downloads
     if downloads is not None and downloads.state == "staged":
         contexts += [{"anchor": f.url, "collection": [landing]} for f in downloads.all_files]

@@ -15,6 +15,7 @@ from .page import record_path
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the sitemaps.org limit per file
+MAX_LOC = 2_047  # sitemaps.org: a <loc> "must be less than 2,048 characters"
 BATCH = 1_000
 CACHE = "public, max-age=3600"
 
@@ -25,10 +26,10 @@ def _urls(after: str | None, limit: int) -> Iterator[str]:
     while seen < limit and (batch := store().list_keys(after, min(BATCH, limit - seen))):
         seen += len(batch)
         after = batch[-1].key
+        locs = ((escape(base + record_path(r.key)), r) for r in batch if not r.deleted)
+        # A longer URL (a long non-ASCII DOI, %-encoded) cannot be listed; its page still answers.
         yield "".join(
-            f"<url><loc>{escape(base + record_path(r.key))}</loc><lastmod>{r.datestamp}</lastmod></url>\n"
-            for r in batch
-            if not r.deleted
+            f"<url><loc>{loc}</loc><lastmod>{r.datestamp}</lastmod></url>\n" for loc, r in locs if len(loc) <= MAX_LOC
         )
 
 

@@ -8,6 +8,7 @@ import logging
 from urllib.parse import unquote
 
 from flask import Response, redirect, render_template, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
 from catalogue_core.doi import normalize_doi
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # HTML first: a browser's */* (or an Accept we cannot serve) gets the page.
 OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
+# DataCite content negotiation's name for schema.org JSON-LD.
+ALIASES = {"application/vnd.schemaorg.ld+json": "application/ld+json"}
 SUFFIXES = frozenset([*BY_NAME, "linkset"])
 CACHE = "public, max-age=300"
 
@@ -121,7 +124,11 @@ def _negotiate() -> str:
     # is the first offer, so best_match would choose HTML too.
     if not accept or accept == "*/*" or accept.startswith(("text/html,", "text/html;q=1")) or accept == "text/html":
         return "text/html"
-    return request.accept_mimetypes.best_match(OFFERS, default="text/html")
+    # Parameters (DataCite's style= and locale=, JSON-LD's profile=) refine a type; werkzeug would make
+    # them part of it, so "text/x-bibliography; style=apa" would match nothing.
+    ranges = MIMEAccept([(value.split(";", 1)[0].strip(), q) for value, q in request.accept_mimetypes])
+    chosen = ranges.best_match((*OFFERS, *ALIASES), default="text/html")
+    return ALIASES.get(chosen, chosen)
 
 
 def _html(found: StoredRecord) -> Response:

@@ -63,6 +63,8 @@ def test_files_download_over_https_sent_by_nginx(stack: dict[str, Any], path: st
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "X-Accel-Redirect" not in response.headers
+    # nginx drops the app's unknown headers on X-Accel-Redirect: the Signposting link must be re-added.
+    assert response.headers["Link"].endswith('>; rel="collection"; type="text/html"')
 
 
 def test_range_and_if_range_over_https(stack: dict[str, Any]) -> None:

@@ -134,7 +134,8 @@ def test_csl_export_survives_odd_issued_dates(client: Any, pusher: Pusher, date:
     assert pusher.put(document).status_code == 201
     response = client.get("/doi/10.5555/odd-date", headers={"Accept": "application/vnd.citationstyles.csl+json"})
     assert response.status_code == 200
-    assert response.get_json()["issued"]["date-parts"] == [parts]
+    # csl-data.json: date-parts hold 1 to 3 numbers, so a date without any leaves "issued" out.
+    assert response.get_json().get("issued") == ({"date-parts": [parts]} if parts else None)
 
 
 LONG_DOI = "10.5555/" + "x" * 5000

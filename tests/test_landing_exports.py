@@ -126,8 +126,8 @@ def test_formatted_citation(client: FlaskClient, rich: Pusher) -> None:
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("50% of {x} & y_1 #2", r"title = {{50\% of \{x\} \& y\_1 \#2}}"),
-        ("Ca$^{2+}$ \\ ~", r"title = {{Ca\$\^{}\{2+\}\$ \textbackslash{} \~{}}}"),
+        ("50% of {x} & y_1 #2", r"title = {{50\% of \textbraceleft{}x\textbraceright{} \& y\_1 \#2}}"),
+        ("Ca$^{2+}$ \\ ~", r"title = {{Ca\$\^{}\textbraceleft{}2+\textbraceright{}\$ \textbackslash{} \~{}}}"),
     ],
 )
 def test_bibtex_escapes_special_characters(client: FlaskClient, pusher: Pusher, title: str, expected: str) -> None:
