@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import OutboxUnwritable
+
 # Delivered entries are kept this long (for `outbox status` and audits), then pruned.
 KEEP_DELIVERED = 30 * 86400.0
 
@@ -118,13 +120,23 @@ class Outbox:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._rollback()
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # A full disk or read-only folder: the transaction goes whole or not at all.
+                self._rollback()
+                raise OutboxUnwritable(self.path, str(exc)) from None
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back on its own (an I/O error does that).
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:
