@@ -17,7 +17,7 @@ from catalogue_core.publisher.push import publication, withdrawal_of
 
 from .conftest import Intranet, held
 from .crash import DMZPUB, integrity
-from .servers import LiveDMZ
+from .servers import LiveDMZ, LoopbackServer
 
 DOI, OTHER = "10.99999/slow-0001", "10.99999/slow-0002"
 
@@ -90,3 +90,29 @@ def test_a_full_disk_while_queueing_is_a_clear_error_and_queues_nothing(tmp_path
         assert not box.last_sent(["10.99999/big-000"])
     finally:
         box.close()
+
+
+def _proxy_page(environ: dict, start_response) -> list[bytes]:
+    # A reverse proxy's maintenance page: HTTP 200, but not the DMZ's JSON reply.
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [b"<html><body>Service is being updated, back soon</body></html>"]
+
+
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [(("push",), 1), (("push",), 2), (("withdraw", DOI), 0)],
+    ids=["put", "bulk", "withdraw"],
+)
+def test_a_reply_that_is_not_json_keeps_the_entry_queued(tmp_path: Path, command: tuple, files: int) -> None:
+    proxy = LoopbackServer(_proxy_page)
+    proxy.start()
+    try:
+        intranet = Intranet(tmp_path / "intranet", proxy)  # type: ignore[arg-type]
+        paths = [intranet.write(f"d{i}.json", v4_document(f"10.99999/proxy-{i}")) for i in range(files)]
+        result = intranet.invoke(*command, *paths, DMZPUB_PUSH_GIVE_UP="0.2")
+        assert result.exit_code == 1
+        assert "not JSON" in result.output and "wait in the outbox" in result.output, result.output
+        assert intranet.outbox().counts()["pending"] == max(files, 1)
+        intranet.close()
+    finally:
+        proxy.stop()
