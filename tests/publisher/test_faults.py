@@ -116,3 +116,23 @@ def test_a_reply_that_is_not_json_keeps_the_entry_queued(tmp_path: Path, command
         intranet.close()
     finally:
         proxy.stop()
+
+
+def _no_such_page(environ: dict, start_response) -> list[bytes]:
+    # What a web server answers when DMZPUB_PUSH_URL points at the wrong place: 404 for everything.
+    start_response("404 Not Found", [("Content-Type", "text/html")])
+    return [b"<html><body>404 Not Found</body></html>"]
+
+
+def test_a_withdrawal_sent_to_the_wrong_address_stays_queued(tmp_path: Path) -> None:
+    wrong = LoopbackServer(_no_such_page)
+    wrong.start()
+    try:
+        intranet = Intranet(tmp_path / "intranet", wrong)  # type: ignore[arg-type]
+        result = intranet.invoke("withdraw", DOI, "--reason", "retracted")
+        assert result.exit_code == 1
+        assert "no dmzpub push API at this address" in result.output, result.output
+        assert intranet.outbox().counts()["pending"] == 1  # not counted as done: the DMZ never saw it
+        intranet.close()
+    finally:
+        wrong.stop()
