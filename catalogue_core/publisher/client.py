@@ -120,10 +120,17 @@ class PushClient:
         body = self._json(json.dumps({"reason": reason}, ensure_ascii=False)) if reason else {}
         response = self._send("DELETE", url, **body)
         if response.status_code == 404:
+            self._check_api()  # a 404 from anything but the push API must not count as done
             return None
         if response.status_code >= 400:
             raise Rejected(doi, response.status_code, problem_text(response))
         return self._reply(url, response)
+
+    def _check_api(self) -> None:
+        """Raise PushRefused unless the push API answers at this address."""
+        url = self.url()
+        if self._send("GET", url, params={"limit": 1}).status_code == 404:
+            raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
 
     def get(self, doi: str) -> dict[str, Any] | None:
         """Return the DMZ's record (or tombstone) of a DOI, or None."""

@@ -65,11 +65,18 @@ class Killer:
             self._kill_at_write = None
         return self._process.returncode, output.decode(errors="replace")
 
-    def run_with_kills(self, *args: str, rounds: int, max_delay: float, max_write: int) -> tuple[int, str]:
-        """Run the command `rounds` times killed at a random moment (time or DMZ write), then once in peace."""
+    def run_with_kills(self, *args: str, rounds: int, max_write: int, max_delay: float) -> tuple[int, str, list[str]]:
+        """Run the command killed at `rounds` random DMZ writes, then once at a random time, then in peace.
+
+        Returns the last run's exit code and output, and the outbox integrity verdict after each killed run.
+        """
+        verdicts = []
+        outbox = Path(self.env["DMZPUB_DATA_DIR"]) / "outbox.sqlite"
         for _ in range(rounds):
-            if self.random.random() < 0.5:
-                self.run(*args, delay=self.random.uniform(0.2, max_delay))
-            else:
-                self.run(*args, at_write=self.random.randint(1, max_write))
-        return self.run(*args)
+            self.run(*args, at_write=self.random.randint(1, max_write))
+            verdicts.append(integrity(outbox))
+        # Lands anywhere: starting up, queueing, delivering, recording, or after the end.
+        self.run(*args, delay=self.random.uniform(1.0, max_delay))
+        verdicts.append(integrity(outbox))
+        code, output = self.run(*args)
+        return code, output, verdicts
