@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sqlite3
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -136,3 +138,21 @@ def test_a_withdrawal_sent_to_the_wrong_address_stays_queued(tmp_path: Path) -> 
         intranet.close()
     finally:
         wrong.stop()
+
+
+def test_opening_a_new_outbox_waits_for_another_process_creating_it(tmp_path: Path) -> None:
+    # Two commands started at once on a fresh install: the other one is still creating the file.
+    path = tmp_path / "outbox.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE creating (x)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        box = Outbox(path)
+        box.enqueue([withdrawal_of(DOI, None)])
+        assert box.counts()["pending"] == 1
+        box.close()
+    finally:
+        release.join()
+        other.close()
