@@ -140,6 +140,12 @@ def test_a_withdrawal_sent_to_the_wrong_address_stays_queued(tmp_path: Path) -> 
         wrong.stop()
 
 
+def test_a_withdrawal_of_a_doi_the_dmz_never_had_counts_as_done(intranet: Intranet, dmz: LiveDMZ) -> None:
+    result = intranet.invoke("withdraw", "10.99999/never-published")
+    assert result.exit_code == 0, result.output
+    assert "1 absent" in result.output and intranet.outbox().counts()["delivered"] == 1
+
+
 def test_opening_a_new_outbox_waits_for_another_process_creating_it(tmp_path: Path) -> None:
     # Two commands started at once on a fresh install: the other one is still creating the file.
     path = tmp_path / "outbox.sqlite"
