@@ -7,7 +7,15 @@ from pathlib import Path
 
 from .client import PushClient
 from .delivery import Deliverer, DeliveryReport, RetryPolicy
-from .errors import BadDocument, DMZUnavailable, PublisherError, PushRefused, Rejected, SourceError
+from .errors import (
+    BadDocument,
+    DMZUnavailable,
+    OutboxUnwritable,
+    PublisherError,
+    PushRefused,
+    Rejected,
+    SourceError,
+)
 from .outbox import Intent, Item, Outbox
 from .progress import NoProgress, Progress
 from .reconcile import ReconcileReport, reconcile
@@ -51,6 +59,7 @@ __all__ = [
     "Item",
     "NoProgress",
     "Outbox",
+    "OutboxUnwritable",
     "Progress",
     "PublisherError",
     "PushClient",

@@ -71,6 +71,19 @@ class PushClient:
         return response
 
     @staticmethod
+    def _reply(url: str, response: requests.Response) -> dict[str, Any]:
+        """Return the reply's JSON object; anything else (a proxy's page, say) counts as the DMZ being away."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            # Whether the write happened is unknown: retrying is safe, as delivery is idempotent.
+            detail = problem_text(response)[:200]
+            raise DMZUnavailable(url, f"HTTP {response.status_code} reply is not JSON from the push API: {detail}")
+        return body
+
+    @staticmethod
     def _json(text: str) -> dict[str, Any]:
         return {"data": text.encode(), "headers": {"Content-Type": "application/json"}}
 
@@ -82,7 +95,7 @@ class PushClient:
             raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
         if response.status_code >= 400:
             raise Rejected(doi, response.status_code, problem_text(response))
-        return response.json()
+        return self._reply(url, response)
 
     def bulk(self, bodies: Sequence[str]) -> list[dict[str, Any]]:
         """Create or update many records (JSON texts) in one request; return one item per document, in order.
@@ -96,7 +109,7 @@ class PushClient:
             raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
         if response.status_code >= 400:
             raise Rejected("*", response.status_code, problem_text(response))
-        items = response.json().get("items")
+        items = self._reply(url, response).get("items")
         if not isinstance(items, list) or len(items) != len(bodies):
             raise DMZUnavailable(url, "bulk reply does not list one item per document")
         return items
@@ -107,19 +120,27 @@ class PushClient:
         body = self._json(json.dumps({"reason": reason}, ensure_ascii=False)) if reason else {}
         response = self._send("DELETE", url, **body)
         if response.status_code == 404:
+            self._check_api()  # a 404 from anything but the push API must not count as done
             return None
         if response.status_code >= 400:
             raise Rejected(doi, response.status_code, problem_text(response))
-        return response.json()
+        return self._reply(url, response)
+
+    def _check_api(self) -> None:
+        """Raise PushRefused unless the push API answers at this address."""
+        url = self.url()
+        if self._send("GET", url, params={"limit": 1}).status_code == 404:
+            raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
 
     def get(self, doi: str) -> dict[str, Any] | None:
         """Return the DMZ's record (or tombstone) of a DOI, or None."""
-        response = self._send("GET", self.url(doi))
+        url = self.url(doi)
+        response = self._send("GET", url)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
             raise Rejected(doi, response.status_code, problem_text(response))
-        return response.json()
+        return self._reply(url, response)
 
     def listing(self, page_size: int = 1000) -> Iterator[Listed]:
         """Yield every record the DMZ holds, in key order, following its keyset pages."""
@@ -131,7 +152,7 @@ class PushClient:
             response = self._send("GET", self.url(), params=params)
             if response.status_code >= 400:
                 raise PushRefused(self.url(), response.status_code, problem_text(response))
-            page = response.json()
+            page = self._reply(self.url(), response)
             for item in page["items"]:
                 yield Listed(item["key"], item["doi"], item["contentHash"], bool(item["deleted"]))
             # The `next` link is built from the DMZ's own host name, which a proxy may hide;

@@ -47,3 +47,14 @@ class BadDocument(PublisherError):
     def __init__(self, origin: str, detail: str) -> None:
         self.origin, self.detail = origin, detail
         super().__init__(f"{origin}: {detail}")
+
+
+class OutboxUnwritable(PublisherError):
+    """The outbox file could not be written (disk full, read-only); the change was rolled back whole."""
+
+    def __init__(self, path: object, detail: str) -> None:
+        self.path, self.detail = path, detail
+        super().__init__(
+            f"cannot write the outbox {path} ({detail}); nothing of this change was kept, entries queued before are. "
+            "Fix: free disk space or make DMZPUB_DATA_DIR writable, then run the command again"
+        )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import OutboxUnwritable
+
 # Delivered entries are kept this long (for `outbox status` and audits), then pruned.
 KEEP_DELIVERED = 30 * 86400.0
 
@@ -106,10 +108,23 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         # FULL: an entry acknowledged as queued survives a power cut, not only a crash.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+
+    def _wal(self) -> None:
+        """Switch the file to write-ahead logging, waiting for another process that is creating it."""
+        # SQLite answers "locked" at once here instead of waiting its busy timeout.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         """Close the database."""
@@ -118,13 +133,23 @@ class Outbox:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._rollback()
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # A full disk or read-only folder: the transaction goes whole or not at all.
+                self._rollback()
+                raise OutboxUnwritable(self.path, str(exc)) from None
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back on its own (an I/O error does that).
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:

@@ -40,6 +40,8 @@ _ERRORS = {
     "503": _UNAVAILABLE,
 }
 _READ_ERRORS = {code: _ERRORS[code] for code in ("400", "401", "403", "503")}
+# A DOI path with a line break matches no route: the write is refused with a routing 404.
+_UNROUTED = {"404": {**_PROBLEM, "description": "The path holds no DOI this route takes (a line break, say)"}}
 
 
 def _json(description: str, ref: str) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "summary": "Create or update a published record",
                     "operationId": "putRecord",
                     "requestBody": _BODY,
-                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS},
+                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS, **_UNROUTED},
                 },
                 "get": {
                     "summary": "Read the canonical record or its tombstone",
@@ -270,7 +272,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "operationId": "scicatUpdate",
                     "security": [{"bearer": []}, {"basic": []}],
                     "requestBody": _BODY,
-                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS},
+                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS, **_UNROUTED},
                 },
             },
         },
