@@ -6,6 +6,7 @@ worker's memory, so each gunicorn worker answers a scrape with the same numbers.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -90,19 +91,24 @@ def _area_lines(download_dir: str, quota: int) -> list[str]:
     return lines
 
 
+@functools.cache
+def _release() -> str:
+    """Return the installed version, read once (package metadata lives on disk)."""
+    try:
+        return version("dmzpub")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Answer a Prometheus scrape."""
     config = current_app.config
-    try:
-        release = version("dmzpub")
-    except PackageNotFoundError:
-        release = "unknown"
     lines = _metric(
         "dmzpub_info",
         "gauge",
         "Build and store of this server.",
-        [(f'{{version="{release}",store="{ext().kind}"}}', 1)],
+        [(f'{{version="{_release()}",store="{ext().kind}"}}', 1)],
     )
     lines += _store_lines()
     lines += _area_lines(config["DMZPUB_DOWNLOAD_DIR"], config["DMZPUB_CACHE_MAX_BYTES"])
