@@ -1,4 +1,4 @@
-"""Normalising never touches the pushed document: the payload is kept exactly as received."""
+"""The ingest fast paths keep behaviour: the pushed document untouched, text cleaned as before, depth bounded."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from conftest import scicat_example
 
 from catalogue_core.scicat import from_scicat
 from catalogue_core.text import clean_text
+from oai_server.api.push import MAX_DEPTH, _depth_over
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
 
@@ -37,3 +38,16 @@ def test_cleaning_text_is_what_it_always_was(text: str) -> None:
 
     illegal = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
     assert clean_text(text) == unicodedata.normalize("NFC", illegal.sub("", text)).strip()
+
+
+def test_the_depth_bound_counts_containers_only_and_stops_at_the_limit() -> None:
+    def nested(depth: int) -> object:
+        value: object = "leaf"
+        for level in range(depth):
+            value = [value, 1, "x"] if level % 2 else {"k": value, "n": None}
+        return value
+
+    assert not _depth_over(nested(MAX_DEPTH), MAX_DEPTH)
+    assert _depth_over(nested(MAX_DEPTH + 1), MAX_DEPTH)
+    assert not _depth_over("scalar", 0)
+    assert _depth_over([[], {"a": [{}]}], 3) and not _depth_over([[], {"a": [{}]}], 4)
