@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS records (
     payload TEXT NOT NULL
 );
 -- Covering: a list page reads its summaries from this index alone, in order, never the large rows.
-CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason);
+CREATE INDEX IF NOT EXISTS records_listing
+    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason);
 DROP INDEX IF EXISTS records_datestamp;
 CREATE TABLE IF NOT EXISTS rendered (
     key TEXT NOT NULL,
