@@ -8,6 +8,7 @@ and the node's data, logs, config and Erlang cookie ($HOME) live in a private fo
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -69,11 +70,13 @@ class RabbitMQ:
         """Start the node and wait until it accepts AMQP connections."""
         if not os.access(SERVER, os.X_OK):
             raise RuntimeError(f"{SERVER} is missing: run `make deps-apt` (installs rabbitmq-server)")
-        log = open(self.base / "server.out", "wb")  # noqa: SIM115  (kept open for the node's lifetime)
-        self.process = subprocess.Popen(
-            [SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.base / "server.out", "wb") as log:
+            self.process = subprocess.Popen(
+                [SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
+        # pika logs every refused connection while the node boots; only the outcome matters here.
+        logging.getLogger("pika").setLevel(logging.CRITICAL)
         while True:
             try:
                 pika.BlockingConnection(pika.URLParameters(self.url())).close()

@@ -194,3 +194,54 @@ def test_checksums_in_other_algorithms_are_named_by_hashlib() -> None:
         None,
     ]
     assert hashlib.new(hash_name("SHA-512") or "").name == "sha512"
+
+
+def test_the_watcher_killed_mid_round_and_mid_staging_converges_after_restart(
+    tmp_path: Path, dmz: LiveDMZ, catalogue: SciCatStandIn, app: Any, dmz_store: Any
+) -> None:
+    files_a, files_b, source_map = two_datasets(tmp_path, catalogue)
+    big = make_folder(tmp_path / "beamline" / "2024" / "run-a", {"zz-large.bin": bytes(range(256)) * 48 * 1024})
+    catalogue.origdatablocks[0]["dataFileList"].append(
+        {"path": "zz-large.bin", "size": len(big["zz-large.bin"]), "time": "2024-01-01T00:00:00.000Z",
+         "chk": sha256(big["zz-large.bin"])}
+    )  # fmt: skip
+    for i in range(30):
+        catalogue.put(registered(f"10.99999/crowd-{i:03d}", f"Crowd {i}", []))
+    catalogue.put(registered(DOI, "Pipeline dataset", [PID_A, PID_B]))
+    data_dir = tmp_path / "intranet"
+    download_dir = Path(app.config["DMZPUB_DOWNLOAD_DIR"])
+    folder = download_dir / quote(DOI, safe="")
+    env = pipeline_env(data_dir, dmz, catalogue, download_dir, DMZPUB_SOURCE_MAP=source_map, DMZPUB_STAGE_BWLIMIT="3M")
+    watcher = Service(["sync", "--watch"], env, tmp_path / "watch.log")
+    # Killed while the first round delivers (the DMZ has committed the bulk write, the reply is not read).
+    dmz.after_write = lambda n: watcher.kill9() if n == 1 else None
+    watcher.start()
+    try:
+        wait_for(lambda: watcher.process is not None and watcher.process.poll() is not None, what="the first kill")
+        dmz.after_write = None
+        watcher.start()
+        # Killed again while the large file is half copied.
+        wait_for(lambda: list(folder.glob("run-a/.dmzpub-part.zz-large.bin")), 60, "staging under way")
+        small = folder / "run-a" / "log" / "run.txt"
+        small_inode = small.stat().st_ino if small.exists() else None
+        watcher.kill9()
+        assert not (folder / "manifest.json").exists(), "nothing half-copied is visible"
+        assert _status_code(dmz, f"/download/{DOI}/run-a/scan.h5") == 404
+        watcher.env["DMZPUB_STAGE_BWLIMIT"] = ""
+        watcher.start()
+        wait_for(lambda: (folder / "manifest.json").exists(), 60, "the staging to finish")
+        for i in range(30):
+            assert wait_for(lambda i=i: _get(dmz, f"/doi/10.99999/crowd-{i:03d}", 200), what=f"crowd {i}")
+        for key in [f"10.99999/crowd-{i:03d}" for i in range(30)] + [DOI]:
+            assert dmz.effects(key) == ["created"], key  # replays after the kills changed nothing
+        expected = {f"run-a/{n}": d for n, d in {**files_a, **big}.items()}
+        expected |= {f"run-b/{n}": d for n, d in files_b.items()}
+        for path, data in expected.items():
+            assert sha256(_get(dmz, f"/download/{DOI}/{quote(path)}", 200).content) == sha256(data), path
+        if small_inode is not None:
+            assert small.stat().st_ino == small_inode, "a good copy was not staged again"
+        assert not list(folder.rglob(".dmzpub-part.*"))
+        assert watcher.terminate() == 0
+    finally:
+        dmz.after_write = None
+        watcher.stop()
