@@ -55,14 +55,17 @@ def _refuse_constant(name: str) -> None:
 
 def _depth_over(value: Any, limit: int) -> bool:
     """Return whether the JSON value nests deeper than `limit` (checked without recursion)."""
+    if not isinstance(value, dict | list):
+        return False
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+        if depth > limit:
+            return True
+        # Only containers go on the stack: a bulk body holds ~100,000 scalars and this runs per push.
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return False
 
 
