@@ -8,7 +8,7 @@ from typing import Any
 from datacite import schema45
 
 from .compiled_schema import CompiledSchema
-from .doi import doi_key, normalize_doi
+from .doi import doi_key, fold_doi, normalize_doi
 from .errors import FieldProblem, InvalidDOI, InvalidRecord, NotPublishable
 from .record import PUBLISHED_STATUSES, SCHEMA_VERSION, PublishedRecord
 from .text import clean_tree
@@ -324,7 +324,7 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
     raw_doi = document.get("doi", doi)
     try:
         the_doi = normalize_doi(raw_doi)
-        if doi is not None and doi_key(doi) != the_doi.lower():
+        if doi is not None and doi_key(doi) != fold_doi(the_doi):
             problems.add("doi", f"{the_doi!r} does not match the DOI in the URL ({doi!r})")
     except InvalidDOI as exc:
         problems.extend(exc.problems)
