@@ -92,3 +92,33 @@ def test_the_stage_worker_needs_its_queue_and_source_map(tmp_path) -> None:
     assert result.exit_code == 1 and "DMZPUB_AMQP_URL is not set" in result.output
     with pytest.raises(ConfigError, match="DMZPUB_AMQP_URL"):
         load_settings({"DMZPUB_AMQP_URL": "http://rabbit.example.org"})
+
+
+def test_the_follower_stages_new_dataset_lists_evicts_withdrawn_and_ignores_records_without_datasets(
+    tmp_path,
+) -> None:
+    from download_cache.follow import FileFollower
+
+    done: list[tuple[str, str]] = []
+
+    def stage(key: str, datasets: object) -> object:
+        done.append(("stage", key))
+        from download_cache.stage import StageReport
+
+        return StageReport(key, "area")
+
+    follower = FileFollower(
+        tmp_path / "files.sqlite", lambda pid: pid, stage, lambda key: done.append(("evict", key)) or True
+    )
+    follower.published("10.1/none", "10.1/NONE", [])
+    follower.published("10.1/a", "10.1/A", ["p1"])
+    follower.published("10.1/a", "10.1/A", ["p1"])  # the same list again: nothing new to do
+    while (item := follower.due()) is not None:
+        assert follower.work(item)
+    follower.published("10.1/a", "10.1/A", ["p1", "p2"])
+    follower.withdrawn("10.1/b", "10.1/B")
+    while (item := follower.due()) is not None:
+        follower.work(item)
+    assert done == [("stage", "10.1/a"), ("stage", "10.1/a"), ("evict", "10.1/b")]
+    assert follower.counts() == {"pending": 0, "done": 2, "failed": 0}
+    follower.close()
