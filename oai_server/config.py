@@ -291,6 +291,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds gunicorn gives a client to send a whole request, and to take each part of a reply.",
         _seconds(1, 3600),
     ),
+    Setting(
+        "DMZPUB_SEARCH_BUDGET",
+        "2",
+        "Seconds a landing-page search may run before the store stops it (answered 503, Retry-After).",
+        _seconds(0.01, 60),
+    ),
     Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(
         "DMZPUB_WORKERS",
