@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -15,6 +17,17 @@ if TYPE_CHECKING:
 
 OAI_DATACITE_NS = "http://schema.datacite.org/oai/oai-1.1/"
 OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
+# A write renders <resource> twice (bare and wrapped) and dumping it is the dearest step of a write,
+# so each thread keeps the last record's element (compared by identity) and hands out copies.
+_last = threading.local()
+
+
+def _resource(record: PublishedRecord, context: RenderContext) -> etree._Element:
+    """Return a fresh copy of the record's <resource>, dumped once per record (and context)."""
+    if getattr(_last, "record", None) is not record or getattr(_last, "context", None) != context:
+        _last.element = resource_element(record, context)
+        _last.record, _last.context = record, context
+    return copy.deepcopy(_last.element)
 
 
 def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:
@@ -24,7 +37,7 @@ def resource_element(record: PublishedRecord, context: RenderContext) -> etree._
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <resource> element as a string without XML declaration."""
-    return etree.tostring(resource_element(record, context), encoding="unicode")
+    return etree.tostring(_resource(record, context), encoding="unicode")
 
 
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
@@ -37,5 +50,5 @@ def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
         context.datacentre_symbol or record.metadata["publisher"]["name"]
     )
     payload = etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
-    payload.append(resource_element(record, context))
+    payload.append(_resource(record, context))
     return etree.tostring(root, encoding="unicode")
