@@ -12,7 +12,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
 from catalogue_core import thumbnail
-from catalogue_core.doi import normalize_doi
+from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.store import StoredRecord
 
@@ -38,7 +38,7 @@ CACHE = "public, max-age=300"
 
 def _lookup(text: str) -> StoredRecord | None:
     try:
-        key = normalize_doi(text).lower()
+        key = doi_key(text)
     except InvalidDOI:
         return None
     return store().summary(key)
@@ -179,9 +179,9 @@ def _export(page: RecordPage, export: Export) -> Response:
 def _thumbnail(summary: StoredRecord) -> Response:
     """Answer the record's thumbnail with the image type its bytes showed at write; 404 when it has none."""
     found = store().get(summary.key, formats=())
-    image = found.extras.get("thumbnail") if found and not found.deleted else None
-    decoded = thumbnail.decode(thumbnail.source(found.payload)) if isinstance(image, dict) else None
-    if found is None or decoded is None:
+    image = found.extras.get("thumbnail") if found is not None and not found.deleted else None
+    decoded = thumbnail.decode(thumbnail.source(found.payload)) if found and isinstance(image, dict) else None
+    if image is None or decoded is None:
         raise NoSuchRecord(summary.key + "/" + THUMBNAIL)
     media_type, data = decoded
     response = Response(data, content_type=media_type)

@@ -255,6 +255,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of trusted reverse proxies in front (for client address and scheme).",
         _int(0, 5),
     ),
+    Setting(
+        "DMZPUB_FORWARDED_ALLOW_IPS",
+        "127.0.0.1,::1",
+        "Addresses of the reverse proxy: only requests from them may set X-Forwarded-* headers.",
+        _cidrs,
+    ),
+    Setting(
+        "DMZPUB_CLIENT_TIMEOUT",
+        "30",
+        "Seconds gunicorn gives a client to send a whole request, and to take each part of a reply.",
+        _seconds(1, 3600),
+    ),
     Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(
         "DMZPUB_WORKERS",

@@ -17,9 +17,10 @@ HARDCODED_PAIRS = frozenset({"removed:removed"})
 def parse_pairs(name: str, value: str) -> tuple[str, ...]:
     """Return the `user:password` pairs of a space- or line-separated list; raise ConfigError."""
     pairs = tuple(value.split())
-    bad = [p for p in pairs if ":" not in p or p.startswith(":")]
+    # An empty half would let `Authorization: Basic Og==` (just ":") publish.
+    bad = [p for p in pairs if not all(p.partition(":")[::2]) or ":" not in p]
     if bad:
-        raise ConfigError(name, "has a pair without a user before ':'", "give user:password pairs, space-separated")
+        raise ConfigError(name, "has an empty user or password", "give user:password pairs, space-separated")
     return pairs
 
 
