@@ -23,6 +23,7 @@ from .responses import (
     text,
     zip_response,
 )
+from .streams import StreamPool
 
 bp = Blueprint("downloads", __name__)
 
@@ -61,6 +62,14 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
             kind = "file" if rest else "listing" if slash else "dataset"
             return Resolved(key, rest, kind), record.deleted
     return None, False
+
+
+def zip_pool() -> StreamPool:
+    """Return the process's pool of ZIP streams (DMZPUB_ZIP_STREAMS at once)."""
+    found = current_app.extensions.get("dmzpub.zip_pool")
+    if found is None:
+        found = current_app.extensions["dmzpub.zip_pool"] = StreamPool(current_app.config["DMZPUB_ZIP_STREAMS"])
+    return found
 
 
 def area() -> DownloadArea:
@@ -104,7 +113,14 @@ def download(path: str) -> Response:
             return text(404, "this dataset's files are not available")
         except Restaging:
             return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
-        return zip_response(target.key, folder, status.files)
+        pool = zip_pool()
+        if not pool.try_acquire():
+            return retry_later(
+                "the server is busy preparing other ZIPs; try again shortly, or fetch the files one by one"
+            )
+        response = zip_response(target.key, folder, status.files)
+        response.call_on_close(pool.release)
+        return response
     if target.rest == CHECKSUMS:
         return checksums_response(request, status)
     staged = index.get(target.rest)
