@@ -24,9 +24,9 @@ from conftest import v4_document  # noqa: E402
 from download_helpers import gunicorn, nginx  # noqa: E402
 
 from download_cache.area import dataset_dirname, file_url  # noqa: E402
+from download_cache.open_target import open_target  # noqa: E402
 from download_cache.sources import Source  # noqa: E402
 from download_cache.stage import Stager  # noqa: E402
-from download_cache.targets import Target  # noqa: E402
 
 DOI = "10.5555/bench-download"
 TOKEN = "bench-token"
@@ -55,7 +55,7 @@ def main() -> None:
                 out.write(block)
         area = tmp / "area"
         area.mkdir()
-        Stager(Target.open(str(area))).stage(DOI, Source(str(tmp / "src")))
+        Stager(open_target(str(area))).stage(DOI, Source(str(tmp / "src")))
         paths = {}
         for accel in ("", "nginx"):
             folder = tmp / f"app-{accel or 'plain'}"

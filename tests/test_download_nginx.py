@@ -14,9 +14,9 @@ from conftest import v4_document
 from download_helpers import gunicorn, make_dataset, nginx, random_bytes, sha256
 
 from download_cache.area import file_url, listing_url, zip_url
+from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 TOKEN = "nginx-test-token"
 DOI = "10.5555/NGINX/Set"
@@ -32,7 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     area.mkdir()
     make_dataset(tmp / "src", FILES)
     for doi in (DOI, ODD):
-        Stager(Target.open(str(area))).stage(doi.lower(), Source(str(tmp / "src")))
+        Stager(open_target(str(area))).stage(doi.lower(), Source(str(tmp / "src")))
     settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PUSH_TOKENS": TOKEN, "DMZPUB_PROXY_COUNT": "1"}
     with gunicorn(tmp, **settings) as app, nginx(tmp / "nginx", app["port"], area) as web:
         for doi in (DOI, ODD):
@@ -136,7 +136,7 @@ def test_withdrawn_record_is_no_longer_served_by_nginx(stack: dict[str, Any]) ->
 def test_gunicorn_alone_serves_ranges_too(tmp_path: Path) -> None:
     make_dataset(tmp_path / "src", FILES)
     (tmp_path / "area").mkdir()
-    Stager(Target.open(str(tmp_path / "area"))).stage(KEY, Source(str(tmp_path / "src")))
+    Stager(open_target(str(tmp_path / "area"))).stage(KEY, Source(str(tmp_path / "src")))
     with gunicorn(tmp_path, DMZPUB_PUSH_TOKENS=TOKEN) as app:
         base = app["base"]
         requests.put(

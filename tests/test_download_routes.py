@@ -17,10 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from download_cache.area import ACCESS, MANIFEST, DownloadArea, dataset_dirname, file_url, listing_url, zip_url
+from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 DOI = "10.5555/DL/Set-1"
 KEY = DOI.lower()
@@ -61,7 +61,7 @@ def publish_and_stage(pusher: Pusher, area: Path, src: Path, doi: str, files: di
     assert pusher.put(v4_document(doi)).status_code == 201
     make_dataset(src, files)
     area.mkdir(exist_ok=True)
-    Stager(Target.open(str(area))).stage(doi.lower(), Source(str(src)))
+    Stager(open_target(str(area))).stage(doi.lower(), Source(str(src)))
 
 
 @pytest.fixture
@@ -243,7 +243,7 @@ def test_published_but_not_staged(client: FlaskClient, pusher: Pusher, tmp_path:
 
 
 def test_evicted_dataset_says_so(client: FlaskClient, staged: Path) -> None:
-    Retention(Target.open(str(staged))).evict(KEY)
+    Retention(open_target(str(staged))).evict(KEY)
     response = client.get(file_url(KEY, "readme.txt"))
     assert response.status_code == 404 and "removed from the download cache" in response.get_data(as_text=True)
     assert DownloadArea(staged).status(KEY).state == "evicted"

@@ -1,55 +1,22 @@
-"""The `dmzpub` command line: serve the DMZ app, and maintain its store."""
+"""DMZ commands: serve the app, re-render the store, check the settings."""
 
 from __future__ import annotations
-
-import sys
-from typing import Any
 
 import click
 from flask import Flask
 
-from catalogue_core.errors import StoreError
-
-from .config import ConfigError
-
-
-def _app(ctx: click.Context) -> Flask:
-    """Return the app given by the caller (tests) or build it from the environment."""
-    if isinstance(ctx.obj, Flask):
-        return ctx.obj
-    from . import create_app
-
-    try:
-        ctx.obj = create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
-    return ctx.obj
+from ..config import ConfigError
+from .sides import DMZ, command, dmz_app
 
 
-class _Group(click.Group):
-    """Turn a store that does not answer into a one-line error naming the setting to check."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except StoreError as exc:
-            setting = "DMZPUB_MONGO_URI" if "MongoDB" in str(exc) else "DMZPUB_DATA_DIR"
-            raise click.ClickException(f"the record store does not answer: {exc}. Fix: check {setting}") from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
-
-
-@main.command()
+@command(DMZ)
 @click.option("--demo", is_flag=True, help="Load a few demonstration records when the store is empty.")
 @click.option("--bind", default=None, help="Address to listen on (default: DMZPUB_BIND).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: DMZPUB_WORKERS).")
 @click.pass_context
 def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
     """Run the server under gunicorn."""
-    app = _app(ctx)
+    app = dmz_app(ctx)
     app.extensions["dmzpub.store"].store.ping()  # fail now, with the setting to fix, not in every worker
     if demo:
         loaded = load_demo(app)
@@ -58,7 +25,7 @@ def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None)
     store_ext = app.extensions["dmzpub.store"]
     click.echo(f"store: {store_ext.kind}; listening on http://{bind or app.config['DMZPUB_BIND']}")
     store_ext.close()  # reopened in each worker after the fork
-    from .gunicorn_app import run
+    from ..gunicorn_app import run
 
     run(
         app,
@@ -70,7 +37,7 @@ def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None)
 
 def load_demo(app: Flask) -> int:
     """Push the demo records when the store is empty; return how many were loaded."""
-    from .demo import DEMO_DOCUMENTS
+    from ..demo import DEMO_DOCUMENTS
 
     publisher = app.extensions["dmzpub.store"].publisher
     if publisher.store.list_keys(None, 1):
@@ -86,25 +53,25 @@ def stage_demo_files(download_dir: str) -> None:
     import tempfile
     from pathlib import Path
 
+    from download_cache.open_target import open_target
     from download_cache.sources import Source
     from download_cache.stage import Stager
-    from download_cache.targets import Target
 
-    from .demo import DEMO_FILES, DEMO_STAGED_KEY
+    from ..demo import DEMO_FILES, DEMO_STAGED_KEY
 
     with tempfile.TemporaryDirectory(prefix="dmzpub-demo-") as folder:
         for name, text in DEMO_FILES.items():
             path = Path(folder) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        Stager(Target.open(download_dir)).stage(DEMO_STAGED_KEY, Source(folder))
+        Stager(open_target(download_dir)).stage(DEMO_STAGED_KEY, Source(folder))
 
 
-@main.command()
+@command(DMZ)
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Re-render every record; bump datestamps of those whose output changed."""
-    app = _app(ctx)
+    app = dmz_app(ctx)
     publisher = app.extensions["dmzpub.store"].publisher
     changed = total = 0
     after = None
@@ -117,13 +84,13 @@ def reindex(ctx: click.Context) -> None:
     click.echo(f"reindexed {total} records, {changed} changed")
 
 
-@main.command("check-config")
+@command(DMZ, "check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
     """Check every DMZPUB_* setting, the signing key and that the store answers."""
-    from .secret_key import secret_key
+    from ..secret_key import secret_key
 
-    app = _app(ctx)
+    app = dmz_app(ctx)
     try:
         secret_key(app.config)
     except ConfigError as exc:
@@ -132,12 +99,4 @@ def check_config(ctx: click.Context) -> None:
     click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
 
 
-def run(argv: list[str] | None = None) -> Any:
-    """Entry point with standalone error handling."""
-    return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")
-
-
-from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outbox, sync, reconcile)
-from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
-
-register(main)
+COMMANDS = (serve, reindex, check_config)

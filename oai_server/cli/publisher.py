@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
 
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, InvalidRecord
@@ -28,37 +26,23 @@ from catalogue_core.publisher import (
 from catalogue_core.publisher.push import publication, read_documents, withdrawal_of
 from catalogue_core.publisher.sync import Action
 
-from .cli import main
-from .cli_progress import Bar
-from .config import BY_NAME, ConfigError
+from .progress import Bar
+from .sides import Needs, Side, command, group, settings
 
 # Only these are read, so an intranet host never needs (or trips over) the DMZ's settings.
-NEEDED = (
-    "DMZPUB_DATA_DIR",
-    "DMZPUB_PUSH_URL",
-    "DMZPUB_PUSH_TOKEN",
-    "DMZPUB_PUSH_TIMEOUT",
-    "DMZPUB_PUSH_BACKOFF",
-    "DMZPUB_PUSH_GIVE_UP",
-    "DMZPUB_SCICAT_URL",
-    "DMZPUB_SCICAT_TOKEN",
+PUBLISHER = Needs(
+    Side.INTRANET,
+    (
+        "DMZPUB_DATA_DIR",
+        "DMZPUB_PUSH_URL",
+        "DMZPUB_PUSH_TOKEN",
+        "DMZPUB_PUSH_TIMEOUT",
+        "DMZPUB_PUSH_BACKOFF",
+        "DMZPUB_PUSH_GIVE_UP",
+        "DMZPUB_SCICAT_URL",
+        "DMZPUB_SCICAT_TOKEN",
+    ),
 )
-
-
-def settings(ctx: click.Context) -> dict[str, Any]:
-    """Return the publisher's settings from the caller's mapping or app (tests), else the environment."""
-    obj = ctx.find_root().obj
-    if isinstance(obj, Flask):
-        return {name: obj.config[name] for name in NEEDED}
-    source: Mapping[str, Any] = obj if isinstance(obj, Mapping) else os.environ
-    values = {}
-    for name in NEEDED:
-        raw = source.get(name, BY_NAME[name].default or "")
-        try:
-            values[name] = BY_NAME[name].parse(name, raw) if isinstance(raw, str) else raw
-        except ConfigError as exc:
-            raise click.ClickException(f"configuration error: {exc}") from None
-    return values
 
 
 def push_settings(ctx: click.Context, need_dmz: bool = True) -> PushSettings:
@@ -124,7 +108,7 @@ def _actions(actions: list[Action], dry_run: bool) -> None:
         click.echo(f"{prefix}{action.verb} {action.doi}: {action.why}")
 
 
-@click.command()
+@command(PUBLISHER)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--queue-only", is_flag=True, help="Queue in the outbox without delivering now.")
 @click.pass_context
@@ -152,7 +136,7 @@ def push(ctx: click.Context, files: tuple[Path, ...], queue_only: bool) -> None:
             deliver(ps, outbox, client)
 
 
-@click.command()
+@command(PUBLISHER)
 @click.argument("doi")
 @click.option("--reason", default=None, help="Why the record is withdrawn (shown on the tombstone).")
 @click.pass_context
@@ -169,7 +153,7 @@ def withdraw(ctx: click.Context, doi: str, reason: str | None) -> None:
         deliver(ps, outbox, client)
 
 
-@click.group()
+@group(PUBLISHER)
 def outbox() -> None:
     """Show and drain the outbox of records waiting for the DMZ."""
 
@@ -237,7 +221,7 @@ def _source(ctx: click.Context, ps: PushSettings, options: dict[str, Any]) -> Sc
     return SciCatSource(url, token, api=options["api"], page_size=options["page_size"], policy=ps.policy)
 
 
-@click.command("sync")
+@command(PUBLISHER, "sync")
 @_source_options
 @click.pass_context
 def sync_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
@@ -259,7 +243,7 @@ def sync_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
     source.close()
 
 
-@click.command("reconcile")
+@command(PUBLISHER, "reconcile")
 @_source_options
 @click.pass_context
 def reconcile_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
@@ -283,5 +267,4 @@ def reconcile_command(ctx: click.Context, dry_run: bool, **options: Any) -> None
     source.close()
 
 
-for _command in (push, withdraw, outbox, sync_command, reconcile_command):
-    main.add_command(_command)
+COMMANDS = (push, withdraw, outbox, sync_command, reconcile_command)
