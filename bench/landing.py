@@ -58,6 +58,7 @@ def prepare(folder: Path) -> dict[str, str]:
     from landing_data import rich_document, stage
 
     from oai_server import create_app
+    from oai_server.store import of as store_of
 
     env = {
         **os.environ,
@@ -71,7 +72,7 @@ def prepare(folder: Path) -> dict[str, str]:
         f"/api/v1/published/{DOI}", json=rich_document(), headers={"Authorization": "Bearer bench-token"}
     )
     assert response.status_code in (200, 201), response.data
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
     stage(folder / "downloads", DOI)
     return env
 

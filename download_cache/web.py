@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -53,18 +53,35 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
     return None, False
 
 
+@dataclass
+class DownloadState:
+    """Per app: how to reach the record store, and the download area (one per process: its caches)."""
+
+    repository: Callable[[], Repository]
+    area: DownloadArea = field(init=False)
+    root: str = ""
+
+    def __post_init__(self) -> None:
+        self.area = DownloadArea(self.root)
+
+
+_KEY = "downloads"  # private to this module: the app hands its store over in init_app()
+
+
+def _state() -> DownloadState:
+    state: DownloadState = current_app.extensions[_KEY]
+    return state
+
+
 def area() -> DownloadArea:
     """Return the app's download area (one per process, so its manifest cache is shared)."""
-    found = current_app.extensions.get("dmzpub.download_area")
-    if found is None:
-        found = current_app.extensions["dmzpub.download_area"] = DownloadArea(current_app.config["DMZPUB_DOWNLOAD_DIR"])
-    return found
+    return _state().area
 
 
 @bp.route("/download/<path:path>", methods=["GET", "HEAD"])
 def download(path: str) -> Response:
     """Serve a staged file, a dataset's listing, its SHA256SUMS or its ZIP."""
-    store: Repository = current_app.extensions["dmzpub.store"].store
+    store = _state().repository()
     target, withdrawn = resolve(path, store)
     if target is None:
         return text(404, "no published record has this DOI")
@@ -120,6 +137,7 @@ def _not_staged(key: str, state: str) -> Response:
     return text(404, f"doi:{key} has no files in the download area")
 
 
-def init_app(app: Flask) -> None:
-    """Register the download routes."""
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Register the download routes; `repository` returns the app's record store."""
+    app.extensions[_KEY] = DownloadState(repository, root=app.config["DMZPUB_DOWNLOAD_DIR"])
     app.register_blueprint(bp)

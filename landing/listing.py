@@ -22,7 +22,7 @@ _DATESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 @dataclass(frozen=True)
-class Entry:
+class IndexEntry:
     """One record as the index lists it."""
 
     url: str
@@ -41,12 +41,12 @@ def _snippet(text: str) -> str:
     return text[:SNIPPET].rsplit(" ", 1)[0].rstrip(",.;:") + " …"
 
 
-def entry(record: StoredRecord) -> Entry:
+def entry(record: StoredRecord) -> IndexEntry:
     """Return the index entry of a record."""
     meta = record.metadata
     names = [p.name for p in model.creators(meta)]
     abstract = model.descriptions(meta, "Abstract")
-    return Entry(
+    return IndexEntry(
         url=record_path(record.key),
         doi=record.doi,
         title=model.title(meta),

@@ -15,6 +15,7 @@ from lxml import html
 
 from catalogue_core.errors import StoreUnavailable
 from download_cache.area import file_url
+from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
 
@@ -259,7 +260,7 @@ def test_store_outage_is_a_503_page(app: Flask, client: FlaskClient, monkeypatch
         raise StoreUnavailable("test outage")
 
     for method in ("summary", "get", "browse"):
-        monkeypatch.setattr(type(app.extensions["dmzpub.store"].store), method, down)
+        monkeypatch.setattr(type(store_of(app).store), method, down)
     for path in (PAGE, "/"):
         response = client.get(path)
         assert response.status_code == 503 and response.mimetype == "text/html"

@@ -10,7 +10,7 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from .delivery import RetryPolicy
-from .errors import SourceError
+from .errors import SciCatUnreadable
 
 API_VERSIONS = ("auto", "v4", "v3")
 
@@ -79,17 +79,17 @@ class SciCatSource:
         try:
             response = retrying(once)
         except _Transient as exc:
-            raise SourceError(url, f"the SciCat backend does not answer ({exc})") from None
+            raise SciCatUnreadable(url, f"the SciCat backend does not answer ({exc})") from None
         if probe and response.status_code == 404:
             return None
         if response.status_code in (401, 403):
-            raise SourceError(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
         if response.status_code >= 400:
-            raise SourceError(url, f"HTTP {response.status_code}: {response.text[:300]}")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: {response.text[:300]}")
         try:
             return response.json()
         except ValueError:
-            raise SourceError(url, "the reply is not JSON") from None
+            raise SciCatUnreadable(url, "the reply is not JSON") from None
 
     def _params(self, where: dict[str, Any], skip: int, limit: int) -> dict[str, str]:
         if self.version == "v4":
@@ -110,20 +110,20 @@ class SciCatSource:
         """Return how many documents the backend lists, or None when it cannot say."""
         try:
             body = self._get(self.version, {}, "/count")
-        except SourceError:
+        except SciCatUnreadable:
             return None
         return body.get("count") if isinstance(body, dict) and isinstance(body.get("count"), int) else None
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Yield every document, one page at a time; raise SourceError rather than stop short."""
+        """Yield every document, one page at a time; raise SciCatUnreadable rather than stop short."""
         skip = 0
         previous_first: Any = object()
         while True:
             page = self._get(self.version, self._params({}, skip, self.page_size))
             if not isinstance(page, list):
-                raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+                raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
             if len(page) > self.page_size or (page and page[0] == previous_first):
-                raise SourceError(self._url(self.version), "the backend ignores skip/limit paging")
+                raise SciCatUnreadable(self._url(self.version), "the backend ignores skip/limit paging")
             if page:
                 yield page
                 previous_first = page[0]
@@ -135,9 +135,9 @@ class SciCatSource:
         """Return the backend's document of one DOI, or None when it has none (or hides it)."""
         page = self._get(self.version, self._params({"doi": doi}, 0, 1))
         if not isinstance(page, list):
-            raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+            raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
         found = [d for d in page if isinstance(d, dict) and str(d.get("doi", "")).lower() == doi.lower()]
         if page and not found:
             # A backend that ignores `where` must not make us withdraw a record it still has.
-            raise SourceError(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
+            raise SciCatUnreadable(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
         return found[0] if found else None

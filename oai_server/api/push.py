@@ -107,7 +107,7 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
 def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
-    result = ext().publisher.publish_many([record])[0]
+    result = ext().writer.publish_many([record])[0]
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
@@ -132,7 +132,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
-    results = ext().publisher.publish_many([record for _, record in good]) if good else []
+    results = ext().writer.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
         items[index] = {
             "index": index,

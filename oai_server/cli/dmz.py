@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from ..config import ConfigError
+from ..store import of as stores
 from .sides import DMZ, command, dmz_app
 
 
@@ -17,12 +18,12 @@ from .sides import DMZ, command, dmz_app
 def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
     """Run the server under gunicorn."""
     app = dmz_app(ctx)
-    app.extensions["dmzpub.store"].store.ping()  # fail now, with the setting to fix, not in every worker
+    stores(app).store.ping()  # fail now, with the setting to fix, not in every worker
     if demo:
         loaded = load_demo(app)
         if loaded:
             click.echo(f"loaded {loaded} demo records into the empty store")
-    store_ext = app.extensions["dmzpub.store"]
+    store_ext = stores(app)
     click.echo(f"store: {store_ext.kind}; listening on http://{bind or app.config['DMZPUB_BIND']}")
     store_ext.close()  # reopened in each worker after the fork
     from ..gunicorn_app import run
@@ -39,11 +40,11 @@ def load_demo(app: Flask) -> int:
     """Push the demo records when the store is empty; return how many were loaded."""
     from ..demo import DEMO_DOCUMENTS
 
-    publisher = app.extensions["dmzpub.store"].publisher
-    if publisher.store.list_keys(None, 1):
+    writer = stores(app).writer
+    if writer.store.list_keys(None, 1):
         return 0
     for document in DEMO_DOCUMENTS:
-        publisher.publish(document)
+        writer.publish(document)
     stage_demo_files(app.config["DMZPUB_DOWNLOAD_DIR"])
     return len(DEMO_DOCUMENTS)
 
@@ -72,12 +73,12 @@ def stage_demo_files(download_dir: str) -> None:
 def reindex(ctx: click.Context) -> None:
     """Re-render every record; bump datestamps of those whose output changed."""
     app = dmz_app(ctx)
-    publisher = app.extensions["dmzpub.store"].publisher
+    writer = stores(app).writer
     changed = total = 0
     after = None
-    while page := publisher.store.list_keys(after, 500):
+    while page := writer.store.list_keys(after, 500):
         for summary in page:
-            result = publisher.reindex(summary.key)
+            result = writer.reindex(summary.key)
             total += 1
             changed += bool(result and result.outcome != "unchanged")
         after = page[-1].key
@@ -95,8 +96,8 @@ def check_config(ctx: click.Context) -> None:
         secret_key(app.config)
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
-    app.extensions["dmzpub.store"].store.ping()
-    click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
+    stores(app).store.ping()
+    click.echo(f"configuration ok; store: {stores(app).kind}")
 
 
 COMMANDS = (serve, reindex, check_config)

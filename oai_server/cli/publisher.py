@@ -23,7 +23,7 @@ from catalogue_core.publisher import (
     reconcile,
     sync,
 )
-from catalogue_core.publisher.push import publication, read_documents, withdrawal_of
+from catalogue_core.publisher.intents import publication, read_documents, withdrawal_of
 from catalogue_core.publisher.sync import Action
 
 from .progress import Bar
