@@ -9,7 +9,6 @@ from .errors import InvalidDOI
 
 # Registrant codes are dot-separated digit groups; the suffix is any printable string.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
-_URL_UNSAFE = re.compile(r'[%"# ?<>{}^\[\]`|\\+]')
 _PREFIXES = (
     "https://doi.org/",
     "http://doi.org/",
@@ -40,9 +39,3 @@ def normalize_doi(value: object, field: str = "doi") -> str:
 def doi_key(value: object, field: str = "doi") -> str:
     """Return the case-folded DOI: DOIs are case-insensitive, so this is the record's key."""
     return normalize_doi(value, field).lower()
-
-
-def doi_url(doi: str) -> str:
-    """Return the resolver URL of a DOI, %-encoded as the DOI Handbook's URL encoding rules say."""
-    # Mandatory: % " # SPACE ?; recommended: < > { } ^ [ ] ` | \ +. A bare # or ? would cut the DOI short.
-    return "https://doi.org/" + _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", doi)

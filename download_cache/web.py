@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask, Response, current_app, request
 
 from catalogue_core.store import Repository
+from catalogue_core.urls import DOWNLOAD_PREFIX, landing_path, listing_path
 
-from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
+from .area import CHECKSUMS, DownloadArea, dataset_dirname
 from .errors import UnsafePath
 from .paths import MAX_DEPTH
 from .responses import checksums_response, file_response, listing_response, text, zip_response
@@ -78,7 +79,7 @@ def area() -> DownloadArea:
     return _state().area
 
 
-@bp.route("/download/<path:path>", methods=["GET", "HEAD"])
+@bp.route(DOWNLOAD_PREFIX + "<path:path>", methods=["GET", "HEAD"])
 def download(path: str) -> Response:
     """Serve a staged file, a dataset's listing, its SHA256SUMS or its ZIP."""
     store = _state().repository()
@@ -89,8 +90,8 @@ def download(path: str) -> Response:
         return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
     if target.kind == "dataset":
         query = request.query_string.decode("latin-1")
-        response = text(308, f"see {listing_url(target.key)}")
-        response.headers["Location"] = listing_url(target.key) + (f"?{query}" if query else "")
+        response = text(308, f"see {listing_path(target.key)}")
+        response.headers["Location"] = listing_path(target.key) + (f"?{query}" if query else "")
         return response
     downloads = area()
     status = downloads.status(target.key)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from flask import render_template, request, url_for
 
 from catalogue_core.store import StoredRecord
+from catalogue_core.urls import landing_path
 
 from . import model
 from .blueprint import bp
 from .context import store
 from .errors import BadListingQuery
-from .page import record_path
 
 PAGE_SIZE = 20
 MAX_QUERY = 200
@@ -47,7 +47,7 @@ def entry(record: StoredRecord) -> IndexEntry:
     names = [p.name for p in model.creators(meta)]
     abstract = model.descriptions(meta, "Abstract")
     return IndexEntry(
-        url=record_path(record.key),
+        url=landing_path(record.key),
         doi=record.doi,
         title=model.title(meta),
         creators=names[:3],

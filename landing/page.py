@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
-from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
-from download_cache.area import landing_path
+from catalogue_core.urls import doi_url, export_path, landing_path
 
 from . import model
 from .downloads import Downloads
-
-
-@lru_cache(maxsize=4096)
-def record_path(key: str, export: str | None = None) -> str:
-    """Return the canonical path of a record's page (or one of its exports)."""
-    path = landing_path(key)
-    return f"{path}/{export}" if export else path
 
 
 @dataclass(frozen=True)
@@ -47,11 +39,11 @@ class RecordPage:
     @property
     def landing_url(self) -> str:
         """Return the absolute canonical URL of the page."""
-        return self.base_url + record_path(self.record.key)
+        return self.base_url + landing_path(self.record.key)
 
     def export_url(self, name: str) -> str:
         """Return the absolute URL of one export."""
-        return self.base_url + record_path(self.record.key, name)
+        return self.base_url + export_path(self.record.key, name)
 
     @cached_property
     def title(self) -> str:

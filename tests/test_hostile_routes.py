@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 from test_download_routes import DOI, FILES, KEY, BufferedClient, publish_and_stage
 
-from download_cache.area import file_url
+from catalogue_core.urls import file_path
 
 # A query string whose bytes are not UTF-8, as a client can put it on the request line (gunicorn hands
 # WSGI the bytes as latin-1): Werkzeug's request.args decodes it strictly and raised UnicodeDecodeError.
@@ -96,7 +96,7 @@ def test_api_answers_non_utf8_query_bytes_with_a_problem(client: Any, query: str
 def test_download_range_edge_cases(
     client: Any, staged: Any, method: str, header: str, status: int, content_range: str | None, body: bytes | None
 ) -> None:
-    response = client.open(file_url(KEY, "data/blob.bin"), method=method, headers={"Range": header})
+    response = client.open(file_path(KEY, "data/blob.bin"), method=method, headers={"Range": header})
     assert response.status_code == status
     assert response.headers.get("Content-Range") == content_range
     if body is not None:
@@ -116,7 +116,7 @@ def test_download_range_edge_cases(
     ],
 )
 def test_download_if_range_matches_exactly(client: Any, staged: Any, if_range: str, status: int) -> None:
-    url = file_url(KEY, "data/blob.bin")
+    url = file_path(KEY, "data/blob.bin")
     validators = client.head(url).headers
     if_range = {"LAST-MODIFIED": validators["Last-Modified"], "ETAG": validators["ETag"]}.get(if_range, if_range)
     response = client.get(url, headers={"Range": "bytes=10-19", "If-Range": if_range})
@@ -201,7 +201,7 @@ def _hostile_requests() -> list[tuple[str, str, dict[str, Any]]]:
         cases += [("POST", "/oai", {"data": query, "content_type": "application/x-www-form-urlencoded"})]
     for content_type in ["multipart/form-data", "text/plain", "application/x-www-form-urlencoded; charset=utf-16"]:
         cases += [("POST", "/oai", {"data": "verb=Identify".encode("utf-16"), "content_type": content_type})]
-    url = file_url(KEY, "data/blob.bin")
+    url = file_path(KEY, "data/blob.bin")
     for condition in [{"If-None-Match": "*"}, {"If-Modified-Since": "garbage"}, {"If-Match": '"nope"'}]:
         cases += [(m, url, {"headers": {**condition, "Range": "bytes=0-1,3-4"}}) for m in ("GET", "HEAD")]
     for path in [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
@@ -252,8 +251,3 @@ def list_records() -> Response:
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
-
-
-def doi_path(doi: str) -> str:
-    """Return the DOI as it goes into a URL path (its slash kept)."""
-    return quote(doi, safe="/")
