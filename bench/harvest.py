@@ -1,11 +1,14 @@
-"""Benchmark: a full ListRecords harvest per format over HTTP through gunicorn.
+"""Benchmark: a full ListRecords harvest per format over HTTP through gunicorn, against `oai-repo`.
 
-Fills a fresh store with N records (default 100,000), starts `dmzpub serve` on a free loopback
-port, harvests every record in each format following resumption tokens, and prints records/s
-and the latency of the first, middle and last pages.
+Fills a fresh store with N records (default 20,000), starts `dmzpub serve` on a free loopback
+port, harvests every record in each format following resumption tokens, and prints records/s,
+the latency of the first, middle and last pages and the RSS of each gunicorn worker. Then it
+serves a copy of the same records, pre-rendered, from SQLite through the `oai-repo` library
+(bench/_oai_repo_app.py, same gunicorn settings), harvests it with the same client and prints
+both figures and their ratio (target >= 3).
 
-    .venv/bin/python bench/harvest.py                       # SQLite, 100,000 records
-    .venv/bin/python bench/harvest.py --records 1000000     # a million
+    .venv/bin/python bench/harvest.py                       # SQLite, 20,000 records, with oai-repo
+    .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity
     .venv/bin/python bench/harvest.py --store mongo         # MongoDB wire server (mongoeco)
 """
 
@@ -19,6 +22,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +34,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
-from _server import dmzpub_server  # noqa: E402
+from _oai_repo_app import copy_records  # noqa: E402
+from _server import dmzpub_server, free_port  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.record_writer import RecordWriter  # noqa: E402
@@ -130,10 +135,74 @@ def report(prefix: str, encoding: str, result: dict[str, Any]) -> None:
     )
 
 
+def worker_rss(port: int) -> list[float]:
+    """Return the RSS in MiB of each gunicorn worker serving on the port (children of its master)."""
+    bind = f"127.0.0.1:{port}".encode()
+    masters = {p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, bind)}
+    rss = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() in masters and "VmRSS" in fields:
+            rss.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(rss)
+
+
+def _cmdline_has(proc: Path, text: bytes) -> bool:
+    try:
+        return text in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def harvest_all(url: str, formats: list[str], encodings: list[str], expected: int, label: str) -> dict:
+    """Harvest every format in every encoding; print each; return records/s by (prefix, encoding)."""
+    rates = {}
+    for encoding in encodings:
+        for prefix in formats:
+            result = harvest(url, prefix, encoding)
+            if result["records"] != expected:
+                raise SystemExit(f"{label}: harvested {result['records']:,} of {expected:,} records")
+            report(prefix, encoding, result)
+            rates[prefix, encoding] = result["records"] / result["seconds"]
+    return rates
+
+
+def oai_repo_rates(data_dir: str, args: argparse.Namespace, formats: list[str], encodings: list[str]) -> dict:
+    """Serve a copy of the records through oai-repo under the same gunicorn; harvest it the same way."""
+    copy_db = Path(data_dir) / "oai-repo.sqlite"
+    copy_records(Path(data_dir) / "dmzpub.sqlite", copy_db)
+    port = free_port()
+    command = [sys.executable, str(ROOT / "bench" / "_oai_repo_app.py"), str(copy_db), f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        [*command, str(args.workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        print(f"oai-repo library (same records, pre-rendered, SQLite; gunicorn: {args.workers} workers)")
+        rates = harvest_all(f"http://127.0.0.1:{port}/oai", formats, encodings, args.records, "oai-repo")
+        print(f"{'':23} RSS per worker: {', '.join(f'{r:.0f} MiB' for r in worker_rss(port))}")
+        return rates
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> None:
     """Fill, serve, harvest, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=100_000, help="records to fill (default 100,000)")
+    parser.add_argument("--records", type=int, default=20_000, help="records to fill (default 20,000)")
+    parser.add_argument("--no-compare", action="store_true", help="skip the oai-repo library run")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="metadata prefixes to harvest")
     parser.add_argument("--store", choices=("sqlite", "mongo"), default="sqlite")
     parser.add_argument("--page-size", type=int, default=100, help="DMZPUB_OAI_PAGE_SIZE (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
@@ -161,15 +230,18 @@ def main() -> None:
         seconds = fill(store, args.records)
         print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
         store.close()
+        formats, encodings = args.formats.split(","), args.encodings.split(",")
         with dmzpub_server(env, workers=args.workers) as base:
-            url = f"{base}/oai"
             print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
-            for encoding in args.encodings.split(","):
-                for prefix in FORMATS:
-                    result = harvest(url, prefix, encoding)
-                    if result["records"] != args.records:
-                        raise SystemExit(f"harvested {result['records']:,} of {args.records:,} records")
-                    report(prefix, encoding, result)
+            ours = harvest_all(f"{base}/oai", formats, encodings, args.records, "dmzpub")
+            rss = worker_rss(int(base.rsplit(":", 1)[1]))
+            print(f"{'':23} RSS per worker after the harvests: {', '.join(f'{r:.0f} MiB' for r in rss)}")
+        if args.store == "sqlite" and not args.no_compare:
+            theirs = oai_repo_rates(data_dir, args, formats, encodings)
+            print("dmzpub / oai-repo, records/s (target >= 3):")
+            for (prefix, encoding), rate in ours.items():
+                other = theirs[prefix, encoding]
+                print(f"  {prefix:13} {encoding:8} {rate:>8,.0f} / {other:>8,.0f} = {rate / other:5.2f}x")
     finally:
         if wire is not None:
             wire.stop()

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from landing_data import stage
 from lxml import etree, html
 
+from catalogue_core.doi import doi_key
 from catalogue_core.urls import RESOLVER, landing_path, listing_path
 
 BASE = "https://doi.example.org"
@@ -27,7 +28,7 @@ def awkward(client: FlaskClient, pusher: Pusher, app_config: dict[str, Any]) -> 
     for doi in DOIS:
         response = pusher.put(v4_document(doi, f"Record {doi}"))
         assert response.status_code == 201, response.get_json()
-        stage(app_config["DMZPUB_DOWNLOAD_DIR"], doi.lower(), FILES)
+        stage(app_config["DMZPUB_DOWNLOAD_DIR"], doi_key(doi), FILES)
     return client
 
 
@@ -61,18 +62,18 @@ def _link_header(value: str) -> Iterator[str]:
 
 def announced(client: FlaskClient, doi: str) -> Iterator[tuple[str, str]]:
     """Yield (where, url) for every URL the outputs about one DOI announce."""
-    page = client.get(landing_path(doi.lower()))
+    page = client.get(landing_path(doi_key(doi)))
     assert page.status_code == 200
     yield from (("page", u) for u in _html_urls(page.data))
     yield from (("Link header", u) for u in _link_header(page.headers["Link"]))
     for export in ("schemaorg.json", "linkset", "datacite.json"):
-        body = client.get(f"{landing_path(doi.lower())}/{export}").get_json()
+        body = client.get(f"{landing_path(doi_key(doi))}/{export}").get_json()
         yield from ((export, u) for u in _strings(body) if u.startswith(("http", "/")))
-    yield from (("datacite.xml", u) for u in _xml_urls(client.get(f"{landing_path(doi.lower())}/datacite.xml").data))
-    listing = client.get(listing_path(doi.lower()), query_string={"format": "json"})
+    yield from (("datacite.xml", u) for u in _xml_urls(client.get(f"{landing_path(doi_key(doi))}/datacite.xml").data))
+    listing = client.get(listing_path(doi_key(doi)), query_string={"format": "json"})
     assert listing.status_code == 200
     yield from (("listing", u) for u in _strings(listing.get_json()) if u.startswith("http"))
-    yield from (("listing html", u) for u in _html_urls(client.get(listing_path(doi.lower())).data))
+    yield from (("listing html", u) for u in _html_urls(client.get(listing_path(doi_key(doi))).data))
 
 
 def harvested(client: FlaskClient) -> Iterator[tuple[str, str]]:
@@ -86,7 +87,7 @@ def harvested(client: FlaskClient) -> Iterator[tuple[str, str]]:
 def follow(client: FlaskClient, where: str, url: str) -> None:
     """Ours must answer 200 as announced; a DOI resolver link must decode to a DOI we publish."""
     if url.startswith(RESOLVER):
-        assert unquote(url[len(RESOLVER) :]).lower() in {d.lower() for d in DOIS}, (where, url)
+        assert doi_key(unquote(url[len(RESOLVER) :])) in {doi_key(d) for d in DOIS}, (where, url)
         return
     if url.startswith(BASE):
         url = url[len(BASE) :]
@@ -113,6 +114,6 @@ def test_every_url_announced_about_an_awkward_doi_answers_200(awkward: FlaskClie
 def test_every_url_harvested_from_oai_and_the_sitemap_answers_200(awkward: FlaskClient) -> None:
     urls = list(harvested(awkward))
     landing = {unquote(urlsplit(u).path) for w, u in urls if w in ("oai_dc", "sitemap") and "/doi/" in u}
-    assert landing == {f"/doi/{doi.lower()}" for doi in DOIS}
+    assert landing == {f"/doi/{doi_key(doi)}" for doi in DOIS}
     for where, url in urls:
         follow(awkward, where, url)

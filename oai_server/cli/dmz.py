@@ -97,6 +97,10 @@ def check_config(ctx: click.Context) -> None:
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
     stores(app).store.ping()
+    from ..exposure import bind_warning
+
+    if warning := bind_warning(app.config["DMZPUB_BIND"]):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"configuration ok; store: {stores(app).kind}")
 
 
