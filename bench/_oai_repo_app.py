@@ -112,6 +112,7 @@ def make_app(db_path: str):
 
     repository = oai_repo.OAIRepository(Data())
     app = Flask("oai_repo_bench")
+    app.config["DMZPUB_FORWARDED_ALLOW_IPS"] = []  # the one setting the shared gunicorn options read
 
     @app.get("/oai")
     def oai() -> Response:

@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -158,27 +160,15 @@ def _cmdline_has(proc: Path, text: bytes) -> bool:
         return False
 
 
-def harvest_all(url: str, formats: list[str], encodings: list[str], expected: int, label: str) -> dict:
-    """Harvest every format in every encoding; print each; return records/s by (prefix, encoding)."""
-    rates = {}
-    for encoding in encodings:
-        for prefix in formats:
-            result = harvest(url, prefix, encoding)
-            if result["records"] != expected:
-                raise SystemExit(f"{label}: harvested {result['records']:,} of {expected:,} records")
-            report(prefix, encoding, result)
-            rates[prefix, encoding] = result["records"] / result["seconds"]
-    return rates
-
-
-def oai_repo_rates(data_dir: str, args: argparse.Namespace, formats: list[str], encodings: list[str]) -> dict:
-    """Serve a copy of the records through oai-repo under the same gunicorn; harvest it the same way."""
+@contextmanager
+def oai_repo_server(data_dir: str, workers: int) -> Iterator[int]:
+    """Serve a copy of the records through oai-repo under the same gunicorn settings; yield its port."""
     copy_db = Path(data_dir) / "oai-repo.sqlite"
     copy_records(Path(data_dir) / "dmzpub.sqlite", copy_db)
     port = free_port()
     command = [sys.executable, str(ROOT / "bench" / "_oai_repo_app.py"), str(copy_db), f"127.0.0.1:{port}"]
     proc = subprocess.Popen(
-        [*command, str(args.workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*command, str(workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 30
@@ -188,13 +178,36 @@ def oai_repo_rates(data_dir: str, args: argparse.Namespace, formats: list[str], 
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        print(f"oai-repo library (same records, pre-rendered, SQLite; gunicorn: {args.workers} workers)")
-        rates = harvest_all(f"http://127.0.0.1:{port}/oai", formats, encodings, args.records, "oai-repo")
-        print(f"{'':23} RSS per worker: {', '.join(f'{r:.0f} MiB' for r in worker_rss(port))}")
-        return rates
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def checked(url: str, prefix: str, encoding: str, expected: int, label: str) -> dict[str, Any]:
+    """Harvest one list and check that every record came."""
+    result = harvest(url, prefix, encoding)
+    if result["records"] != expected:
+        raise SystemExit(f"{label}: harvested {result['records']:,} of {expected:,} records")
+    return result
+
+
+def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
+    """Harvest both servers in alternation, per format and encoding (the machine's load hits both alike)."""
+    ratios = []
+    for encoding in args.encodings.split(","):
+        for prefix in args.formats.split(","):
+            rates = {}
+            for label, url in (("dmzpub", ours), ("oai-repo", theirs)):
+                result = checked(url, prefix, encoding, args.records, label)
+                rates[label] = result["records"] / result["seconds"]
+            ratio = rates["dmzpub"] / rates["oai-repo"]
+            ratios.append(ratio)
+            print(
+                f"  {prefix:13} {encoding:8} dmzpub {rates['dmzpub']:>8,.0f} records/s   "
+                f"oai-repo {rates['oai-repo']:>8,.0f} records/s   ratio {ratio:5.2f}"
+            )
+    print(f"  median ratio dmzpub/oai-repo: {statistics.median(ratios):.2f} (target >= 3)")
 
 
 def main() -> None:
@@ -230,18 +243,21 @@ def main() -> None:
         seconds = fill(store, args.records)
         print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
         store.close()
-        formats, encodings = args.formats.split(","), args.encodings.split(",")
         with dmzpub_server(env, workers=args.workers) as base:
             print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
-            ours = harvest_all(f"{base}/oai", formats, encodings, args.records, "dmzpub")
+            for encoding in args.encodings.split(","):
+                for prefix in args.formats.split(","):
+                    report(prefix, encoding, checked(f"{base}/oai", prefix, encoding, args.records, "dmzpub"))
             rss = worker_rss(int(base.rsplit(":", 1)[1]))
-            print(f"{'':23} RSS per worker after the harvests: {', '.join(f'{r:.0f} MiB' for r in rss)}")
-        if args.store == "sqlite" and not args.no_compare:
-            theirs = oai_repo_rates(data_dir, args, formats, encodings)
-            print("dmzpub / oai-repo, records/s (target >= 3):")
-            for (prefix, encoding), rate in ours.items():
-                other = theirs[prefix, encoding]
-                print(f"  {prefix:13} {encoding:8} {rate:>8,.0f} / {other:>8,.0f} = {rate / other:5.2f}x")
+            sizes = ", ".join(f"{r:.0f} MiB" for r in rss)
+            print(f"RSS per worker after the harvests ({args.records:,} records): {sizes}")
+            if args.store == "sqlite" and not args.no_compare:
+                with oai_repo_server(data_dir, args.workers) as port:
+                    print(
+                        f"the same records through the oai-repo library (pre-rendered, SQLite, {args.workers} workers):"
+                    )
+                    compare(f"{base}/oai", f"http://127.0.0.1:{port}/oai", args)
+                    print(f"  oai-repo RSS per worker: {', '.join(f'{r:.0f} MiB' for r in worker_rss(port))}")
     finally:
         if wire is not None:
             wire.stop()

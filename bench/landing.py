@@ -40,6 +40,7 @@ from oai_server.gunicorn_app import run
 kind, bind, workers, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if kind == "hello":
     app = Flask("hello")
+    app.config["DMZPUB_FORWARDED_ALLOW_IPS"] = []  # the one setting the shared gunicorn options read
     app.add_url_rule("/hello", "hello", lambda: "Hello, World!")
 else:
     from oai_server import create_app
