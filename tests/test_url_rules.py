@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import Pusher, v4_document
+from download_helpers import make_dataset
 from flask.testing import FlaskClient
-from landing_data import stage
 from lxml import etree, html
 
 from catalogue_core.doi import doi_key
 from catalogue_core.urls import RESOLVER, landing_path, listing_path
+from download_cache.open_target import open_target
+from download_cache.sources import Source
+from download_cache.stage import Stager
 
 BASE = "https://doi.example.org"
 # A '#' would start a fragment, a '?' a query, a '%' an escape; non-ASCII must be UTF-8 %-encoded.
@@ -24,11 +28,13 @@ FILES = {"run 42.tar.gz": b"tgz", "dir/ü b.h5": b"hdf5", "#odd?.csv.bz2": b"bz"
 
 
 @pytest.fixture
-def awkward(client: FlaskClient, pusher: Pusher, app_config: dict[str, Any]) -> FlaskClient:
+def awkward(client: FlaskClient, pusher: Pusher, app_config: dict[str, Any], tmp_path: Path) -> FlaskClient:
+    area = open_target(app_config["DMZPUB_DOWNLOAD_DIR"])
+    make_dataset(tmp_path / "src", FILES)
     for doi in DOIS:
         response = pusher.put(v4_document(doi, f"Record {doi}"))
         assert response.status_code == 201, response.get_json()
-        stage(app_config["DMZPUB_DOWNLOAD_DIR"], doi_key(doi), FILES)
+        Stager(area).stage(doi_key(doi), Source(str(tmp_path / "src")))
     return client
 
 
