@@ -170,6 +170,33 @@ def _secret(name: str, value: str) -> str:
     return value
 
 
+def _source_map(name: str, value: str) -> Any:
+    from download_cache.source_map import SourceMap, SourceMapError
+
+    try:
+        return SourceMap.parse(value)
+    except SourceMapError as exc:
+        raise ConfigError(
+            name, str(exc), "write rules like /data/beamline=/mnt/beamline;fs1:/gpfs=sftp://u@fs1/gpfs"
+        ) from None
+
+
+def _rate(name: str, value: str) -> float | None:
+    from download_cache.ratelimit import parse_rate
+
+    try:
+        return parse_rate(value) if value.strip() else None
+    except ValueError:
+        raise ConfigError(name, f"{value!r} is not a rate", "give bytes per second like 500k, 20M or 1G") from None
+
+
+def _amqp_url(name: str, value: str) -> str:
+    parts = urlsplit(value.strip())
+    if value.strip() and (parts.scheme not in ("amqp", "amqps") or not parts.hostname):
+        raise ConfigError(name, f"{value!r} is not an AMQP URL", "set it like amqp://user:password@rabbit:5672/%2F")
+    return value.strip()
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DMZPUB_BASE_URL",
@@ -342,6 +369,38 @@ SETTINGS: tuple[Setting, ...] = (
         "Key signing OAI resumption tokens; generated once into DMZPUB_DATA_DIR/secret_key when unset.",
         _secret,
     ),
+    # The publication pipeline (intranet side): `dmzpub sync --watch` and `dmzpub stage-worker`.
+    Setting("DMZPUB_SYNC_INTERVAL", "60", "Seconds between two rounds of `dmzpub sync --watch`.", _seconds(0.1, 86400)),
+    Setting(
+        "DMZPUB_SYNC_OVERLAP",
+        "60",
+        "Seconds before its high-water mark (SciCat's updatedAt) each watch round reads again, for clock skew.",
+        _seconds(0, 86400),
+    ),
+    Setting(
+        "DMZPUB_RECONCILE_INTERVAL",
+        "86400",
+        "Seconds between the full comparisons (reconcile) of `dmzpub sync --watch`; one also runs at start.",
+        _seconds(1, 90 * 86400),
+    ),
+    Setting("DMZPUB_SCICAT_USER", "", "SciCat account the publisher logs in with (instead of a token).", _text),
+    Setting("DMZPUB_SCICAT_PASSWORD", "", "Password of DMZPUB_SCICAT_USER.", _text),
+    Setting(
+        "DMZPUB_SOURCE_MAP",
+        "",
+        "Rules `[HOST:]PREFIX=LOCATION` (`;`-separated, first match wins) mapping SciCat source folders to folders"
+        " or sftp:// URLs the publisher reads; unset: files are not staged.",
+        _source_map,
+    ),
+    Setting(
+        "DMZPUB_STAGE_BWLIMIT", "", "Bandwidth limit of automatic staging (bytes/s, like 50M); unset: none.", _rate
+    ),
+    Setting(
+        "DMZPUB_AMQP_URL", "", "RabbitMQ URL `dmzpub stage-worker` consumes SciCat jobs from (amqp://...).", _amqp_url
+    ),
+    Setting("DMZPUB_STAGE_EXCHANGE", "jobs.write", "Exchange of SciCat's `rabbitmq` job action (topic).", _text),
+    Setting("DMZPUB_STAGE_QUEUE", "client.jobs.write", "Queue of SciCat's `rabbitmq` job action.", _text),
+    Setting("DMZPUB_STAGE_ROUTING_KEY", "jobqueue", "Routing key of SciCat's `rabbitmq` job action.", _text),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

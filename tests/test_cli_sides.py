@@ -101,6 +101,12 @@ def test_dmz_commands_stop_on_a_broken_dmz_setting(tmp_path: Path) -> None:
 
 
 def test_the_command_line_imports_without_a_cycle_from_any_module() -> None:
-    for module in ("oai_server.cli.download", "oai_server.cli.publisher", "oai_server.cli.dmz", "oai_server.cli"):
+    for module in (
+        "oai_server.cli.download",
+        "oai_server.cli.publisher",
+        "oai_server.cli.pipeline",
+        "oai_server.cli.dmz",
+        "oai_server.cli",
+    ):
         done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr

@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from . import dmz, download, publisher
+from . import dmz, download, pipeline, publisher
 from .dmz import load_demo, stage_demo_files
 from .sides import MainGroup
 
-COMMAND_MODULES = (dmz, publisher, download)
+COMMAND_MODULES = (dmz, publisher, download, pipeline)
 
 
 @click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -92,17 +92,20 @@ def dmz_app(ctx: click.Context) -> Flask:
     return root.obj
 
 
-def settings(ctx: click.Context) -> dict[str, Any]:
-    """Return only the settings the command declares, from the caller's app or mapping, else the environment."""
+def settings(ctx: click.Context, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Return the settings the command declares (or those of them named), parsed; nothing else is read."""
     needs = needs_of(ctx)
     if needs.side is Side.DMZ:
         return dict(dmz_app(ctx).config)
+    wanted = needs.settings if names is None else names
+    if undeclared := set(wanted) - set(needs.settings):
+        raise RuntimeError(f"{ctx.command_path} reads {sorted(undeclared)} without declaring them in its Needs")
     obj = ctx.find_root().obj
     if isinstance(obj, Flask):
-        return {name: obj.config[name] for name in needs.settings}
+        return {name: obj.config[name] for name in wanted}
     source: Mapping[str, Any] = obj if isinstance(obj, Mapping) else os.environ
     values = {}
-    for name in needs.settings:
+    for name in wanted:
         raw = source.get(name, BY_NAME[name].default or "")
         try:
             values[name] = BY_NAME[name].parse(name, raw) if isinstance(raw, str) else raw
