@@ -171,7 +171,8 @@ class Staging:
 
     def manifest(self, key: str) -> tuple[StagedFile, ...]:
         """Return the staged files of a DOI (empty unless staged)."""
-        data = self.area().read_bytes(posixpath.join(self.area().path(dataset_dirname(key)), MANIFEST))
+        area = self.area()
+        data = area.read_bytes(posixpath.join(area.path(dataset_dirname(key)), MANIFEST))
         return parse_manifest(data)[0] if data else ()
 
     def evict(self, key: str) -> bool:

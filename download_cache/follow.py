@@ -96,7 +96,14 @@ class FileFollower:
     def published(self, key: str, doi: str, pids: Sequence[str]) -> None:
         """Note a published DOI; stage it when it is new here or its dataset list changed."""
         with self._lock:
-            if self._row(key) != (json.dumps(list(pids)), "staged"):
+            row = self._row(key)
+            if not pids:
+                # No dataset (any more): nothing to stage, and files staged for an older version go.
+                if row is not None and row[1] == "staged" and row[0] != "[]":
+                    log.info("files of %s to evict: the record lists no datasets now", doi)
+                    self._set(key, doi, [], "evicted")
+                return
+            if row != (json.dumps(list(pids)), "staged"):
                 log.info("files of %s to stage: datasets %s", doi, ", ".join(pids) or "none")
                 self._set(key, doi, pids, "staged")
 

@@ -180,21 +180,19 @@ class SciCatSource:
     def changed_since(self, since: str | None, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
         """Yield documents whose `updatedAt` is at or after `since` (all when None), oldest change first.
 
-        Keyset paging on `updatedAt` (SciCat v4 passes `where` to MongoDB and sorts by
-        `limits.order` "field:direction"; SciCatProject/backend published-data.v4.controller.ts):
-        a record changed while we read gets a later `updatedAt` and so is met again further
-        on, never skipped. Ties are stepped over with `skip`, counting only ties already seen.
+        Keyset paging on `updatedAt` (SciCat v4 passes `where` to MongoDB and sorts on the one
+        field `limits.order` names, "field:direction"; SciCatProject/backend
+        published-data.v4.controller.ts, common/utils.ts parseOrderLimits): a record edited
+        while we read gets a later `updatedAt` and is met again further on, never skipped.
+        Where a page ends, the records sharing its last instant are read in full, by DOI
+        keyset, before going on strictly after it: no tie is skipped. A record may come twice.
         """
         if self.version != "v4":
             raise SciCatUnreadable(self._url(self.version), "reading changes by updatedAt needs SciCat's v4 API")
         limit = page_size or self.page_size
-        cursor, seen_at_cursor = since, 0
+        where: dict[str, Any] = {"updatedAt": {"$gte": since}} if since else {}
         while True:
-            where = {"updatedAt": {"$gte": cursor}} if cursor else {}
-            limits = {"skip": seen_at_cursor, "limit": limit, "order": "updatedAt:asc"}
-            page = self._get("v4", {"filter": json.dumps({"where": where}), "limits": json.dumps(limits)})
-            if not isinstance(page, list):
-                raise SciCatUnreadable(self._url("v4"), "expected a JSON array of PublishedData")
+            page = self._v4_page(where, limit, "updatedAt:asc")
             if page:
                 yield page
             if len(page) < limit:
@@ -202,9 +200,27 @@ class SciCatSource:
             last = _updated(page[-1])
             if last is None:
                 raise SciCatUnreadable(self._url("v4"), "a PublishedData document has no updatedAt")
-            ties = sum(1 for d in page if _updated(d) == last)
-            seen_at_cursor = seen_at_cursor + ties if last == cursor else ties
-            cursor = last
+            yield from self._instant(last, limit)
+            where = {"updatedAt": {"$gt": last}}
+
+    def _instant(self, moment: str, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """Yield every document changed at exactly this instant, paged by DOI."""
+        after: str | None = None
+        while True:
+            where: dict[str, Any] = {"updatedAt": moment, **({"doi": {"$gt": after}} if after else {})}
+            page = self._v4_page(where, limit, "doi:asc")
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            after = str(page[-1].get("doi"))
+
+    def _v4_page(self, where: dict[str, Any], limit: int, order: str) -> list[dict[str, Any]]:
+        limits = {"skip": 0, "limit": limit, "order": order}
+        page = self._get("v4", {"filter": json.dumps({"where": where}), "limits": json.dumps(limits)})
+        if not isinstance(page, list):
+            raise SciCatUnreadable(self._url("v4"), "expected a JSON array of PublishedData")
+        return page
 
     def newest_update(self) -> str | None:
         """Return the latest `updatedAt` in the catalogue now (None when empty or on v3)."""

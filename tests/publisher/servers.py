@@ -306,6 +306,10 @@ class SciCatStandIn(LoopbackServer):
         if len(parts) < 3 or parts[0] != "api" or parts[1] not in self.versions:
             return _error(404, "Cannot GET " + request.path)(environ, start_response)
         version, resource = parts[1], parts[2].lower()
+        bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+        if bearer and resource != "auth" and not self._authorised(request):
+            # SciCat's JWT guard refuses an expired or unknown token outright, even on public routes.
+            return _error(401, "Unauthorized")(environ, start_response)
         with self.lock:
             handler = {
                 "publisheddata": self._published_data,
