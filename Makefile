@@ -6,7 +6,7 @@ PYTHON313 := $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'imp
 PYTHON := $(or $(PYTHON313),$(shell command -v python3))
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: serve test lint bench clean deps-apt
+.PHONY: serve test lint bench clean deps-apt wheel
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.13 (or >= 3.11 for serving)"; exit 1; }
@@ -30,7 +30,7 @@ serve: $(VENV)/.installed
 	DMZPUB_PUSH_TOKENS="$${DMZPUB_PUSH_TOKENS:-dev-token}" $(VENV)/bin/dmzpub serve --demo
 
 # Debian packages the tests drive for real (binary=package); installed only when missing.
-APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/bin/systemd-analyze=systemd
 
 deps-apt:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
@@ -40,7 +40,18 @@ deps-apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: $(VENV)/.installed-test deps-apt
+# The wheel as an operator installs it, in a venv of its own: tests/test_wheel_install.py runs that copy,
+# never the editable one (templates missing from a wheel once served 500 on every page).
+WHEEL_VENV := .venv-wheel
+wheel: $(VENV)/.installed-test
+	rm -rf dist build
+	$(VENV)/bin/pip wheel $(PIP_QUIET) --no-deps -w dist .
+	rm -rf build
+	test -x $(WHEEL_VENV)/bin/python || $(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install $(PIP_QUIET) dist/dmzpub-*.whl
+	$(WHEEL_VENV)/bin/pip install $(PIP_QUIET) --force-reinstall --no-deps dist/dmzpub-*.whl
+
+test: $(VENV)/.installed-test deps-apt wheel
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -59,4 +70,4 @@ bench: deps-apt $(VENV)/.installed-test
 	$(VENV)/bin/python bench/download.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(WHEEL_VENV) dist build var .pytest_cache .ruff_cache *.egg-info

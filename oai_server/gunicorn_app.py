@@ -22,6 +22,15 @@ class _Application(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
+def control_socket(path: str) -> dict[str, Any]:
+    """Return gunicorn's control-socket settings: one at `path`, or none.
+
+    gunicorn's own default is one socket per user (~/.gunicorn/gunicorn.ctl): a second instance
+    takes it over, and a system user without a writable home logs "Control server error" at start.
+    """
+    return {"control_socket": path} if path else {"control_socket_disable": True}
+
+
 def run(app: Flask, bind: str, workers: int, threads: int) -> None:
     """Serve `app` with gunicorn threaded workers until interrupted."""
     _Application(
@@ -34,5 +43,6 @@ def run(app: Flask, bind: str, workers: int, threads: int) -> None:
             "accesslog": "-",
             "timeout": 60,
             "graceful_timeout": 10,
+            **control_socket(app.config["DMZPUB_CONTROL_SOCKET"]),
         },
     ).run()

@@ -42,7 +42,7 @@ def test_defaults() -> None:
 def test_cli_reports_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DMZPUB_BASE_URL", "not a url")
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
+    assert result.exit_code == 78 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
 
 
 def test_check_config_ok(runner: Any) -> None:
