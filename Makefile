@@ -30,7 +30,7 @@ serve: $(VENV)/.installed
 	DMZPUB_PUSH_TOKENS="$${DMZPUB_PUSH_TOKENS:-dev-token}" $(VENV)/bin/dmzpub serve --demo
 
 # Debian packages the tests drive for real (binary=package); installed only when missing.
-APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/bin/systemd-analyze=systemd
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/bin/systemd-analyze=systemd /usr/bin/podman=podman /usr/bin/mmdebstrap=mmdebstrap
 
 deps-apt:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
