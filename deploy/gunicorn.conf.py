@@ -11,9 +11,9 @@ from oai_server.gunicorn_app import control_socket
 bind = os.environ.get("DMZPUB_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("DMZPUB_WORKERS", "2"))
 threads = int(os.environ.get("DMZPUB_THREADS", "4"))
-worker_class = "gthread"
-# Harvest pages and ZIP downloads stream for a while; keep slow clients from pinning workers
-# forever but let a long download finish.
+# gthread whose sockets drop a client that trickles its request or stops reading for
+# DMZPUB_CLIENT_TIMEOUT seconds (slowloris); nginx in front buffers the slow ones anyway.
+worker_class = "oai_server.gunicorn_worker.DeadlineThreadWorker"
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
@@ -24,4 +24,4 @@ globals().update(control_socket(os.environ.get("DMZPUB_CONTROL_SOCKET", "")))
 accesslog = "-"
 errorlog = "-"
 # nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
-forwarded_allow_ips = "127.0.0.1"
+forwarded_allow_ips = os.environ.get("DMZPUB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -7,12 +7,22 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
 
 from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
 from .errors import UnsafePath
 from .paths import MAX_DEPTH
-from .responses import checksums_response, file_response, listing_response, text, zip_response
+from .responses import (
+    Restaging,
+    checksums_response,
+    file_response,
+    listing_response,
+    open_staged,
+    retry_later,
+    text,
+    zip_response,
+)
 
 bp = Blueprint("downloads", __name__)
 
@@ -32,7 +42,7 @@ def splits(path: str) -> Iterator[tuple[str, str, bool]]:
     if len(parts) < 2 or not parts[0].startswith("10.") or len(parts) > MAX_DEPTH + 8:
         return
     for cut in range(len(parts), 1, -1):
-        yield "/".join(parts[:cut]).lower(), "/".join(parts[cut:]), cut < len(parts)
+        yield fold_doi("/".join(parts[:cut])), "/".join(parts[cut:]), cut < len(parts)
 
 
 def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
@@ -41,10 +51,10 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
     The ZIP form `<doi>.zip` wins when `<doi>` is a record; otherwise the longest prefix of the path
     that is a record's key is the DOI and the remainder is the file path.
     """
-    if path.lower().endswith(".zip"):
-        record = store.get(path[:-4].lower(), formats=())
+    if fold_doi(path).endswith(".zip"):
+        record = store.get(fold_doi(path[:-4]), formats=())
         if record is not None:
-            return Resolved(path[:-4].lower(), "", "zip"), record.deleted
+            return Resolved(fold_doi(path[:-4]), "", "zip"), record.deleted
     for key, rest, slash in splits(path):
         record = store.get(key, formats=())
         if record is not None:
@@ -88,23 +98,22 @@ def download(path: str) -> Response:
         if request.method == "GET":
             downloads.touch(target.key)
         try:
-            files = [(downloads.locate(target.key, f.path), f) for f in status.files]
+            for staged_file in status.files:  # each member checked before the first byte goes out
+                open_staged(folder, staged_file).close()
         except UnsafePath:
             return text(404, "this dataset's files are not available")
-        return zip_response(target.key, folder, files)
+        except Restaging:
+            return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
+        return zip_response(target.key, folder, status.files)
     if target.rest == CHECKSUMS:
-        return checksums_response(request, folder / CHECKSUMS)
+        return checksums_response(request, status)
     staged = index.get(target.rest)
     if staged is None:
-        return text(404, f"doi:{target.key} has no file {target.rest!r}")
-    try:
-        real = downloads.locate(target.key, staged.path)
-    except UnsafePath:
         return text(404, f"doi:{target.key} has no file {target.rest!r}")
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
-    response = file_response(request, real, staged, accel, dataset_dirname(target.key))
+    response = file_response(request, folder, staged, accel, dataset_dirname(target.key))
     # FAIR Signposting level 1: each item names the landing page it belongs to.
     response.headers["Link"] = f'<{base}{landing_path(target.key)}>; rel="collection"; type="text/html"'
     return response

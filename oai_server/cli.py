@@ -136,6 +136,10 @@ def check_config(ctx: click.Context) -> None:
     except ConfigError as exc:
         raise ConfigurationError(f"configuration error: {exc}") from None
     app.extensions["dmzpub.store"].store.ping()
+    from .exposure import bind_warning
+
+    if warning := bind_warning(app.config["DMZPUB_BIND"]):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
 
 
@@ -148,3 +152,7 @@ from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outb
 from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
 
 register(main)
+
+from .cli_pipeline import register as register_pipeline  # noqa: E402  (stage-worker)
+
+register_pipeline(main)

@@ -29,6 +29,7 @@ class StoreExtension:
                 if self._store is None or self._pid != os.getpid():
                     cfg = self.config
                     self._store = open_store(cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"])
+                    self._store.search_budget = cfg["DMZPUB_SEARCH_BUDGET"]
                     self._pid = os.getpid()
         return self._store
 

@@ -6,12 +6,13 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import RecordNotFound, StoreUnavailable
+from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
 
 _SCHEMA = """
@@ -29,7 +30,10 @@ CREATE TABLE IF NOT EXISTS records (
     extras TEXT NOT NULL,
     payload TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_datestamp ON records (datestamp, key);
+-- Covering: a list page reads its summaries from this index alone, in order, never the large rows.
+CREATE INDEX IF NOT EXISTS records_listing
+    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason);
+DROP INDEX IF EXISTS records_datestamp;
 CREATE TABLE IF NOT EXISTS rendered (
     key TEXT NOT NULL,
     prefix TEXT NOT NULL,
@@ -137,6 +141,21 @@ class SQLiteRepository(Repository):
             return self._db().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+
+    @contextmanager
+    def _budget(self, seconds: float) -> Iterator[None]:
+        """Interrupt this thread's queries once they have run `seconds` (SQLite's progress handler)."""
+        db = self._db()
+        deadline = time.monotonic() + seconds
+        db.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            yield
+        except StoreUnavailable as exc:
+            if time.monotonic() > deadline and "interrupted" in str(exc):
+                raise QueryTooCostly(f"the search ran longer than {seconds:g} s and was stopped") from exc
+            raise
+        finally:
+            db.set_progress_handler(None, 0)
 
     # writes ---------------------------------------------------------------------------------
 
@@ -340,6 +359,10 @@ class SQLiteRepository(Repository):
         self._local = threading.local()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        with self._budget(self.search_budget):
+            return self._browse(text, before, limit)
+
+    def _browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
         source = "records r"
         if before:

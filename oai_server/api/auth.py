@@ -21,8 +21,9 @@ def _tokens(app: Flask) -> tuple[bytes, ...]:
     tokens = list(app.config["DMZPUB_PUSH_TOKENS"])
     path = app.config["DMZPUB_PUSH_TOKENS_FILE"]
     if path:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        tokens += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        # Strip first: an indented `# old-token` is a comment, not a live token.
+        lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+        tokens += [line for line in lines if line and not line.startswith("#")]
     return tuple(t.encode() for t in tokens)
 
 
