@@ -85,14 +85,16 @@ def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv
         raise ConfigError(name, str(exc), "give comma-separated networks like 10.0.0.0/8,::1/128") from None
 
 
-def _basic(name: str, value: str) -> str:
-    if value and ":" not in value:
-        raise ConfigError(name, "has no ':' between user and password", "set it as user:password")
-    user, _, password = value.partition(":")
-    if value and not (user.strip() and password.strip()):
-        # An empty half would let `Authorization: Basic Og==` (just ":") publish.
-        raise ConfigError(name, "has an empty user or password", "set it as user:password, both non-empty")
-    return value
+def _basic(name: str, value: str) -> tuple[str, ...]:
+    from .scicat_credentials import parse_pairs
+
+    return parse_pairs(name, value)
+
+
+def _pairs_file(name: str, value: str) -> Path | None:
+    if value and not Path(value).is_file():
+        raise ConfigError(name, f"{value} is not a readable file", "point it at a file with one user:password a line")
+    return Path(value) if value else None
 
 
 def _file(name: str, value: str) -> Path | None:
@@ -258,9 +260,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DMZPUB_SCICAT_BASIC",
         "",
-        "user:password that SciCat sends as HTTP Basic on the /scicat routes.",
+        "Space-separated user:password pairs SciCat may send as HTTP Basic on the /scicat routes.",
         _basic,
     ),
+    Setting("DMZPUB_SCICAT_BASIC_FILE", "", "File with more user:password pairs for SciCat, one a line.", _pairs_file),
     Setting(
         "DMZPUB_PUSH_ALLOW_CIDRS",
         "",
@@ -269,8 +272,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DMZPUB_MAX_PUSH_BYTES",
-        "5000000",
-        "Largest accepted push body in bytes.",
+        "52428800",
+        "Largest accepted push body in bytes (50 MiB, as SciCat's provider: thumbnails are data URLs up to 16 MB).",
         _int(1024, 1 << 30),
     ),
     Setting(
@@ -430,4 +433,12 @@ def load_settings(
             values[setting.name] = setting.parse(setting.name, value) if isinstance(value, str) else value
         else:
             values[setting.name] = setting.parse(setting.name, environ.get(setting.name, setting.default or ""))
+    _check_combinations(values)
     return values
+
+
+def _check_combinations(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for settings that are fine alone but unsafe together."""
+    from .scicat_credentials import check_hardcoded
+
+    check_hardcoded(values)
