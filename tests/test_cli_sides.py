@@ -97,7 +97,7 @@ def test_dmz_commands_stop_on_a_broken_dmz_setting(tmp_path: Path) -> None:
     result = subprocess.run(
         dmzpub("check-config"), env=cli_env(tmp_path, **BROKEN_DMZ), capture_output=True, text=True, timeout=120
     )
-    assert result.returncode == 1 and "DMZPUB_BASE_URL" in result.stderr
+    assert result.returncode == 78 and "DMZPUB_BASE_URL" in result.stderr
 
 
 def test_the_command_line_imports_without_a_cycle_from_any_module() -> None:

@@ -19,6 +19,7 @@ COMMAND_MODULES = (dmz, publisher, download, pipeline)
 
 
 @click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dmzpub", prog_name="dmzpub", message="%(prog)s %(version)s")
 def main() -> None:
     """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 from ..config import ConfigError
 from ..store import of as stores
-from .sides import DMZ, command, dmz_app
+from .sides import DMZ, ConfigurationError, command, dmz_app
 
 
 @command(DMZ)
@@ -95,7 +95,7 @@ def check_config(ctx: click.Context) -> None:
     try:
         secret_key(app.config)
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+        raise ConfigurationError(f"configuration error: {exc}") from None
     stores(app).store.ping()
     from ..exposure import bind_warning
 

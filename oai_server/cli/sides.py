@@ -16,6 +16,12 @@ from catalogue_core.errors import StoreError
 from ..config import BY_NAME, ConfigError
 
 
+class ConfigurationError(click.ClickException):
+    """A bad setting: exit status 78 (EX_CONFIG), on which the systemd unit stops instead of restarting."""
+
+    exit_code = 78
+
+
 class Side(enum.Enum):
     """DMZ commands build the DMZ app; intranet commands read only the settings they declare."""
 
@@ -88,7 +94,7 @@ def dmz_app(ctx: click.Context) -> Flask:
     try:
         root.obj = create_app()
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+        raise ConfigurationError(f"configuration error: {exc}") from None
     return root.obj
 
 
@@ -110,7 +116,7 @@ def settings(ctx: click.Context, names: tuple[str, ...] | None = None) -> dict[s
         try:
             values[name] = BY_NAME[name].parse(name, raw) if isinstance(raw, str) else raw
         except ConfigError as exc:
-            raise click.ClickException(f"configuration error: {exc}") from None
+            raise ConfigurationError(f"configuration error: {exc}") from None
     return values
 
 
