@@ -40,10 +40,10 @@ from download_helpers import gunicorn, make_dataset, nginx, random_bytes  # noqa
 from harvest import fill  # noqa: E402
 
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
-from download_cache.area import zip_url  # noqa: E402
+from catalogue_core.urls import zip_path  # noqa: E402
+from download_cache.open_target import open_target  # noqa: E402
 from download_cache.sources import Source  # noqa: E402
 from download_cache.stage import Stager  # noqa: E402
-from download_cache.targets import Target  # noqa: E402
 
 DOI_KEY = "10.99999/bench-00000000"
 _TLS = ssl.create_default_context()
@@ -90,7 +90,7 @@ class Load:
         while self.running():
             try:
                 with connect(self.port, source) as sock:
-                    sock.sendall(f"GET {zip_url(DOI_KEY)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                    sock.sendall(f"GET {zip_path(DOI_KEY)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
                     self.count("slow ZIP reader", int(sock.recv(1024)[9:12]))
                     while self.running():  # read nothing more
                         time.sleep(0.5)
@@ -198,7 +198,7 @@ def main() -> None:
         store.close()
         (tmp / "area").mkdir()
         make_dataset(tmp / "src", {f"part-{i}.bin": random_bytes(8_000_000, i) for i in range(4)})
-        Stager(Target.open(str(tmp / "area"))).stage(DOI_KEY, Source(str(tmp / "src")))
+        Stager(open_target(str(tmp / "area"))).stage(DOI_KEY, Source(str(tmp / "src")))
         settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PROXY_COUNT": "1", "DMZPUB_PUSH_TOKENS": "bench"}
         with (
             gunicorn(tmp, **settings) as app,
