@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import unicodedata
@@ -240,17 +241,17 @@ def zip_name(key: str) -> str:
 
 
 def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
-    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless it is the manifest's version.
+    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's.
 
-    The copier only ever renames a new file into place, so a file opened as the manifest's version
-    (size, mtime) stays that version to its last byte; no hashing needed while streaming.
+    Size and mtime are checked when the file is opened, but a file staged again within the same
+    second with the same size passes that check: only its SHA-256 tells.
     """
-    sent = 0
+    digest = hashlib.sha256()
     with open_staged(folder, staged) as handle:
         while chunk := handle.read(BLOCK):
-            sent += len(chunk)
+            digest.update(chunk)
             yield chunk
-    if sent != staged.size:
+    if digest.hexdigest() != staged.sha256:
         raise Restaging(f"{staged.path} changed while it was sent")
 
 
