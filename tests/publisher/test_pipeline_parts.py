@@ -89,7 +89,7 @@ def test_a_wrong_scicat_password_stops_the_command_with_the_setting_named(catalo
 
 def test_the_stage_worker_needs_its_queue_and_source_map(tmp_path) -> None:
     result = CliRunner().invoke(main, ["stage-worker"], obj={"DMZPUB_DATA_DIR": str(tmp_path)})
-    assert result.exit_code == 1 and "DMZPUB_AMQP_URL is not set" in result.output
+    assert result.exit_code == 78 and "DMZPUB_AMQP_URL is not set" in result.output  # systemd: no restart loop
     with pytest.raises(ConfigError, match="DMZPUB_AMQP_URL"):
         load_settings({"DMZPUB_AMQP_URL": "http://rabbit.example.org"})
 
