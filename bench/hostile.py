@@ -201,7 +201,7 @@ def main() -> None:
         Stager(open_target(str(tmp / "area"))).stage(DOI_KEY, Source(str(tmp / "src")))
         settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PROXY_COUNT": "1", "DMZPUB_PUSH_TOKENS": "bench"}
         with (
-            gunicorn(tmp, **settings) as app,
+            gunicorn(tmp, startup=180.0, **settings) as app,
             nginx(tmp / "nginx", int(app["port"]), tmp / "area", connections=4096) as web,
         ):
             print(f"nginx https://127.0.0.1:{web['port']} -> gunicorn (2 workers x 4 threads); {args.seconds:g} s of:")

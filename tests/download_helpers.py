@@ -229,15 +229,15 @@ def nginx(
 
 
 @contextmanager
-def gunicorn(tmp_path: Path, **settings: str) -> Iterator[dict[str, object]]:
-    """Run `dmzpub serve` (gunicorn) on a free loopback port with the given settings."""
+def gunicorn(tmp_path: Path, startup: float = 15.0, **settings: str) -> Iterator[dict[str, object]]:
+    """Run `dmzpub serve` (gunicorn) on a free loopback port with the given settings; wait `startup` s for it."""
     port = free_port()
     env = cli_env(tmp_path, **{"DMZPUB_BIND": f"127.0.0.1:{port}", "DMZPUB_WORKERS": "2", **settings})
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(dmzpub("serve"), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
-            wait_port(port, process, "gunicorn")
+            wait_port(port, process, "gunicorn", startup)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{(tmp_path / 'gunicorn.log').read_text()}") from None
         yield {"port": port, "base": f"http://127.0.0.1:{port}"}
