@@ -11,7 +11,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 from ..doi import fold_doi
 from .delivery import RetryPolicy
-from .errors import SourceError
+from .errors import SciCatUnreadable
 
 API_VERSIONS = ("auto", "v4", "v3")
 
@@ -43,6 +43,7 @@ class SciCatSource:
         self.session.headers["Accept"] = "application/json"
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        self._credentials: tuple[str, str] | None = None
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -60,11 +61,37 @@ class SciCatSource:
         return f"{self.base_url}/api/{version}/PublishedData{suffix}"
 
     def _get(self, version: str, params: dict[str, str], suffix: str = "", probe: bool = False) -> Any:
-        url = self._url(version, suffix)
+        return self.call("GET", self._url(version, suffix), params=params, missing_ok=probe)
+
+    def login(self, username: str, password: str) -> None:
+        """Log in with SciCat's local account route and send the token it returns from now on.
+
+        SciCat's NestJS backend serves `POST /api/v3/auth/login` ({username, password} ->
+        {access_token, ...}; SciCatProject/backend src/auth/auth.controller.ts, dto/returnedLogin.dto.ts).
+        """
+        self._credentials = (username, password)
+        self.session.headers.pop("Authorization", None)
+        body = self.call(
+            "POST", f"{self.base_url}/api/v3/auth/login", json={"username": username, "password": password}
+        )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise SciCatUnreadable(f"{self.base_url}/api/v3/auth/login", "the login reply has no access_token")
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        """Send one request with retries on outages; return its JSON (None for a 404 when `missing_ok`)."""
 
         def once() -> Any:
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise _Transient(f"{type(exc).__name__}: {exc}") from None
             if response.status_code >= 500 or response.status_code == 429:
@@ -75,22 +102,29 @@ class SciCatSource:
             retry=retry_if_exception_type(_Transient),
             wait=wait_exponential(multiplier=self.policy.backoff, max=self.policy.max_wait),
             stop=stop_after_delay(self.policy.give_up),
+            sleep=self.policy.sleep,
             reraise=True,
         )
         try:
             response = retrying(once)
+            if response.status_code == 401 and self._credentials and not url.endswith("/auth/login"):
+                # The token expired (SciCat's JWTs live for hours, a watcher runs for months).
+                self.login(*self._credentials)
+                response = retrying(once)
         except _Transient as exc:
-            raise SourceError(url, f"the SciCat backend does not answer ({exc})") from None
-        if probe and response.status_code == 404:
+            raise SciCatUnreadable(url, f"the SciCat backend does not answer ({exc})") from None
+        if missing_ok and response.status_code == 404:
             return None
         if response.status_code in (401, 403):
-            raise SourceError(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
         if response.status_code >= 400:
-            raise SourceError(url, f"HTTP {response.status_code}: {response.text[:300]}")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: {response.text[:300]}")
+        if not response.content and method != "GET":
+            return None
         try:
             return response.json()
         except ValueError:
-            raise SourceError(url, "the reply is not JSON") from None
+            raise SciCatUnreadable(url, "the reply is not JSON") from None
 
     def _params(self, where: dict[str, Any], skip: int, limit: int) -> dict[str, str]:
         if self.version == "v4":
@@ -111,20 +145,20 @@ class SciCatSource:
         """Return how many documents the backend lists, or None when it cannot say."""
         try:
             body = self._get(self.version, {}, "/count")
-        except SourceError:
+        except SciCatUnreadable:
             return None
         return body.get("count") if isinstance(body, dict) and isinstance(body.get("count"), int) else None
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Yield every document, one page at a time; raise SourceError rather than stop short."""
+        """Yield every document, one page at a time; raise SciCatUnreadable rather than stop short."""
         skip = 0
         previous_first: Any = object()
         while True:
             page = self._get(self.version, self._params({}, skip, self.page_size))
             if not isinstance(page, list):
-                raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+                raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
             if len(page) > self.page_size or (page and page[0] == previous_first):
-                raise SourceError(self._url(self.version), "the backend ignores skip/limit paging")
+                raise SciCatUnreadable(self._url(self.version), "the backend ignores skip/limit paging")
             if page:
                 yield page
                 previous_first = page[0]
@@ -136,9 +170,67 @@ class SciCatSource:
         """Return the backend's document of one DOI, or None when it has none (or hides it)."""
         page = self._get(self.version, self._params({"doi": doi}, 0, 1))
         if not isinstance(page, list):
-            raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+            raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
         found = [d for d in page if isinstance(d, dict) and fold_doi(str(d.get("doi", ""))) == fold_doi(doi)]
         if page and not found:
             # A backend that ignores `where` must not make us withdraw a record it still has.
-            raise SourceError(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
+            raise SciCatUnreadable(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
         return found[0] if found else None
+
+    def changed_since(self, since: str | None, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Yield documents whose `updatedAt` is at or after `since` (all when None), oldest change first.
+
+        Keyset paging on `updatedAt` (SciCat v4 passes `where` to MongoDB and sorts on the one
+        field `limits.order` names, "field:direction"; SciCatProject/backend
+        published-data.v4.controller.ts, common/utils.ts parseOrderLimits): a record edited
+        while we read gets a later `updatedAt` and is met again further on, never skipped.
+        Where a page ends, the records sharing its last instant are read in full, by DOI
+        keyset, before going on strictly after it: no tie is skipped. A record may come twice.
+        """
+        if self.version != "v4":
+            raise SciCatUnreadable(self._url(self.version), "reading changes by updatedAt needs SciCat's v4 API")
+        limit = page_size or self.page_size
+        where: dict[str, Any] = {"updatedAt": {"$gte": since}} if since else {}
+        while True:
+            page = self._v4_page(where, limit, "updatedAt:asc")
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            last = _updated(page[-1])
+            if last is None:
+                raise SciCatUnreadable(self._url("v4"), "a PublishedData document has no updatedAt")
+            yield from self._instant(last, limit)
+            where = {"updatedAt": {"$gt": last}}
+
+    def _instant(self, moment: str, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """Yield every document changed at exactly this instant, paged by DOI."""
+        after: str | None = None
+        while True:
+            where: dict[str, Any] = {"updatedAt": moment, **({"doi": {"$gt": after}} if after else {})}
+            page = self._v4_page(where, limit, "doi:asc")
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            after = str(page[-1].get("doi"))
+
+    def _v4_page(self, where: dict[str, Any], limit: int, order: str) -> list[dict[str, Any]]:
+        limits = {"skip": 0, "limit": limit, "order": order}
+        page = self._get("v4", {"filter": json.dumps({"where": where}), "limits": json.dumps(limits)})
+        if not isinstance(page, list):
+            raise SciCatUnreadable(self._url("v4"), "expected a JSON array of PublishedData")
+        return page
+
+    def newest_update(self) -> str | None:
+        """Return the latest `updatedAt` in the catalogue now (None when empty or on v3)."""
+        if self.version != "v4":
+            return None
+        limits = {"skip": 0, "limit": 1, "order": "updatedAt:desc"}
+        page = self._get("v4", {"filter": "{}", "limits": json.dumps(limits)})
+        return _updated(page[0]) if isinstance(page, list) and page else None
+
+
+def _updated(document: Any) -> str | None:
+    value = document.get("updatedAt") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, request
 
 from ..problems import APIProblem
+from ..scicat_credentials import basic_pairs
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dmzpub"'}
 
@@ -28,8 +29,9 @@ def _tokens(app: Flask) -> tuple[bytes, ...]:
 
 
 def init_app(app: Flask) -> None:
-    """Read the allowed tokens once per process."""
+    """Read the allowed tokens and SciCat's Basic pairs once per process."""
     app.extensions["dmzpub.tokens"] = _tokens(app)
+    app.extensions["dmzpub.scicat_basic"] = tuple(p.encode() for p in basic_pairs(app.config))
 
 
 def _matches(candidate: bytes, allowed: tuple[bytes, ...]) -> bool:
@@ -58,13 +60,13 @@ def _authenticated(allow_basic: bool) -> bool:
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
         return _matches(credentials.encode(), current_app.extensions["dmzpub.tokens"])
-    basic = current_app.config["DMZPUB_SCICAT_BASIC"]
-    if allow_basic and basic and scheme.lower() == "basic":
+    pairs = current_app.extensions["dmzpub.scicat_basic"]
+    if allow_basic and pairs and scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True)
         except (binascii.Error, ValueError):
             return False
-        return _matches(decoded, (basic.encode(),))
+        return _matches(decoded, pairs)
     return False
 
 
@@ -76,7 +78,7 @@ def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], 
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             _check_network()
             configured = current_app.extensions["dmzpub.tokens"] or (
-                allow_basic and current_app.config["DMZPUB_SCICAT_BASIC"]
+                allow_basic and current_app.extensions["dmzpub.scicat_basic"]
             )
             if not configured:
                 raise APIProblem(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from catalogue_core.amendment import merged_payload
 from catalogue_core.doi import doi_key, fold_doi
 from catalogue_core.errors import FieldProblem, InvalidDOI, InvalidRecord, RecordNotFound
 from catalogue_core.record import PublishedRecord
@@ -114,10 +114,20 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
 def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
-    result = ext().publisher.publish_many([record])[0]
+    result = ext().writer.publish_many([record])[0]
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
+
+
+def amend(amendment: Any, doi: str) -> tuple[Response, int] | None:
+    """Merge an amendment onto the published record of a DOI and publish it; None when it is not published."""
+    key = url_key(doi)
+    stored = get_store().get(key, formats=())
+    if stored is None or stored.deleted:
+        merged_payload({}, amendment)  # a body that is not an object is still a 400, not a silent success
+        return None
+    return publish(merged_payload(stored.payload, amendment), doi)
 
 
 def publish_bulk(documents: Any) -> tuple[Response, int]:
@@ -139,7 +149,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
-    results = ext().publisher.publish_many([record for _, record in good]) if good else []
+    results = ext().writer.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
         items[index] = {
             "index": index,
@@ -175,6 +185,16 @@ def put_record(doi: str) -> tuple[Response, int]:
     """Create or update the record of a DOI from a SciCat PublishedData document."""
     url_key(doi)
     return publish(read_json(), doi)
+
+
+@bp.patch("/published/<path:doi>")
+@require_pusher()
+def patch_record(doi: str) -> tuple[Response, int]:
+    """Amend a published record: the body's top-level fields replace the stored ones, the rest stay."""
+    answer = amend(read_json(), doi)
+    if answer is None:
+        raise RecordNotFound(doi)
+    return answer
 
 
 @bp.get("/published/<path:doi>")
@@ -259,8 +279,3 @@ def list_records() -> Response:
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
-
-
-def doi_path(doi: str) -> str:
-    """Return the DOI as it goes into a URL path (its slash kept)."""
-    return quote(doi, safe="/")

@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import TOKEN, scicat_example, v4_document
 from flask import Flask
+from rabbitmq_server import RabbitMQ
 
 from catalogue_core.doi import doi_key
 from catalogue_core.publisher import Outbox
 from catalogue_core.store import Repository, StoredRecord
 from oai_server.cli import main
+from oai_server.store import of as store_of
 
 from .servers import LiveDMZ, SciCatStandIn
 
@@ -48,7 +50,7 @@ def dmz(app: Flask) -> Iterator[LiveDMZ]:
 @pytest.fixture
 def dmz_store(app: Flask) -> Repository:
     """Return the DMZ's repository, to check what arrived."""
-    return app.extensions["dmzpub.store"].store
+    return store_of(app).store
 
 
 class Intranet:
@@ -117,3 +119,12 @@ def all_keys(store: Repository) -> list[StoredRecord]:
         out += page
         after = page[-1].key
     return out
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
+    """Return one private RabbitMQ node for the whole session (it takes seconds to start); tests use own queues."""
+    node = RabbitMQ(tmp_path_factory.mktemp("rabbitmq"))
+    node.start()
+    yield node
+    node.stop()
