@@ -19,5 +19,7 @@ keepalive = 5
 preload_app = False
 accesslog = "-"
 errorlog = "-"
+# dmzpub's one log format (DMZPUB_LOG_FORMAT); the app writes access lines with request ids.
+logger_class = "oai_server.gunicorn_logging.Logger"
 # nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
 forwarded_allow_ips = "127.0.0.1"

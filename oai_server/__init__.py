@@ -33,10 +33,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import landing
     from download_cache import web as download_web
 
-    from . import health, metrics, problems, store
+    from . import health, logs, metrics, problems, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
+    logs.init_app(app)
     store.init_app(app)
     auth.init_app(app)
     problems.init_app(app)

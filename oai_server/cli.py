@@ -40,6 +40,9 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
+    from .logs import setup_from_environment
+
+    setup_from_environment()
 
 
 @main.command()
@@ -118,17 +121,30 @@ def reindex(ctx: click.Context) -> None:
 
 
 @main.command("check-config")
+@click.option("--demo", is_flag=True, help="Allow a loopback DMZPUB_BASE_URL (a local trial, like `serve --demo`).")
 @click.pass_context
-def check_config(ctx: click.Context) -> None:
-    """Check every DMZPUB_* setting, the signing key and that the store answers."""
+def check_config(ctx: click.Context, demo: bool) -> None:
+    """Check every DMZPUB_* setting, the signing key, the folders and that the store answers."""
+    import os
+
+    from .preflight import problems
     from .secret_key import secret_key
 
+    built_here = not isinstance(ctx.obj, Flask)
     app = _app(ctx)
     try:
-        secret_key(app.config)
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
-    app.extensions["dmzpub.store"].store.ping()
+        try:
+            secret_key(app.config)
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration error: {exc}") from None
+        app.extensions["dmzpub.store"].store.ping()
+        if found := problems(app.config, os.environ, demo):
+            for problem in found:
+                click.echo(f"configuration error: {problem}", err=True)
+            raise SystemExit(1)
+    finally:
+        if built_here:
+            app.extensions["dmzpub.store"].close()
     click.echo(f"configuration ok; store: {app.extensions['dmzpub.store'].kind}")
 
 

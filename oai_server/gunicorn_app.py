@@ -32,6 +32,7 @@ def run(app: Flask, bind: str, workers: int, threads: int) -> None:
             "threads": threads,
             "worker_class": "gthread",
             "accesslog": "-",
+            "logger_class": "oai_server.gunicorn_logging.Logger",
             "timeout": 60,
             "graceful_timeout": 10,
         },

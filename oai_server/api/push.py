@@ -14,6 +14,7 @@ from catalogue_core.record import PublishedRecord
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import StoredRecord, WriteResult
 
+from .. import audit
 from ..problems import APIProblem, invalid_record_status
 from ..store import ext, get_store
 from .auth import require_pusher
@@ -108,6 +109,7 @@ def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
     result = ext().publisher.publish_many([record])[0]
+    audit.written("publish", record.doi, result.outcome)
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
@@ -132,8 +134,12 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
+            audit.refused(
+                "publish", doi if isinstance(doi, str) else f"#{index}", invalid_record_status(exc), exc.title
+            )
     results = ext().publisher.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
+        audit.written("publish", record.doi, result.outcome)
         items[index] = {
             "index": index,
             **write_reply(result, record.doi),
@@ -201,6 +207,7 @@ def withdraw_record(doi: str) -> Response:
     key = url_key(doi)
     result = get_store().withdraw(key, reason)
     record = get_store().get(key, formats=())
+    audit.written("withdraw", record.doi if record else doi, result.outcome)
     return jsonify(write_reply(result, record.doi if record else doi))
 
 
