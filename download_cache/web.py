@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from catalogue_core.store import Repository
 
 from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
-from .errors import UnsafePath
+from .errors import DownloadRefused, UnsafePath
 from .paths import MAX_DEPTH
 from .responses import checksums_response, file_response, listing_response, text, zip_response
 
@@ -67,9 +67,11 @@ def download(path: str) -> Response:
     store: Repository = current_app.extensions["dmzpub.store"].store
     target, withdrawn = resolve(path, store)
     if target is None:
-        return text(404, "no published record has this DOI")
+        raise DownloadRefused(404, "no published record has this DOI")
     if withdrawn:
-        return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
+        raise DownloadRefused(
+            410, f"doi:{target.key} was withdrawn; its files are no longer offered", landing_path(target.key)
+        )
     if target.kind == "dataset":
         query = request.query_string.decode("latin-1")
         response = text(308, f"see {listing_url(target.key)}")
@@ -90,17 +92,17 @@ def download(path: str) -> Response:
         try:
             files = [(downloads.locate(target.key, f.path), f) for f in status.files]
         except UnsafePath:
-            return text(404, "this dataset's files are not available")
+            raise DownloadRefused(404, "this dataset's files are not available", landing_path(target.key)) from None
         return zip_response(target.key, folder, files)
     if target.rest == CHECKSUMS:
         return checksums_response(request, folder / CHECKSUMS)
     staged = index.get(target.rest)
     if staged is None:
-        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+        raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key))
     try:
         real = downloads.locate(target.key, staged.path)
     except UnsafePath:
-        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+        raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key)) from None
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
@@ -111,13 +113,16 @@ def download(path: str) -> Response:
 
 
 def _not_staged(key: str, state: str) -> Response:
+    back = landing_path(key)
     if state == "evicted":
-        return text(404, f"the files of doi:{key} were removed from the download cache; ask the publisher to restage")
+        message = f"the files of doi:{key} were removed from the download cache; ask the publisher to restage"
+        raise DownloadRefused(404, message, back)
     if state == "staging":
-        response = text(404, f"the files of doi:{key} are being staged; try again later")
-        response.headers["Retry-After"] = "300"
-        return response
-    return text(404, f"doi:{key} has no files in the download area")
+        raise DownloadRefused(404, f"the files of doi:{key} are being staged; try again later", back, retry_after=300)
+    if state == "quarantined":
+        message = f"the files of doi:{key} failed their integrity check and are withheld until staged again"
+        raise DownloadRefused(404, message, back)
+    raise DownloadRefused(404, f"doi:{key} has no files in the download area", back)
 
 
 def init_app(app: Flask) -> None:
