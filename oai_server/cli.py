@@ -9,6 +9,7 @@ import click
 from flask import Flask
 
 from catalogue_core.errors import StoreError
+from catalogue_core.store.schema import SchemaMismatch
 
 from .config import ConfigError
 
@@ -32,6 +33,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SchemaMismatch as exc:
+            raise click.ClickException(str(exc)) from None  # it names its own fix
         except StoreError as exc:
             setting = "DMZPUB_MONGO_URI" if "MongoDB" in str(exc) else "DMZPUB_DATA_DIR"
             raise click.ClickException(f"the record store does not answer: {exc}. Fix: check {setting}") from None
@@ -153,7 +156,8 @@ def run(argv: list[str] | None = None) -> Any:
     return main.main(args=argv if argv is not None else sys.argv[1:], prog_name="dmzpub")
 
 
-from . import cli_publisher  # noqa: E402, F401  (registers push, withdraw, outbox, sync, reconcile)
+# cli_publisher registers push, withdraw, outbox, sync, reconcile; cli_store export, import, migrate.
+from . import cli_publisher, cli_store  # noqa: E402, F401
 from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
 
 register(main)

@@ -42,6 +42,7 @@ NEEDED = (
     "DMZPUB_PUSH_GIVE_UP",
     "DMZPUB_SCICAT_URL",
     "DMZPUB_SCICAT_TOKEN",
+    "DMZPUB_CA_BUNDLE",
 )
 
 
@@ -78,6 +79,7 @@ def push_settings(ctx: click.Context, need_dmz: bool = True) -> PushSettings:
         Path(cfg["DMZPUB_DATA_DIR"]),
         timeout=cfg["DMZPUB_PUSH_TIMEOUT"],
         policy=policy,
+        ca_bundle=cfg["DMZPUB_CA_BUNDLE"],
     )
 
 
