@@ -30,14 +30,16 @@ serve: $(VENV)/.installed
 	DMZPUB_PUSH_TOKENS="$${DMZPUB_PUSH_TOKENS:-dev-token}" $(VENV)/bin/dmzpub serve --demo
 
 # Debian packages the tests drive for real (binary=package); installed only when missing.
+# Wait for another apt run (a second checkout installing at the same time) instead of failing.
+APT_LOCK := -o DPkg::Lock::Timeout=900
 APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl
 
 deps-apt:
-	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@test -x /usr/bin/chromium || { apt-get $(APT_LOCK) update -q && DEBIAN_FRONTEND=noninteractive apt-get $(APT_LOCK) install -y -q chromium; }
 	@missing=""; for pair in $(APT_DEPS); do test -x "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive apt-get $(APT_LOCK) install -y -qq --no-install-recommends $$missing; \
 	fi
 
 test: $(VENV)/.installed-test deps-apt

@@ -24,8 +24,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def dmzpub_server(env: dict[str, str], workers: int = 2, threads: int = 4) -> Iterator[str]:
-    """Run gunicorn through `dmzpub serve`; yield its base URL."""
+def dmzpub_server(
+    env: dict[str, str], workers: int = 2, threads: int = 4, command: list[str] | None = None
+) -> Iterator[str]:
+    """Run gunicorn through `dmzpub serve` (or `command`, which takes the same arguments); yield its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     full_env = {
@@ -35,9 +37,9 @@ def dmzpub_server(env: dict[str, str], workers: int = 2, threads: int = 4) -> It
         "DMZPUB_WORKERS": str(workers),
         "DMZPUB_THREADS": str(threads),
     }
-    script = Path(sys.executable).with_name("dmzpub")
+    command = command or [str(Path(sys.executable).with_name("dmzpub"))]
     proc = subprocess.Popen(
-        [str(script), "serve", "--bind", f"127.0.0.1:{port}"],
+        [*command, "serve", "--bind", f"127.0.0.1:{port}"],
         env=full_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -57,3 +59,14 @@ def dmzpub_server(env: dict[str, str], workers: int = 2, threads: int = 4) -> It
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def checkout_command(ref: str, folder: Path) -> list[str]:
+    """Return a `dmzpub` command line running the code of git ref `ref` (exported into `folder`)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    # -S: without site processing the editable install's import hook does not load, so the
+    # exported tree (first on the path) is imported instead of this checkout.
+    code = f"import sys; sys.path[:0] = [{str(folder)!r}, {site!r}]; from oai_server.cli import main; main()"
+    return [sys.executable, "-S", "-c", code]

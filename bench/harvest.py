@@ -1,11 +1,14 @@
-"""Benchmark: a full ListRecords harvest per format over HTTP through gunicorn.
+"""Benchmark: a full ListRecords harvest per format over HTTP through gunicorn, against `oai-repo`.
 
-Fills a fresh store with N records (default 100,000), starts `dmzpub serve` on a free loopback
-port, harvests every record in each format following resumption tokens, and prints records/s
-and the latency of the first, middle and last pages.
+Fills a fresh store with N records (default 20,000), starts `dmzpub serve` on a free loopback
+port, harvests every record in each format following resumption tokens, and prints records/s,
+the latency of the first, middle and last pages and the RSS of each gunicorn worker. Then it
+serves a copy of the same records, pre-rendered, from SQLite through the `oai-repo` library
+(bench/_oai_repo_app.py, same gunicorn settings), harvests it with the same client and prints
+both figures and their ratio (target >= 3).
 
-    .venv/bin/python bench/harvest.py                       # SQLite, 100,000 records
-    .venv/bin/python bench/harvest.py --records 1000000     # a million
+    .venv/bin/python bench/harvest.py                       # SQLite, 20,000 records, with oai-repo
+    .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity
     .venv/bin/python bench/harvest.py --store mongo         # MongoDB wire server (mongoeco)
 """
 
@@ -19,9 +22,12 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +36,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
-from _server import dmzpub_server  # noqa: E402
+from _oai_repo_app import copy_records  # noqa: E402
+from _server import dmzpub_server, free_port  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.publishing import Publisher  # noqa: E402
@@ -130,10 +137,85 @@ def report(prefix: str, encoding: str, result: dict[str, Any]) -> None:
     )
 
 
+def worker_rss(port: int) -> list[float]:
+    """Return the RSS in MiB of each gunicorn worker serving on the port (children of its master)."""
+    bind = f"127.0.0.1:{port}".encode()
+    masters = {p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, bind)}
+    rss = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() in masters and "VmRSS" in fields:
+            rss.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(rss)
+
+
+def _cmdline_has(proc: Path, text: bytes) -> bool:
+    try:
+        return text in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+@contextmanager
+def oai_repo_server(data_dir: str, workers: int) -> Iterator[int]:
+    """Serve a copy of the records through oai-repo under the same gunicorn settings; yield its port."""
+    copy_db = Path(data_dir) / "oai-repo.sqlite"
+    copy_records(Path(data_dir) / "dmzpub.sqlite", copy_db)
+    port = free_port()
+    command = [sys.executable, str(ROOT / "bench" / "_oai_repo_app.py"), str(copy_db), f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        [*command, str(workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def checked(url: str, prefix: str, encoding: str, expected: int, label: str) -> dict[str, Any]:
+    """Harvest one list and check that every record came."""
+    result = harvest(url, prefix, encoding)
+    if result["records"] != expected:
+        raise SystemExit(f"{label}: harvested {result['records']:,} of {expected:,} records")
+    return result
+
+
+def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
+    """Harvest both servers in alternation, per format and encoding (the machine's load hits both alike)."""
+    ratios = []
+    for encoding in args.encodings.split(","):
+        for prefix in args.formats.split(","):
+            rates = {}
+            for label, url in (("dmzpub", ours), ("oai-repo", theirs)):
+                result = checked(url, prefix, encoding, args.records, label)
+                rates[label] = result["records"] / result["seconds"]
+            ratio = rates["dmzpub"] / rates["oai-repo"]
+            ratios.append(ratio)
+            print(
+                f"  {prefix:13} {encoding:8} dmzpub {rates['dmzpub']:>8,.0f} records/s   "
+                f"oai-repo {rates['oai-repo']:>8,.0f} records/s   ratio {ratio:5.2f}"
+            )
+    print(f"  median ratio dmzpub/oai-repo: {statistics.median(ratios):.2f} (target >= 3)")
+
+
 def main() -> None:
     """Fill, serve, harvest, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=100_000, help="records to fill (default 100,000)")
+    parser.add_argument("--records", type=int, default=20_000, help="records to fill (default 20,000)")
+    parser.add_argument("--no-compare", action="store_true", help="skip the oai-repo library run")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="metadata prefixes to harvest")
     parser.add_argument("--store", choices=("sqlite", "mongo"), default="sqlite")
     parser.add_argument("--page-size", type=int, default=100, help="DMZPUB_OAI_PAGE_SIZE (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
@@ -162,14 +244,20 @@ def main() -> None:
         print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
         store.close()
         with dmzpub_server(env, workers=args.workers) as base:
-            url = f"{base}/oai"
             print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
             for encoding in args.encodings.split(","):
-                for prefix in FORMATS:
-                    result = harvest(url, prefix, encoding)
-                    if result["records"] != args.records:
-                        raise SystemExit(f"harvested {result['records']:,} of {args.records:,} records")
-                    report(prefix, encoding, result)
+                for prefix in args.formats.split(","):
+                    report(prefix, encoding, checked(f"{base}/oai", prefix, encoding, args.records, "dmzpub"))
+            rss = worker_rss(int(base.rsplit(":", 1)[1]))
+            sizes = ", ".join(f"{r:.0f} MiB" for r in rss)
+            print(f"RSS per worker after the harvests ({args.records:,} records): {sizes}")
+            if args.store == "sqlite" and not args.no_compare:
+                with oai_repo_server(data_dir, args.workers) as port:
+                    print(
+                        f"the same records through the oai-repo library (pre-rendered, SQLite, {args.workers} workers):"
+                    )
+                    compare(f"{base}/oai", f"http://127.0.0.1:{port}/oai", args)
+                    print(f"  oai-repo RSS per worker: {', '.join(f'{r:.0f} MiB' for r in worker_rss(port))}")
     finally:
         if wire is not None:
             wire.stop()

@@ -1,6 +1,8 @@
 """Print records/s for sequential PUTs and bulk POSTs through gunicorn, on both stores.
 
-Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sqlite,mongo]
+Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sqlite,mongo] [--baseline REF]
+--baseline REF also runs the code of git commit REF the same way (e.g. 877cd40, the last commit before
+the second performance round) and prints the speed-up over it.
 MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire server
 (Python >= 3.13) is started in this process, which then also pays for the server side.
 """
@@ -21,7 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _server import dmzpub_server
+from _server import checkout_command, dmzpub_server
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
 TOKEN = "bench-token"
@@ -78,21 +80,37 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--stores", default="sqlite,mongo")
+    parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
     args = parser.parse_args()
     print(f"push benchmark: {args.sequential} sequential PUTs, {args.bulk} records in bulk POSTs of {args.batch}")
-    for kind in args.stores.split(","):
-        with tempfile.TemporaryDirectory() as tmp:
-            env, server = store_env(kind, tmp)
+    with tempfile.TemporaryDirectory() as old:
+        codes: list[tuple[str, list[str] | None]] = [("this checkout", None)]
+        if args.baseline:
+            codes.append((args.baseline, checkout_command(args.baseline, Path(old))))
+        for kind in args.stores.split(","):
+            figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
-            try:
-                with dmzpub_server(env) as base:
-                    run = uuid.uuid4().hex[:6]
-                    seq = sequential(base, documents(args.sequential, run + "s"))
-                    blk = bulk(base, documents(args.bulk, run + "b"), args.batch)
-            finally:
-                if server is not None:
-                    server.stop()
-        print(f"{label:24s} sequential PUT: {seq:8.1f} records/s   bulk POST: {blk:8.1f} records/s")
+            for (code, _), (seq, blk) in zip(codes, figures, strict=True):
+                print(f"{label:24s} {code:14s} sequential PUT: {seq:8.1f} records/s   bulk POST: {blk:8.1f} records/s")
+            if args.baseline:
+                (seq, blk), (old_seq, old_blk) = figures
+                speedup = f"sequential x{seq / old_seq:.1f}, bulk x{blk / old_blk:.1f}"
+                print(f"{'':24s} speed-up over {args.baseline}: {speedup}")
+
+
+def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[float, float]:
+    """Return sequential and bulk records/s of one server on a fresh store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env, server = store_env(kind, tmp)
+        try:
+            with dmzpub_server(env, command=command) as base:
+                run = uuid.uuid4().hex[:6]
+                seq = sequential(base, documents(args.sequential, run + "s"))
+                blk = bulk(base, documents(args.bulk, run + "b"), args.batch)
+        finally:
+            if server is not None:
+                server.stop()
+    return seq, blk
 
 
 if __name__ == "__main__":

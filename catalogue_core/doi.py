@@ -25,7 +25,7 @@ def normalize_doi(value: object, field: str = "doi") -> str:
     if not isinstance(value, str):
         raise InvalidDOI(value, field)
     doi = value.strip()
-    lowered = doi.lower()
+    lowered = fold_doi(doi)
     for prefix in _PREFIXES:
         if lowered.startswith(prefix):
             doi = doi[len(prefix) :]
@@ -37,9 +37,19 @@ def normalize_doi(value: object, field: str = "doi") -> str:
     return doi
 
 
+# DOIs are case-insensitive for ASCII letters only (DOI Handbook 2.4): str.lower() would also
+# fold e.g. U+212A KELVIN SIGN into "k", letting one DOI overwrite another's record.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_doi(text: str) -> str:
+    """Return the text with ASCII letters lower-cased and every other character kept."""
+    return text.translate(_ASCII_LOWER)
+
+
 def doi_key(value: object, field: str = "doi") -> str:
     """Return the case-folded DOI: DOIs are case-insensitive, so this is the record's key."""
-    return normalize_doi(value, field).lower()
+    return fold_doi(normalize_doi(value, field))
 
 
 def doi_url(doi: str) -> str:

@@ -11,21 +11,36 @@ from typing import Any
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+_EMPTY = ("", None, [], {})
+
+
 def clean_text(value: str) -> str:
     """Return the string in NFC with XML-illegal characters removed and outer space trimmed."""
+    # Most metadata is printable ASCII: already NFC and free of illegal characters (a write's hot path).
+    if value.isascii() and value.isprintable():
+        return value.strip()
     return unicodedata.normalize("NFC", _ILLEGAL.sub("", value)).strip()
 
 
 def clean_tree(value: Any) -> Any:
     """Return a copy of a JSON value with every string cleaned and empty strings dropped."""
+    # Plain loops, not generators: this walks every node of every pushed record.
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):
-        items = (clean_tree(v) for v in value)
-        return [v for v in items if v not in ("", None, [], {})]
+        out = []
+        for item in value:
+            item = clean_tree(item)
+            if item not in _EMPTY:
+                out.append(item)
+        return out
     if isinstance(value, dict):
-        pairs = ((k, clean_tree(v)) for k, v in value.items())
-        return {k: v for k, v in pairs if v not in ("", None, [], {})}
+        tree = {}
+        for key, item in value.items():
+            item = clean_tree(item)
+            if item not in _EMPTY:
+                tree[key] = item
+        return tree
     return value
 
 

@@ -9,9 +9,9 @@ import os
 bind = os.environ.get("DMZPUB_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("DMZPUB_WORKERS", "2"))
 threads = int(os.environ.get("DMZPUB_THREADS", "4"))
-worker_class = "gthread"
-# Harvest pages and ZIP downloads stream for a while; keep slow clients from pinning workers
-# forever but let a long download finish.
+# gthread whose sockets drop a client that trickles its request or stops reading for
+# DMZPUB_CLIENT_TIMEOUT seconds (slowloris); nginx in front buffers the slow ones anyway.
+worker_class = "oai_server.gunicorn_worker.DeadlineThreadWorker"
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
@@ -22,4 +22,6 @@ errorlog = "-"
 # dmzpub's one log format (DMZPUB_LOG_FORMAT); the app writes access lines with request ids.
 logger_class = "oai_server.gunicorn_logging.Logger"
 # nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
-forwarded_allow_ips = "127.0.0.1"
+forwarded_allow_ips = os.environ.get("DMZPUB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# One control socket per user by default: two servers on a host would share it.
+control_socket_disable = True

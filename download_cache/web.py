@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
 
 from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
@@ -32,7 +33,7 @@ def splits(path: str) -> Iterator[tuple[str, str, bool]]:
     if len(parts) < 2 or not parts[0].startswith("10.") or len(parts) > MAX_DEPTH + 8:
         return
     for cut in range(len(parts), 1, -1):
-        yield "/".join(parts[:cut]).lower(), "/".join(parts[cut:]), cut < len(parts)
+        yield fold_doi("/".join(parts[:cut])), "/".join(parts[cut:]), cut < len(parts)
 
 
 def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
@@ -41,10 +42,10 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
     The ZIP form `<doi>.zip` wins when `<doi>` is a record; otherwise the longest prefix of the path
     that is a record's key is the DOI and the remainder is the file path.
     """
-    if path.lower().endswith(".zip"):
-        record = store.get(path[:-4].lower(), formats=())
+    if fold_doi(path).endswith(".zip"):
+        record = store.get(fold_doi(path[:-4]), formats=())
         if record is not None:
-            return Resolved(path[:-4].lower(), "", "zip"), record.deleted
+            return Resolved(fold_doi(path[:-4]), "", "zip"), record.deleted
     for key, rest, slash in splits(path):
         record = store.get(key, formats=())
         if record is not None:

@@ -11,7 +11,7 @@ from flask import Response, redirect, render_template, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
-from catalogue_core.doi import normalize_doi
+from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.store import StoredRecord
 
@@ -37,7 +37,7 @@ CACHE = "public, max-age=300"
 
 def _lookup(text: str) -> StoredRecord | None:
     try:
-        key = normalize_doi(text).lower()
+        key = doi_key(text)
     except InvalidDOI:
         return None
     return store().summary(key)

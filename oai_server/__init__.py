@@ -29,20 +29,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         app.jinja_loader = ChoiceLoader([FileSystemLoader(app.config["DMZPUB_TEMPLATE_DIR"]), app.jinja_loader])
 
-    if app.config["DMZPUB_PROXY_COUNT"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = app.config["DMZPUB_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     import landing
     from download_cache import web as download_web
 
-    from . import health, logs, metrics, problems, store
+    from . import health, logs, metrics, problems, proxy, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
     logs.init_app(app)
+    proxy.init_app(app)
     store.init_app(app)
     auth.init_app(app)
     problems.init_app(app)

@@ -141,6 +141,10 @@ def check_config(ctx: click.Context, demo: bool) -> None:
         except ConfigError as exc:
             raise click.ClickException(f"configuration error: {exc}") from None
         app.extensions["dmzpub.store"].store.ping()
+        from .exposure import bind_warning
+
+        if warning := bind_warning(app.config["DMZPUB_BIND"]):
+            click.echo(f"warning: {warning}", err=True)
         if found := problems(app.config, os.environ, demo):
             for problem in found:
                 click.echo(f"configuration error: {problem}", err=True)

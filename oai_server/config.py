@@ -88,6 +88,10 @@ def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv
 def _basic(name: str, value: str) -> str:
     if value and ":" not in value:
         raise ConfigError(name, "has no ':' between user and password", "set it as user:password")
+    user, _, password = value.partition(":")
+    if value and not (user.strip() and password.strip()):
+        # An empty half would let `Authorization: Basic Og==` (just ":") publish.
+        raise ConfigError(name, "has an empty user or password", "set it as user:password, both non-empty")
     return value
 
 
@@ -300,6 +304,18 @@ SETTINGS: tuple[Setting, ...] = (
         "0",
         "Number of trusted reverse proxies in front (for client address and scheme).",
         _int(0, 5),
+    ),
+    Setting(
+        "DMZPUB_FORWARDED_ALLOW_IPS",
+        "127.0.0.1,::1",
+        "Addresses of the reverse proxy: only requests from them may set X-Forwarded-* headers.",
+        _cidrs,
+    ),
+    Setting(
+        "DMZPUB_CLIENT_TIMEOUT",
+        "30",
+        "Seconds gunicorn gives a client to send a whole request, and to take each part of a reply.",
+        _seconds(1, 3600),
     ),
     Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(

@@ -22,18 +22,30 @@ class _Application(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
+WORKER = "oai_server.gunicorn_worker.DeadlineThreadWorker"
+
+
+def options(app: Flask, bind: str, workers: int, threads: int) -> dict[str, Any]:
+    """Return the gunicorn settings `dmzpub serve` runs with (deploy/gunicorn.conf.py says the same)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        # Threads whose sockets drop trickling clients (DMZPUB_CLIENT_TIMEOUT).
+        "worker_class": WORKER,
+        "accesslog": "-",
+        # dmzpub's one log format; the app writes access lines with request ids.
+        "logger_class": "oai_server.gunicorn_logging.Logger",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        # Only the proxy may say who the client is (the app checks the same list).
+        "forwarded_allow_ips": ",".join(str(net) for net in app.config["DMZPUB_FORWARDED_ALLOW_IPS"]),
+        # gunicorn's control socket is one path per user by default: two servers on a host shared it.
+        "control_socket_disable": True,
+    }
+
+
 def run(app: Flask, bind: str, workers: int, threads: int) -> None:
     """Serve `app` with gunicorn threaded workers until interrupted."""
-    _Application(
-        app,
-        {
-            "bind": bind,
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
-            "logger_class": "oai_server.gunicorn_logging.Logger",
-            "timeout": 60,
-            "graceful_timeout": 10,
-        },
-    ).run()
+    _Application(app, options(app, bind, workers, threads)).run()

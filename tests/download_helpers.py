@@ -218,7 +218,7 @@ def nginx(folder: Path, upstream: int, area: Path, extra: str = "") -> Iterator[
 def gunicorn(tmp_path: Path, **settings: str) -> Iterator[dict[str, object]]:
     """Run `dmzpub serve` (gunicorn) on a free loopback port with the given settings."""
     port = free_port()
-    env = cli_env(tmp_path, DMZPUB_BIND=f"127.0.0.1:{port}", DMZPUB_WORKERS="2", **settings)
+    env = cli_env(tmp_path, **{"DMZPUB_BIND": f"127.0.0.1:{port}", "DMZPUB_WORKERS": "2", **settings})
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(dmzpub("serve"), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from typing import TYPE_CHECKING
 
 from datacite import schema45
@@ -13,6 +15,17 @@ if TYPE_CHECKING:
 
 OAI_DATACITE_NS = "http://schema.datacite.org/oai/oai-1.1/"
 OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
+# A write renders <resource> twice (bare and wrapped) and dumping it is the dearest step of a write,
+# so each thread keeps the last record's element (compared by identity) and hands out copies.
+_last = threading.local()
+
+
+def _resource(record: PublishedRecord) -> etree._Element:
+    """Return a fresh copy of the record's <resource>, dumped once per record."""
+    if getattr(_last, "record", None) is not record:
+        _last.element = resource_element(record)
+        _last.record = record
+    return copy.deepcopy(_last.element)
 
 
 def resource_element(record: PublishedRecord) -> etree._Element:
@@ -22,7 +35,7 @@ def resource_element(record: PublishedRecord) -> etree._Element:
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <resource> element as a string without XML declaration."""
-    return etree.tostring(resource_element(record), encoding="unicode")
+    return etree.tostring(_resource(record), encoding="unicode")
 
 
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
@@ -35,5 +48,5 @@ def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
         context.datacentre_symbol or record.metadata["publisher"]["name"]
     )
     payload = etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
-    payload.append(resource_element(record))
+    payload.append(_resource(record))
     return etree.tostring(root, encoding="unicode")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..doi import doi_key, normalize_doi
+from ..doi import doi_key, fold_doi, normalize_doi
 from ..errors import InvalidDOI
 from ..record import canonical_json
 from ..scicat import from_scicat
@@ -27,7 +27,7 @@ def publication(document: Any, origin: str) -> Intent:
     record = from_scicat(document)
     body = json.dumps(document, ensure_ascii=False)
     source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
-    return Intent("put", doi.lower(), doi, body=body, content_hash=record.content_hash, source_hash=source_hash)
+    return Intent("put", fold_doi(doi), doi, body=body, content_hash=record.content_hash, source_hash=source_hash)
 
 
 def withdrawal_of(doi: str, reason: str | None) -> Intent:

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from ..doi import fold_doi
 from .delivery import RetryPolicy
 from .errors import SourceError
 
@@ -136,7 +137,7 @@ class SciCatSource:
         page = self._get(self.version, self._params({"doi": doi}, 0, 1))
         if not isinstance(page, list):
             raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
-        found = [d for d in page if isinstance(d, dict) and str(d.get("doi", "")).lower() == doi.lower()]
+        found = [d for d in page if isinstance(d, dict) and fold_doi(str(d.get("doi", ""))) == fold_doi(doi)]
         if page and not found:
             # A backend that ignores `where` must not make us withdraw a record it still has.
             raise SourceError(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")

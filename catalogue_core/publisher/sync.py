@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..doi import normalize_doi
+from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..record import canonical_json
 from ..scicat import from_scicat
@@ -72,7 +72,7 @@ def read(document: Any) -> SourceRecord | None:
     body = json.dumps(document, ensure_ascii=False)
     source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
     kind = "private" if document.get("status") == "private" else "unchecked"
-    return SourceRecord(doi.lower(), doi, document, body, kind, source_hash)
+    return SourceRecord(fold_doi(doi), doi, document, body, kind, source_hash)
 
 
 def check(record: SourceRecord) -> SourceRecord:

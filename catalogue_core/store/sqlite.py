@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS records (
     extras TEXT NOT NULL,
     payload TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_datestamp ON records (datestamp, key);
+-- Covering: a list page reads its summaries from this index alone, in order, never the large rows.
+CREATE INDEX IF NOT EXISTS records_listing
+    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason);
+DROP INDEX IF EXISTS records_datestamp;
 CREATE TABLE IF NOT EXISTS rendered (
     key TEXT NOT NULL,
     prefix TEXT NOT NULL,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
 
 from .resumption_token import TokenCodec
@@ -56,4 +57,4 @@ class Provider:
         prefix = f"oai:{self.config.repository_id}:"
         if not identifier.startswith(prefix) or len(identifier) == len(prefix):
             return None
-        return unquote(identifier[len(prefix) :]).lower()
+        return fold_doi(unquote(identifier[len(prefix) :]))

@@ -1,0 +1,53 @@
+"""The ingest fast paths keep behaviour: the pushed document untouched, text cleaned as before, depth bounded."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import scicat_example
+
+from catalogue_core.scicat import from_scicat
+from catalogue_core.text import clean_text
+from oai_server.api.push import MAX_DEPTH, _depth_over
+
+NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_document_is_left_as_received_and_shares_nothing_with_the_metadata(name: str) -> None:
+    document = scicat_example(name)
+    document.setdefault("metadata", {}).update(dates=[{"date": "2020-01-01", "dateType": "Created"}], sizes=["1 GB"])
+    if name.startswith("v3"):
+        del document["metadata"]
+    before = copy.deepcopy(document)
+    record = from_scicat(document)
+    assert document == before
+    record.metadata["creators"][0]["name"] = "changed"
+    record.metadata.setdefault("dates", []).append({"date": "1999", "dateType": "Other"})
+    assert document == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", "  padded\t", "tab\there", "ctl\x01\x7f", "Müller", "e\u0301", "\u00a0nbsp\u00a0", "a\x85b", "", " "],
+)
+def test_cleaning_text_is_what_it_always_was(text: str) -> None:
+    import re
+    import unicodedata
+
+    illegal = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+    assert clean_text(text) == unicodedata.normalize("NFC", illegal.sub("", text)).strip()
+
+
+def test_the_depth_bound_counts_containers_only_and_stops_at_the_limit() -> None:
+    def nested(depth: int) -> object:
+        value: object = "leaf"
+        for level in range(depth):
+            value = [value, 1, "x"] if level % 2 else {"k": value, "n": None}
+        return value
+
+    assert not _depth_over(nested(MAX_DEPTH), MAX_DEPTH)
+    assert _depth_over(nested(MAX_DEPTH + 1), MAX_DEPTH)
+    assert not _depth_over("scalar", 0)
+    assert _depth_over([[], {"a": [{}]}], 3) and not _depth_over([[], {"a": [{}]}], 4)
