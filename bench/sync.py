@@ -1,5 +1,9 @@
 """Print records/s of a first SciCat sync of 10,000 records and of a re-sync with no change, on both stores.
 
+Then `dmzpub sync --watch` against 100,000 records in SciCat (`--watch-records`): how long the first
+(full) round takes, and for one change made in SciCat afterwards, how long until the DMZ has it
+compared with the interval, and how many records the incremental round read (it must not read them all).
+
 The DMZ runs under gunicorn (`dmzpub serve`, its default 2 workers x 4 threads) in its own process;
 the SciCat stand-in of the tests serves v4 PublishedData pages from a thread of this process; the
 sync itself is the code behind `dmzpub sync` (read, hash, queue in the outbox, deliver in bulk).
@@ -9,6 +13,7 @@ Run: .venv/bin/python bench/sync.py [--records N] [--stores sqlite,mongo]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -144,18 +149,101 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
             process.wait(timeout=30)
 
 
+def stamped(docs: list[dict], start: float, span: float) -> list[dict]:
+    """Give the documents `updatedAt` times spread over `span` seconds from `start`, as years of edits would."""
+    for i, doc in enumerate(docs):
+        moment = start + span * i / len(docs)
+        doc["updatedAt"] = (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
+        )
+    return docs
+
+
+def watch_status(data_dir: Path) -> dict:
+    """Return the watcher's status file ({} until written)."""
+    try:
+        return json.loads((data_dir / "sync-status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def until(predicate, timeout: float, what: str) -> float:  # type: ignore[no-untyped-def]
+    """Wait for `predicate`; return the seconds it took."""
+    started = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - started > timeout:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
+def bench_watch(records: int, interval: float) -> None:
+    """Print how `dmzpub sync --watch` keeps up with a change at `records` records in SciCat."""
+    docs = stamped(documents(records), time.time() - 365 * 86400, 300 * 86400)
+    scicat = SciCatStandIn(docs, versions=("v4",))
+    scicat.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        process, url = start_dmz(Path(tmp) / "dmz", "")
+        data_dir = Path(tmp) / "intranet"
+        env = {
+            **os.environ,
+            "DMZPUB_DATA_DIR": str(data_dir),
+            "DMZPUB_PUSH_URL": url,
+            "DMZPUB_PUSH_TOKEN": TOKEN,
+            "DMZPUB_SCICAT_URL": scicat.url,
+            "DMZPUB_SYNC_INTERVAL": str(interval),
+            "DMZPUB_SYNC_OVERLAP": "60",
+            "DMZPUB_RECONCILE_INTERVAL": "86400",
+        }
+        dmzpub = str(Path(sys.executable).with_name("dmzpub"))
+        log = open(Path(tmp) / "watch.log", "wb")  # noqa: SIM115
+        watcher = subprocess.Popen([dmzpub, "sync", "--watch"], env=env, stderr=log)
+        try:
+            seconds = until(lambda: watch_status(data_dir).get("last_success"), 3600, "the first round")
+            print(f"watch  first (full) round: {records} records read, compared and delivered in {seconds:6.1f} s")
+            until(lambda: watch_status(data_dir).get("rounds", 0) >= 2, 3600, "an incremental round")
+            served, rounds = scicat.served, watch_status(data_dir)["rounds"]
+            changed = {**docs[records // 2], "title": "Changed while the watcher runs"}
+            scicat.put(changed)
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {TOKEN}"
+            target = f"{url}/api/v1/published/{changed['doi']}"
+            seconds = until(lambda: "Changed while" in session.get(target, timeout=30).text, 600, "the change")
+            until(lambda: watch_status(data_dir).get("rounds", 0) > rounds, 600, "the round to end")
+            status = watch_status(data_dir)
+            read = scicat.served - served
+            verdict = "within one interval" if seconds <= interval else "LATER than one interval"
+            print(
+                f"watch  one change at {records} records: on the DMZ after {seconds:5.2f} s"
+                f" ({verdict} of {interval:g} s);"
+                f" {status['rounds'] - rounds} round(s) read {read} records from SciCat"
+                f" ({read / records:.4%} of the catalogue; last round read {status.get('last_read')})"
+            )
+        finally:
+            watcher.terminate()
+            watcher.wait(timeout=120)
+            log.close()
+            if os.environ.get("BENCH_SHOW_LOG"):
+                print((Path(tmp) / "watch.log").read_text()[-5000:])
+            process.terminate()
+            process.wait(timeout=30)
+            scicat.stop()
+
+
 def main() -> None:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--stores", default="sqlite,mongo")
+    parser.add_argument("--watch-records", type=int, default=100_000, help="records for the watch figures (0: skip)")
+    parser.add_argument("--interval", type=float, default=5.0, help="DMZPUB_SYNC_INTERVAL of the watch figures")
     args = parser.parse_args()
     docs = documents(args.records)
     scicat = SciCatStandIn(docs, versions=("v3", "v4"))
     scicat.start()
     print(f"dmzpub sync benchmark: {args.records} v4 records, SciCat pages of 500, bulk batches of 100")
     try:
-        for store in args.stores.split(","):
+        for store in filter(None, args.stores.split(",")):
             if store == "sqlite":
                 bench(store, docs, scicat, "")
                 continue
@@ -173,6 +261,8 @@ def main() -> None:
                 mongo.wait(timeout=30)
     finally:
         scicat.stop()
+    if args.watch_records:
+        bench_watch(args.watch_records, args.interval)
 
 
 if __name__ == "__main__":

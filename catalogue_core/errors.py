@@ -54,6 +54,10 @@ class StoreUnavailable(StoreError):
     """The store does not answer; the caller should retry later."""
 
 
+class QueryTooCostly(StoreUnavailable):
+    """A public query ran past its time budget and was stopped by the store."""
+
+
 class RecordNotFound(StoreError):
     """No record, not even a tombstone, exists for the DOI."""
 

@@ -5,48 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datacite import schema45
-
-from .compiled_schema import CompiledSchema
+from . import datacite47, thumbnail
 from .doi import doi_key, fold_doi, normalize_doi
 from .errors import FieldProblem, InvalidDOI, InvalidRecord, NotPublishable
+from .names import split_name, with_split_name
 from .record import PUBLISHED_STATUSES, SCHEMA_VERSION, PublishedRecord
+from .scicat_defaults import (
+    DEFAULT_CONTRIBUTOR_TYPE,
+    DEFAULT_RELATION,
+    completed_contributors,
+    completed_related,
+    related_identifier,
+    with_affiliation,
+)
 from .text import clean_tree
 
-RESOURCE_TYPES_GENERAL = [
-    "Audiovisual",
-    "Award",
-    "Book",
-    "BookChapter",
-    "Collection",
-    "ComputationalNotebook",
-    "ConferencePaper",
-    "ConferenceProceeding",
-    "DataPaper",
-    "Dataset",
-    "Dissertation",
-    "Event",
-    "Image",
-    "Instrument",
-    "InteractiveResource",
-    "Journal",
-    "JournalArticle",
-    "Model",
-    "OutputManagementPlan",
-    "PeerReview",
-    "PhysicalObject",
-    "Preprint",
-    "Project",
-    "Report",
-    "Service",
-    "Software",
-    "Sound",
-    "Standard",
-    "StudyRegistration",
-    "Text",
-    "Workflow",
-    "Other",
-]
+# DataCite's resourceTypeGeneral vocabulary, as the 4.7 schema lists it.
+RESOURCE_TYPES_GENERAL = list(datacite47.SCHEMA["definitions"]["resourceTypeGeneral"]["enum"])
 _GENERAL_BY_LOWER = {t.lower(): t for t in RESOURCE_TYPES_GENERAL}
 
 # DataCite properties a v4 `metadata` object may carry through unchanged.
@@ -75,8 +50,6 @@ _CREATOR_KEYS = (
     "affiliation",
     "lang",
 )
-_DOI_IN_TEXT = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.I)
-_HANDLE = re.compile(r"^(?:hdl:|https?://hdl\.handle\.net/)?(\d+(?:\.\d+)*/\S+)$")
 
 
 class _Problems(list[FieldProblem]):
@@ -129,42 +102,6 @@ def _string_list(doc: dict, key: str, problems: _Problems) -> list[str]:
     return [v for v in value if v.strip()]
 
 
-def _split_personal(name: str) -> dict[str, Any]:
-    """Return a DataCite creator for a plain name; 'Family, Given' is known to be a person."""
-    creator: dict[str, Any] = {"name": name}
-    if name.count(",") == 1:
-        family, given = (part.strip() for part in name.split(","))
-        if family and given:
-            creator.update(nameType="Personal", familyName=family, givenName=given)
-    return creator
-
-
-def _related(identifier: str, relation: str) -> dict[str, str]:
-    if m := _DOI_IN_TEXT.match(identifier.strip()):
-        return {
-            "relatedIdentifier": m.group(1),
-            "relatedIdentifierType": "DOI",
-            "relationType": relation,
-        }
-    if identifier.startswith(("http://", "https://")):
-        return {
-            "relatedIdentifier": identifier,
-            "relatedIdentifierType": "URL",
-            "relationType": relation,
-        }
-    if m := _HANDLE.match(identifier.strip()):
-        return {
-            "relatedIdentifier": m.group(1),
-            "relatedIdentifierType": "Handle",
-            "relationType": relation,
-        }
-    return {
-        "relatedIdentifier": identifier,
-        "relatedIdentifierType": "URN",
-        "relationType": relation,
-    }
-
-
 def _types(resource_type: Any, general: Any = None) -> dict[str, str]:
     text = resource_type if isinstance(resource_type, str) and resource_type.strip() else None
     if isinstance(general, str) and general.lower() in _GENERAL_BY_LOWER:
@@ -188,7 +125,7 @@ def _v3_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
         problems.add("creator", "every creator must be a non-empty string")
         creators = []
     affiliation = _text(doc, "affiliation", problems, "affiliation", False)
-    meta: dict[str, Any] = {"creators": [_split_personal(c.strip()) for c in creators]}
+    meta: dict[str, Any] = {"creators": [split_name(c.strip()) for c in creators]}
     if affiliation:
         for creator in meta["creators"]:
             creator["affiliation"] = [{"name": affiliation}]
@@ -200,9 +137,9 @@ def _v3_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
     known = {c.lower() for c in creators if isinstance(c, str)}
     others = [a for a in _string_list(doc, "authors", problems) if a.lower() not in known]
     if others:
-        meta["contributors"] = [{**_split_personal(a), "contributorType": "Researcher"} for a in others]
-    related = [_related(p, "HasPart") for p in _string_list(doc, "pidArray", problems)]
-    related += [_related(p, "IsSupplementTo") for p in _string_list(doc, "relatedPublications", problems)]
+        meta["contributors"] = [{**split_name(a), "contributorType": DEFAULT_CONTRIBUTOR_TYPE} for a in others]
+    related = [related_identifier(p, "HasPart") for p in _string_list(doc, "pidArray", problems)]
+    related += [related_identifier(p, DEFAULT_RELATION) for p in _string_list(doc, "relatedPublications", problems)]
     if related:
         meta["relatedIdentifiers"] = related
     return meta
@@ -226,8 +163,15 @@ def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
         if not isinstance(creator, dict) or not isinstance(creator.get("name"), str) or not creator["name"].strip():
             problems.add(f"metadata.creators[{i}].name", "is required and must be a non-empty string")
             continue
-        out.append({k: creator[k] for k in _CREATOR_KEYS if k in creator})
-    meta["creators"] = out
+        out.append(with_split_name({k: creator[k] for k in _CREATOR_KEYS if k in creator}))
+    # SciCat's migration keeps v3's record-wide `affiliation` in metadata: give it to creators without one.
+    meta["creators"] = with_affiliation(out, source.get("affiliation"))
+    names = {
+        " ".join(c["name"].split()).lower() for c in creators if isinstance(c, dict) and isinstance(c.get("name"), str)
+    }
+    names |= {c["name"].lower() for c in out}
+    if "contributors" in meta:
+        meta["contributors"] = completed_contributors(meta["contributors"], names)
     publisher = source.get("publisher")
     if isinstance(publisher, str) and publisher.strip():
         meta["publisher"] = {"name": publisher}
@@ -237,11 +181,13 @@ def _v4_metadata(doc: dict, problems: _Problems) -> dict[str, Any]:
         problems.add("metadata.publisher.name", "is required and must be a non-empty string")
     meta["publicationYear"] = _year(source.get("publicationYear"), "metadata.publicationYear", problems)
     meta["types"] = _types(source.get("resourceType"), source.get("resourceTypeGeneral"))
-    related = meta.get("relatedIdentifiers")
+    related = completed_related(meta.get("relatedIdentifiers"))
     if related is not None and not isinstance(related, list):
         problems.add("metadata.relatedIdentifiers", "must be a list")
         related = []
-    pids = [_related(p, "HasPart") for p in _string_list(doc, "datasetPids", problems)]
+    pids = [related_identifier(p, "HasPart") for p in _string_list(doc, "datasetPids", problems)]
+    if related is not None:
+        meta["relatedIdentifiers"] = related
     if pids:
         seen = {
             r.get("relatedIdentifier")
@@ -260,7 +206,7 @@ def _descriptions(meta: dict, abstract: str | None, technical: str | None, probl
     extra = []
     if abstract and not any(isinstance(d, dict) and d.get("descriptionType") == "Abstract" for d in existing):
         extra.append({"description": abstract, "descriptionType": "Abstract"})
-    if technical:
+    if technical and not any(isinstance(d, dict) and d.get("description") == technical for d in existing):
         extra.append({"description": technical, "descriptionType": "TechnicalInfo"})
     if extra or existing:
         meta["descriptions"] = extra + existing
@@ -286,12 +232,8 @@ def _sizes(meta: dict, files: int | None, size: int | None) -> None:
         meta["sizes"] = list(dict.fromkeys(sizes))
 
 
-# Compiled once per process: walking the schema in Python was ~85 % of a push's cost.
-_SCHEMA = CompiledSchema(schema45.validator.schema)
-
-
 def _schema_problems(meta: dict) -> list[FieldProblem]:
-    return [FieldProblem(path, message) for path, message in _SCHEMA.problems(meta)]
+    return [FieldProblem(path, message) for path, message in datacite47.problems(meta)]
 
 
 def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -> dict[str, Any]:
@@ -303,13 +245,16 @@ def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -
     for key, value in (("numberOfFiles", files), ("sizeOfArchive", size)):
         if value is not None:
             extras[key] = value
-    for key in ("pid", "registeredTime", "thumbnail", "url"):
+    for key in ("pid", "registeredTime"):
         if isinstance(doc.get(key), str):
             extras[key] = doc[key]
-    for key in ("downloadLink", "landingPage"):
-        value = doc.get(key, meta_source.get(key))
+    # v3 keeps these at the top level; SciCat's v3->v4 migration moved them into `metadata`.
+    for key in ("url", "downloadLink", "landingPage"):
+        value = doc.get(key) or meta_source.get(key)
         if isinstance(value, str):
             extras[key] = value
+    if image := thumbnail.descriptor(thumbnail.source(doc)):
+        extras["thumbnail"] = image
     return extras
 
 
@@ -349,7 +294,7 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
         meta_source = None
     if meta_source is not None:
         meta = _v4_metadata(document, problems)
-        technical = None
+        technical = _text(meta_source, "dataDescription", problems, "metadata.dataDescription", False)
     else:
         meta = _v3_metadata(document, problems)
         technical = _text(document, "dataDescription", problems, "dataDescription", False)

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .errors import DownloadCacheError
-from .paths import contained, safe_relpath
+from .errors import DownloadCacheError, UnsafePath
+from .paths import contained, open_regular, safe_relpath
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -38,6 +38,8 @@ QUARANTINE = ".dmzpub-quarantine"
 ACCESS = ".dmzpub-access"
 # The server refreshes a dataset's access marker at most this often (seconds).
 ACCESS_RESOLUTION = 60.0
+# Larger manifests or state files are not read (a million files make a manifest of ~150 MB).
+MAX_METADATA_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,15 @@ def render_checksums(files: list[StagedFile] | tuple[StagedFile, ...]) -> bytes:
     return "".join(f"{f.sha256} *{f.path}\n" for f in files).encode()
 
 
+def read_metadata(folder: Path, name: str) -> bytes:
+    """Return a dataset's own file (manifest, state) if it is a regular file, not a link; raise OSError."""
+    try:
+        with open_regular(folder / name, name) as handle:
+            return handle.read(MAX_METADATA_BYTES)
+    except UnsafePath as exc:
+        raise OSError(str(exc)) from None
+
+
 def parse_state(data: bytes | str) -> dict[str, Any]:
     """Return the content of .state.json; an unreadable one counts as empty."""
     with contextlib.suppress(ValueError):
@@ -131,10 +142,10 @@ class DownloadArea:
         folder = self.dataset_dir(key)
         state: dict[str, Any] = {}
         with contextlib.suppress(OSError):
-            state = parse_state((folder / STATE).read_bytes())
+            state = parse_state(read_metadata(folder, STATE))
         pinned = bool(state.get("pinned"))
         try:
-            files, staged = parse_manifest((folder / MANIFEST).read_bytes())
+            files, staged = parse_manifest(read_metadata(folder, MANIFEST))
         except (OSError, ValueError):
             if state.get("state") == "evicted":
                 return DatasetStatus("evicted", pinned=pinned)
@@ -157,11 +168,11 @@ class DownloadArea:
         """Return the staged files by path, or None unless the dataset is staged (cached per manifest)."""
         folder = self.dataset_dir(key)
         try:
-            stat = (folder / MANIFEST).stat()
+            stat = (folder / MANIFEST).lstat()
         except OSError:
             return None
         with contextlib.suppress(OSError):
-            if parse_state((folder / STATE).read_bytes()).get("state") == "evicted":
+            if parse_state(read_metadata(folder, STATE)).get("state") == "evicted":
                 return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
@@ -169,7 +180,7 @@ class DownloadArea:
         if cached and cached[0] == stamp:
             return cached[1]
         try:
-            files, _ = parse_manifest((folder / MANIFEST).read_bytes())
+            files, _ = parse_manifest(read_metadata(folder, MANIFEST))
         except (OSError, ValueError):
             return None
         index = {f.path: f for f in files}

@@ -27,6 +27,19 @@ def part_path(dataset_dir: str, relpath: str) -> str:
     return posixpath.join(dataset_dir, folder, PART_PREFIX + name)
 
 
+class _Hashes:
+    """SHA-256 (always: the download area's own checksum) plus the source's algorithm when it lists another."""
+
+    def __init__(self, other: str | None) -> None:
+        self.sha256 = hashlib.sha256()
+        self.other = hashlib.new(other) if other else None
+
+    def update(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        if self.other is not None:
+            self.other.update(chunk)
+
+
 @dataclass(frozen=True)
 class CopyResult:
     """What copying one file did."""
@@ -55,7 +68,7 @@ class FileCopier:
         self.target.check_inside(self.dataset_dir, final)
         self.target.makedirs(posixpath.dirname(final))
         self.target.check_inside(self.dataset_dir, final)
-        hasher = hashlib.sha256()
+        hasher = _Hashes(item.check[0] if item.check else None)
         offset = self._resumable(item, part, meta)
         if offset:
             with self.target.open_read(part) as done:
@@ -73,9 +86,13 @@ class FileCopier:
             self.target.remove(part)
             self.target.remove(meta)
             raise SourceError(f"{self.source.url}/{item.path}", f"changed while copying ({total} != {item.size} bytes)")
-        digest = hasher.hexdigest()
+        digest = hasher.sha256.hexdigest()
         if item.sha256 and digest != item.sha256:
             raise ChecksumMismatch(item.path, item.sha256, digest, self._quarantine(item.path, part, meta))
+        if item.check and hasher.other is not None and hasher.other.hexdigest() != item.check[1].lower():
+            actual = hasher.other.hexdigest()
+            where = self._quarantine(item.path, part, meta)
+            raise ChecksumMismatch(item.path, item.check[1], actual, where, item.check[0])
         self.target.set_mtime(part, item.mtime)
         self.target.replace(part, final)
         self.target.remove(meta)

@@ -30,10 +30,12 @@ class SourceError(DownloadCacheError):
 class ChecksumMismatch(DownloadCacheError):
     """A copied file does not match the checksum its source lists; the copy was quarantined."""
 
-    def __init__(self, path: str, expected: str, actual: str, quarantined: str | None) -> None:
+    def __init__(
+        self, path: str, expected: str, actual: str, quarantined: str | None, algorithm: str = "sha256"
+    ) -> None:
         self.path, self.expected, self.actual, self.quarantined = path, expected, actual, quarantined
         where = f"; quarantined as {quarantined}" if quarantined else ""
-        super().__init__(f"{path}: sha256 {actual} does not match the source's {expected}{where}")
+        super().__init__(f"{path}: {algorithm} {actual} does not match the source's {expected}{where}")
 
 
 class StageFailed(DownloadCacheError):

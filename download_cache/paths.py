@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import UnsafePath
 
@@ -57,6 +59,28 @@ def contained(root: Path, relpath: str) -> Path:
     if target != base and base not in target.parents:
         raise UnsafePath(relpath, "a symbolic link leads outside the dataset folder")
     return target
+
+
+def open_regular(path: Path, relpath: str) -> BinaryIO:
+    """Open a regular file for reading; raise UnsafePath for a link or a special file (FIFO, device, socket).
+
+    Opening a FIFO would hang the worker; a link in place of SHA256SUMS or manifest.json would serve
+    whatever it points at.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise UnsafePath(relpath, f"cannot be opened ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePath(relpath, "not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def open_contained(root: Path, relpath: str) -> BinaryIO:
+    """Open a staged file: inside its dataset folder (links resolved) and a regular file."""
+    return open_regular(contained(root, relpath), relpath)
 
 
 def join(*parts: str) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from flask import Request, Response, json
@@ -18,7 +19,9 @@ from werkzeug.http import is_resource_modified, parse_if_range_header
 from werkzeug.wsgi import wrap_file
 from zipstream import ZIP_STORED, ZipStream
 
-from .area import CHECKSUMS, DatasetStatus, StagedFile, checksums_url, file_url, zip_url
+from .area import CHECKSUMS, DatasetStatus, StagedFile, checksums_url, file_url, render_checksums, zip_url
+from .errors import DownloadCacheError, DownloadRefused, UnsafePath
+from .paths import open_contained
 from .ranges import byte_range
 
 FILE_CSP = "default-src 'none'; sandbox"
@@ -63,7 +66,31 @@ def content_type(path: str) -> str:
     return guessed + ("; charset=utf-8" if guessed.startswith("text/") else "")
 
 
-def file_response(request: Request, real: Path, staged: StagedFile, accel: str | None, dataset_dir: str) -> Response:
+class Restaging(DownloadCacheError):
+    """The file on disk is no longer the one the manifest describes: the dataset is being staged again."""
+
+
+def _same_file(handle: Any, staged: StagedFile) -> bool:
+    # The copier renames each new file into place: a changed size or mtime means another version.
+    info = os.fstat(handle.fileno())
+    return info.st_size == staged.size and int(info.st_mtime) == int(staged.mtime)
+
+
+def open_staged(folder: Path, staged: StagedFile) -> Any:
+    """Open a staged file if it is still the manifest's version; raise UnsafePath or Restaging."""
+    handle = open_contained(folder, staged.path)
+    if not _same_file(handle, staged):
+        handle.close()
+        raise Restaging(f"{staged.path} changed since its manifest was written")
+    return handle
+
+
+def retry_later(message: str) -> NoReturn:
+    """Answer 503 (an error page with Retry-After) asking the client to come back once re-staging is done."""
+    raise DownloadRefused(503, message, retry_after=30)
+
+
+def file_response(request: Request, folder: Path, staged: StagedFile, accel: str | None, dataset_dir: str) -> Response:
     """Return the file, whole or in ranges; with `accel`, let nginx send the bytes (X-Accel-Redirect)."""
     modified = datetime.fromtimestamp(int(staged.mtime), UTC)
     response = Response(status=200, mimetype=None, content_type=content_type(staged.path))
@@ -73,9 +100,16 @@ def file_response(request: Request, real: Path, staged: StagedFile, accel: str |
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Accept-Ranges"] = "bytes"
     harden(response)
+    try:
+        handle = open_staged(folder, staged)
+    except UnsafePath:
+        raise DownloadRefused(404, f"{staged.path} is not available") from None
+    except Restaging:
+        return retry_later(f"{staged.path} is being staged again; try again shortly")
     # A stale If-Range asks for the whole file, which only we can decide: nginx would compare
     # against its own validators. Everything else goes to nginx.
     if accel and (not request.headers.get("Range") or _if_range_holds(request, staged.sha256, modified)):
+        handle.close()
         if not is_resource_modified(request.environ, staged.sha256, last_modified=modified, ignore_if_range=True):
             response.status_code = 304
             return response
@@ -83,7 +117,6 @@ def file_response(request: Request, real: Path, staged: StagedFile, accel: str |
         response.headers["X-Accel-Redirect"] = accel + quote(dataset_dir, safe="") + "/" + quote(staged.path)
         del response.headers["Accept-Ranges"]  # nginx adds its own
         return response
-    handle = open(real, "rb")  # noqa: SIM115  (closed by the response)
     response.response = wrap_file(request.environ, handle, BLOCK)
     response.direct_passthrough = True
     response.call_on_close(handle.close)
@@ -125,12 +158,13 @@ def _if_range_holds(request: Request, sha256: str, modified: datetime) -> bool:
     return wanted.date is not None and wanted.date == modified
 
 
-def checksums_response(request: Request, real: Path) -> Response:
-    """Return the dataset's SHA256SUMS as text (conditional on its own hash)."""
-    data = real.read_bytes()
-    response = Response(data, mimetype="text/plain")
+def checksums_response(request: Request, status: DatasetStatus) -> Response:
+    """Return the dataset's SHA256SUMS as text, rendered from its manifest (conditional on its own hash).
+
+    Never the file on disk: whoever can write the area could make it a link to the server's secrets.
+    """
+    response = Response(render_checksums(status.files), mimetype="text/plain")
     response.add_etag()
-    response.last_modified = int(real.stat().st_mtime)
     response.headers["Content-Disposition"] = content_disposition(CHECKSUMS)
     response.headers["Cache-Control"] = "no-cache"
     harden(response)
@@ -194,17 +228,33 @@ def zip_name(key: str) -> str:
     return key.replace("/", "_")
 
 
-def zip_response(key: str, folder: Path, files: Iterable[tuple[Path, StagedFile]]) -> Response:
-    """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced."""
+def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
+    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's."""
+    digest = hashlib.sha256()
+    with open_staged(folder, staged) as handle:
+        while chunk := handle.read(BLOCK):
+            digest.update(chunk)
+            yield chunk
+    if digest.hexdigest() != staged.sha256:
+        raise Restaging(f"{staged.path} changed while it was sent")
+
+
+def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Response:
+    """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced.
+
+    Every member is checked against the manifest as it is read: a dataset staged again meanwhile
+    ends the stream early (the client sees a short download), never a whole ZIP of other bytes.
+    """
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     top = zip_name(key)
-    for real, staged in files:
-        stream.add_path(os.fspath(real), f"{top}/{staged.path}", recurse=False)
-    stream.add_path(os.fspath(folder / CHECKSUMS), f"{top}/{CHECKSUMS}", recurse=False)
+    staged_files = tuple(files)
+    for staged in staged_files:
+        stream.add(_verified(folder, staged), f"{top}/{staged.path}", size=staged.size)
+    stream.add(render_checksums(staged_files), f"{top}/{CHECKSUMS}")
     response = Response(stream, mimetype="application/zip", direct_passthrough=True)
     response.content_length = len(stream)
     response.headers["Content-Disposition"] = content_disposition(top + ".zip")
     response.headers["Cache-Control"] = "no-cache"
-    if stream.last_modified:
-        response.last_modified = stream.last_modified
+    if staged_files:
+        response.last_modified = int(max(f.mtime for f in staged_files))
     return harden(response)

@@ -30,6 +30,8 @@ class SourceFile:
     size: int
     mtime: float
     sha256: str | None = None
+    # A second checksum the source lists in another algorithm (SciCat's chkAlg), as (hashlib name, hex).
+    check: tuple[str, str] | None = None
 
 
 def parse_checksums(text: str, where: str) -> dict[str, str]:

@@ -13,7 +13,16 @@ from catalogue_core.store import Repository
 from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
 from .errors import DownloadRefused, UnsafePath
 from .paths import MAX_DEPTH
-from .responses import checksums_response, file_response, listing_response, text, zip_response
+from .responses import (
+    Restaging,
+    checksums_response,
+    file_response,
+    listing_response,
+    open_staged,
+    retry_later,
+    text,
+    zip_response,
+)
 
 bp = Blueprint("downloads", __name__)
 
@@ -91,23 +100,22 @@ def download(path: str) -> Response:
         if request.method == "GET":
             downloads.touch(target.key)
         try:
-            files = [(downloads.locate(target.key, f.path), f) for f in status.files]
+            for staged_file in status.files:  # each member checked before the first byte goes out
+                open_staged(folder, staged_file).close()
         except UnsafePath:
             raise DownloadRefused(404, "this dataset's files are not available", landing_path(target.key)) from None
-        return zip_response(target.key, folder, files)
+        except Restaging:
+            return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
+        return zip_response(target.key, folder, status.files)
     if target.rest == CHECKSUMS:
-        return checksums_response(request, folder / CHECKSUMS)
+        return checksums_response(request, status)
     staged = index.get(target.rest)
     if staged is None:
         raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key))
-    try:
-        real = downloads.locate(target.key, staged.path)
-    except UnsafePath:
-        raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key)) from None
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
-    response = file_response(request, real, staged, accel, dataset_dirname(target.key))
+    response = file_response(request, folder, staged, accel, dataset_dirname(target.key))
     # FAIR Signposting level 1: each item names the landing page it belongs to.
     response.headers["Link"] = f'<{base}{landing_path(target.key)}>; rel="collection"; type="text/html"'
     return response

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from flask import render_template, request, url_for
 
+from catalogue_core.errors import QueryTooCostly
 from catalogue_core.store import StoredRecord
+from catalogue_core.store.base import MAX_SEARCH_TERMS, search_terms
 
 from . import model
 from .blueprint import bp
@@ -74,6 +76,8 @@ def index() -> str:
     text = " ".join(request.args.get("q", "").split())
     if len(text) > MAX_QUERY:
         raise BadListingQuery("q", f"the search text is longer than {MAX_QUERY} characters")
+    if len(search_terms(text)) > MAX_SEARCH_TERMS:
+        raise BadListingQuery("q", f"the search has more than {MAX_SEARCH_TERMS} different terms")
     before = position(request.args.get("before"))
     rows = store().browse(text or None, before, PAGE_SIZE + 1)
     next_url = None
@@ -89,6 +93,12 @@ def index() -> str:
         next_url=next_url,
         first_url=first_url,
     )
+
+
+@bp.errorhandler(QueryTooCostly)
+def _too_costly(exc: QueryTooCostly) -> tuple[str, int, dict[str, str]]:
+    message = "This search took too long and was stopped. Try fewer or longer words."
+    return render_template("landing/index.html", entries=[], query="", error=message), 503, {"Retry-After": "30"}
 
 
 @bp.errorhandler(BadListingQuery)

@@ -8,10 +8,13 @@ from typing import Any
 
 from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
+from catalogue_core.thumbnail import THUMBNAIL_SUFFIX
 from download_cache.area import landing_path
 
 from . import model
 from .downloads import Downloads
+
+THUMBNAIL = THUMBNAIL_SUFFIX
 
 
 @lru_cache(maxsize=4096)
@@ -52,6 +55,14 @@ class RecordPage:
     def export_url(self, name: str) -> str:
         """Return the absolute URL of one export."""
         return self.base_url + record_path(self.record.key, name)
+
+    @property
+    def thumbnail_path(self) -> str | None:
+        """Return the path of the record's thumbnail (versioned by its hash), if it has one."""
+        image = self.record.extras.get("thumbnail")
+        if not isinstance(image, dict) or not image.get("sha256"):
+            return None
+        return record_path(self.record.key, THUMBNAIL) + "?v=" + image["sha256"][:16]
 
     @cached_property
     def title(self) -> str:

@@ -129,8 +129,8 @@ def dataset(page: RecordPage) -> dict[str, Any]:
     ]
     if funders:
         out["funder"] = funders
-    if page.record.extras.get("thumbnail", "").startswith("https://"):
-        out["thumbnailUrl"] = page.record.extras["thumbnail"]
+    if page.thumbnail_path:
+        out["thumbnailUrl"] = page.base_url + page.thumbnail_path
     out["dateModified"] = page.record.datestamp
     out["includedInDataCatalog"] = {"@type": "DataCatalog", "url": page.base_url + "/"}
     return out

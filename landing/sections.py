@@ -68,7 +68,6 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
     """Return every value the record template shows besides the page itself."""
     meta, extras = page.meta, page.record.extras
     lines, affiliations = bylines(page.creators)
-    thumbnail = extras.get("thumbnail") or ""
     size = extras.get("sizeOfArchive")
     return {
         "bylines": lines,
@@ -92,9 +91,8 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         "number_of_files": extras.get("numberOfFiles"),
         "size": model.human_size(size) if isinstance(size, int) else None,
         "pending": extras.get("status") == "pending_registration",
-        # Only inline images: a remote thumbnail would leak visitors to a third party.
-        "thumbnail": thumbnail
-        if thumbnail.startswith(("data:image/png;", "data:image/jpeg;", "data:image/webp;"))
-        else None,
+        # Served by this server (never a remote URL, which would leak visitors to a third party).
+        "thumbnail": page.thumbnail_path and page.base_url + page.thumbnail_path,
+        "catalogue_url": model.safe_url(extras.get("url")),
         "places": [g["geoLocationPlace"] for g in meta.get("geoLocations") or [] if g.get("geoLocationPlace")],
     }

@@ -7,10 +7,9 @@ from flask import Response
 from .blueprint import bp
 
 # No script at all: the JSON-LD block is data, which browsers never run. Styles and images
-# come from this server only (data: images are inline thumbnails); no CDN, no fonts.
+# come from this server only (thumbnails too: each is its own resource); no CDN, no fonts.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HTML_HEADERS = {
     "X-Content-Type-Options": "nosniff",

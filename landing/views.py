@@ -11,6 +11,7 @@ from flask import Response, redirect, render_template, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
+from catalogue_core import thumbnail
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.store import StoredRecord
@@ -21,7 +22,7 @@ from .cache import download_signature
 from .context import download_dir, page_cache, record_page, store
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
-from .page import RecordPage, record_path
+from .page import THUMBNAIL, RecordPage, record_path
 from .sections import record_sections
 from .security import HTML_HEADERS
 
@@ -31,7 +32,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
 # DataCite content negotiation's name for schema.org JSON-LD.
 ALIASES = {"application/vnd.schemaorg.ld+json": "application/ld+json"}
-SUFFIXES = frozenset([*BY_NAME, "linkset"])
+SUFFIXES = frozenset([*BY_NAME, "linkset", THUMBNAIL])
 CACHE = "public, max-age=300"
 
 
@@ -84,6 +85,8 @@ def record(rest: str) -> BaseResponse:
         return redirect(_with_query(canonical), 301)
     if export == "linkset":
         return _linkset(record_page(_full(found)))
+    if export == THUMBNAIL:
+        return _thumbnail(found)
     if export:
         return _export(record_page(_full(found)), BY_NAME[export])
     chosen = _negotiate()
@@ -170,6 +173,23 @@ def _export(page: RecordPage, export: Export) -> Response:
     response.headers["Link"] = f'<{page.landing_url}>; rel="describes"; type="text/html"'
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = CACHE
+    return response
+
+
+def _thumbnail(summary: StoredRecord) -> Response:
+    """Answer the record's thumbnail with the image type its bytes showed at write; 404 when it has none."""
+    found = store().get(summary.key, formats=())
+    image = found.extras.get("thumbnail") if found is not None and not found.deleted else None
+    decoded = thumbnail.decode(thumbnail.source(found.payload)) if found and isinstance(image, dict) else None
+    if image is None or decoded is None:
+        raise NoSuchRecord(summary.key + "/" + THUMBNAIL)
+    media_type, data = decoded
+    response = Response(data, content_type=media_type)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # the URL carries the hash
+    response.headers["ETag"] = f'"{image["sha256"]}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

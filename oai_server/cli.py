@@ -165,3 +165,7 @@ from . import cli_publisher, cli_store  # noqa: E402, F401
 from .cli_download import register  # noqa: E402  (last: cli_download imports this module)
 
 register(main)
+
+from .cli_pipeline import register as register_pipeline  # noqa: E402  (stage-worker)
+
+register_pipeline(main)

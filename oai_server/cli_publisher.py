@@ -43,17 +43,19 @@ NEEDED = (
     "DMZPUB_SCICAT_URL",
     "DMZPUB_SCICAT_TOKEN",
     "DMZPUB_CA_BUNDLE",
+    "DMZPUB_SCICAT_USER",
+    "DMZPUB_SCICAT_PASSWORD",
 )
 
 
-def settings(ctx: click.Context) -> dict[str, Any]:
+def settings(ctx: click.Context, names: tuple[str, ...] = NEEDED) -> dict[str, Any]:
     """Return the publisher's settings from the caller's mapping or app (tests), else the environment."""
     obj = ctx.find_root().obj
     if isinstance(obj, Flask):
-        return {name: obj.config[name] for name in NEEDED}
+        return {name: obj.config[name] for name in names}
     source: Mapping[str, Any] = obj if isinstance(obj, Mapping) else os.environ
     values = {}
-    for name in NEEDED:
+    for name in names:
         raw = source.get(name, BY_NAME[name].default or "")
         try:
             values[name] = BY_NAME[name].parse(name, raw) if isinstance(raw, str) else raw
@@ -191,6 +193,9 @@ def outbox_status(ctx: click.Context, limit: int) -> None:
             click.echo(f"pending #{item.seq} {item.action} {item.doi}, queued {age:.0f}s ago{note}")
         for item in box.entries("parked", limit=limit):
             click.echo(f"parked #{item.seq} {item.action} {item.doi} (HTTP {item.http_status}): {item.error}")
+    from .cli_pipeline import echo_watch_status
+
+    echo_watch_status(ps.data_dir, limit)
     if counts["pending"] or counts["parked"]:
         raise SystemExit(1)  # as the README promises: cron mails while anything waits or is parked
 
@@ -241,15 +246,26 @@ def _source(ctx: click.Context, ps: PushSettings, options: dict[str, Any]) -> Sc
     if not url:
         raise click.UsageError("give --from-scicat URL (or set DMZPUB_SCICAT_URL)")
     token = options["token"] or cfg["DMZPUB_SCICAT_TOKEN"] or None
-    return SciCatSource(url, token, api=options["api"], page_size=options["page_size"], policy=ps.policy)
+    source = SciCatSource(url, token, api=options["api"], page_size=options["page_size"], policy=ps.policy)
+    if not token and cfg["DMZPUB_SCICAT_USER"]:
+        try:
+            source.login(cfg["DMZPUB_SCICAT_USER"], cfg["DMZPUB_SCICAT_PASSWORD"])
+        except PublisherError as exc:
+            raise click.ClickException(f"cannot log in to SciCat as DMZPUB_SCICAT_USER: {exc}") from None
+    return source
 
 
 @click.command("sync")
 @_source_options
+@click.option("--watch", is_flag=True, help="Keep running: a round every DMZPUB_SYNC_INTERVAL, files staged too.")
 @click.pass_context
-def sync_command(ctx: click.Context, dry_run: bool, **options: Any) -> None:
+def sync_command(ctx: click.Context, dry_run: bool, watch: bool, **options: Any) -> None:
     """Push new and changed SciCat records to the DMZ and withdraw those deleted upstream."""
     ps = push_settings(ctx, need_dmz=not dry_run)
+    if watch:
+        from .cli_pipeline import watch_command
+
+        return watch_command(ctx, ps, options)
     source = _source(ctx, ps, options)
     with opened(ps, need_dmz=not dry_run) as (box, client):
         report = sync(source, box, dry_run=dry_run, progress=Bar())

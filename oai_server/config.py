@@ -85,14 +85,16 @@ def _cidrs(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv
         raise ConfigError(name, str(exc), "give comma-separated networks like 10.0.0.0/8,::1/128") from None
 
 
-def _basic(name: str, value: str) -> str:
-    if value and ":" not in value:
-        raise ConfigError(name, "has no ':' between user and password", "set it as user:password")
-    user, _, password = value.partition(":")
-    if value and not (user.strip() and password.strip()):
-        # An empty half would let `Authorization: Basic Og==` (just ":") publish.
-        raise ConfigError(name, "has an empty user or password", "set it as user:password, both non-empty")
-    return value
+def _basic(name: str, value: str) -> tuple[str, ...]:
+    from .scicat_credentials import parse_pairs
+
+    return parse_pairs(name, value)
+
+
+def _pairs_file(name: str, value: str) -> Path | None:
+    if value and not Path(value).is_file():
+        raise ConfigError(name, f"{value} is not a readable file", "point it at a file with one user:password a line")
+    return Path(value) if value else None
 
 
 def _file(name: str, value: str) -> Path | None:
@@ -223,6 +225,33 @@ def _dark_colour(name: str, value: str) -> str:
     return value
 
 
+def _source_map(name: str, value: str) -> Any:
+    from download_cache.source_map import SourceMap, SourceMapError
+
+    try:
+        return SourceMap.parse(value)
+    except SourceMapError as exc:
+        raise ConfigError(
+            name, str(exc), "write rules like /data/beamline=/mnt/beamline;fs1:/gpfs=sftp://u@fs1/gpfs"
+        ) from None
+
+
+def _rate(name: str, value: str) -> float | None:
+    from download_cache.ratelimit import parse_rate
+
+    try:
+        return parse_rate(value) if value.strip() else None
+    except ValueError:
+        raise ConfigError(name, f"{value!r} is not a rate", "give bytes per second like 500k, 20M or 1G") from None
+
+
+def _amqp_url(name: str, value: str) -> str:
+    parts = urlsplit(value.strip())
+    if value.strip() and (parts.scheme not in ("amqp", "amqps") or not parts.hostname):
+        raise ConfigError(name, f"{value!r} is not an AMQP URL", "set it like amqp://user:password@rabbit:5672/%2F")
+    return value.strip()
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DMZPUB_BASE_URL",
@@ -284,9 +313,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DMZPUB_SCICAT_BASIC",
         "",
-        "user:password that SciCat sends as HTTP Basic on the /scicat routes.",
+        "Space-separated user:password pairs SciCat may send as HTTP Basic on the /scicat routes.",
         _basic,
     ),
+    Setting("DMZPUB_SCICAT_BASIC_FILE", "", "File with more user:password pairs for SciCat, one a line.", _pairs_file),
     Setting(
         "DMZPUB_PUSH_ALLOW_CIDRS",
         "",
@@ -295,8 +325,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DMZPUB_MAX_PUSH_BYTES",
-        "5000000",
-        "Largest accepted push body in bytes.",
+        "52428800",
+        "Largest accepted push body in bytes (50 MiB, as SciCat's provider: thumbnails are data URLs up to 16 MB).",
         _int(1024, 1 << 30),
     ),
     Setting(
@@ -316,6 +346,12 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "Seconds gunicorn gives a client to send a whole request, and to take each part of a reply.",
         _seconds(1, 3600),
+    ),
+    Setting(
+        "DMZPUB_SEARCH_BUDGET",
+        "2",
+        "Seconds a landing-page search may run before the store stops it (answered 503, Retry-After).",
+        _seconds(0.01, 60),
     ),
     Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(
@@ -432,6 +468,38 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of templates that replace the built-in ones of the same name (e.g. landing/base.html).",
         _folder,
     ),
+    # The publication pipeline (intranet side): `dmzpub sync --watch` and `dmzpub stage-worker`.
+    Setting("DMZPUB_SYNC_INTERVAL", "60", "Seconds between two rounds of `dmzpub sync --watch`.", _seconds(0.1, 86400)),
+    Setting(
+        "DMZPUB_SYNC_OVERLAP",
+        "60",
+        "Seconds before its high-water mark (SciCat's updatedAt) each watch round reads again, for clock skew.",
+        _seconds(0, 86400),
+    ),
+    Setting(
+        "DMZPUB_RECONCILE_INTERVAL",
+        "86400",
+        "Seconds between the full comparisons (reconcile) of `dmzpub sync --watch`; one also runs at start.",
+        _seconds(1, 90 * 86400),
+    ),
+    Setting("DMZPUB_SCICAT_USER", "", "SciCat account the publisher logs in with (instead of a token).", _text),
+    Setting("DMZPUB_SCICAT_PASSWORD", "", "Password of DMZPUB_SCICAT_USER.", _text),
+    Setting(
+        "DMZPUB_SOURCE_MAP",
+        "",
+        "Rules `[HOST:]PREFIX=LOCATION` (`;`-separated, first match wins) mapping SciCat source folders to folders"
+        " or sftp:// URLs the publisher reads; unset: files are not staged.",
+        _source_map,
+    ),
+    Setting(
+        "DMZPUB_STAGE_BWLIMIT", "", "Bandwidth limit of automatic staging (bytes/s, like 50M); unset: none.", _rate
+    ),
+    Setting(
+        "DMZPUB_AMQP_URL", "", "RabbitMQ URL `dmzpub stage-worker` consumes SciCat jobs from (amqp://...).", _amqp_url
+    ),
+    Setting("DMZPUB_STAGE_EXCHANGE", "jobs.write", "Exchange of SciCat's `rabbitmq` job action (topic).", _text),
+    Setting("DMZPUB_STAGE_QUEUE", "client.jobs.write", "Queue of SciCat's `rabbitmq` job action.", _text),
+    Setting("DMZPUB_STAGE_ROUTING_KEY", "jobqueue", "Routing key of SciCat's `rabbitmq` job action.", _text),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -449,8 +517,16 @@ def load_settings(
             values[setting.name] = setting.parse(setting.name, value) if isinstance(value, str) else value
         else:
             values[setting.name] = setting.parse(setting.name, environ.get(setting.name, setting.default or ""))
+    _check_combinations(values)
     return values
 
 
 # Read outside this table (by the test suite and benchmarks), so check-config must not call them unknown.
 OTHER_NAMES = ("DMZPUB_TEST_MONGO_URI", "DMZPUB_SHARED_DIR", "DMZPUB_BENCH_MONGO_URI")
+
+
+def _check_combinations(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for settings that are fine alone but unsafe together."""
+    from .scicat_credentials import check_hardcoded
+
+    check_hardcoded(values)

@@ -35,6 +35,7 @@ class StoreExtension:
                     except StoreError:
                         opened.close()
                         raise
+                    opened.search_budget = cfg["DMZPUB_SEARCH_BUDGET"]
                     self._store = opened
                     self._pid = os.getpid()
         return self._store

@@ -35,7 +35,7 @@ def test_bad_settings_name_the_variable_and_the_fix(name: str, value: str, fix: 
 
 def test_defaults() -> None:
     settings = load_settings({})
-    assert settings["DMZPUB_DATA_DIR"] == "./var" and settings["DMZPUB_MAX_PUSH_BYTES"] == 5_000_000
+    assert settings["DMZPUB_DATA_DIR"] == "./var" and settings["DMZPUB_MAX_PUSH_BYTES"] == 50 << 20
     assert settings["DMZPUB_PUSH_TOKENS"] == () and settings["DMZPUB_SET_RULES"] == ("year", "type")
 
 

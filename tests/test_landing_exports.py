@@ -26,7 +26,7 @@ def rich(pusher: Pusher) -> Pusher:
 
 @pytest.fixture(scope="module")
 def datacite_xsd() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SHARED / "schemas" / "datacite-kernel-4.5" / "metadata.xsd")))
+    return etree.XMLSchema(etree.parse(str(SHARED / "schemas" / "datacite-kernel-4" / "metadata.xsd")))
 
 
 def links(header: str) -> list[dict[str, str]]:

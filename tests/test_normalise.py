@@ -28,7 +28,11 @@ def test_examples_normalise_to_valid_datacite(name: str) -> None:
 
 def test_v3_fields_map_to_datacite() -> None:
     meta = from_scicat(scicat_example("v3-registered-full.json")).metadata
-    assert [c["name"] for c in meta["creators"]] == ["Jane Doe", "John Smith"]
+    # "Given Family", split as SciCat's own DataCite XML splits it.
+    assert [(c["name"], c["givenName"], c["familyName"]) for c in meta["creators"]] == [
+        ("Doe, Jane", "Jane", "Doe"),
+        ("Smith, John", "John", "Smith"),
+    ]
     assert meta["creators"][0]["affiliation"] == [{"name": "Paul Scherrer Institute"}]
     assert meta["publisher"] == {"name": "PSI"} and meta["publicationYear"] == "2021"
     assert meta["types"] == {"resourceTypeGeneral": "Dataset", "resourceType": "raw"}

@@ -16,7 +16,7 @@ def test_records_rendered_in_turn_each_get_their_own_resource() -> None:
     records = [from_scicat(scicat_example(name)) for name in NAMES]
     for record in records + records[::-1]:
         rendered = render_all(record, CONTEXT)
-        fresh = etree.tostring(datacite_xml.resource_element(record), encoding="unicode")
+        fresh = etree.tostring(datacite_xml.resource_element(record, CONTEXT), encoding="unicode")
         assert rendered["datacite"] == fresh
         payload = etree.fromstring(rendered["oai_datacite"]).find(f"{{{datacite_xml.OAI_DATACITE_NS}}}payload")
         assert etree.tostring(payload[0], encoding="unicode").split(">", 1)[1] == fresh.split(">", 1)[1]
@@ -30,5 +30,5 @@ def test_the_wrapped_resource_is_byte_for_byte_what_a_fresh_dump_gives() -> None
         assert wrapped == again
         payload = etree.fromstring(wrapped).find(f"{{{datacite_xml.OAI_DATACITE_NS}}}payload")
         assert etree.tostring(payload[0], encoding="unicode") == etree.tostring(
-            datacite_xml.resource_element(record), encoding="unicode"
+            datacite_xml.resource_element(record, CONTEXT), encoding="unicode"
         )

@@ -6,8 +6,10 @@ import copy
 import threading
 from typing import TYPE_CHECKING
 
-from datacite import schema45
 from lxml import etree
+
+from .. import datacite47
+from .links import with_links
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -20,22 +22,22 @@ OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
 _last = threading.local()
 
 
-def _resource(record: PublishedRecord) -> etree._Element:
-    """Return a fresh copy of the record's <resource>, dumped once per record."""
-    if getattr(_last, "record", None) is not record:
-        _last.element = resource_element(record)
-        _last.record = record
+def _resource(record: PublishedRecord, context: RenderContext) -> etree._Element:
+    """Return a fresh copy of the record's <resource>, dumped once per record (and context)."""
+    if getattr(_last, "record", None) is not record or getattr(_last, "context", None) != context:
+        _last.element = resource_element(record, context)
+        _last.record, _last.context = record, context
     return copy.deepcopy(_last.element)
 
 
-def resource_element(record: PublishedRecord) -> etree._Element:
-    """Return the kernel-4 <resource> element of the record."""
-    return schema45.dump_etree(record.metadata)
+def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:
+    """Return the kernel-4.7 <resource> element of the record, with its links."""
+    return datacite47.resource_element(with_links(record, context))
 
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <resource> element as a string without XML declaration."""
-    return etree.tostring(_resource(record), encoding="unicode")
+    return etree.tostring(_resource(record, context), encoding="unicode")
 
 
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
@@ -43,10 +45,10 @@ def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
     xsi = "http://www.w3.org/2001/XMLSchema-instance"
     root = etree.Element(f"{{{OAI_DATACITE_NS}}}oai_datacite", nsmap={None: OAI_DATACITE_NS, "xsi": xsi})
     root.set(f"{{{xsi}}}schemaLocation", f"{OAI_DATACITE_NS} {OAI_DATACITE_XSD}")
-    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}schemaVersion").text = "4.5"
+    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}schemaVersion").text = datacite47.VERSION
     etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}datacentreSymbol").text = (
         context.datacentre_symbol or record.metadata["publisher"]["name"]
     )
     payload = etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
-    payload.append(_resource(record))
+    payload.append(_resource(record, context))
     return etree.tostring(root, encoding="unicode")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..doi import doi_url
+from .links import catalogue_url, thumbnail_url
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -37,6 +38,10 @@ def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, 
     out += [("format", s) for s in meta.get("sizes", [])]
     out.append(("identifier", doi_url(record.doi)))
     out.append(("identifier", context.landing_url(record.key)))
+    if url := catalogue_url(record):
+        out.append(("identifier", url))
+    if image := thumbnail_url(record, context):
+        out.append(("relation", image))
     out += [("relation", _relation(r)) for r in meta.get("relatedIdentifiers", [])]
     if meta.get("language"):
         out.append(("language", meta["language"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ class RetryPolicy:
     backoff: float = 1.0
     max_wait: float = 60.0
     give_up: float = 300.0
+    # How to wait between tries: a long-running watcher passes one that a SIGTERM cuts short.
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
 
 @dataclass
@@ -133,6 +136,7 @@ class Deliverer:
             wait=wait_exponential(multiplier=self.policy.backoff, max=self.policy.max_wait),
             stop=stop_after_delay(self.policy.give_up),
             before_sleep=note,
+            sleep=self.policy.sleep,
             reraise=True,
         )
         try:

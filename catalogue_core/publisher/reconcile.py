@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .client import Listed, PushClient
+from .datasets import dataset_pids
 from .outbox import Intent, Outbox
 from .progress import NoProgress, Progress
 from .source import SciCatSource
-from .sync import PRIVATE, Action, SourceRecord, Walk, check, put, withdrawal
+from .sync import PRIVATE, Action, Hooks, SourceRecord, Walk, check, put, withdrawal
 
 
 @dataclass
@@ -40,6 +41,7 @@ def reconcile(
     outbox: Outbox,
     dry_run: bool = False,
     progress: Progress | None = None,
+    hooks: Hooks | None = None,
 ) -> ReconcileReport:
     """Queue the repairs that make the DMZ hold exactly the catalogue's published records.
 
@@ -65,6 +67,8 @@ def reconcile(
             report.unrepairable.append((record.doi, record.error))
             return
         report.in_source += 1
+        if hooks is not None and not dry_run:
+            hooks.published(record.key, record.doi, dataset_pids(record.document))
         why = _compare(record, dmz.get(record.key))
         if why is None:
             report.matching += 1
@@ -86,6 +90,8 @@ def reconcile(
         reason = PRIVATE if record is not None else "not published in the catalogue"
         report.actions.append(Action("withdraw", doi, reason))
         intents.append(withdrawal(key, doi, reason))
+        if hooks is not None and not dry_run:
+            hooks.withdrawn(key, doi)
     if not dry_run:
         # What matches is remembered as sent, so the next sync does not push it again.
         outbox.remember(remembered)

@@ -43,6 +43,7 @@ class SciCatSource:
         self.session.headers["Accept"] = "application/json"
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        self._credentials: tuple[str, str] | None = None
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -60,11 +61,37 @@ class SciCatSource:
         return f"{self.base_url}/api/{version}/PublishedData{suffix}"
 
     def _get(self, version: str, params: dict[str, str], suffix: str = "", probe: bool = False) -> Any:
-        url = self._url(version, suffix)
+        return self.call("GET", self._url(version, suffix), params=params, missing_ok=probe)
+
+    def login(self, username: str, password: str) -> None:
+        """Log in with SciCat's local account route and send the token it returns from now on.
+
+        SciCat's NestJS backend serves `POST /api/v3/auth/login` ({username, password} ->
+        {access_token, ...}; SciCatProject/backend src/auth/auth.controller.ts, dto/returnedLogin.dto.ts).
+        """
+        self._credentials = (username, password)
+        self.session.headers.pop("Authorization", None)
+        body = self.call(
+            "POST", f"{self.base_url}/api/v3/auth/login", json={"username": username, "password": password}
+        )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise SourceError(f"{self.base_url}/api/v3/auth/login", "the login reply has no access_token")
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        """Send one request with retries on outages; return its JSON (None for a 404 when `missing_ok`)."""
 
         def once() -> Any:
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise _Transient(f"{type(exc).__name__}: {exc}") from None
             if response.status_code >= 500 or response.status_code == 429:
@@ -75,18 +102,25 @@ class SciCatSource:
             retry=retry_if_exception_type(_Transient),
             wait=wait_exponential(multiplier=self.policy.backoff, max=self.policy.max_wait),
             stop=stop_after_delay(self.policy.give_up),
+            sleep=self.policy.sleep,
             reraise=True,
         )
         try:
             response = retrying(once)
+            if response.status_code == 401 and self._credentials and not url.endswith("/auth/login"):
+                # The token expired (SciCat's JWTs live for hours, a watcher runs for months).
+                self.login(*self._credentials)
+                response = retrying(once)
         except _Transient as exc:
             raise SourceError(url, f"the SciCat backend does not answer ({exc})") from None
-        if probe and response.status_code == 404:
+        if missing_ok and response.status_code == 404:
             return None
         if response.status_code in (401, 403):
             raise SourceError(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
         if response.status_code >= 400:
             raise SourceError(url, f"HTTP {response.status_code}: {response.text[:300]}")
+        if not response.content and method != "GET":
+            return None
         try:
             return response.json()
         except ValueError:
@@ -142,3 +176,61 @@ class SciCatSource:
             # A backend that ignores `where` must not make us withdraw a record it still has.
             raise SourceError(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
         return found[0] if found else None
+
+    def changed_since(self, since: str | None, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Yield documents whose `updatedAt` is at or after `since` (all when None), oldest change first.
+
+        Keyset paging on `updatedAt` (SciCat v4 passes `where` to MongoDB and sorts on the one
+        field `limits.order` names, "field:direction"; SciCatProject/backend
+        published-data.v4.controller.ts, common/utils.ts parseOrderLimits): a record edited
+        while we read gets a later `updatedAt` and is met again further on, never skipped.
+        Where a page ends, the records sharing its last instant are read in full, by DOI
+        keyset, before going on strictly after it: no tie is skipped. A record may come twice.
+        """
+        if self.version != "v4":
+            raise SourceError(self._url(self.version), "reading changes by updatedAt needs SciCat's v4 API")
+        limit = page_size or self.page_size
+        where: dict[str, Any] = {"updatedAt": {"$gte": since}} if since else {}
+        while True:
+            page = self._v4_page(where, limit, "updatedAt:asc")
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            last = _updated(page[-1])
+            if last is None:
+                raise SourceError(self._url("v4"), "a PublishedData document has no updatedAt")
+            yield from self._instant(last, limit)
+            where = {"updatedAt": {"$gt": last}}
+
+    def _instant(self, moment: str, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """Yield every document changed at exactly this instant, paged by DOI."""
+        after: str | None = None
+        while True:
+            where: dict[str, Any] = {"updatedAt": moment, **({"doi": {"$gt": after}} if after else {})}
+            page = self._v4_page(where, limit, "doi:asc")
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            after = str(page[-1].get("doi"))
+
+    def _v4_page(self, where: dict[str, Any], limit: int, order: str) -> list[dict[str, Any]]:
+        limits = {"skip": 0, "limit": limit, "order": order}
+        page = self._get("v4", {"filter": json.dumps({"where": where}), "limits": json.dumps(limits)})
+        if not isinstance(page, list):
+            raise SourceError(self._url("v4"), "expected a JSON array of PublishedData")
+        return page
+
+    def newest_update(self) -> str | None:
+        """Return the latest `updatedAt` in the catalogue now (None when empty or on v3)."""
+        if self.version != "v4":
+            return None
+        limits = {"skip": 0, "limit": 1, "order": "updatedAt:desc"}
+        page = self._get("v4", {"filter": "{}", "limits": json.dumps(limits)})
+        return _updated(page[0]) if isinstance(page, list) and page else None
+
+
+def _updated(document: Any) -> str | None:
+    value = document.get("updatedAt") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None

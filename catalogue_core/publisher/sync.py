@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..record import canonical_json
 from ..scicat import from_scicat
+from .datasets import dataset_pids
 from .outbox import Intent, Outbox, Sent
 from .progress import NoProgress, Progress
 from .source import SciCatSource
@@ -144,60 +145,114 @@ class Walk:
                 yield key, doi, record
 
 
-def sync(source: SciCatSource, outbox: Outbox, dry_run: bool = False, progress: Progress | None = None) -> SyncReport:
-    """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
-    report = SyncReport()
-    walk = Walk(source, progress or NoProgress())
+class Hooks(Protocol):
+    """Who else wants to know which DOIs are published and withdrawn (the files follower)."""
 
-    remembered: list[tuple[str, str, str | None, str | None]] = []
+    def published(self, key: str, doi: str, pids: Sequence[str]) -> None:
+        """A DOI is published upstream with these dataset PIDs."""
 
-    def plan(record: SourceRecord, last: Sent | None, intents: list[Intent]) -> None:
+    def withdrawn(self, key: str, doi: str) -> None:
+        """A DOI is withdrawn."""
+
+
+class Planner:
+    """Decide per upstream record what to queue (publish, update, withdraw, nothing), page by page."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        report: SyncReport,
+        dry_run: bool = False,
+        withdraw_private: bool = False,
+        hooks: Hooks | None = None,
+    ) -> None:
+        self.outbox, self.report, self.dry_run = outbox, report, dry_run
+        # Incremental reads see a record turn private; a full read finds it through `gone` instead.
+        self.withdraw_private = withdraw_private
+        self.hooks = hooks
+        self.intents: list[Intent] = []
+        self.remembered: list[tuple[str, str, str | None, str | None]] = []
+
+    def page(self, records: Sequence[SourceRecord]) -> None:
+        """Plan and queue one page of records."""
+        last = self.outbox.last_sent([r.key for r in records])
+        for record in records:
+            self.plan(record, last.get(record.key))
+        self.commit()
+
+    def plan(self, record: SourceRecord, last: Sent | None) -> None:
+        """Plan one record against what was last sent for its DOI."""
+        report = self.report
         if record.kind == "private":
             report.private += 1
+            if self.withdraw_private and last is not None and last.content_hash is not None:
+                self.withdraw(record.key, record.doi, PRIVATE)
             return
         if last is not None and last.content_hash is not None and last.source_hash == record.source_hash:
             report.unchanged += 1  # the very document sent last time: no need to normalise it again
+            self._published(record)
             return
         record = check(record)
         if last is not None and last.content_hash == record.content_hash:
             report.unchanged += 1
-            remembered.append((record.key, record.doi, record.content_hash, record.source_hash))
+            self.remembered.append((record.key, record.doi, record.content_hash, record.source_hash))
+            self._published(record)
             return
         if record.kind == "invalid":
             report.invalid.append((record.doi, record.error))
+        else:
+            self._published(record)
         if last is None:
             report.actions.append(Action("publish", record.doi, "new in the catalogue"))
         elif last.content_hash is None:
             report.actions.append(Action("publish", record.doi, "public again in the catalogue"))
         else:
             report.actions.append(Action("update", record.doi, "changed in the catalogue"))
-        intents.append(put(record))
+        self.intents.append(put(record))
 
-    def commit(intents: list[Intent]) -> None:
-        if dry_run:
+    def _published(self, record: SourceRecord) -> None:
+        if self.hooks is not None and not self.dry_run:
+            self.hooks.published(record.key, record.doi, dataset_pids(record.document))
+
+    def withdraw(self, key: str, doi: str, reason: str) -> None:
+        """Plan the withdrawal of a DOI."""
+        self.report.actions.append(Action("withdraw", doi, reason))
+        self.intents.append(withdrawal(key, doi, reason))
+        if self.hooks is not None and not self.dry_run:
+            self.hooks.withdrawn(key, doi)
+
+    def commit(self) -> None:
+        """Queue what was planned (nothing in a dry run) and remember unchanged records' new hashes."""
+        intents, self.intents = self.intents, []
+        remembered, self.remembered = self.remembered, []
+        if self.dry_run:
             return
         if intents:
-            outbox.enqueue(intents)
+            self.outbox.enqueue(intents)
         if remembered:
             # The new document hash of an unchanged record: next time it takes the fast path.
-            outbox.remember(remembered)
-            remembered.clear()
+            self.outbox.remember(remembered)
 
+
+def sync(
+    source: SciCatSource,
+    outbox: Outbox,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    hooks: Hooks | None = None,
+) -> SyncReport:
+    """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
+    report = SyncReport()
+    walk = Walk(source, progress or NoProgress())
+    planner = Planner(outbox, report, dry_run, hooks=hooks)
     for records in walk.pages():
         report.read += len(records)
-        last = outbox.last_sent([r.key for r in records])
-        intents: list[Intent] = []
-        for record in records:
-            plan(record, last.get(record.key), intents)
-        commit(intents)
+        planner.page(records)
     report.api, report.unusable = source.version, walk.unusable
-    intents = []
     for key, doi, record in walk.gone(outbox.published()):
         if record is not None and record.kind != "private":
-            plan(record, outbox.last_sent([key]).get(key), intents)
+            planner.plan(record, outbox.last_sent([key]).get(key))
             continue
-        reason = PRIVATE if record is not None else GONE
-        report.actions.append(Action("withdraw", doi, reason))
-        intents.append(withdrawal(key, doi, reason))
-    commit(intents)
+        planner.withdraw(key, doi, PRIVATE if record is not None else GONE)
+    planner.commit()
     return report

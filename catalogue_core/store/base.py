@@ -17,6 +17,11 @@ from ..text import fold
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
 _WORD = re.compile(r"[^\W_]+")
 
+# A search of more distinct terms is refused: each term is one more index lookup and intersection.
+MAX_SEARCH_TERMS = 8
+# Seconds a public search may run before the store stops it (QueryTooCostly); set by the app.
+SEARCH_BUDGET = 2.0
+
 # An in-flight write older than this is taken to have died; it no longer holds back
 # the harvest watermark.
 INFLIGHT_TTL = 300.0
@@ -105,6 +110,9 @@ class StoreStats:
 
 class Repository(ABC):
     """One small interface over the record store; both implementations pass one contract suite."""
+
+    #: Seconds `browse` may run before the store stops it and raises QueryTooCostly.
+    search_budget: float = SEARCH_BUDGET
 
     def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         """Upsert records by key; unchanged content keeps its datestamp."""
@@ -236,9 +244,26 @@ class Repository(ABC):
 
 
 def search_terms(text: str | None) -> list[list[str]]:
-    """Return the search terms of a query: per whitespace-separated term, its folded words."""
-    terms = (_WORD.findall(fold(term)) for term in (text or "").split())
-    return [words for words in terms if words]
+    """Return the distinct search terms of a query: per whitespace-separated term, its folded words.
+
+    Repeated terms count once, and a term that is the start of another term adds nothing (`neutron neut`
+    is `neutron`), so `1 1 1 ...` costs one lookup. Callers refuse more than MAX_SEARCH_TERMS.
+    """
+    found: list[list[str]] = []
+    for term in (text or "").split():
+        words = _WORD.findall(fold(term))
+        if words and words not in found:
+            found.append(words)
+    return [w for w in found if not any(o != w and _starts(o, w) for o in found)]
+
+
+def _starts(longer: list[str], shorter: list[str]) -> bool:
+    """Tell whether the phrase `shorter` (last word a prefix) matches wherever `longer` does."""
+    n = len(shorter)
+    return any(
+        longer[i : i + n - 1] == shorter[:-1] and longer[i + n - 1].startswith(shorter[-1])
+        for i in range(len(longer) - n + 1)
+    )
 
 
 class _Inflight:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
-from ..errors import RecordNotFound, StoreUnavailable
+from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
 
 _SUMMARY = {
@@ -59,6 +59,8 @@ class MongoRepository(Repository):
             return fn(*args, **kwargs)
         except DuplicateKeyError:
             raise
+        except ExecutionTimeout as exc:
+            raise QueryTooCostly(f"the query ran past its time budget and was stopped: {exc}") from exc
         except PyMongoError as exc:
             raise StoreUnavailable(f"MongoDB failed: {exc}") from exc
 
@@ -282,6 +284,7 @@ class MongoRepository(Repository):
             .sort([("created", DESCENDING), ("_id", DESCENDING)])
             .limit(limit)
             .hint("live_created_search")
+            .max_time_ms(int(self.search_budget * 1000))
         )
         return [
             dataclasses.replace(

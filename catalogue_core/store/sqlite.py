@@ -6,12 +6,13 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import RecordNotFound, StoreUnavailable
+from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
 
 _SCHEMA = """
@@ -141,6 +142,21 @@ class SQLiteRepository(Repository):
             return self._db().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+
+    @contextmanager
+    def _budget(self, seconds: float) -> Iterator[None]:
+        """Interrupt this thread's queries once they have run `seconds` (SQLite's progress handler)."""
+        db = self._db()
+        deadline = time.monotonic() + seconds
+        db.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            yield
+        except StoreUnavailable as exc:
+            if time.monotonic() > deadline and "interrupted" in str(exc):
+                raise QueryTooCostly(f"the search ran longer than {seconds:g} s and was stopped") from exc
+            raise
+        finally:
+            db.set_progress_handler(None, 0)
 
     # writes ---------------------------------------------------------------------------------
 
@@ -344,6 +360,10 @@ class SQLiteRepository(Repository):
         self._local = threading.local()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        with self._budget(self.search_budget):
+            return self._browse(text, before, limit)
+
+    def _browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
         source = "records r"
         if before:

@@ -16,6 +16,7 @@ from catalogue_core.errors import InvalidRecord
 
 from .. import audit
 from ..problems import APIProblem, invalid_record_status
+from ..scicat_credentials import basic_pairs
 from .tokens import Token, TokenBook, match
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dmzpub"'}
@@ -23,8 +24,12 @@ WRITES = {"PUT": "publish", "POST": "publish", "DELETE": "withdraw"}
 
 
 def init_app(app: Flask) -> None:
-    """Load the allowed tokens; the tokens file is re-read whenever it changes, without a restart."""
+    """Load the tokens and SciCat's Basic pairs; the tokens file is re-read whenever it changes."""
     app.extensions["dmzpub.tokens"] = TokenBook(app.config["DMZPUB_PUSH_TOKENS"], app.config["DMZPUB_PUSH_TOKENS_FILE"])
+    # Named by their user: `basic:<user>` in audit lines, never the password.
+    app.extensions["dmzpub.scicat_basic"] = tuple(
+        Token(f"basic:{p.partition(':')[0]}", p.encode()) for p in basic_pairs(app.config)
+    )
 
 
 def _tokens() -> tuple[Token, ...]:
@@ -52,16 +57,16 @@ def _authenticated(allow_basic: bool) -> bool:
         if name:
             audit.set_actor(name)
         return name is not None
-    basic = current_app.config["DMZPUB_SCICAT_BASIC"]
-    if allow_basic and basic and scheme.lower() == "basic":
+    pairs = current_app.extensions["dmzpub.scicat_basic"]
+    if allow_basic and pairs and scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True)
         except (binascii.Error, ValueError):
             return False
-        user = basic.partition(":")[0]
-        if match(decoded, (Token(f"basic:{user}", basic.encode()),)):
-            audit.set_actor(f"basic:{user}")
-            return True
+        user = match(decoded, pairs)
+        if user:
+            audit.set_actor(user)
+        return user is not None
     return False
 
 
@@ -99,7 +104,7 @@ def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], 
 
         def _guarded(*args: Any, **kwargs: Any) -> Any:
             _check_network()
-            configured = _tokens() or (allow_basic and current_app.config["DMZPUB_SCICAT_BASIC"])
+            configured = _tokens() or (allow_basic and current_app.extensions["dmzpub.scicat_basic"])
             if not configured:
                 raise APIProblem(
                     403,

@@ -52,6 +52,10 @@ _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishedData"}}},
 }
+_AMENDMENT = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Amendment"}}},
+}
 
 
 _FIELD_ERRORS = {
@@ -147,6 +151,14 @@ def document(server_url: str) -> dict[str, Any]:
                     "operationId": "putRecord",
                     "requestBody": _BODY,
                     "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS, **_UNROUTED},
+                },
+                "patch": {
+                    "summary": "Amend a published record: the body's top-level fields replace the stored ones",
+                    "description": "Fields the body lacks, and null or empty values, keep their stored values; "
+                    "the merged document is then normalised and validated like a PUT.",
+                    "operationId": "patchRecord",
+                    "requestBody": _AMENDMENT,
+                    "responses": {"200": _WRITE, "404": _PROBLEM, **_ERRORS},
                 },
                 "get": {
                     "summary": "Read the canonical record or its tombstone",
@@ -268,11 +280,29 @@ def document(server_url: str) -> dict[str, Any]:
             "/scicat/oai/Publication/{doi}": {
                 "parameters": [{**_DOI, "description": "The DOI percent-encoded twice, as SciCat sends it"}],
                 "put": {
-                    "summary": "SciCat drop-in: publish an amendment",
+                    "summary": "SciCat drop-in: merge a resync onto the published record",
+                    "description": "Same merge as PATCH /api/v1/published/{doi}; a DOI not published here "
+                    "answers 200 with status not_published and publishes nothing.",
                     "operationId": "scicatUpdate",
                     "security": [{"bearer": []}, {"basic": []}],
-                    "requestBody": _BODY,
-                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS, **_UNROUTED},
+                    "requestBody": _AMENDMENT,
+                    "responses": {
+                        "200": {
+                            "description": "The amendment was published, or the DOI is not published here",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/WriteResult"},
+                                            {"$ref": "#/components/schemas/NotPublished"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        **_ERRORS,
+                        **_UNROUTED,
+                    },
                 },
             },
         },
@@ -291,6 +321,21 @@ def document(server_url: str) -> dict[str, Any]:
                         "title": {"type": "string"},
                         "status": {"type": "string"},
                         "metadata": {"type": "object"},
+                    },
+                },
+                "Amendment": {
+                    "type": "object",
+                    "description": "Top-level PublishedData fields to change (SciCat's resync sends the edit form's)",
+                },
+                "NotPublished": {
+                    "type": "object",
+                    "required": ["doi", "status", "published"],
+                    "properties": {
+                        "doi": {"type": "string"},
+                        "key": {"type": "string"},
+                        "status": {"type": "string", "enum": ["not_published"]},
+                        "published": {"type": "boolean", "enum": [False]},
+                        "detail": {"type": "string"},
                     },
                 },
                 "WriteResult": {

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from catalogue_core.amendment import merged_payload
 from catalogue_core.doi import doi_key, fold_doi
 from catalogue_core.errors import FieldProblem, InvalidDOI, InvalidRecord, RecordNotFound
 from catalogue_core.record import PublishedRecord
@@ -122,6 +123,16 @@ def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     return response, STATUS_OF[result.outcome]
 
 
+def amend(amendment: Any, doi: str) -> tuple[Response, int] | None:
+    """Merge an amendment onto the published record of a DOI and publish it; None when it is not published."""
+    key = url_key(doi)
+    stored = get_store().get(key, formats=())
+    if stored is None or stored.deleted:
+        merged_payload({}, amendment)  # a body that is not an object is still a 400, not a silent success
+        return None
+    return publish(merged_payload(stored.payload, amendment), doi)
+
+
 def publish_bulk(documents: Any) -> tuple[Response, int]:
     """Publish a JSON array; answer per item (200 when all succeeded, else 207)."""
     if not isinstance(documents, list):
@@ -181,6 +192,16 @@ def put_record(doi: str) -> tuple[Response, int]:
     """Create or update the record of a DOI from a SciCat PublishedData document."""
     url_key(doi)
     return publish(read_json(), doi)
+
+
+@bp.patch("/published/<path:doi>")
+@require_pusher()
+def patch_record(doi: str) -> tuple[Response, int]:
+    """Amend a published record: the body's top-level fields replace the stored ones, the rest stay."""
+    answer = amend(read_json(), doi)
+    if answer is None:
+        raise RecordNotFound(doi)
+    return answer
 
 
 @bp.get("/published/<path:doi>")

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import TOKEN, scicat_example, v4_document
 from flask import Flask
+from rabbitmq_server import RabbitMQ
 
 from catalogue_core.doi import doi_key
 from catalogue_core.publisher import Outbox
@@ -117,3 +118,12 @@ def all_keys(store: Repository) -> list[StoredRecord]:
         out += page
         after = page[-1].key
     return out
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
+    """Return one private RabbitMQ node for the whole session (it takes seconds to start); tests use own queues."""
+    node = RabbitMQ(tmp_path_factory.mktemp("rabbitmq"))
+    node.start()
+    yield node
+    node.stop()
