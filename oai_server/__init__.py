@@ -11,12 +11,17 @@ from flask import Flask
 from .config import load_settings
 from .request import LenientQueryRequest
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def templates_folder() -> Path:
+    """Return the templates: inside the package when installed from a wheel, else templates/ of the checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"  # put there by setup.py's build step
+    return packaged if packaged.is_dir() else here.parent / "templates"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from DMZPUB_* variables; `test_config` overrides them."""
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(templates_folder()))
     app.request_class = LenientQueryRequest
     overrides = dict(test_config or {})
     app.config.update(load_settings(overrides=overrides))

@@ -14,6 +14,12 @@ from catalogue_core.store.schema import SchemaMismatch
 from .config import ConfigError
 
 
+class ConfigurationError(click.ClickException):
+    """A bad setting: exit status 78 (EX_CONFIG), on which the systemd unit stops instead of restarting."""
+
+    exit_code = 78
+
+
 def _app(ctx: click.Context) -> Flask:
     """Return the app given by the caller (tests) or build it from the environment."""
     if isinstance(ctx.obj, Flask):
@@ -23,7 +29,7 @@ def _app(ctx: click.Context) -> Flask:
     try:
         ctx.obj = create_app()
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+        raise ConfigurationError(f"configuration error: {exc}") from None
     return ctx.obj
 
 
@@ -41,6 +47,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dmzpub", prog_name="dmzpub", message="%(prog)s %(version)s")
 def main() -> None:
     """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
     from .logs import setup_from_environment
@@ -139,7 +146,7 @@ def check_config(ctx: click.Context, demo: bool) -> None:
         try:
             secret_key(app.config)
         except ConfigError as exc:
-            raise click.ClickException(f"configuration error: {exc}") from None
+            raise ConfigurationError(f"configuration error: {exc}") from None
         app.extensions["dmzpub.store"].store.ping()
         from .exposure import bind_warning
 
@@ -148,7 +155,7 @@ def check_config(ctx: click.Context, demo: bool) -> None:
         if found := problems(app.config, os.environ, demo):
             for problem in found:
                 click.echo(f"configuration error: {problem}", err=True)
-            raise SystemExit(1)
+            raise SystemExit(ConfigurationError.exit_code)
     finally:
         if built_here:
             app.extensions["dmzpub.store"].close()

@@ -114,8 +114,7 @@ def setup_from_environment() -> None:
     """Apply DMZPUB_LOG_FORMAT and DMZPUB_LOG_LEVEL (every command, and gunicorn, call this first)."""
     import os
 
-    import click
-
+    from .cli import ConfigurationError
     from .config import BY_NAME, ConfigError
 
     try:
@@ -124,5 +123,5 @@ def setup_from_environment() -> None:
             for name in ("DMZPUB_LOG_FORMAT", "DMZPUB_LOG_LEVEL")
         )
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+        raise ConfigurationError(f"configuration error: {exc}") from None
     setup(kind, level)

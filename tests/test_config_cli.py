@@ -42,7 +42,7 @@ def test_defaults() -> None:
 def test_cli_reports_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DMZPUB_BASE_URL", "not a url")
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
+    assert result.exit_code == 78 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
 
 
 def test_check_config_ok(runner: Any) -> None:
@@ -122,7 +122,7 @@ def test_check_config_reports_an_unusable_key_file(app_config: dict[str, Any], t
     blocker.write_text("")
     app = create_app({**app_config, "DMZPUB_DATA_DIR": str(blocker), "DMZPUB_SECRET_KEY": ""})
     result = CLI(app).runner.invoke(main, ["check-config"], obj=app)
-    assert result.exit_code == 1 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
+    assert result.exit_code == 78 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
 
 
 @pytest.mark.parametrize("value", ["10.1234/x", "11.1234", "doi:10.1234", "10.12"])

@@ -154,4 +154,4 @@ def test_a_bad_log_format_stops_every_command_with_the_fix(monkeypatch: pytest.M
 
     monkeypatch.setenv("DMZPUB_LOG_FORMAT", "xml")
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1 and "DMZPUB_LOG_FORMAT" in result.output and "text or json" in result.output
+    assert result.exit_code == 78 and "DMZPUB_LOG_FORMAT" in result.output and "text or json" in result.output
