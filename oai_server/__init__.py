@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     proxy.init_app(app)
     store.init_app(app)
+    stores = store.of(app)
     auth.init_app(app)
     problems.init_app(app)
     app.register_blueprint(push.bp)
@@ -51,7 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
-    app.register_blueprint(landing.bp)
+    landing.init_app(app, lambda: stores.store)
     app.register_blueprint(oai.bp)
-    download_web.init_app(app)
+    download_web.init_app(app, lambda: stores.store)
     return app

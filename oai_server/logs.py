@@ -114,7 +114,7 @@ def setup_from_environment() -> None:
     """Apply DMZPUB_LOG_FORMAT and DMZPUB_LOG_LEVEL (every command, and gunicorn, call this first)."""
     import os
 
-    from .cli import ConfigurationError
+    from .cli.sides import ConfigurationError
     from .config import BY_NAME, ConfigError
 
     try:

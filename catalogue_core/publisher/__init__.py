@@ -14,7 +14,7 @@ from .errors import (
     PublisherError,
     PushRefused,
     Rejected,
-    SourceError,
+    SciCatUnreadable,
     UntrustedCertificate,
 )
 from .outbox import Intent, Item, Outbox
@@ -71,7 +71,7 @@ __all__ = [
     "Rejected",
     "RetryPolicy",
     "SciCatSource",
-    "SourceError",
+    "SciCatUnreadable",
     "SyncReport",
     "UntrustedCertificate",
     "reconcile",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -116,7 +115,7 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
 def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
-    result = ext().publisher.publish_many([record])[0]
+    result = ext().writer.publish_many([record])[0]
     audit.written("publish", record.doi, result.outcome)
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
@@ -155,7 +154,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
             audit.refused(
                 "publish", doi if isinstance(doi, str) else f"#{index}", invalid_record_status(exc), exc.title
             )
-    results = ext().publisher.publish_many([record for _, record in good]) if good else []
+    results = ext().writer.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
         audit.written("publish", record.doi, result.outcome)
         items[index] = {
@@ -287,8 +286,3 @@ def list_records() -> Response:
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
-
-
-def doi_path(doi: str) -> str:
-    """Return the DOI as it goes into a URL path (its slash kept)."""
-    return quote(doi, safe="/")

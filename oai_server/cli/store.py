@@ -10,20 +10,20 @@ import click
 from flask import Flask
 
 from catalogue_core.errors import InvalidRecord
-from catalogue_core.publishing import search_text
+from catalogue_core.record_writer import search_text
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Repository, StoredRecord, open_store, schema
 from catalogue_core.store.base import format_datestamp, utcnow
 from catalogue_core.store.transfer import BadExport, export_lines, import_lines
 from catalogue_core.text import fold
 
-from .cli import _app, main
+from .sides import DMZ, command, dmz_app
 
 
 @contextmanager
 def raw_store(ctx: click.Context) -> Iterator[tuple[Repository, str]]:
     """Open the configured store without the schema check (export and migrate must read old stores)."""
-    app: Flask = _app(ctx)
+    app: Flask = dmz_app(ctx)
     uri = app.config["DMZPUB_MONGO_URI"] or None
     repo = open_store(uri, app.config["DMZPUB_DATA_DIR"])
     try:
@@ -40,7 +40,7 @@ def _search_of(record: StoredRecord) -> str:
         return fold(record.doi)  # a payload today's rules refuse: still findable by its DOI
 
 
-@main.command("export")
+@command(DMZ, "export")
 @click.argument("output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
 @click.pass_context
 def export_command(ctx: click.Context, output: IO[str]) -> None:
@@ -54,7 +54,7 @@ def export_command(ctx: click.Context, output: IO[str]) -> None:
     click.echo(f"exported {count - 1} records and tombstones from the {kind} store", err=True)
 
 
-@main.command("import")
+@command(DMZ, "import")
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.pass_context
 def import_command(ctx: click.Context, source: IO[str]) -> None:
@@ -76,7 +76,7 @@ def import_command(ctx: click.Context, source: IO[str]) -> None:
         click.echo(f"applied {applied} schema upgrades")
 
 
-@main.command("migrate")
+@command(DMZ, "migrate")
 @click.pass_context
 def migrate_command(ctx: click.Context) -> None:
     """Upgrade the store to this release's schema version (back it up with `dmzpub export` first)."""
@@ -86,3 +86,6 @@ def migrate_command(ctx: click.Context) -> None:
         click.echo(f"the {kind} store is at schema version {schema.SCHEMA_VERSION} ({applied} upgrades applied)")
     else:
         click.echo(f"the {kind} store is at schema version {schema.SCHEMA_VERSION}; nothing to do")
+
+
+COMMANDS = (export_command, import_command, migrate_command)
