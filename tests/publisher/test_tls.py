@@ -83,4 +83,4 @@ def test_an_untrusted_certificate_is_named_with_the_fix_and_not_retried(
 
 def test_a_missing_ca_bundle_file_is_a_configuration_error(tls_dmz: TLSServer, tmp_path: Path) -> None:
     result = push(tmp_path, tls_dmz, "outbox", "flush", DMZPUB_CA_BUNDLE=str(tmp_path / "nope.pem"))
-    assert result.exit_code == 1 and "DMZPUB_CA_BUNDLE" in result.output and "PEM file" in result.output
+    assert result.exit_code == 78 and "DMZPUB_CA_BUNDLE" in result.output and "PEM file" in result.output
