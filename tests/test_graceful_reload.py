@@ -11,7 +11,10 @@ from pathlib import Path
 import requests
 from conftest import TOKEN, v4_document
 from download_helpers import gunicorn
-from landing_data import stage
+
+from download_cache.open_target import open_target
+from download_cache.sources import Source
+from download_cache.stage import Stager
 
 DOI = "10.99999/reload-0001"
 SIZE = 48 << 20  # far more than loopback socket buffers hold: the worker is still sending at the reload
@@ -41,7 +44,10 @@ def wait_for(condition, what: str, timeout: float = 30.0) -> None:
 
 def test_a_download_under_way_survives_a_graceful_reload(tmp_path: Path) -> None:
     data = os.urandom(1 << 20) * (SIZE >> 20)
-    stage(tmp_path / "area", DOI, {"big.bin": data})
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "big.bin").write_bytes(data)
+    Stager(open_target(str(tmp_path / "area"))).stage(DOI, Source(str(source)))  # the real copier
     with gunicorn(tmp_path, DMZPUB_WORKERS="1", DMZPUB_PUSH_TOKENS=TOKEN) as app:
         base, master = app["base"], app["process"].pid
         headers = {"Authorization": f"Bearer {TOKEN}"}
