@@ -122,18 +122,18 @@ def test_a_refused_token_keeps_entries_queued(intranet: Intranet, dmz: LiveDMZ) 
 
 
 @pytest.mark.parametrize(
-    ("env", "expected", "code"),
+    ("env", "expected"),
     [
-        ({"DMZPUB_PUSH_URL": ""}, "DMZPUB_PUSH_URL is not set", 1),
-        ({"DMZPUB_PUSH_TOKEN": ""}, "DMZPUB_PUSH_TOKEN is not set", 1),
-        # A bad value is a bad setting: exit 78 (EX_CONFIG), like every command.
-        ({"DMZPUB_PUSH_URL": "ftp://dmz"}, "DMZPUB_PUSH_URL: 'ftp://dmz' is not an http(s) URL", 78),
-        ({"DMZPUB_PUSH_BACKOFF": "soon"}, "DMZPUB_PUSH_BACKOFF: 'soon' is not a number of seconds", 78),
+        ({"DMZPUB_PUSH_URL": ""}, "DMZPUB_PUSH_URL is not set"),
+        ({"DMZPUB_PUSH_TOKEN": ""}, "DMZPUB_PUSH_TOKEN is not set"),
+        ({"DMZPUB_PUSH_URL": "ftp://dmz"}, "DMZPUB_PUSH_URL: 'ftp://dmz' is not an http(s) URL"),
+        ({"DMZPUB_PUSH_BACKOFF": "soon"}, "DMZPUB_PUSH_BACKOFF: 'soon' is not a number of seconds"),
     ],
 )
-def test_settings_problems_name_the_variable(intranet: Intranet, env: dict, expected: str, code: int) -> None:
+def test_settings_problems_name_the_variable(intranet: Intranet, env: dict, expected: str) -> None:
     result = intranet.invoke("withdraw", DOI, **env)
-    assert result.exit_code == code and expected in result.output
+    # A bad value is EX_CONFIG (78: systemd does not restart); a missing one is an ordinary error.
+    assert result.exit_code == (1 if "is not set" in expected else 78) and expected in result.output
 
 
 @pytest.mark.parametrize("command", [("outbox", "status"), ("withdraw", DOI)])
