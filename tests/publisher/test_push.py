@@ -69,6 +69,7 @@ def test_dmz_outage_keeps_every_entry_then_flush_delivers(intranet: Intranet, dm
     assert result.exit_code == 1
     assert "delivery stopped" in result.output and "3 entries wait in the outbox" in result.output
     status = intranet.invoke("outbox", "status")
+    assert status.exit_code == 1  # entries still wait: cron mails
     assert "pending=3" in status.output and "last error: " in status.output
 
     dmz.start()
