@@ -40,7 +40,7 @@ from _oai_repo_app import copy_records  # noqa: E402
 from _server import dmzpub_server, free_port  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
-from catalogue_core.publishing import Publisher  # noqa: E402
+from catalogue_core.record_writer import RecordWriter  # noqa: E402
 from catalogue_core.scicat import from_scicat  # noqa: E402
 from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
@@ -60,7 +60,7 @@ def templates() -> list[Entry]:
         doc = copy.deepcopy(minimal)
         doc["metadata"].update(publicationYear=year, resourceTypeGeneral=kind)
         docs.append(doc)
-    publisher = Publisher(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
+    publisher = RecordWriter(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
     return [publisher.entry(from_scicat(doc)) for doc in docs]
 
 
@@ -171,13 +171,15 @@ def oai_repo_server(data_dir: str, workers: int) -> Iterator[int]:
         [*command, str(workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120  # a loaded machine boots gunicorn slowly
+        while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 break
             except requests.ConnectionError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline:
+                    raise SystemExit("the oai-repo server did not come up within 120 s") from None
+                time.sleep(0.2)
         yield port
     finally:
         proc.terminate()

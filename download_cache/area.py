@@ -27,12 +27,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from catalogue_core.urls import CHECKSUMS_NAME
+
 from .errors import DownloadCacheError, UnsafePath
 from .paths import contained, open_regular, safe_relpath
 
 MANIFEST = "manifest.json"
-CHECKSUMS = "SHA256SUMS"
+CHECKSUMS = CHECKSUMS_NAME  # its URL is catalogue_core.urls.checksums_path
 STATE = ".state.json"
+# Files that failed their checksum are moved here, one folder per dataset, never served.
+QUARANTINE = ".dmzpub-quarantine"
 ACCESS = ".dmzpub-access"
 # The server refreshes a dataset's access marker at most this often (seconds).
 ACCESS_RESOLUTION = 60.0
@@ -55,7 +59,8 @@ class DatasetStatus:
     """What the download area holds for one DOI.
 
     state: "staged" (files downloadable), "staging" (copy under way, nothing visible yet),
-    "evicted" (was staged, removed to keep the cache under quota) or "absent".
+    "evicted" (was staged, removed to keep the cache under quota), "quarantined" (not staged, and a
+    copy failed its checksum: waiting for the facility to stage again) or "absent".
     """
 
     state: str
@@ -146,6 +151,8 @@ class DownloadArea:
         except (OSError, ValueError):
             if state.get("state") == "evicted":
                 return DatasetStatus("evicted", pinned=pinned)
+            if (self.root / QUARANTINE / dataset_dirname(key)).is_dir():
+                return DatasetStatus("quarantined", pinned=pinned)
             return DatasetStatus("staging" if folder.is_dir() else "absent", pinned=pinned)
         if state.get("state") == "evicted":
             return DatasetStatus("evicted", pinned=pinned)
@@ -198,34 +205,3 @@ class DownloadArea:
         # A read-only download area still serves; eviction then falls back to staging times.
         with contextlib.suppress(OSError):
             marker.touch()
-
-
-# URL contract shared by the download routes and the landing pages. The DOI key keeps its
-# slash; every other reserved character is percent-encoded.
-def _doi_path(key: str) -> str:
-    return quote(key, safe="/")
-
-
-def landing_path(key: str) -> str:
-    """Return the path of the record's landing page: RFC 3986 path characters stay, all else is %-encoded."""
-    return "/doi/" + quote(key, safe="/:@!$&'()*+,;=")
-
-
-def listing_url(key: str) -> str:
-    """Return the path of the dataset's file listing (HTML, or JSON by Accept/?format=json)."""
-    return f"/download/{_doi_path(key)}/"
-
-
-def file_url(key: str, path: str) -> str:
-    """Return the path of one staged file."""
-    return f"/download/{_doi_path(key)}/{quote(path, safe='/')}"
-
-
-def checksums_url(key: str) -> str:
-    """Return the path of the dataset's SHA256SUMS."""
-    return f"/download/{_doi_path(key)}/{CHECKSUMS}"
-
-
-def zip_url(key: str) -> str:
-    """Return the path of the whole dataset as one streamed ZIP."""
-    return f"/download/{_doi_path(key)}.zip"

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from flask import Request, Response, json
@@ -19,8 +19,10 @@ from werkzeug.http import is_resource_modified, parse_if_range_header
 from werkzeug.wsgi import wrap_file
 from zipstream import ZIP_STORED, ZipStream
 
-from .area import CHECKSUMS, DatasetStatus, StagedFile, checksums_url, file_url, render_checksums, zip_url
-from .errors import DownloadCacheError, UnsafePath
+from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
+
+from .area import CHECKSUMS, DatasetStatus, StagedFile, render_checksums
+from .errors import DownloadCacheError, DownloadRefused, UnsafePath
 from .paths import open_contained
 from .ranges import byte_range
 
@@ -85,11 +87,9 @@ def open_staged(folder: Path, staged: StagedFile) -> Any:
     return handle
 
 
-def retry_later(message: str) -> Response:
-    """Return a 503 asking the client to come back once re-staging is done."""
-    response = text(503, message)
-    response.headers["Retry-After"] = "30"
-    return response
+def retry_later(message: str) -> NoReturn:
+    """Answer 503 (an error page with Retry-After) asking the client to come back once re-staging is done."""
+    raise DownloadRefused(503, message, retry_after=30)
 
 
 def whole_location(accel: str) -> str:
@@ -110,7 +110,7 @@ def file_response(request: Request, folder: Path, staged: StagedFile, accel: str
     try:
         handle = open_staged(folder, staged)
     except UnsafePath:
-        return text(404, f"{staged.path} is not available")
+        raise DownloadRefused(404, f"{staged.path} is not available") from None
     except Restaging:
         return retry_later(f"{staged.path} is being staged again; try again shortly")
     # A stale If-Range asks for the whole file, which only we can decide (nginx would compare
@@ -188,11 +188,11 @@ def listing_data(key: str, status: DatasetStatus, base_url: str) -> dict[str, ob
         "staged": status.staged,
         "total_size": status.total_size,
         "files": [
-            {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base_url + file_url(key, f.path)}
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base_url + file_path(key, f.path)}
             for f in status.files
         ],
-        "checksums": base_url + checksums_url(key),
-        "zip": base_url + zip_url(key),
+        "checksums": base_url + checksums_path(key),
+        "zip": base_url + zip_path(key),
     }
 
 
@@ -213,7 +213,7 @@ def listing_response(request: Request, key: str, status: DatasetStatus, base_url
 
 def _listing_html(key: str, status: DatasetStatus) -> str:
     rows = "\n".join(
-        f'<tr><td><a href="{escape(file_url(key, f.path))}">{escape(f.path)}</a></td>'
+        f'<tr><td><a href="{escape(file_path(key, f.path))}">{escape(f.path)}</a></td>'
         f'<td class="n">{f.size:,}</td><td><code>{f.sha256}</code></td></tr>'
         for f in status.files
     )
@@ -224,9 +224,9 @@ def _listing_html(key: str, status: DatasetStatus) -> str:
 code{{font-size:.75rem}}</style></head>
 <body><h1>Files of doi:{escape(key)}</h1>
 <p>{len(status.files)} file(s), {status.total_size:,} bytes, staged {escape(status.staged or "")}.
-<a href="{escape(zip_url(key))}">Download all as ZIP</a> ·
-<a href="{escape(checksums_url(key))}">SHA256SUMS</a> ·
-<a href="https://doi.org/{escape(key)}">doi.org/{escape(key)}</a></p>
+<a href="{escape(zip_path(key))}">Download all as ZIP</a> ·
+<a href="{escape(checksums_path(key))}">SHA256SUMS</a> ·
+<a href="{escape(doi_url(key))}">doi.org/{escape(key)}</a></p>
 <table><thead><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr></thead><tbody>
 {rows}
 </tbody></table></body></html>
@@ -239,7 +239,11 @@ def zip_name(key: str) -> str:
 
 
 def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
-    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's."""
+    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's.
+
+    Size and mtime are checked when the file is opened, but a file staged again within the same
+    second with the same size passes that check: only its SHA-256 tells.
+    """
     digest = hashlib.sha256()
     with open_staged(folder, staged) as handle:
         while chunk := handle.read(BLOCK):
@@ -252,7 +256,7 @@ def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
 def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Response:
     """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced.
 
-    Every member is checked against the manifest as it is read: a dataset staged again meanwhile
+    Every member is checked against the manifest as it is opened: a dataset staged again meanwhile
     ends the stream early (the client sees a short download), never a whole ZIP of other bytes.
     """
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
@@ -261,7 +265,8 @@ def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Respons
     for staged in staged_files:
         stream.add(_verified(folder, staged), f"{top}/{staged.path}", size=staged.size)
     stream.add(render_checksums(staged_files), f"{top}/{CHECKSUMS}")
-    response = Response(stream, mimetype="application/zip", direct_passthrough=True)
+    # Not direct_passthrough: Werkzeug then wraps the stream so that call_on_close runs (the pool slot).
+    response = Response(stream, mimetype="application/zip")
     response.content_length = len(stream)
     response.headers["Content-Disposition"] = content_disposition(top + ".zip")
     response.headers["Cache-Control"] = "no-cache"

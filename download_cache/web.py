@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
+from catalogue_core.urls import DOWNLOAD_PREFIX, landing_path, listing_path
 
-from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
-from .errors import UnsafePath
+from .area import CHECKSUMS, DownloadArea, dataset_dirname
+from .errors import DownloadRefused, UnsafePath
 from .paths import MAX_DEPTH
 from .responses import (
     Restaging,
@@ -23,6 +24,7 @@ from .responses import (
     text,
     zip_response,
 )
+from .streams import StreamPool
 
 bp = Blueprint("downloads", __name__)
 
@@ -63,27 +65,55 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
     return None, False
 
 
+@dataclass
+class DownloadState:
+    """Per app: how to reach the record store, and the download area (one per process: its caches)."""
+
+    repository: Callable[[], Repository]
+    area: DownloadArea = field(init=False)
+    root: str = ""
+    zips: StreamPool | None = None  # made on first use, from DMZPUB_ZIP_STREAMS
+
+    def __post_init__(self) -> None:
+        self.area = DownloadArea(self.root)
+
+
+_KEY = "downloads"  # private to this module: the app hands its store over in init_app()
+
+
+def _state() -> DownloadState:
+    state: DownloadState = current_app.extensions[_KEY]
+    return state
+
+
+def zip_pool() -> StreamPool:
+    """Return the process's pool of ZIP streams (DMZPUB_ZIP_STREAMS at once)."""
+    state = _state()
+    if state.zips is None:
+        state.zips = StreamPool(current_app.config["DMZPUB_ZIP_STREAMS"])
+    return state.zips
+
+
 def area() -> DownloadArea:
     """Return the app's download area (one per process, so its manifest cache is shared)."""
-    found = current_app.extensions.get("dmzpub.download_area")
-    if found is None:
-        found = current_app.extensions["dmzpub.download_area"] = DownloadArea(current_app.config["DMZPUB_DOWNLOAD_DIR"])
-    return found
+    return _state().area
 
 
-@bp.route("/download/<path:path>", methods=["GET", "HEAD"])
+@bp.route(DOWNLOAD_PREFIX + "<path:path>", methods=["GET", "HEAD"])
 def download(path: str) -> Response:
     """Serve a staged file, a dataset's listing, its SHA256SUMS or its ZIP."""
-    store: Repository = current_app.extensions["dmzpub.store"].store
+    store = _state().repository()
     target, withdrawn = resolve(path, store)
     if target is None:
-        return text(404, "no published record has this DOI")
+        raise DownloadRefused(404, "no published record has this DOI")
     if withdrawn:
-        return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
+        raise DownloadRefused(
+            410, f"doi:{target.key} was withdrawn; its files are no longer offered", landing_path(target.key)
+        )
     if target.kind == "dataset":
         query = request.query_string.decode("latin-1")
-        response = text(308, f"see {listing_url(target.key)}")
-        response.headers["Location"] = listing_url(target.key) + (f"?{query}" if query else "")
+        response = text(308, f"see {listing_path(target.key)}")
+        response.headers["Location"] = listing_path(target.key) + (f"?{query}" if query else "")
         return response
     downloads = area()
     status = downloads.status(target.key)
@@ -101,15 +131,22 @@ def download(path: str) -> Response:
             for staged_file in status.files:  # each member checked before the first byte goes out
                 open_staged(folder, staged_file).close()
         except UnsafePath:
-            return text(404, "this dataset's files are not available")
+            raise DownloadRefused(404, "this dataset's files are not available", landing_path(target.key)) from None
         except Restaging:
             return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
-        return zip_response(target.key, folder, status.files)
+        pool = zip_pool()
+        if not pool.try_acquire():
+            return retry_later(
+                "the server is busy preparing other ZIPs; try again shortly, or fetch the files one by one"
+            )
+        response = zip_response(target.key, folder, status.files)
+        response.call_on_close(pool.release)
+        return response
     if target.rest == CHECKSUMS:
         return checksums_response(request, status)
     staged = index.get(target.rest)
     if staged is None:
-        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+        raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key))
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
@@ -120,15 +157,19 @@ def download(path: str) -> Response:
 
 
 def _not_staged(key: str, state: str) -> Response:
+    back = landing_path(key)
     if state == "evicted":
-        return text(404, f"the files of doi:{key} were removed from the download cache; ask the publisher to restage")
+        message = f"the files of doi:{key} were removed from the download cache; ask the publisher to restage"
+        raise DownloadRefused(404, message, back)
     if state == "staging":
-        response = text(404, f"the files of doi:{key} are being staged; try again later")
-        response.headers["Retry-After"] = "300"
-        return response
-    return text(404, f"doi:{key} has no files in the download area")
+        raise DownloadRefused(404, f"the files of doi:{key} are being staged; try again later", back, retry_after=300)
+    if state == "quarantined":
+        message = f"the files of doi:{key} failed their integrity check and are withheld until staged again"
+        raise DownloadRefused(404, message, back)
+    raise DownloadRefused(404, f"doi:{key} has no files in the download area", back)
 
 
-def init_app(app: Flask) -> None:
-    """Register the download routes."""
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Register the download routes; `repository` returns the app's record store."""
+    app.extensions[_KEY] = DownloadState(repository, root=app.config["DMZPUB_DOWNLOAD_DIR"])
     app.register_blueprint(bp)

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from . import filters, listing, security, sitemap, views
-from .blueprint import bp
+from typing import TYPE_CHECKING
 
-__all__ = ["bp", "filters", "listing", "security", "sitemap", "views"]
+from . import brand, filters, listing, security, sitemap, views
+from .blueprint import bp
+from .context import init_app as _init_context
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask import Flask
+
+    from catalogue_core.store import Repository
+
+
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Register the landing pages; `repository` returns the app's record store."""
+    _init_context(app, repository)
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "brand", "filters", "init_app", "listing", "security", "sitemap", "views"]

@@ -22,6 +22,7 @@ from catalogue_core.store import Repository
 from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 SHARED = Path(os.environ.get("DMZPUB_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 SCICAT_EXAMPLES = SHARED / "examples" / "scicat"
@@ -119,7 +120,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return a test app."""
     app = create_app(app_config)
     yield app
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from oai_support import REPO_ID, Clock, OAIClient, corpus, oai_id, push_all
 from catalogue_core.store import Entry
 from oai_server import create_app
 from oai_server.config import ConfigError
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
@@ -70,7 +71,7 @@ def test_identify_follows_the_settings(
     assert _text(doc, "oai:Identify/oai:repositoryName") == name
     assert _text(doc, "oai:Identify/oai:adminEmail") == email
     assert _text(doc, "//oai_id:repositoryIdentifier") == identifier
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ def test_list_metadata_formats_errors(oai: OAIClient, app: Flask, pusher: Pusher
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/none")) == "idDoesNotExist"
     assert oai.error(verb="ListMetadataFormats", identifier="oai:other.org:10.5555/x") == "idDoesNotExist"
     bare = Entry("10.5555/bare", "10.5555/BARE", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
-    app.extensions["dmzpub.store"].store.put([bare])
+    store_of(app).store.put([bare])
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/bare")) == "noMetadataFormats"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/bare"), metadataPrefix="oai_dc") == (
         "cannotDisseminateFormat"
@@ -196,7 +197,7 @@ def test_set_rules_are_configurable(app_config: dict[str, Any], xsd: Any) -> Non
     specs = doc.xpath("//oai:setSpec/text()", namespaces=NS)
     assert specs == ["openaire_data", "publisher", "publisher:ess"]
     assert doc.xpath("//oai:setName/text()", namespaces=NS)[2] == "Publisher ess"
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from catalogue_core.amendment import merged_payload
 from oai_server import create_app
 from oai_server.cli import main
 from oai_server.config import ConfigError, load_settings
+from oai_server.store import of as store_of
 
 
 def basic(pair: str) -> dict[str, str]:
@@ -43,7 +44,7 @@ def both_pairs(app_config: dict[str, Any], tmp_path: Path) -> Any:
         }
     )
     yield app.test_client()
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_every_configured_pair_authenticates_and_others_do_not(both_pairs: Any) -> None:

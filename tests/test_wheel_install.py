@@ -16,7 +16,7 @@ from conftest import NS
 from download_helpers import free_port, stop, wait_port
 from lxml import etree
 
-from download_cache.area import checksums_url, file_url, listing_url, zip_url
+from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
 from oai_server.demo import DEMO_STAGED_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,19 +157,19 @@ def test_every_oai_verb_answers_schema_valid_xml(server: dict[str, Any], query: 
 
 
 def test_every_kind_of_download_is_served(server: dict[str, Any]) -> None:
-    readme = get(server, file_url(DEMO_STAGED_KEY, "README.txt"))
+    readme = get(server, file_path(DEMO_STAGED_KEY, "README.txt"))
     assert readme.status_code == 200
     assert readme.text.startswith("Demonstration dataset of dmzpub")
-    listing = get(server, listing_url(DEMO_STAGED_KEY))
+    listing = get(server, listing_path(DEMO_STAGED_KEY))
     assert listing.status_code == 200
     assert "reduced/micelles_25C.dat" in listing.text
-    sums = get(server, checksums_url(DEMO_STAGED_KEY))
+    sums = get(server, checksums_path(DEMO_STAGED_KEY))
     assert sums.status_code == 200
     assert " *README.txt" in sums.text
-    archive = get(server, zip_url(DEMO_STAGED_KEY))
+    archive = get(server, zip_path(DEMO_STAGED_KEY))
     assert archive.status_code == 200
     assert archive.content.startswith(b"PK")
-    assert get(server, file_url(WITHDRAWN, "anything.dat")).status_code == 410
+    assert get(server, file_path(WITHDRAWN, "anything.dat")).status_code == 410
 
 
 def test_api_health_and_metrics_answer(server: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
+from ..urls import PublicURLs
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -26,7 +27,7 @@ def thumbnail_url(record: PublishedRecord, context: RenderContext) -> str | None
     image = record.extras.get("thumbnail")
     if not isinstance(image, dict):
         return None
-    return f"{context.landing_url(record.key)}/{THUMBNAIL_SUFFIX}"
+    return PublicURLs(context.base_url).export(record.key, THUMBNAIL_SUFFIX)
 
 
 def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any]:

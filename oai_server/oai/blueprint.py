@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from catalogue_core.errors import StoreUnavailable
+from catalogue_core.urls import OAI_PATH, PublicURLs
 
 from ..config import REPOSITORY_ID_RE, ConfigError
 from ..secret_key import secret_key
@@ -37,7 +38,7 @@ def provider_config(config: dict) -> ProviderConfig:
     host = urlsplit(config["DMZPUB_BASE_URL"]).hostname or ""
     repository_id = config["DMZPUB_REPOSITORY_ID"] or (host if REPOSITORY_ID_RE.match(host) else FALLBACK_REPOSITORY_ID)
     return ProviderConfig(
-        base_url=config["DMZPUB_BASE_URL"] + "/oai",
+        base_url=PublicURLs(config["DMZPUB_BASE_URL"]).oai(),
         repository_name=config["DMZPUB_REPOSITORY_NAME"],
         repository_id=repository_id,
         admin_email=config["DMZPUB_ADMIN_EMAIL"] or f"oai-admin@{repository_id}",
@@ -90,7 +91,7 @@ def _arguments() -> list[tuple[str, str]] | BadArgument:
     return pairs
 
 
-@bp.route("/oai", methods=["GET", "POST"])
+@bp.route(OAI_PATH, methods=["GET", "POST"])
 def oai() -> Response:
     """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>."""
     config, codec = current_app.extensions[EXTENSION]
