@@ -36,6 +36,7 @@ class Publisher:
             rendered=render_all(record, self.context),
             sets=derive_sets(record, self.set_rules),
             search=fold(" ".join(words)),
+            status=record.status,
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

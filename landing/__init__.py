@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import filters, listing, security, sitemap, views
+from . import filters, listing, old_urls, security, sitemap, views
 from .blueprint import bp
 
-__all__ = ["bp", "filters", "listing", "security", "sitemap", "views"]
+__all__ = ["bp", "filters", "listing", "old_urls", "security", "sitemap", "views"]

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from oai_server import create_app
 
 clock = oai_support.clock
-FORMATS = ["oai_dc", "oai_datacite", "datacite"]
+FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ clock = oai_support.clock
 PAGE = 4
 LISTS = ["ListRecords", "ListIdentifiers"]
 
+REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
+
 
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
@@ -229,7 +231,17 @@ def test_records_stored_without_the_format_are_skipped_even_for_whole_pages(
     oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock
 ) -> None:
     bare = [
-        Entry(f"10.5555/bare-{i}", f"10.5555/BARE-{i}", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+        Entry(
+            f"10.5555/bare-{i}",
+            f"10.5555/BARE-{i}",
+            "sha256:0",
+            {},
+            REGISTERED,
+            {},
+            rendered={},
+            sets=("openaire_data",),
+            status="registered",
+        )
         for i in range(PAGE + 1)
     ]
     app.extensions["dmzpub.store"].store.put(bare)

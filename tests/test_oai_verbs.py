@@ -16,8 +16,10 @@ from oai_server.config import ConfigError
 
 oai = oai_support.oai
 clock = oai_support.clock
-FORMATS = ["oai_dc", "oai_datacite", "datacite"]
+FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
 ROOT = {"oai_dc": "oai_dc:dc", "oai_datacite": "oai_datacite:oai_datacite", "datacite": "dcite:resource"}
+
+REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
 
 
 def _text(doc: Any, path: str) -> str:
@@ -105,7 +107,17 @@ def test_list_metadata_formats(oai: OAIClient, pusher: Pusher) -> None:
 def test_list_metadata_formats_errors(oai: OAIClient, app: Flask, pusher: Pusher) -> None:
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/none")) == "idDoesNotExist"
     assert oai.error(verb="ListMetadataFormats", identifier="oai:other.org:10.5555/x") == "idDoesNotExist"
-    bare = Entry("10.5555/bare", "10.5555/BARE", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+    bare = Entry(
+        "10.5555/bare",
+        "10.5555/BARE",
+        "sha256:0",
+        {},
+        REGISTERED,
+        {},
+        rendered={},
+        sets=("openaire_data",),
+        status="registered",
+    )
     app.extensions["dmzpub.store"].store.put([bare])
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/bare")) == "noMetadataFormats"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/bare"), metadataPrefix="oai_dc") == (
@@ -169,7 +181,9 @@ def test_get_record_errors(oai: OAIClient, pusher: Pusher) -> None:
     assert oai.error(verb="GetRecord", identifier=oai_id(key), metadataPrefix="marc21") == "cannotDisseminateFormat"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/x"), metadataPrefix="oai_dc") == "idDoesNotExist"
     assert oai.error(verb="GetRecord", identifier=f"oai:{REPO_ID}:", metadataPrefix="oai_dc") == "idDoesNotExist"
-    assert oai.error(verb="GetRecord", identifier=key, metadataPrefix="oai_dc") == "idDoesNotExist"
+    elsewhere = "oai:elsewhere.org:" + key
+    assert oai.error(verb="GetRecord", identifier=elsewhere, metadataPrefix="oai_dc") == "idDoesNotExist"
+    assert oai.error(verb="GetRecord", identifier="not a doi", metadataPrefix="oai_dc") == "idDoesNotExist"
 
 
 @pytest.mark.parametrize("prefix", FORMATS)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..record import PublishedRecord
-from . import datacite_xml, oai_dc
+from . import datacite_xml, oai_dc, panosc
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ RENDERERS: dict[str, Renderer] = {
     "oai_dc": oai_dc.render,
     "datacite": datacite_xml.render,
     "oai_datacite": datacite_xml.render_oai_datacite,
+    "panosc": panosc.render,
 }
 
 

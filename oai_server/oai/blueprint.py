@@ -7,11 +7,13 @@ import gzip
 import logging
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
+from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE, PANOSC_XSD_PATH
 from catalogue_core.errors import StoreUnavailable
 
 from ..config import REPOSITORY_ID_RE, ConfigError
@@ -42,6 +44,9 @@ def provider_config(config: dict) -> ProviderConfig:
         repository_id=repository_id,
         admin_email=config["DMZPUB_ADMIN_EMAIL"] or f"oai-admin@{repository_id}",
         page_size=config["DMZPUB_OAI_PAGE_SIZE"],
+        harvest_statuses=tuple(config["DMZPUB_HARVEST_STATUSES"]),
+        bare_identifiers=config["DMZPUB_OAI_IDENTIFIERS"] == "doi",
+        site_url=config["DMZPUB_BASE_URL"],
     )
 
 
@@ -90,10 +95,30 @@ def _arguments() -> list[tuple[str, str]] | BadArgument:
     return pairs
 
 
+# SciCat's OAI provider answered at these paths (oai-provider-service routes.ts); its harvesters keep them.
+SCICAT_PATHS = ("/scicat/oai", "/openaire/oai", "/panosc/oai")
+
+
+@bp.get(PANOSC_XSD_PATH)
+def panosc_schema() -> Response:
+    """Serve the schema of the panosc format, kept in the project."""
+    response = Response(PANOSC_XSD_FILE.read_bytes(), content_type="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.route("/oai", methods=["GET", "POST"])
+@bp.route("/scicat/oai", methods=["GET", "POST"], endpoint="scicat_oai")
+@bp.route("/openaire/oai", methods=["GET", "POST"], endpoint="openaire_oai")
+@bp.route("/panosc/oai", methods=["GET", "POST"], endpoint="panosc_oai")
 def oai() -> Response:
-    """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>."""
+    """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>.
+
+    SciCat's paths answer exactly like /oai, each with its own baseURL.
+    """
     config, codec = current_app.extensions[EXTENSION]
+    if request.path != "/oai":
+        config = replace(config, base_url=current_app.config["DMZPUB_BASE_URL"] + request.path)
     pairs = _arguments()
     try:
         if isinstance(pairs, BadArgument):
