@@ -92,6 +92,11 @@ def retry_later(message: str) -> Response:
     return response
 
 
+def whole_location(accel: str) -> str:
+    """Return the internal nginx location that serves the same files always whole (`max_ranges 0`)."""
+    return accel.rstrip("/") + "_whole/"
+
+
 def file_response(request: Request, folder: Path, staged: StagedFile, accel: str | None, dataset_dir: str) -> Response:
     """Return the file, whole or in ranges; with `accel`, let nginx send the bytes (X-Accel-Redirect)."""
     modified = datetime.fromtimestamp(int(staged.mtime), UTC)
@@ -108,9 +113,12 @@ def file_response(request: Request, folder: Path, staged: StagedFile, accel: str
         return text(404, f"{staged.path} is not available")
     except Restaging:
         return retry_later(f"{staged.path} is being staged again; try again shortly")
-    # A stale If-Range asks for the whole file, which only we can decide: nginx would compare
-    # against its own validators. Everything else goes to nginx.
-    if accel and (not request.headers.get("Range") or _if_range_holds(request, staged.sha256, modified)):
+    # A stale If-Range asks for the whole file, which only we can decide (nginx would compare
+    # against its own validators): nginx then sends it from the location that ignores Range.
+    # Either way nginx sends the bytes, so no gunicorn thread waits on a slow reader.
+    if accel:
+        if request.headers.get("Range") and not _if_range_holds(request, staged.sha256, modified):
+            accel = whole_location(accel)
         handle.close()
         if not is_resource_modified(request.environ, staged.sha256, last_modified=modified, ignore_if_range=True):
             response.status_code = 304

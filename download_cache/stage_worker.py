@@ -73,7 +73,7 @@ def parse_job(body: bytes) -> Job:
         raise Poison("not a JSON object")
     if job.get("type") not in (None, "public"):
         raise Poison(f"job type {job.get('type')!r} is not 'public'")
-    params = job.get("jobParams") if isinstance(job.get("jobParams"), dict) else {}
+    params = job["jobParams"] if isinstance(job.get("jobParams"), dict) else {}
     # v4 keeps the list in jobParams; a v3 job carried it at the top.
     entries = params.get("datasetList", job.get("datasetList"))
     if not isinstance(entries, list) or not entries:

@@ -151,12 +151,14 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def nginx_config(folder: Path, upstream: int, port: int, area: Path, cert: Path, key: Path, extra: str = "") -> Path:
+def nginx_config(
+    folder: Path, upstream: int, port: int, area: Path, cert: Path, key: Path, extra: str = "", http_port: int = 0
+) -> Path:
     """Render deploy/nginx.conf for loopback ports and wrap it in a main configuration of its own."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = {
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream};",
-        "listen 80;": f"listen 127.0.0.1:{free_port()};",
+        "listen 80;": f"listen 127.0.0.1:{http_port or free_port()};",
         "listen [::]:80;": "",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{port} ssl http2;",
         "listen [::]:443 ssl http2;": "",
@@ -199,8 +201,8 @@ def nginx(folder: Path, upstream: int, area: Path, extra: str = "") -> Iterator[
     binary = require("nginx")
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed(folder)
-    port = free_port()
-    config = nginx_config(folder, upstream, port, area, cert, key, extra)
+    port, http_port = free_port(), free_port()
+    config = nginx_config(folder, upstream, port, area, cert, key, extra, http_port)
     check = subprocess.run([binary, "-t", "-c", str(config), "-e", str(folder / "error.log")], capture_output=True)
     if check.returncode:
         raise RuntimeError(f"nginx refused its configuration: {check.stderr.decode()}")
@@ -209,7 +211,7 @@ def nginx(folder: Path, upstream: int, area: Path, extra: str = "") -> Iterator[
     )
     try:
         wait_port(port, process, "nginx")
-        yield {"port": port, "cert": str(cert), "base": f"https://127.0.0.1:{port}"}
+        yield {"port": port, "cert": str(cert), "base": f"https://127.0.0.1:{port}", "http_port": http_port}
     finally:
         stop(process)
 

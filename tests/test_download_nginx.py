@@ -36,15 +36,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PUSH_TOKENS": TOKEN, "DMZPUB_PROXY_COUNT": "1"}
     with gunicorn(tmp, **settings) as app, nginx(tmp / "nginx", app["port"], area) as web:
         for doi in (DOI, ODD):
-            pushed = requests.put(
-                f"{web['base']}/api/v1/published/{requests.utils.quote(doi, safe='/')}",
-                json=v4_document(doi),
-                headers={"Authorization": f"Bearer {TOKEN}"},
-                verify=web["cert"],
-                timeout=10,
-            )
-            assert pushed.status_code == 201, pushed.text
+            publish_through(web, doi, TOKEN)
         yield {**web, "app": app, "tmp": tmp}
+
+
+def publish_through(web: dict[str, Any], doi: str, token: str) -> None:
+    """PUT a record through nginx, as the intranet publisher does."""
+    pushed = requests.put(
+        f"{web['base']}/api/v1/published/{requests.utils.quote(doi, safe='/')}",
+        json=v4_document(doi),
+        headers={"Authorization": f"Bearer {token}"},
+        verify=web["cert"],
+        timeout=30,
+    )
+    assert pushed.status_code == 201, pushed.text
 
 
 def get(stack: dict[str, Any], path: str, method: str = "GET", **headers: str) -> requests.Response:

@@ -96,7 +96,7 @@ def _files(blocks: list[Any], url: str) -> list[ListedFile]:
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 raise SourceError(url, "a dataFileList entry has no path")
             chk = entry.get("chk") if isinstance(entry.get("chk"), str) and entry.get("chk") else None
-            size = entry.get("size") if isinstance(entry.get("size"), int) else -1
+            size = entry["size"] if isinstance(entry.get("size"), int) else -1
             files.append(ListedFile(entry["path"], size, chk, alg if chk else None))
     return files
 

@@ -23,6 +23,7 @@ from .client import PushClient
 from .delivery import Deliverer
 from .errors import PublisherError
 from .outbox import Outbox
+from .progress import NoProgress
 from .reconcile import reconcile
 from .source import SciCatSource
 from .sync import Hooks, Planner, SyncReport, read, sync
@@ -34,6 +35,18 @@ EPOCH = "1970-01-01T00:00:00.000Z"
 
 class Stopping(Exception):
     """SIGTERM arrived while the round was waiting to retry: leave the round now."""
+
+
+class StopCheck(NoProgress):
+    """Progress that leaves a long read at the next page once SIGTERM arrived (nothing is half-queued)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def advance(self, n: int = 1) -> None:
+        """Raise Stopping when asked to stop."""
+        if self.stop.is_set():
+            raise Stopping()
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ class Watcher:
         # Taken before reading: anything changed during the read is newer and found next round.
         newest = self.source.newest_update() if self.source.version == "v4" else None
         self.deliver()
-        report = reconcile(self.source, self.client, self.outbox, hooks=self.hooks)
+        report = reconcile(self.source, self.client, self.outbox, progress=StopCheck(self.stop), hooks=self.hooks)
         for action in report.actions:
             log.info("%s %s: %s", action.verb, action.doi, action.why)
         for doi, error in report.unrepairable:
@@ -192,7 +205,7 @@ class Watcher:
 
     def _sync_round(self) -> tuple[int, bool]:
         """A v3 backend cannot be asked for changes: every round reads it all (hashes keep it cheap)."""
-        report = sync(self.source, self.outbox, hooks=self.hooks)
+        report = sync(self.source, self.outbox, progress=StopCheck(self.stop), hooks=self.hooks)
         for action in report.actions:
             log.info("%s %s: %s", action.verb, action.doi, action.why)
         in_step = self.deliver()

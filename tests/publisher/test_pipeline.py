@@ -245,3 +245,21 @@ def test_the_watcher_killed_mid_round_and_mid_staging_converges_after_restart(
     finally:
         dmz.after_write = None
         watcher.stop()
+
+
+def test_sigterm_during_a_full_round_stops_at_the_next_page_with_exit_code_0(
+    tmp_path: Path, dmz: LiveDMZ, catalogue: SciCatStandIn, app: Any
+) -> None:
+    for i in range(2000):
+        catalogue.put(registered(f"10.99999/many-{i:04d}", f"Many {i}", []))
+    data_dir = tmp_path / "intranet"
+    env = pipeline_env(data_dir, dmz, catalogue, Path(app.config["DMZPUB_DOWNLOAD_DIR"]))
+    watcher = Service(["sync", "--watch", "--page-size", "5"], env, tmp_path / "watch.log").start()
+    try:
+        wait_for(lambda: catalogue.served >= 50, what="the full round reading")
+        assert watcher.terminate(timeout=30) == 0
+        assert status(data_dir)["state"] == "stopped"
+        assert catalogue.served < 2000, "it left the read at the next page"
+        assert "Traceback" not in watcher.log()
+    finally:
+        watcher.stop()
