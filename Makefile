@@ -6,7 +6,7 @@ PYTHON313 := $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'imp
 PYTHON := $(or $(PYTHON313),$(shell command -v python3))
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: serve test lint bench clean deps-apt
+.PHONY: serve test lint bench clean deps-apt wheel
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.13 (or >= 3.11 for serving)"; exit 1; }
@@ -32,7 +32,7 @@ serve: $(VENV)/.installed
 # Debian packages the tests drive for real (binary=package); installed only when missing.
 # Wait for another apt run (a second checkout installing at the same time) instead of failing.
 APT_LOCK := -o DPkg::Lock::Timeout=900
-APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/lib/rabbitmq/bin/rabbitmq-server=rabbitmq-server
+APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/lib/rabbitmq/bin/rabbitmq-server=rabbitmq-server /usr/bin/systemd-analyze=systemd /usr/bin/podman=podman /usr/bin/mmdebstrap=mmdebstrap
 
 deps-apt:
 	@test -x /usr/bin/chromium || { apt-get $(APT_LOCK) update -q && DEBIAN_FRONTEND=noninteractive apt-get $(APT_LOCK) install -y -q chromium; }
@@ -42,7 +42,18 @@ deps-apt:
 	  apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive apt-get $(APT_LOCK) install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: $(VENV)/.installed-test deps-apt
+# The wheel as an operator installs it, in a venv of its own: tests/test_wheel_install.py runs that copy,
+# never the editable one (templates missing from a wheel once served 500 on every page).
+WHEEL_VENV := .venv-wheel
+wheel: $(VENV)/.installed-test
+	rm -rf dist build
+	$(VENV)/bin/pip wheel $(PIP_QUIET) --no-deps -w dist .
+	rm -rf build
+	test -x $(WHEEL_VENV)/bin/python || $(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install $(PIP_QUIET) dist/dmzpub-*.whl
+	$(WHEEL_VENV)/bin/pip install $(PIP_QUIET) --force-reinstall --no-deps dist/dmzpub-*.whl
+
+test: $(VENV)/.installed-test deps-apt wheel
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -61,4 +72,4 @@ bench: deps-apt $(VENV)/.installed-test
 	$(VENV)/bin/python bench/download.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(WHEEL_VENV) dist build var .pytest_cache .ruff_cache *.egg-info

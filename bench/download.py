@@ -23,10 +23,11 @@ import requests  # noqa: E402
 from conftest import v4_document  # noqa: E402
 from download_helpers import gunicorn, nginx  # noqa: E402
 
-from download_cache.area import dataset_dirname, file_url  # noqa: E402
+from catalogue_core.urls import file_path  # noqa: E402
+from download_cache.area import dataset_dirname  # noqa: E402
+from download_cache.open_target import open_target  # noqa: E402
 from download_cache.sources import Source  # noqa: E402
 from download_cache.stage import Stager  # noqa: E402
-from download_cache.targets import Target  # noqa: E402
 
 DOI = "10.5555/bench-download"
 TOKEN = "bench-token"
@@ -55,7 +56,7 @@ def main() -> None:
                 out.write(block)
         area = tmp / "area"
         area.mkdir()
-        Stager(Target.open(str(area))).stage(DOI, Source(str(tmp / "src")))
+        Stager(open_target(str(area))).stage(DOI, Source(str(tmp / "src")))
         paths = {}
         for accel in ("", "nginx"):
             folder = tmp / f"app-{accel or 'plain'}"
@@ -72,10 +73,10 @@ def main() -> None:
             web = stack.enter_context(nginx(folder / "nginx", app["port"], area, direct))
             if accel:
                 paths["nginx direct (HTTPS)"] = (f"{web['base']}/direct/{dataset_dirname(DOI)}/data.bin", web["cert"])
-                paths["nginx X-Accel (HTTPS)"] = (web["base"] + file_url(DOI, "data.bin"), web["cert"])
+                paths["nginx X-Accel (HTTPS)"] = (web["base"] + file_path(DOI, "data.bin"), web["cert"])
             else:
-                paths["gunicorn via nginx (HTTPS)"] = (web["base"] + file_url(DOI, "data.bin"), web["cert"])
-                paths["gunicorn direct (HTTP)"] = (app["base"] + file_url(DOI, "data.bin"), None)
+                paths["gunicorn via nginx (HTTPS)"] = (web["base"] + file_path(DOI, "data.bin"), web["cert"])
+                paths["gunicorn direct (HTTP)"] = (app["base"] + file_path(DOI, "data.bin"), None)
         for url, cert in paths.values():  # warm the page cache and the workers
             curl(url.replace("%", "%25") if "/direct/" in url else url, cert)
         speeds: dict[str, list[float]] = {name: [] for name in paths}

@@ -40,7 +40,7 @@ from _oai_repo_app import copy_records  # noqa: E402
 from _server import dmzpub_server, free_port  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
-from catalogue_core.publishing import Publisher  # noqa: E402
+from catalogue_core.record_writer import RecordWriter  # noqa: E402
 from catalogue_core.scicat import from_scicat  # noqa: E402
 from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
@@ -61,7 +61,7 @@ def templates() -> list[Entry]:
         doc["metadata"].update(publicationYear=year, resourceTypeGeneral=kind)
         doc["status"] = "registered"  # harvested (DMZPUB_HARVEST_STATUSES), as every record of the fill
         docs.append(doc)
-    publisher = Publisher(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
+    publisher = RecordWriter(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
     return [publisher.entry(from_scicat(doc)) for doc in docs]
 
 

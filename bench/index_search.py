@@ -22,6 +22,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from oai_server.store import of as store_of  # noqa: E402
+
 WORDS = [
     "neutron",
     "x-ray",
@@ -41,13 +43,13 @@ NAMES = ["Nilsson", "Keller", "Rossi", "Andersson", "Larsen", "Smith", "Müller"
 
 def fill(app: object, records: int) -> None:
     """Write `records` entries derived from one rendered example, 1000 per store call."""
-    from catalogue_core.publishing import Publisher
+    from catalogue_core.record_writer import RecordWriter
     from catalogue_core.scicat import from_scicat
     from catalogue_core.store import base
 
     rng = random.Random(42)
-    store = app.extensions["dmzpub.store"].store  # type: ignore[attr-defined]
-    template = Publisher(store).entry(
+    store = store_of(app).store  # type: ignore[arg-type]
+    template = RecordWriter(store).entry(
         from_scicat(
             {
                 "doi": "10.99999/bench-template",
@@ -98,7 +100,7 @@ def main() -> None:
         client = app.test_client()
         deep = "/?before=" + quote("1970-01-01T00:00:00Z,10.99999/bench-000000")
         with app.app_context():
-            store = app.extensions["dmzpub.store"].store
+            store = store_of(app).store
             middle = store.browse(None, None, 50_000)[-1]
         cases = [
             ("newest page", "/"),
@@ -113,7 +115,7 @@ def main() -> None:
         ]
         for label, url in cases:
             print(f"  {label:28s} {timed(client, url):7.1f} ms")
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()
 
 
 if __name__ == "__main__":

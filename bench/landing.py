@@ -63,6 +63,7 @@ def prepare(folder: Path) -> dict[str, str]:
     from landing_data import rich_document, stage
 
     from oai_server import create_app
+    from oai_server.store import of as store_of
 
     env = {
         **os.environ,
@@ -76,7 +77,7 @@ def prepare(folder: Path) -> dict[str, str]:
         f"/api/v1/published/{DOI}", json=rich_document(), headers={"Authorization": "Bearer bench-token"}
     )
     assert response.status_code in (200, 201), response.data
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
     stage(folder / "downloads", DOI)
     return env
 
@@ -154,12 +155,13 @@ def fill_crawl(env: dict[str, str], count: int) -> list[str]:
 
     from catalogue_core.scicat import from_scicat
     from oai_server import create_app
+    from oai_server.store import of as store_of
 
     app = create_app({k: v for k, v in env.items() if k.startswith("DMZPUB_")})
     template = rich_document()
     paths = []
     with app.app_context():
-        publisher = app.extensions["dmzpub.store"].publisher
+        writer = store_of(app).writer
         for start in range(0, count, 1000):
             docs = []
             for i in range(start, min(start + 1000, count)):
@@ -170,8 +172,8 @@ def fill_crawl(env: dict[str, str], count: int) -> list[str]:
                 paths.append(f"/doi/{doc['doi']}")
                 if i % 5 == 0:
                     stage(env["DMZPUB_DOWNLOAD_DIR"], doc["doi"])
-            publisher.publish_many([from_scicat(d) for d in docs])
-    app.extensions["dmzpub.store"].close()
+            writer.publish_many([from_scicat(d) for d in docs])
+    store_of(app).close()
     return paths
 
 

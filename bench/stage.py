@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 
 def make_source(folder: Path, files: int, size: int) -> int:
@@ -53,7 +53,7 @@ def cp_sha(src: Path, dst: Path, sync: bool) -> float:
 
 def stage(src: Path, area: Path, jobs: int) -> float:
     started = time.perf_counter()
-    Stager(Target.open(str(area)), jobs=jobs).stage("10.5555/bench", Source(str(src)))
+    Stager(open_target(str(area)), jobs=jobs).stage("10.5555/bench", Source(str(src)))
     return time.perf_counter() - started
 
 

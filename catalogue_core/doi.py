@@ -9,7 +9,6 @@ from .errors import InvalidDOI
 
 # Registrant codes are dot-separated digit groups; the suffix is any printable string.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
-_URL_UNSAFE = re.compile(r'[%"# ?<>{}^\[\]`|\\+]')
 _PREFIXES = (
     "https://doi.org/",
     "http://doi.org/",
@@ -50,9 +49,3 @@ def fold_doi(text: str) -> str:
 def doi_key(value: object, field: str = "doi") -> str:
     """Return the case-folded DOI: DOIs are case-insensitive, so this is the record's key."""
     return fold_doi(normalize_doi(value, field))
-
-
-def doi_url(doi: str) -> str:
-    """Return the resolver URL of a DOI, %-encoded as the DOI Handbook's URL encoding rules say."""
-    # Mandatory: % " # SPACE ?; recommended: < > { } ^ [ ] ` | \ +. A bare # or ? would cut the DOI short.
-    return "https://doi.org/" + _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", doi)

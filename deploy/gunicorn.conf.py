@@ -6,6 +6,8 @@ started by systemd or a container entry point.
 
 import os
 
+from oai_server.gunicorn_app import control_socket
+
 bind = os.environ.get("DMZPUB_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("DMZPUB_WORKERS", "2"))
 threads = int(os.environ.get("DMZPUB_THREADS", "4"))
@@ -17,9 +19,9 @@ graceful_timeout = 30
 keepalive = 5
 # The store is opened lazily in each worker, after the fork: no shared connections.
 preload_app = False
+# No control socket unless DMZPUB_CONTROL_SOCKET names one (the same rule as `dmzpub serve`).
+globals().update(control_socket(os.environ.get("DMZPUB_CONTROL_SOCKET", "")))
 accesslog = "-"
 errorlog = "-"
 # nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
 forwarded_allow_ips = os.environ.get("DMZPUB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-# One control socket per user by default: two servers on a host would share it.
-control_socket_disable = True

@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from catalogue_core.urls import CHECKSUMS_NAME
+
 from .errors import DownloadCacheError, UnsafePath
 from .paths import contained, open_regular, safe_relpath
 
 MANIFEST = "manifest.json"
-CHECKSUMS = "SHA256SUMS"
+CHECKSUMS = CHECKSUMS_NAME  # its URL is catalogue_core.urls.checksums_path
 STATE = ".state.json"
 ACCESS = ".dmzpub-access"
 # The server refreshes a dataset's access marker at most this often (seconds).
@@ -198,34 +200,3 @@ class DownloadArea:
         # A read-only download area still serves; eviction then falls back to staging times.
         with contextlib.suppress(OSError):
             marker.touch()
-
-
-# URL contract shared by the download routes and the landing pages. The DOI key keeps its
-# slash; every other reserved character is percent-encoded.
-def _doi_path(key: str) -> str:
-    return quote(key, safe="/")
-
-
-def landing_path(key: str) -> str:
-    """Return the path of the record's landing page: RFC 3986 path characters stay, all else is %-encoded."""
-    return "/doi/" + quote(key, safe="/:@!$&'()*+,;=")
-
-
-def listing_url(key: str) -> str:
-    """Return the path of the dataset's file listing (HTML, or JSON by Accept/?format=json)."""
-    return f"/download/{_doi_path(key)}/"
-
-
-def file_url(key: str, path: str) -> str:
-    """Return the path of one staged file."""
-    return f"/download/{_doi_path(key)}/{quote(path, safe='/')}"
-
-
-def checksums_url(key: str) -> str:
-    """Return the path of the dataset's SHA256SUMS."""
-    return f"/download/{_doi_path(key)}/{CHECKSUMS}"
-
-
-def zip_url(key: str) -> str:
-    """Return the path of the whole dataset as one streamed ZIP."""
-    return f"/download/{_doi_path(key)}.zip"

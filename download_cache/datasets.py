@@ -12,6 +12,7 @@ from catalogue_core.publisher.datasets import Dataset, ListedFile
 
 from .area import MANIFEST, StagedFile, dataset_dirname, parse_manifest
 from .errors import DownloadCacheError, NotStaged, StageFailed
+from .open_target import open_target
 from .paths import safe_relpath
 from .retention import Retention
 from .sftp import storage_options
@@ -157,7 +158,7 @@ class Staging:
 
     def area(self) -> Target:
         """Open the download area (a fresh connection per DOI: SFTP sessions do not outlive outages)."""
-        return Target.open(self.area_url, self.options(self.area_url))
+        return open_target(self.area_url, self.options(self.area_url))
 
     def stage(self, key: str, datasets: Sequence[Dataset]) -> StageReport:
         """Stage a DOI's datasets, then keep the area under its quota (never evicting this DOI)."""

@@ -19,7 +19,9 @@ from werkzeug.http import is_resource_modified, parse_if_range_header
 from werkzeug.wsgi import wrap_file
 from zipstream import ZIP_STORED, ZipStream
 
-from .area import CHECKSUMS, DatasetStatus, StagedFile, checksums_url, file_url, render_checksums, zip_url
+from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
+
+from .area import CHECKSUMS, DatasetStatus, StagedFile, render_checksums
 from .errors import DownloadCacheError, UnsafePath
 from .paths import open_contained
 from .ranges import byte_range
@@ -188,11 +190,11 @@ def listing_data(key: str, status: DatasetStatus, base_url: str) -> dict[str, ob
         "staged": status.staged,
         "total_size": status.total_size,
         "files": [
-            {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base_url + file_url(key, f.path)}
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base_url + file_path(key, f.path)}
             for f in status.files
         ],
-        "checksums": base_url + checksums_url(key),
-        "zip": base_url + zip_url(key),
+        "checksums": base_url + checksums_path(key),
+        "zip": base_url + zip_path(key),
     }
 
 
@@ -213,7 +215,7 @@ def listing_response(request: Request, key: str, status: DatasetStatus, base_url
 
 def _listing_html(key: str, status: DatasetStatus) -> str:
     rows = "\n".join(
-        f'<tr><td><a href="{escape(file_url(key, f.path))}">{escape(f.path)}</a></td>'
+        f'<tr><td><a href="{escape(file_path(key, f.path))}">{escape(f.path)}</a></td>'
         f'<td class="n">{f.size:,}</td><td><code>{f.sha256}</code></td></tr>'
         for f in status.files
     )
@@ -224,9 +226,9 @@ def _listing_html(key: str, status: DatasetStatus) -> str:
 code{{font-size:.75rem}}</style></head>
 <body><h1>Files of doi:{escape(key)}</h1>
 <p>{len(status.files)} file(s), {status.total_size:,} bytes, staged {escape(status.staged or "")}.
-<a href="{escape(zip_url(key))}">Download all as ZIP</a> ·
-<a href="{escape(checksums_url(key))}">SHA256SUMS</a> ·
-<a href="https://doi.org/{escape(key)}">doi.org/{escape(key)}</a></p>
+<a href="{escape(zip_path(key))}">Download all as ZIP</a> ·
+<a href="{escape(checksums_path(key))}">SHA256SUMS</a> ·
+<a href="{escape(doi_url(key))}">doi.org/{escape(key)}</a></p>
 <table><thead><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr></thead><tbody>
 {rows}
 </tbody></table></body></html>

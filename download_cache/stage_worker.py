@@ -36,8 +36,8 @@ from catalogue_core.publisher.datasets import (
     read_dataset,
     report_job,
 )
+from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
 
-from .area import checksums_url, file_url, listing_url, zip_url
 from .datasets import Staging
 from .errors import StageFailed, UnsafePath
 
@@ -240,11 +240,11 @@ class StageWorker:
         base = self.public_url
         return {
             "doi": doi,
-            "listing": base + listing_url(key),
-            "zip": base + zip_url(key),
-            "checksums": base + checksums_url(key),
+            "listing": base + listing_path(key),
+            "zip": base + zip_path(key),
+            "checksums": base + checksums_path(key),
             "files": [
-                {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base + file_url(key, f.path)}
+                {"path": f.path, "size": f.size, "sha256": f.sha256, "url": base + file_path(key, f.path)}
                 for f in manifest[:RESULT_FILES]
             ],
             "copied": report.copied,

@@ -12,8 +12,6 @@ import socket
 from collections.abc import Iterator
 from typing import IO, Any
 
-import fsspec
-
 from .errors import StageBusy
 
 log = logging.getLogger(__name__)
@@ -26,21 +24,6 @@ class Target:
 
     def __init__(self, fs: Any, root: str, url: str) -> None:
         self.fs, self.root, self.url = fs, root.rstrip("/") or "/", url
-
-    @staticmethod
-    def open(url: str, storage_options: dict[str, Any] | None = None) -> Target:
-        """Return the target for a URL or local path."""
-        fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        if protocol in ("file", "local"):
-            from .target_local import LocalTarget
-
-            return LocalTarget(fs, root, url)
-        if protocol in ("sftp", "ssh"):
-            from .target_sftp import SFTPTarget
-
-            return SFTPTarget(fs, root, url)
-        return Target(fs, root, url)
 
     def close(self) -> None:
         """Release connections held for worker threads."""

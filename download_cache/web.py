@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
+from catalogue_core.urls import DOWNLOAD_PREFIX, landing_path, listing_path
 
-from .area import CHECKSUMS, DownloadArea, dataset_dirname, landing_path, listing_url
+from .area import CHECKSUMS, DownloadArea, dataset_dirname
 from .errors import UnsafePath
 from .paths import MAX_DEPTH
 from .responses import (
@@ -63,18 +64,35 @@ def resolve(path: str, store: Repository) -> tuple[Resolved | None, bool]:
     return None, False
 
 
+@dataclass
+class DownloadState:
+    """Per app: how to reach the record store, and the download area (one per process: its caches)."""
+
+    repository: Callable[[], Repository]
+    area: DownloadArea = field(init=False)
+    root: str = ""
+
+    def __post_init__(self) -> None:
+        self.area = DownloadArea(self.root)
+
+
+_KEY = "downloads"  # private to this module: the app hands its store over in init_app()
+
+
+def _state() -> DownloadState:
+    state: DownloadState = current_app.extensions[_KEY]
+    return state
+
+
 def area() -> DownloadArea:
     """Return the app's download area (one per process, so its manifest cache is shared)."""
-    found = current_app.extensions.get("dmzpub.download_area")
-    if found is None:
-        found = current_app.extensions["dmzpub.download_area"] = DownloadArea(current_app.config["DMZPUB_DOWNLOAD_DIR"])
-    return found
+    return _state().area
 
 
-@bp.route("/download/<path:path>", methods=["GET", "HEAD"])
+@bp.route(DOWNLOAD_PREFIX + "<path:path>", methods=["GET", "HEAD"])
 def download(path: str) -> Response:
     """Serve a staged file, a dataset's listing, its SHA256SUMS or its ZIP."""
-    store: Repository = current_app.extensions["dmzpub.store"].store
+    store = _state().repository()
     target, withdrawn = resolve(path, store)
     if target is None:
         return text(404, "no published record has this DOI")
@@ -82,8 +100,8 @@ def download(path: str) -> Response:
         return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
     if target.kind == "dataset":
         query = request.query_string.decode("latin-1")
-        response = text(308, f"see {listing_url(target.key)}")
-        response.headers["Location"] = listing_url(target.key) + (f"?{query}" if query else "")
+        response = text(308, f"see {listing_path(target.key)}")
+        response.headers["Location"] = listing_path(target.key) + (f"?{query}" if query else "")
         return response
     downloads = area()
     status = downloads.status(target.key)
@@ -129,6 +147,7 @@ def _not_staged(key: str, state: str) -> Response:
     return text(404, f"doi:{key} has no files in the download area")
 
 
-def init_app(app: Flask) -> None:
-    """Register the download routes."""
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Register the download routes; `repository` returns the app's record store."""
+    app.extensions[_KEY] = DownloadState(repository, root=app.config["DMZPUB_DOWNLOAD_DIR"])
     app.register_blueprint(bp)

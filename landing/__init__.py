@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import filters, listing, old_urls, security, sitemap, views
 from .blueprint import bp
+from .context import init_app as _init_context
 
-__all__ = ["bp", "filters", "listing", "old_urls", "security", "sitemap", "views"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask import Flask
+
+    from catalogue_core.store import Repository
+
+
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Register the landing pages; `repository` returns the app's record store."""
+    _init_context(app, repository)
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "filters", "init_app", "listing", "old_urls", "security", "sitemap", "views"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from catalogue_core.doi import doi_url
+from catalogue_core.urls import doi_url
 
 from . import model
 

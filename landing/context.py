@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
 
 from catalogue_core.store import Repository, StoredRecord
 
@@ -11,9 +14,30 @@ from .downloads import downloads
 from .page import RecordPage
 
 
+@dataclass
+class LandingState:
+    """Per app: how to reach the record store, and the cache of rendered pages."""
+
+    repository: Callable[[], Repository]
+    pages: PageCache = field(default_factory=PageCache)
+
+
+_KEY = "landing"  # private to this module: the app hands its store over in init_app()
+
+
+def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
+    """Give the landing pages the app's store (a callable: it opens lazily after the fork)."""
+    app.extensions[_KEY] = LandingState(repository)
+
+
+def _state() -> LandingState:
+    state: LandingState = current_app.extensions[_KEY]
+    return state
+
+
 def store() -> Repository:
     """Return this process's repository (opened by the app's store extension)."""
-    return current_app.extensions["dmzpub.store"].store
+    return _state().repository()
 
 
 def base_url() -> str:
@@ -33,7 +57,7 @@ def download_dir() -> str:
 
 def page_cache() -> PageCache:
     """Return this app's cache of rendered pages."""
-    return current_app.extensions.setdefault("dmzpub.landing.pages", PageCache())
+    return _state().pages
 
 
 def record_page(record: StoredRecord) -> RecordPage:

@@ -6,7 +6,8 @@ import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
-from download_cache.area import DatasetStatus, DownloadArea, checksums_url, file_url, listing_url, zip_url
+from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
+from download_cache.area import DatasetStatus, DownloadArea
 
 from .model import human_size, safe_url
 
@@ -65,7 +66,7 @@ def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Dow
     if status.state != "staged":
         return Downloads(status.state, external_url=external)
     links = tuple(
-        FileLink(f.path, base_url + file_url(key, f.path), f.size, human_size(f.size), f.sha256, media_type(f.path))
+        FileLink(f.path, base_url + file_path(key, f.path), f.size, human_size(f.size), f.sha256, media_type(f.path))
         for f in sorted(status.files, key=lambda f: f.path)
     )
     return Downloads(
@@ -73,9 +74,9 @@ def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Dow
         files=links[:FILES_SHOWN],
         file_count=len(links),
         total_size=status.total_size,
-        zip_url=base_url + zip_url(key),
-        listing_url=base_url + listing_url(key),
-        checksums_url=base_url + checksums_url(key),
+        zip_url=base_url + zip_path(key),
+        listing_url=base_url + listing_path(key),
+        checksums_url=base_url + checksums_path(key),
         external_url=external,
         staged=status.staged,
         all_files=links,

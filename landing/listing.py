@@ -10,12 +10,12 @@ from flask import render_template, request, url_for
 from catalogue_core.errors import QueryTooCostly
 from catalogue_core.store import StoredRecord
 from catalogue_core.store.base import MAX_SEARCH_TERMS, search_terms
+from catalogue_core.urls import landing_path
 
 from . import model
 from .blueprint import bp
 from .context import store
 from .errors import BadListingQuery
-from .page import record_path
 
 PAGE_SIZE = 20
 MAX_QUERY = 200
@@ -24,7 +24,7 @@ _DATESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 @dataclass(frozen=True)
-class Entry:
+class IndexEntry:
     """One record as the index lists it."""
 
     url: str
@@ -43,13 +43,13 @@ def _snippet(text: str) -> str:
     return text[:SNIPPET].rsplit(" ", 1)[0].rstrip(",.;:") + " …"
 
 
-def entry(record: StoredRecord) -> Entry:
+def entry(record: StoredRecord) -> IndexEntry:
     """Return the index entry of a record."""
     meta = record.metadata
     names = [p.name for p in model.creators(meta)]
     abstract = model.descriptions(meta, "Abstract")
-    return Entry(
-        url=record_path(record.key),
+    return IndexEntry(
+        url=landing_path(record.key),
         doi=record.doi,
         title=model.title(meta),
         creators=names[:3],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from catalogue_core.doi import doi_url
+from catalogue_core.urls import doi_url
 
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 _ROR = re.compile(r"^(?:https?://ror\.org/)?(0[a-z0-9]{8})$")

@@ -7,13 +7,14 @@ from urllib.parse import unquote
 from flask import redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from catalogue_core.urls import OLD_LANDING_PREFIX, landing_path
+
 from .blueprint import bp
-from .page import record_path
 from .views import resolve
 
 
-@bp.route("/detail/<path:rest>", merge_slashes=False)
+@bp.route(OLD_LANDING_PREFIX + "<path:rest>", merge_slashes=False)
 def detail(rest: str) -> BaseResponse:
     """Redirect SciCat's landing page server's `/detail/<DOI>` (slash kept or encoded, once or twice) to the page."""
     found, _ = resolve(unquote(rest))
-    return redirect(request.script_root + record_path(found.key), 301)
+    return redirect(request.script_root + landing_path(found.key), 301)

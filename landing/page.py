@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
-from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
 from catalogue_core.thumbnail import THUMBNAIL_SUFFIX
-from download_cache.area import landing_path
+from catalogue_core.urls import doi_url, export_path, landing_path
 
 from . import model
 from .downloads import Downloads
 
 THUMBNAIL = THUMBNAIL_SUFFIX
-
-
-@lru_cache(maxsize=4096)
-def record_path(key: str, export: str | None = None) -> str:
-    """Return the canonical path of a record's page (or one of its exports)."""
-    path = landing_path(key)
-    return f"{path}/{export}" if export else path
 
 
 @dataclass(frozen=True)
@@ -50,11 +42,11 @@ class RecordPage:
     @property
     def landing_url(self) -> str:
         """Return the absolute canonical URL of the page."""
-        return self.base_url + record_path(self.record.key)
+        return self.base_url + landing_path(self.record.key)
 
     def export_url(self, name: str) -> str:
         """Return the absolute URL of one export."""
-        return self.base_url + record_path(self.record.key, name)
+        return self.base_url + export_path(self.record.key, name)
 
     @property
     def thumbnail_path(self) -> str | None:
@@ -62,7 +54,7 @@ class RecordPage:
         image = self.record.extras.get("thumbnail")
         if not isinstance(image, dict) or not image.get("sha256"):
             return None
-        return record_path(self.record.key, THUMBNAIL) + "?v=" + image["sha256"][:16]
+        return export_path(self.record.key, THUMBNAIL) + "?v=" + image["sha256"][:16]
 
     @cached_property
     def title(self) -> str:

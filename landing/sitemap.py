@@ -8,10 +8,10 @@ from xml.sax.saxutils import escape
 from flask import Response, request, stream_with_context, url_for
 
 from catalogue_core.store import ListQuery
+from catalogue_core.urls import landing_path
 
 from .blueprint import bp
 from .context import base_url, store
-from .page import record_path
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the sitemaps.org limit per file
@@ -26,7 +26,7 @@ def _urls(after: str | None, limit: int) -> Iterator[str]:
     while seen < limit and (batch := store().list_keys(after, min(BATCH, limit - seen))):
         seen += len(batch)
         after = batch[-1].key
-        locs = ((escape(base + record_path(r.key)), r) for r in batch if not r.deleted)
+        locs = ((escape(base + landing_path(r.key)), r) for r in batch if not r.deleted)
         # A longer URL (a long non-ASCII DOI, %-encoded) cannot be listed; its page still answers.
         yield "".join(
             f"<url><loc>{loc}</loc><lastmod>{r.datestamp}</lastmod></url>\n" for loc, r in locs if len(loc) <= MAX_LOC

@@ -15,6 +15,7 @@ from catalogue_core import thumbnail
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.store import StoredRecord
+from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
 
 from . import citation, schemaorg, signposting
 from .blueprint import bp
@@ -22,7 +23,7 @@ from .cache import download_signature
 from .context import download_dir, page_cache, record_page, store
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
-from .page import THUMBNAIL, RecordPage, record_path
+from .page import THUMBNAIL, RecordPage
 from .sections import record_sections
 from .security import HTML_HEADERS
 
@@ -81,11 +82,11 @@ def _with_query(path: str) -> str:
     return f"{path}?{query}" if query else path
 
 
-@bp.route("/doi/<path:rest>", merge_slashes=False)
+@bp.route(LANDING_PREFIX + "<path:rest>", merge_slashes=False)
 def record(rest: str) -> BaseResponse:
     """Answer a record's page, export or linkset; redirect any other spelling of its URL."""
     found, export = resolve(rest)
-    canonical = request.script_root + record_path(found.key, export)
+    canonical = request.script_root + (export_path(found.key, export) if export else landing_path(found.key))
     if not _is_canonical(canonical):
         return redirect(_with_query(canonical), 301)
     if export == "linkset":

@@ -11,12 +11,17 @@ from flask import Flask
 from .config import load_settings
 from .request import LenientQueryRequest
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def templates_folder() -> Path:
+    """Return the templates: inside the package when installed from a wheel, else templates/ of the checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"  # put there by setup.py's build step
+    return packaged if packaged.is_dir() else here.parent / "templates"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from DMZPUB_* variables; `test_config` overrides them."""
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(templates_folder()))
     app.request_class = LenientQueryRequest
     overrides = dict(test_config or {})
     app.config.update(load_settings(overrides=overrides))
@@ -33,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     proxy.init_app(app)
     store.init_app(app)
+    stores = store.of(app)
     auth.init_app(app)
     problems.init_app(app)
     app.register_blueprint(push.bp)
@@ -40,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
-    app.register_blueprint(landing.bp)
+    landing.init_app(app, lambda: stores.store)
     app.register_blueprint(oai.bp)
-    download_web.init_app(app)
+    download_web.init_app(app, lambda: stores.store)
     return app

@@ -327,6 +327,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DMZPUB_THREADS", "4", "Threads per gunicorn worker for `dmzpub serve`.", _int(1, 64)),
     Setting(
+        "DMZPUB_CONTROL_SOCKET",
+        "",
+        "Path of gunicorn's control socket (mode 0600) for `gunicornc`; unset: none (gunicorn's default is shared).",
+        _text,
+    ),
+    Setting(
         "DMZPUB_DATACENTRE_SYMBOL",
         "",
         "DataCite client symbol put in oai_datacite records; publisher name when unset.",

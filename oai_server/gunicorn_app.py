@@ -22,6 +22,15 @@ class _Application(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
+def control_socket(path: str) -> dict[str, Any]:
+    """Return gunicorn's control-socket settings: one at `path`, or none.
+
+    gunicorn's own default is one socket per user (~/.gunicorn/gunicorn.ctl): a second instance
+    takes it over, and a system user without a writable home logs "Control server error" at start.
+    """
+    return {"control_socket": path} if path else {"control_socket_disable": True}
+
+
 WORKER = "oai_server.gunicorn_worker.DeadlineThreadWorker"
 
 
@@ -40,7 +49,7 @@ def options(app: Flask, bind: str, workers: int, threads: int) -> dict[str, Any]
         # Only the proxy may say who the client is (the app checks the same list).
         "forwarded_allow_ips": ",".join(str(net) for net in app.config["DMZPUB_FORWARDED_ALLOW_IPS"]),
         # gunicorn's control socket is one path per user by default: two servers on a host shared it.
-        "control_socket_disable": True,
+        **control_socket(app.config["DMZPUB_CONTROL_SOCKET"]),
     }
 
 

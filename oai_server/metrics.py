@@ -18,8 +18,8 @@ from flask import Blueprint, Response, current_app
 
 from catalogue_core.errors import StoreError
 from download_cache.errors import DownloadCacheError
+from download_cache.open_target import open_target
 from download_cache.retention import Retention
-from download_cache.targets import Target
 
 from .store import ext
 
@@ -72,7 +72,7 @@ def _area_lines(download_dir: str, quota: int) -> list[str]:
     staged_bytes = 0
     if Path(download_dir).is_dir():
         try:
-            for info in Retention(Target.open(download_dir)).datasets():
+            for info in Retention(open_target(download_dir)).datasets():
                 states[info.state] += 1
                 staged_bytes += info.size if info.state == "staged" else 0
         except (OSError, DownloadCacheError):

@@ -8,7 +8,7 @@ import threading
 from flask import Flask, current_app
 
 from catalogue_core.crosswalks import RenderContext
-from catalogue_core.publishing import Publisher
+from catalogue_core.record_writer import RecordWriter
 from catalogue_core.store import Repository, open_store
 
 
@@ -34,11 +34,11 @@ class StoreExtension:
         return self._store
 
     @property
-    def publisher(self) -> Publisher:
-        """Return a publisher writing to this process's repository."""
+    def writer(self) -> RecordWriter:
+        """Return the DMZ record writer on this process's repository."""
         cfg = self.config
         context = RenderContext(cfg["DMZPUB_BASE_URL"], cfg["DMZPUB_DATACENTRE_SYMBOL"])
-        return Publisher(self.store, context, cfg["DMZPUB_SET_RULES"])
+        return RecordWriter(self.store, context, cfg["DMZPUB_SET_RULES"])
 
     @property
     def kind(self) -> str:
@@ -52,14 +52,23 @@ class StoreExtension:
             self._store = None
 
 
+_KEY = "dmzpub.store"  # read only through of() and ext(): no other module spells it
+
+
 def init_app(app: Flask) -> None:
     """Register the store extension."""
-    app.extensions["dmzpub.store"] = StoreExtension(app)
+    app.extensions[_KEY] = StoreExtension(app)
+
+
+def of(app: Flask) -> StoreExtension:
+    """Return the store extension of an app (the CLI, tests and benchmarks hold the app)."""
+    extension: StoreExtension = app.extensions[_KEY]
+    return extension
 
 
 def ext() -> StoreExtension:
     """Return the current app's store extension."""
-    return current_app.extensions["dmzpub.store"]
+    return of(current_app)  # type: ignore[arg-type]
 
 
 def get_store() -> Repository:

@@ -22,6 +22,7 @@ from catalogue_core.store import Repository
 from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 SHARED = Path(os.environ.get("DMZPUB_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 SCICAT_EXAMPLES = SHARED / "examples" / "scicat"
@@ -33,6 +34,7 @@ NS = {
     "dcite": "http://datacite.org/schema/kernel-4",
     "oai_datacite": "http://schema.datacite.org/oai/oai-1.1/",
     "oai_id": "http://www.openarchives.org/OAI/2.0/oai-identifier",
+    "panosc": "http://scicat.esss.se/panosc",
 }
 
 
@@ -132,7 +134,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return a test app."""
     app = create_app(app_config)
     yield app
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.fixture

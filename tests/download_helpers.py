@@ -165,6 +165,7 @@ def nginx_config(
         "/etc/ssl/dmzpub/fullchain.pem": str(cert),
         "/etc/ssl/dmzpub/privkey.pem": str(key),
         "/var/lib/dmzpub/downloads/": f"{area}/",
+        "/usr/share/dmzpub/maintenance.html": str(ROOT / "deploy" / "maintenance.html"),
     }
     for old, new in replacements.items():
         assert old in site, f"deploy/nginx.conf no longer has {old!r}"

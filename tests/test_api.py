@@ -10,6 +10,8 @@ from urllib.parse import quote
 import pytest
 from conftest import TOKEN, Pusher, scicat_example, v4_document
 
+from oai_server.store import of as store_of
+
 FULL = "v4-registered-full.json"
 FULL_DOI = "10.17199/ESS-2025-00042"
 
@@ -169,7 +171,7 @@ def test_body_over_the_limit(app_config: dict[str, Any]) -> None:
     body = assert_problem(pusher.put(document), 413, "DMZPUB_MAX_PUSH_BYTES")
     assert "2048" in body["detail"]
     assert pusher.get("10.1234/big").status_code == 404
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_bulk_answers_per_item(pusher: Pusher) -> None:
@@ -248,7 +250,7 @@ def test_no_token_configured_refuses_writes(app_config: dict[str, Any]) -> None:
     app = create_app({**app_config, "DMZPUB_PUSH_TOKENS": "", "DMZPUB_SCICAT_BASIC": ""})
     response = Pusher(app.test_client()).put(v4_document("10.1234/x"))
     assert_problem(response, 403, "DMZPUB_PUSH_TOKENS")
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_tokens_file_and_cidrs(app_config: dict[str, Any], tmp_path: Any) -> None:
@@ -268,7 +270,7 @@ def test_tokens_file_and_cidrs(app_config: dict[str, Any], tmp_path: Any) -> Non
         environ_base=inside,
     )
     assert ok.status_code == 201
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_scicat_routes_with_basic_auth(client: Any) -> None:
@@ -335,7 +337,7 @@ def test_only_the_repositorys_doi_prefixes_are_published(app_config: dict[str, A
     assert pusher.get("10.1234/elsewhere").status_code == 404
     items = pusher.bulk([v4_document("10.1234/x"), v4_document("10.16907/ok")]).get_json()["items"]
     assert [(i["status"], i["httpStatus"]) for i in items] == [("rejected", 422), ("created", 201)]
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.mark.parametrize(

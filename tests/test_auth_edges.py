@@ -14,6 +14,7 @@ from flask import Flask
 
 from oai_server import create_app
 from oai_server.config import ConfigError, load_settings
+from oai_server.store import of as store_of
 
 
 @pytest.mark.parametrize("value", [":", "user:", ":password", " : "])
@@ -42,7 +43,7 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
     yield build
     for app in made:
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()
 
 
 def test_indented_commented_lines_of_the_tokens_file_are_not_tokens(

@@ -13,10 +13,10 @@ from download_helpers import make_dataset, random_bytes
 from download_cache.area import ACCESS, CHECKSUMS, MANIFEST, STATE, DownloadArea, dataset_dirname
 from download_cache.copier import QUARANTINE
 from download_cache.errors import NotStaged
+from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 from oai_server import create_app
 from oai_server.cli import main
 from oai_server.config import ConfigError, load_settings
@@ -31,7 +31,7 @@ def area(tmp_path: Path) -> Path:
     for age, key in enumerate(KEYS):
         src = tmp_path / f"src{age}"
         make_dataset(src, {"data.bin": random_bytes(1000, age), "notes.txt": b"n" * 24})
-        Stager(Target.open(str(area))).stage(key, Source(str(src)))
+        Stager(open_target(str(area))).stage(key, Source(str(src)))
         # Downloads long ago for "old", recently for "new".
         marker = area / dataset_dirname(key) / ACCESS
         marker.touch()
@@ -49,7 +49,7 @@ def states(area: Path) -> dict[str, str]:
 
 
 def test_ls_lists_state_size_pin_and_last_download(tmp_path: Path, area: Path) -> None:
-    Retention(Target.open(str(area))).pin("10.5555/old")
+    Retention(open_target(str(area))).pin("10.5555/old")
     result = cli(tmp_path, area, "cache", "ls", "--json")
     listed = {d["doi"]: d for d in json.loads(result.stdout)}
     assert set(listed) == set(KEYS)
@@ -105,7 +105,7 @@ def test_evicting_by_name_and_pinned_refusal(tmp_path: Path, area: Path) -> None
     absent = cli(tmp_path, area, "cache", "evict", "10.5555/never")
     assert absent.exit_code == 1 and "absent" in absent.output
     with pytest.raises(NotStaged):
-        Retention(Target.open(str(area))).pin("10.5555/never")
+        Retention(open_target(str(area))).pin("10.5555/never")
 
 
 def test_verify_reports_every_mismatch(tmp_path: Path, area: Path) -> None:
@@ -130,7 +130,7 @@ def test_verify_quarantine_hides_the_dataset_until_restaged(tmp_path: Path, area
     assert result.exit_code == 1 and "quarantined" in result.stdout
     assert not (folder / MANIFEST).exists() and not (folder / "notes.txt").exists()
     assert list((area / QUARANTINE).rglob("notes.txt.fixity"))
-    restaged = Stager(Target.open(str(area))).stage("10.5555/old", Source(str(tmp_path / "src0")))
+    restaged = Stager(open_target(str(area))).stage("10.5555/old", Source(str(tmp_path / "src0")))
     assert (restaged.copied, restaged.skipped) == (1, 1)
     assert (folder / CHECKSUMS).exists() and DownloadArea(area).status("10.5555/old").state == "staged"
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from oai_server.cli import main
 from oai_server.config import ConfigError, load_settings
+from oai_server.store import of as store_of
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_defaults() -> None:
 def test_cli_reports_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DMZPUB_BASE_URL", "not a url")
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
+    assert result.exit_code == 78 and "DMZPUB_BASE_URL" in result.output and "Fix:" in result.output
 
 
 def test_check_config_ok(runner: Any) -> None:
@@ -77,7 +78,7 @@ def test_demo_records_load_only_into_an_empty_store(app: Any) -> None:
     }
     with app.test_client().get("/download/10.99999/dmzpub-demo-0002/README.txt") as response:
         assert response.status_code == 200 and response.data.startswith(b"Demonstration")
-    store = app.extensions["dmzpub.store"].store
+    store = store_of(app).store
     assert [r.key for r in store.list_keys(None, 10)] == [
         "10.99999/dmzpub-demo-0001",
         "10.99999/dmzpub-demo-0002",
@@ -89,7 +90,7 @@ def test_reindex_keeps_datestamps_when_output_is_unchanged(runner: Any, app: Any
     from oai_server.cli import load_demo
 
     load_demo(app)
-    store = app.extensions["dmzpub.store"].store
+    store = store_of(app).store
     before = {r.key: r.datestamp for r in store.list_keys(None, 10)}
     result = runner.invoke("reindex")
     assert result.exit_code == 0 and "reindexed 3 records, 0 changed" in result.output
@@ -103,13 +104,13 @@ def test_reindex_rerenders_when_the_base_url_changes(app_config: dict[str, Any],
     from oai_server.cli import load_demo
 
     load_demo(app)
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
     moved = create_app({**app_config, "DMZPUB_BASE_URL": "https://data.example.net"})
     result = CLI(moved).invoke("reindex")
     assert "reindexed 3 records, 3 changed" in result.output
-    record = moved.extensions["dmzpub.store"].store.get("10.99999/dmzpub-demo-0001")
+    record = store_of(moved).store.get("10.99999/dmzpub-demo-0001")
     assert "https://data.example.net/doi/10.99999/dmzpub-demo-0001" in record.rendered["oai_dc"]
-    moved.extensions["dmzpub.store"].close()
+    store_of(moved).close()
 
 
 def test_check_config_reports_an_unusable_key_file(app_config: dict[str, Any], tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_check_config_reports_an_unusable_key_file(app_config: dict[str, Any], t
     blocker.write_text("")
     app = create_app({**app_config, "DMZPUB_DATA_DIR": str(blocker), "DMZPUB_SECRET_KEY": ""})
     result = CLI(app).runner.invoke(main, ["check-config"], obj=app)
-    assert result.exit_code == 1 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
+    assert result.exit_code == 78 and "DMZPUB_SECRET_KEY" in result.output and "Fix:" in result.output
 
 
 @pytest.mark.parametrize("value", ["10.1234/x", "11.1234", "doi:10.1234", "10.12"])

@@ -13,10 +13,10 @@ import requests
 from conftest import v4_document
 from download_helpers import gunicorn, make_dataset, nginx, random_bytes, sha256
 
-from download_cache.area import file_url, listing_url, zip_url
+from catalogue_core.urls import file_path, listing_path, zip_path
+from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 TOKEN = "nginx-test-token"
 DOI = "10.5555/NGINX/Set"
@@ -32,7 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     area.mkdir()
     make_dataset(tmp / "src", FILES)
     for doi in (DOI, ODD):
-        Stager(Target.open(str(area))).stage(doi.lower(), Source(str(tmp / "src")))
+        Stager(open_target(str(area))).stage(doi.lower(), Source(str(tmp / "src")))
     settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PUSH_TOKENS": TOKEN, "DMZPUB_PROXY_COUNT": "1"}
     with gunicorn(tmp, **settings) as app, nginx(tmp / "nginx", app["port"], area) as web:
         for doi in (DOI, ODD):
@@ -58,7 +58,7 @@ def get(stack: dict[str, Any], path: str, method: str = "GET", **headers: str) -
 
 @pytest.mark.parametrize("path", list(FILES))
 def test_files_download_over_https_sent_by_nginx(stack: dict[str, Any], path: str) -> None:
-    response = get(stack, file_url(KEY, path))
+    response = get(stack, file_path(KEY, path))
     assert response.status_code == 200
     assert response.content == FILES[path]
     assert response.headers["Server"] == "nginx"
@@ -73,7 +73,7 @@ def test_files_download_over_https_sent_by_nginx(stack: dict[str, Any], path: st
 
 
 def test_range_and_if_range_over_https(stack: dict[str, Any]) -> None:
-    url = file_url(KEY, "big.bin")
+    url = file_path(KEY, "big.bin")
     blob = FILES["big.bin"]
     etag = get(stack, url, "HEAD").headers["ETag"]
     part = get(stack, url, Range="bytes=1000000-1000099")
@@ -88,25 +88,25 @@ def test_range_and_if_range_over_https(stack: dict[str, Any]) -> None:
 
 
 def test_conditional_and_head_over_https(stack: dict[str, Any]) -> None:
-    url = file_url(KEY, "big.bin")
+    url = file_path(KEY, "big.bin")
     head = get(stack, url, "HEAD")
     assert head.status_code == 200 and head.headers["Content-Length"] == "3000000" and head.content == b""
     assert get(stack, url, **{"If-None-Match": head.headers["ETag"]}).status_code == 304
 
 
 def test_zip_listing_and_checksums_over_https(stack: dict[str, Any]) -> None:
-    archive = get(stack, zip_url(KEY))
+    archive = get(stack, zip_path(KEY))
     assert archive.status_code == 200 and int(archive.headers["Content-Length"]) == len(archive.content)
     names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
     assert sorted(names) == sorted(f"10.5555_nginx_set/{p}" for p in [*FILES, "SHA256SUMS"])
-    listing = get(stack, listing_url(KEY) + "?format=json").json()
+    listing = get(stack, listing_path(KEY) + "?format=json").json()
     assert listing["files"][0]["url"].startswith("http")
     sums = get(stack, f"/download/{KEY}/SHA256SUMS").text
     assert f"{sha256(FILES['big.bin'])} *big.bin" in sums
 
 
 def test_doi_with_reserved_characters_behind_nginx(stack: dict[str, Any]) -> None:
-    response = get(stack, file_url(ODD.lower(), "docs/ü read me.txt"))
+    response = get(stack, file_path(ODD.lower(), "docs/ü read me.txt"))
     assert response.status_code == 200 and response.content == FILES["docs/ü read me.txt"]
 
 
@@ -126,7 +126,7 @@ def test_internal_location_and_hostile_paths_are_refused(stack: dict[str, Any], 
 
 
 def test_withdrawn_record_is_no_longer_served_by_nginx(stack: dict[str, Any]) -> None:
-    url = file_url(ODD.lower(), "big.bin")
+    url = file_path(ODD.lower(), "big.bin")
     assert get(stack, url, "HEAD").status_code == 200
     withdrawn = requests.delete(
         f"{stack['base']}/api/v1/published/{requests.utils.quote(ODD, safe='/')}",
@@ -141,13 +141,13 @@ def test_withdrawn_record_is_no_longer_served_by_nginx(stack: dict[str, Any]) ->
 def test_gunicorn_alone_serves_ranges_too(tmp_path: Path) -> None:
     make_dataset(tmp_path / "src", FILES)
     (tmp_path / "area").mkdir()
-    Stager(Target.open(str(tmp_path / "area"))).stage(KEY, Source(str(tmp_path / "src")))
+    Stager(open_target(str(tmp_path / "area"))).stage(KEY, Source(str(tmp_path / "src")))
     with gunicorn(tmp_path, DMZPUB_PUSH_TOKENS=TOKEN) as app:
         base = app["base"]
         requests.put(
             f"{base}/api/v1/published/{DOI}", json=v4_document(DOI), headers={"Authorization": f"Bearer {TOKEN}"}
         )
-        response = requests.get(base + file_url(KEY, "big.bin"), headers={"Range": "bytes=10-19"}, timeout=10)
+        response = requests.get(base + file_path(KEY, "big.bin"), headers={"Range": "bytes=10-19"}, timeout=10)
         assert (response.status_code, response.content) == (206, FILES["big.bin"][10:20])
-        whole = requests.get(base + file_url(KEY, "big.bin"), timeout=10)
+        whole = requests.get(base + file_path(KEY, "big.bin"), timeout=10)
         assert whole.content == FILES["big.bin"] and "X-Accel-Redirect" not in whole.headers

@@ -16,11 +16,12 @@ from download_helpers import make_dataset, random_bytes, sha256
 from flask import Flask
 from flask.testing import FlaskClient
 
-from download_cache.area import ACCESS, MANIFEST, DownloadArea, dataset_dirname, file_url, listing_url, zip_url
+from catalogue_core.urls import file_path, listing_path, zip_path
+from download_cache.area import ACCESS, MANIFEST, DownloadArea, dataset_dirname
+from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 DOI = "10.5555/DL/Set-1"
 KEY = DOI.lower()
@@ -61,7 +62,7 @@ def publish_and_stage(pusher: Pusher, area: Path, src: Path, doi: str, files: di
     assert pusher.put(v4_document(doi)).status_code == 201
     make_dataset(src, files)
     area.mkdir(exist_ok=True)
-    Stager(Target.open(str(area))).stage(doi.lower(), Source(str(src)))
+    Stager(open_target(str(area))).stage(doi.lower(), Source(str(src)))
 
 
 @pytest.fixture
@@ -71,24 +72,24 @@ def staged(pusher: Pusher, tmp_path: Path) -> Path:
 
 
 def test_listing_html_links_every_file(client: FlaskClient, staged: Path) -> None:
-    response = client.get(listing_url(KEY))
+    response = client.get(listing_path(KEY))
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     for path in FILES:
-        assert f'href="{file_url(KEY, path)}"' in page.replace("&#39;", "'")
-    assert f'href="{zip_url(KEY)}"' in page
+        assert f'href="{file_path(KEY, path)}"' in page.replace("&#39;", "'")
+    assert f'href="{zip_path(KEY)}"' in page
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Vary"] == "Accept"
 
 
 @pytest.mark.parametrize("how", [{"query_string": {"format": "json"}}, {"headers": {"Accept": "application/json"}}])
 def test_listing_json(client: FlaskClient, staged: Path, how: dict[str, Any]) -> None:
-    response = client.get(listing_url(KEY), **how)
+    response = client.get(listing_path(KEY), **how)
     assert response.mimetype == "application/json"
     data = response.get_json()
     assert data["doi"] == KEY and data["total_size"] == sum(len(d) for d in FILES.values())
     assert {f["path"]: f["sha256"] for f in data["files"]} == {p: sha256(d) for p, d in FILES.items()}
-    assert data["zip"] == "https://doi.example.org" + zip_url(KEY)
+    assert data["zip"] == "https://doi.example.org" + zip_path(KEY)
     first = next(f for f in data["files"] if f["path"] == "data/blob.bin")
     assert first["url"] == "https://doi.example.org/download/10.5555/dl/set-1/data/blob.bin"
 
@@ -96,12 +97,12 @@ def test_listing_json(client: FlaskClient, staged: Path, how: dict[str, Any]) ->
 def test_doi_without_trailing_slash_redirects_to_the_listing(client: FlaskClient, staged: Path) -> None:
     response = client.get("/download/10.5555/DL/Set-1?format=json")
     assert response.status_code == 308
-    assert response.headers["Location"] == listing_url(KEY) + "?format=json"
+    assert response.headers["Location"] == listing_path(KEY) + "?format=json"
 
 
 @pytest.mark.parametrize("path", list(FILES))
 def test_every_file_downloads_with_its_headers(client: FlaskClient, staged: Path, path: str) -> None:
-    response = client.get(file_url(KEY, path))
+    response = client.get(file_path(KEY, path))
     assert response.status_code == 200
     assert response.data == FILES[path]
     assert response.headers["ETag"] == f'"{sha256(FILES[path])}"'
@@ -128,16 +129,16 @@ def test_every_file_downloads_with_its_headers(client: FlaskClient, staged: Path
     ],
 )
 def test_content_type_by_extension(client: FlaskClient, staged: Path, path: str, media_type: str) -> None:
-    assert client.head(file_url(KEY, path)).headers["Content-Type"] == media_type
+    assert client.head(file_path(KEY, path)).headers["Content-Type"] == media_type
 
 
 def test_unicode_name_gets_an_ascii_fallback(client: FlaskClient, staged: Path) -> None:
-    header = client.head(file_url(KEY, "Ünïcode file.json")).headers["Content-Disposition"]
+    header = client.head(file_path(KEY, "Ünïcode file.json")).headers["Content-Disposition"]
     assert header == "attachment; filename=\"Unicode file.json\"; filename*=UTF-8''%C3%9Cn%C3%AFcode%20file.json"
 
 
 def test_head_answers_headers_without_a_body(client: FlaskClient, staged: Path) -> None:
-    response = client.head(file_url(KEY, "data/blob.bin"))
+    response = client.head(file_path(KEY, "data/blob.bin"))
     assert response.status_code == 200 and response.data == b""
     assert response.headers["Content-Length"] == "100000"
     assert response.headers["ETag"] == f'"{sha256(FILES["data/blob.bin"])}"'
@@ -157,7 +158,7 @@ BLOB = FILES["data/blob.bin"]
     ],
 )
 def test_range_requests(client: FlaskClient, staged: Path, header: str, body: bytes, content_range: str) -> None:
-    response = client.get(file_url(KEY, "data/blob.bin"), headers={"Range": header})
+    response = client.get(file_path(KEY, "data/blob.bin"), headers={"Range": header})
     assert response.status_code == 206
     assert response.data == body
     assert response.headers["Content-Range"] == content_range
@@ -166,13 +167,13 @@ def test_range_requests(client: FlaskClient, staged: Path, header: str, body: by
 
 @pytest.mark.parametrize("header", ["bytes=100000-", "bytes=200000-300000"])
 def test_unsatisfiable_range_is_416(client: FlaskClient, staged: Path, header: str) -> None:
-    response = client.get(file_url(KEY, "data/blob.bin"), headers={"Range": header})
+    response = client.get(file_path(KEY, "data/blob.bin"), headers={"Range": header})
     assert response.status_code == 416
     assert response.headers["Content-Range"] == "bytes */100000"
 
 
 def test_if_range(client: FlaskClient, staged: Path) -> None:
-    url = file_url(KEY, "data/blob.bin")
+    url = file_path(KEY, "data/blob.bin")
     etag = f'"{sha256(BLOB)}"'
     current = client.get(url, headers={"Range": "bytes=10-19", "If-Range": etag})
     assert (current.status_code, current.data) == (206, BLOB[10:20])
@@ -183,7 +184,7 @@ def test_if_range(client: FlaskClient, staged: Path) -> None:
 
 
 def test_conditional_get(client: FlaskClient, staged: Path) -> None:
-    url = file_url(KEY, "readme.txt")
+    url = file_path(KEY, "readme.txt")
     etag = client.head(url).headers["ETag"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
@@ -197,8 +198,8 @@ def test_sha256sums(client: FlaskClient, staged: Path) -> None:
 
 
 def test_zip_streams_every_file_stored_with_its_length(client: FlaskClient, staged: Path) -> None:
-    head = client.head(zip_url(KEY))
-    response = client.get(zip_url(KEY))
+    head = client.head(zip_path(KEY))
+    response = client.get(zip_path(KEY))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert int(head.headers["Content-Length"]) == int(response.headers["Content-Length"]) == len(response.data)
     assert "filename*=UTF-8''10.5555_dl_set-1.zip" in response.headers["Content-Disposition"]
@@ -214,15 +215,15 @@ def test_zip_streams_every_file_stored_with_its_length(client: FlaskClient, stag
 
 def test_downloads_are_recorded_for_eviction_but_heads_are_not(client: FlaskClient, staged: Path) -> None:
     marker = staged / dataset_dirname(KEY) / ACCESS
-    client.head(file_url(KEY, "readme.txt"))
+    client.head(file_path(KEY, "readme.txt"))
     assert not marker.exists()
-    client.get(file_url(KEY, "readme.txt"))
+    client.get(file_path(KEY, "readme.txt"))
     assert marker.exists()
 
 
 def test_withdrawn_record_is_gone(client: FlaskClient, pusher: Pusher, staged: Path) -> None:
     assert pusher.withdraw(KEY).status_code in (200, 204)
-    for url in (file_url(KEY, "readme.txt"), listing_url(KEY), zip_url(KEY), f"/download/{KEY}/SHA256SUMS"):
+    for url in (file_path(KEY, "readme.txt"), listing_path(KEY), zip_path(KEY), f"/download/{KEY}/SHA256SUMS"):
         response = client.get(url)
         assert response.status_code == 410, url
         assert "withdrawn" in response.get_data(as_text=True)
@@ -243,8 +244,8 @@ def test_published_but_not_staged(client: FlaskClient, pusher: Pusher, tmp_path:
 
 
 def test_evicted_dataset_says_so(client: FlaskClient, staged: Path) -> None:
-    Retention(Target.open(str(staged))).evict(KEY)
-    response = client.get(file_url(KEY, "readme.txt"))
+    Retention(open_target(str(staged))).evict(KEY)
+    response = client.get(file_path(KEY, "readme.txt"))
     assert response.status_code == 404 and "removed from the download cache" in response.get_data(as_text=True)
     assert DownloadArea(staged).status(KEY).state == "evicted"
 
@@ -281,7 +282,7 @@ def test_a_hostile_manifest_hides_the_dataset(client: FlaskClient, staged: Path,
     manifest["files"].append({"path": "../../secret", "size": 6, "sha256": sha256(b"secret")})
     manifest_path.write_text(json.dumps(manifest))
     assert client.get(f"/download/{KEY}/../../secret").status_code == 404
-    assert client.get(listing_url(KEY)).status_code == 404
+    assert client.get(listing_path(KEY)).status_code == 404
 
 
 def test_a_link_swapped_into_the_area_is_not_followed(client: FlaskClient, staged: Path, tmp_path: Path) -> None:
@@ -289,7 +290,7 @@ def test_a_link_swapped_into_the_area_is_not_followed(client: FlaskClient, stage
     target = staged / dataset_dirname(KEY) / "readme.txt"
     target.unlink()
     target.symlink_to(tmp_path / "secret")
-    assert client.get(file_url(KEY, "readme.txt")).status_code == 404
+    assert client.get(file_path(KEY, "readme.txt")).status_code == 404
 
 
 def test_longest_record_key_names_the_dataset(client: FlaskClient, pusher: Pusher, tmp_path: Path) -> None:
@@ -307,15 +308,15 @@ def test_longest_record_key_names_the_dataset(client: FlaskClient, pusher: Pushe
 @pytest.mark.parametrize("doi", ["10.5555/odd#suffix?with=chars", "10.5555/ümlaut<%>[x]"])
 def test_dois_with_reserved_characters(client: FlaskClient, pusher: Pusher, tmp_path: Path, doi: str) -> None:
     publish_and_stage(pusher, tmp_path / "area", tmp_path / "src", doi, {"f.txt": b"odd"})
-    assert client.get(file_url(doi.lower(), "f.txt")).data == b"odd"
-    assert client.get(zip_url(doi.lower())).status_code == 200
-    assert client.get(listing_url(doi.lower()), query_string={"format": "json"}).get_json()["doi"] == doi.lower()
+    assert client.get(file_path(doi.lower(), "f.txt")).data == b"odd"
+    assert client.get(zip_path(doi.lower())).status_code == 200
+    assert client.get(listing_path(doi.lower()), query_string={"format": "json"}).get_json()["doi"] == doi.lower()
 
 
 def test_landing_page_links_resolve_to_the_staged_files(client: FlaskClient, staged: Path) -> None:
     page = client.get(f"/doi/{DOI}", follow_redirects=True).get_data(as_text=True)
     for path in ("readme.txt", "data/blob.bin"):
-        link = "https://doi.example.org" + file_url(KEY, path)
+        link = "https://doi.example.org" + file_path(KEY, path)
         assert link.replace("&", "&amp;") in page
-        assert client.get(file_url(KEY, path)).data == FILES[path]
-    assert "https://doi.example.org" + zip_url(KEY) in page
+        assert client.get(file_path(KEY, path)).data == FILES[path]
+    assert "https://doi.example.org" + zip_path(KEY) in page

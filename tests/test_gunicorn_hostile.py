@@ -11,6 +11,8 @@ import pytest
 import requests
 from download_helpers import gunicorn
 
+from oai_server.store import of as store_of
+
 
 def _trickle(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port))
@@ -87,6 +89,6 @@ def test_check_config_warns_when_gunicorn_would_face_the_network(
     try:
         result = CliRunner().invoke(main, ["check-config"], obj=app)
     finally:
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()
     assert result.exit_code == 0, result.output
     assert ("DMZPUB_BIND" in result.output) is warned, result.output

@@ -16,10 +16,11 @@ from flask.testing import FlaskClient
 from lxml import etree
 from test_download_routes import DOI, FILES, KEY, BufferedClient, publish_and_stage
 
-from download_cache.area import CHECKSUMS, MANIFEST, dataset_dirname, file_url, zip_url
+from catalogue_core.urls import file_path, zip_path
+from download_cache.area import CHECKSUMS, MANIFEST, dataset_dirname
+from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 # A query string whose bytes are not UTF-8, as a client can put it on the request line (gunicorn hands
 # WSGI the bytes as latin-1): Werkzeug's request.args decodes it strictly and raised UnicodeDecodeError.
@@ -103,7 +104,7 @@ def test_api_answers_non_utf8_query_bytes_with_a_problem(client: Any, query: str
 def test_download_range_edge_cases(
     client: Any, staged: Any, method: str, header: str, status: int, content_range: str | None, body: bytes | None
 ) -> None:
-    response = client.open(file_url(KEY, "data/blob.bin"), method=method, headers={"Range": header})
+    response = client.open(file_path(KEY, "data/blob.bin"), method=method, headers={"Range": header})
     assert response.status_code == status
     assert response.headers.get("Content-Range") == content_range
     if body is not None:
@@ -123,7 +124,7 @@ def test_download_range_edge_cases(
     ],
 )
 def test_download_if_range_matches_exactly(client: Any, staged: Any, if_range: str, status: int) -> None:
-    url = file_url(KEY, "data/blob.bin")
+    url = file_path(KEY, "data/blob.bin")
     validators = client.head(url).headers
     if_range = {"LAST-MODIFIED": validators["Last-Modified"], "ETAG": validators["ETag"]}.get(if_range, if_range)
     response = client.get(url, headers={"Range": "bytes=10-19", "If-Range": if_range})
@@ -208,7 +209,7 @@ def _hostile_requests() -> list[tuple[str, str, dict[str, Any]]]:
         cases += [("POST", "/oai", {"data": query, "content_type": "application/x-www-form-urlencoded"})]
     for content_type in ["multipart/form-data", "text/plain", "application/x-www-form-urlencoded; charset=utf-16"]:
         cases += [("POST", "/oai", {"data": "verb=Identify".encode("utf-16"), "content_type": content_type})]
-    url = file_url(KEY, "data/blob.bin")
+    url = file_path(KEY, "data/blob.bin")
     for condition in [{"If-None-Match": "*"}, {"If-Modified-Since": "garbage"}, {"If-Match": '"nope"'}]:
         cases += [(m, url, {"headers": {**condition, "Range": "bytes=0-1,3-4"}}) for m in ("GET", "HEAD")]
     for path in [
@@ -249,7 +250,7 @@ def test_a_sha256sums_link_to_a_secret_is_never_served(client: FlaskClient, stag
     assert b"TOP-SECRET" not in response.data
     if response.status_code == 200:  # rebuilt from the manifest: only what was staged
         assert all(f" *{path}\n".encode() in response.data for path in FILES)
-    archive = client.get(zip_url(KEY))
+    archive = client.get(zip_path(KEY))
     assert b"TOP-SECRET" not in archive.data
 
 
@@ -259,8 +260,8 @@ def test_a_manifest_that_is_a_link_hides_the_dataset(client: FlaskClient, staged
     real.write_bytes((folder / MANIFEST).read_bytes())
     (folder / MANIFEST).unlink()
     (folder / MANIFEST).symlink_to(real)
-    assert client.get(file_url(KEY, "readme.txt")).status_code == 404
-    assert client.get(zip_url(KEY)).status_code == 404
+    assert client.get(file_path(KEY, "readme.txt")).status_code == 404
+    assert client.get(zip_path(KEY)).status_code == 404
 
 
 def test_a_special_file_in_a_dataset_is_never_opened(client: FlaskClient, staged: Path) -> None:
@@ -268,9 +269,9 @@ def test_a_special_file_in_a_dataset_is_never_opened(client: FlaskClient, staged
     target = staged / dataset_dirname(KEY) / "readme.txt"
     target.unlink()
     os.mkfifo(target)
-    response = client.get(file_url(KEY, "readme.txt"))
+    response = client.get(file_path(KEY, "readme.txt"))
     assert response.status_code in (404, 503)
-    assert client.get(zip_url(KEY)).status_code in (404, 503)
+    assert client.get(zip_path(KEY)).status_code in (404, 503)
 
 
 def _restage(staged: Path, tmp_path: Path, files: dict[str, bytes]) -> None:
@@ -278,14 +279,14 @@ def _restage(staged: Path, tmp_path: Path, files: dict[str, bytes]) -> None:
     for rel, data in files.items():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_bytes(data)
-    Stager(Target.open(str(staged))).stage(KEY, Source(str(src)))
+    Stager(open_target(str(staged))).stage(KEY, Source(str(src)))
 
 
 def test_a_zip_started_before_a_restage_never_comes_back_whole_with_other_bytes(
     app: Any, staged: Path, tmp_path: Path
 ) -> None:
     client = app.test_client()
-    response = client.get(zip_url(KEY), buffered=False)
+    response = client.get(zip_path(KEY), buffered=False)
     assert response.status_code == 200
     chunks = response.iter_encoded()
     first = next(chunks)
@@ -313,10 +314,10 @@ def test_a_file_request_racing_a_restage_gets_old_or_new_bytes_whole(
 ) -> None:
     # The index (manifest) was read before the file was replaced: its size and ETag no longer hold.
     client = app.test_client()
-    client.get(file_url(KEY, "data/blob.bin"), buffered=True)  # caches the old manifest's index
+    client.get(file_path(KEY, "data/blob.bin"), buffered=True)  # caches the old manifest's index
     folder = staged / dataset_dirname(KEY)
     new = b"other bytes, other length"
     (folder / "data" / ".dmzpub-swap").write_bytes(new)
     os.replace(folder / "data" / ".dmzpub-swap", folder / "data" / "blob.bin")
-    response = client.get(file_url(KEY, "data/blob.bin"))
+    response = client.get(file_path(KEY, "data/blob.bin"))
     assert response.status_code == 503 and response.headers["Retry-After"], response.status_code

@@ -18,6 +18,7 @@ from landing_data import HOSTILE_TITLE, RICH_DOI, RICH_KEY, hostile_document, ri
 from werkzeug.serving import make_server
 
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,7 +79,7 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.thread.join(timeout=10)
-        self.app.extensions["dmzpub.store"].close()
+        store_of(self.app).close()
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,8 @@ from pyld import jsonld
 from signposting.linkheader import find_signposting_http_link
 from signposting.linkset import LinksetJSON, _parse_linkset_json
 
-from catalogue_core.doi import doi_url
 from catalogue_core.store import StoredRecord
-from download_cache.area import file_url
+from catalogue_core.urls import doi_url, file_path
 from landing import citation, schemaorg, signposting
 from landing.exports import EXPORTS
 from landing.page import RecordPage
@@ -228,9 +227,9 @@ def test_items_link_back_to_their_landing_page(app: Any, client: FlaskClient, pu
     # FAIR Signposting level 1: a content resource names its landing page with rel="collection".
     assert pusher.put(v4_document("10.1234/Items:1")).status_code == 201
     stage(app.config["DMZPUB_DOWNLOAD_DIR"], "10.1234/items:1", {"a b.h5": b"1"})
-    response = client.get(file_url("10.1234/items:1", "a b.h5"), buffered=True)
+    response = client.get(file_path("10.1234/items:1", "a b.h5"), buffered=True)
     assert response.status_code == 200 and response.data == b"1"
-    found = find_signposting_http_link([response.headers["Link"]], BASE + file_url("10.1234/items:1", "a b.h5"))
+    found = find_signposting_http_link([response.headers["Link"]], BASE + file_path("10.1234/items:1", "a b.h5"))
     collection = found.collection
     assert str(collection.target) == f"{BASE}/doi/10.1234/items:1" and collection.type == "text/html"
     assert client.get(str(collection.target).removeprefix(BASE)).status_code == 200

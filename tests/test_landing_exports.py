@@ -13,6 +13,7 @@ from landing_data import RICH_DOI, RICH_KEY, rich_document, stage
 from lxml import etree
 
 from landing.exports import EXPORTS
+from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
 BASE = "https://doi.example.org"
@@ -82,7 +83,7 @@ def test_datacite_xml_is_the_stored_rendering_and_valid(
     root = etree.fromstring(body)
     datacite_xsd.assertValid(root)
     with app.app_context():
-        stored = app.extensions["dmzpub.store"].store.get(RICH_KEY).rendered["datacite"]
+        stored = store_of(app).store.get(RICH_KEY).rendered["datacite"]
     assert etree.tostring(root, encoding="unicode") == stored
     ns = {"d": "http://datacite.org/schema/kernel-4"}
     assert root.xpath("d:identifier/text()", namespaces=ns) == [RICH_DOI]

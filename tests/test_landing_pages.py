@@ -14,7 +14,8 @@ from landing_data import HOSTILE_TITLE, RICH_DOI, RICH_KEY, STAGED_FILES, hostil
 from lxml import html
 
 from catalogue_core.errors import StoreUnavailable
-from download_cache.area import file_url
+from catalogue_core.urls import file_path
+from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
 
@@ -169,7 +170,7 @@ def test_staged_files_are_listed_with_links_sizes_and_checksums(app: Flask, clie
     rows = section.xpath(".//table[@class='files']/tbody/tr")
     assert [r.xpath("string(td[1])").strip() for r in rows] == sorted(STAGED_FILES)
     first = rows[0]
-    assert first.xpath("td[1]/a/@href") == ["https://doi.example.org" + file_url(RICH_KEY, "README.md")]
+    assert first.xpath("td[1]/a/@href") == ["https://doi.example.org" + file_path(RICH_KEY, "README.md")]
     assert first.xpath("string(td[2])").strip() == "54 B"
     assert (
         first.xpath("string(td[3])").split()[-1] == "1e81c1388c1a4c62470ec949a2506954c849ef8592ea86977af3db77a1a850bb"
@@ -259,7 +260,7 @@ def test_store_outage_is_a_503_page(app: Flask, client: FlaskClient, monkeypatch
         raise StoreUnavailable("test outage")
 
     for method in ("summary", "get", "browse"):
-        monkeypatch.setattr(type(app.extensions["dmzpub.store"].store), method, down)
+        monkeypatch.setattr(type(store_of(app).store), method, down)
     for path in (PAGE, "/"):
         response = client.get(path)
         assert response.status_code == 503 and response.mimetype == "text/html"

@@ -14,10 +14,10 @@ import requests
 from download_helpers import gunicorn, make_dataset, nginx, random_bytes
 from test_download_nginx import publish_through
 
-from download_cache.area import file_url, zip_url
+from catalogue_core.urls import file_path, zip_path
+from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager
-from download_cache.targets import Target
 
 TOKEN = "nginx-hostile-token"
 DOI = "10.5555/slow-readers"
@@ -30,7 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("hostile-stack")
     (tmp / "area").mkdir()
     make_dataset(tmp / "src", FILES)
-    Stager(Target.open(str(tmp / "area"))).stage(DOI, Source(str(tmp / "src")))
+    Stager(open_target(str(tmp / "area"))).stage(DOI, Source(str(tmp / "src")))
     settings = {
         "DMZPUB_DOWNLOAD_ACCEL": "nginx",
         "DMZPUB_PUSH_TOKENS": TOKEN,
@@ -60,9 +60,9 @@ def _probe(stack: dict[str, Any], path: str = "/healthz") -> int:
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
-        (zip_url(DOI), {}),
+        (zip_path(DOI), {}),
         # A stale If-Range: the app, not nginx, had to send the whole file (and held a thread per reader).
-        (file_url(DOI, "big.bin"), {"Range": "bytes=0-", "If-Range": '"0000"'}),
+        (file_path(DOI, "big.bin"), {"Range": "bytes=0-", "If-Range": '"0000"'}),
     ],
 )
 def test_readers_that_stop_reading_do_not_starve_the_app(
@@ -82,7 +82,7 @@ def test_one_client_cannot_hold_more_than_its_connections(stack: dict[str, Any])
     statuses = []
     with ExitStack() as stalled:
         for _ in range(40):
-            sock, first = _stalled(stack["port"], file_url(DOI, "big.bin"))
+            sock, first = _stalled(stack["port"], file_path(DOI, "big.bin"))
             stalled.callback(sock.close)
             statuses.append(first[9:12])
     assert b"429" in statuses and statuses.count(b"200") <= 32

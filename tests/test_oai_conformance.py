@@ -13,6 +13,7 @@ from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
 from catalogue_core.store import Entry
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
@@ -27,7 +28,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return a test app serving pages of four records."""
     app = create_app({**app_config, "DMZPUB_OAI_PAGE_SIZE": PAGE})
     yield app
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def _store_bare(app: Flask, count: int, clock: Clock) -> list[str]:
@@ -47,7 +48,7 @@ def _store_bare(app: Flask, count: int, clock: Clock) -> list[str]:
         for i in range(count)
     ]
     clock.advance(1)
-    app.extensions["dmzpub.store"].store.put(bare)
+    store_of(app).store.put(bare)
     clock.advance(1)
     return [e.key for e in bare]
 
@@ -146,7 +147,7 @@ def test_earliest_datestamp_bounds_writes_still_in_flight(
 ) -> None:
     # 4.2: earliestDatestamp is "the guaranteed lower limit of all datestamps"; a write in flight
     # may still commit with a datestamp from when it started, so Identify must not pass it.
-    store = app.extensions["dmzpub.store"].store
+    store = store_of(app).store
     started = clock.stamp
     with store._inflight():
         clock.advance(60)

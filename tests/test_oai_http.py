@@ -13,6 +13,7 @@ from conftest import NS, Pusher
 from oai_support import OAIClient, corpus, push_all
 
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 
@@ -75,4 +76,4 @@ def test_unusable_key_file_fails_only_list_requests_with_503(
     assert oai(verb="Identify").find("oai:Identify", NS) is not None
     response = oai.raw({"verb": "ListRecords", "metadataPrefix": "oai_dc"})
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()

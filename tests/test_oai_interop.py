@@ -17,6 +17,7 @@ from oaipmh_scythe.iterator import OAIResponseIterator
 from werkzeug.serving import make_server
 
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 clock = oai_support.clock
 FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
@@ -27,7 +28,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return an app with pages of five, so harvests follow resumption tokens."""
     app = create_app({**app_config, "DMZPUB_OAI_PAGE_SIZE": 5})
     yield app
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
 from catalogue_core.store import Entry
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
@@ -27,7 +28,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return a test app serving pages of four records."""
     app = create_app({**app_config, "DMZPUB_OAI_PAGE_SIZE": PAGE})
     yield app
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def _ids(doc: Any) -> list[str]:
@@ -75,7 +76,7 @@ def test_page_size_defaults_to_100(app_config: dict[str, Any], xsd: Any, clock: 
     assert response.status_code == 200, response.get_json()
     doc = OAIClient(client, xsd)(verb="ListIdentifiers", metadataPrefix="oai_dc")
     assert len(_ids(doc)) == 100 and _token(doc).get("completeListSize") == "101"
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_the_same_token_gives_the_same_page(oai: OAIClient, pusher: Pusher, clock: Clock) -> None:
@@ -103,7 +104,7 @@ def test_tampered_foreign_and_misused_tokens_are_bad(
     assert OAIClient(other.test_client(), xsd).error(verb="ListIdentifiers", resumptionToken=token) == (
         "badResumptionToken"
     )
-    other.extensions["dmzpub.store"].close()
+    store_of(other).close()
 
 
 def test_tokens_stay_valid_a_day_and_then_some(oai: OAIClient, pusher: Pusher, clock: Clock) -> None:
@@ -123,7 +124,7 @@ def test_the_secret_key_survives_a_restart(
     restarted = create_app({**app_config, "DMZPUB_OAI_PAGE_SIZE": PAGE})
     doc = OAIClient(restarted.test_client(), xsd)(verb="ListRecords", resumptionToken=token)
     assert len(_ids(doc)) == 4
-    restarted.extensions["dmzpub.store"].close()
+    store_of(restarted).close()
 
 
 def test_concurrent_pushes_never_shift_pages_and_the_next_harvest_gets_them(
@@ -244,7 +245,7 @@ def test_records_stored_without_the_format_are_skipped_even_for_whole_pages(
         )
         for i in range(PAGE + 1)
     ]
-    app.extensions["dmzpub.store"].store.put(bare)
+    store_of(app).store.put(bare)
     clock.advance(1)
     keys = push_all(pusher, corpus(3))
     assert oai.identifiers("ListRecords", metadataPrefix="oai_dc") == [oai_id(k) for k in keys]

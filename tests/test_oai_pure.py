@@ -6,7 +6,7 @@ import pytest
 from conftest import NS, v4_document
 from lxml import etree
 
-from catalogue_core.publishing import Publisher
+from catalogue_core.record_writer import RecordWriter
 from catalogue_core.store import Repository
 from oai_server.oai.errors import BadResumptionToken
 from oai_server.oai.provider import Provider, ProviderConfig
@@ -41,7 +41,7 @@ def test_tokens_are_bound_to_verb_and_lifetime(verb: str, now: str) -> None:
 
 
 def test_respond_needs_only_a_repository(repo: Repository, xsd: etree.XMLSchema) -> None:
-    publisher = Publisher(repo)
+    publisher = RecordWriter(repo)
     for i in range(3):
         publisher.publish(v4_document(f"10.5555/PURE-{i}"))
     provider = Provider(lambda: repo, CONFIG, TokenCodec("a-secret-of-enough-length"))

@@ -13,11 +13,17 @@ from oai_support import REPO_ID, Clock, OAIClient, corpus, oai_id, push_all
 from catalogue_core.store import Entry
 from oai_server import create_app
 from oai_server.config import ConfigError
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
 FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
-ROOT = {"oai_dc": "oai_dc:dc", "oai_datacite": "oai_datacite:oai_datacite", "datacite": "dcite:resource"}
+ROOT = {
+    "oai_dc": "oai_dc:dc",
+    "oai_datacite": "oai_datacite:oai_datacite",
+    "datacite": "dcite:resource",
+    "panosc": "panosc:panosctype",
+}
 
 REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
 
@@ -72,7 +78,7 @@ def test_identify_follows_the_settings(
     assert _text(doc, "oai:Identify/oai:repositoryName") == name
     assert _text(doc, "oai:Identify/oai:adminEmail") == email
     assert _text(doc, "//oai_id:repositoryIdentifier") == identifier
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.mark.parametrize(
@@ -96,11 +102,12 @@ def test_list_metadata_formats(oai: OAIClient, pusher: Pusher) -> None:
     (key,) = push_all(pusher, corpus(1))
     for args in ({}, {"identifier": oai_id(key)}):
         doc = oai(verb="ListMetadataFormats", **args)
-        assert doc.xpath("//oai:metadataPrefix/text()", namespaces=NS) == ["oai_dc", "oai_datacite", "datacite"]
+        assert doc.xpath("//oai:metadataPrefix/text()", namespaces=NS) == FORMATS
         assert doc.xpath("//oai:metadataNamespace/text()", namespaces=NS) == [
             NS["oai_dc"],
             NS["oai_datacite"],
             NS["dcite"],
+            NS["panosc"],
         ]
 
 
@@ -118,7 +125,7 @@ def test_list_metadata_formats_errors(oai: OAIClient, app: Flask, pusher: Pusher
         sets=("openaire_data",),
         status="registered",
     )
-    app.extensions["dmzpub.store"].store.put([bare])
+    store_of(app).store.put([bare])
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/bare")) == "noMetadataFormats"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/bare"), metadataPrefix="oai_dc") == (
         "cannotDisseminateFormat"
@@ -183,7 +190,7 @@ def test_get_record_errors(oai: OAIClient, pusher: Pusher) -> None:
     assert oai.error(verb="GetRecord", identifier=f"oai:{REPO_ID}:", metadataPrefix="oai_dc") == "idDoesNotExist"
     elsewhere = "oai:elsewhere.org:" + key
     assert oai.error(verb="GetRecord", identifier=elsewhere, metadataPrefix="oai_dc") == "idDoesNotExist"
-    assert oai.error(verb="GetRecord", identifier="not a doi", metadataPrefix="oai_dc") == "idDoesNotExist"
+    assert oai.error(verb="GetRecord", identifier="not-a-doi", metadataPrefix="oai_dc") == "idDoesNotExist"
 
 
 @pytest.mark.parametrize("prefix", FORMATS)
@@ -210,7 +217,7 @@ def test_set_rules_are_configurable(app_config: dict[str, Any], xsd: Any) -> Non
     specs = doc.xpath("//oai:setSpec/text()", namespaces=NS)
     assert specs == ["openaire_data", "publisher", "publisher:ess"]
     assert doc.xpath("//oai:setName/text()", namespaces=NS)[2] == "Publisher ess"
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 @pytest.mark.parametrize(

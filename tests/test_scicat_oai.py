@@ -16,10 +16,11 @@ from scicat_real import REGISTERED_DOI, SCICAT_REAL, real, wire_body
 from catalogue_core.crosswalks import RenderContext, render_all
 from catalogue_core.crosswalks.links import access_right
 from catalogue_core.crosswalks.panosc import PANOSC_NS, PANOSC_XSD_FILE
-from catalogue_core.publishing import Publisher
+from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import ListQuery, Repository
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
@@ -66,7 +67,7 @@ def test_harvest_statuses_are_a_setting(app_config: dict[str, Any], xsd: etree.X
         keys = OAIClient(app.test_client(), xsd).identifiers(metadataPrefix="oai_dc")
         assert keys == [oai_id(STATUSES["public"]), oai_id(STATUSES["registered"])]
     finally:
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()
 
 
 def test_private_stays_refused(pusher: Pusher) -> None:
@@ -74,7 +75,7 @@ def test_private_stays_refused(pusher: Pusher) -> None:
 
 
 def test_both_stores_filter_by_status_with_counts_and_sets(repo: Repository) -> None:
-    publisher = Publisher(repo)
+    publisher = RecordWriter(repo)
     publisher.publish_many([from_scicat(_with_status(doi, status)) for status, doi in STATUSES.items()])
     query = ListQuery(statuses=("registered", "amended"))
     assert [r.key for r in repo.list_records(query, None, 10)] == [STATUSES["registered"], STATUSES["amended"]]
@@ -120,7 +121,7 @@ def test_bare_doi_identifiers_when_the_facility_asks(app_config: dict[str, Any],
         formats = harvester(verb="ListMetadataFormats", identifier=REGISTERED_DOI)
         assert "panosc" in formats.xpath("//oai:metadataPrefix/text()", namespaces=NS)
     finally:
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()
 
 
 def test_panosc_holds_scicats_element_set_in_the_namespace_it_advertises(

@@ -16,6 +16,7 @@ from catalogue_core.amendment import merged_payload
 from oai_server import create_app
 from oai_server.cli import main
 from oai_server.config import ConfigError, load_settings
+from oai_server.store import of as store_of
 
 
 def basic(pair: str) -> dict[str, str]:
@@ -43,7 +44,7 @@ def both_pairs(app_config: dict[str, Any], tmp_path: Path) -> Any:
         }
     )
     yield app.test_client()
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_every_configured_pair_authenticates_and_others_do_not(both_pairs: Any) -> None:
@@ -81,7 +82,7 @@ def test_check_config_refuses_the_hard_coded_pair_without_an_allow_list(
     monkeypatch.setenv("DMZPUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DMZPUB_SCICAT_BASIC", RESYNC_PAIR)
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1
+    assert result.exit_code == 78  # EX_CONFIG, as every bad setting
     assert "DMZPUB_SCICAT_BASIC" in result.output and "DMZPUB_PUSH_ALLOW_CIDRS" in result.output
 
 

@@ -13,6 +13,7 @@ from scicat_real import REGISTER_PAIR, REGISTERED_DOI, RESYNC_PAIR, replay, wire
 
 from catalogue_core.doi import doi_key
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def scicat_dmz(app_config: dict[str, Any]) -> Iterator[tuple[LiveDMZ, Flask]]:
     server.start()
     yield server, app
     server.stop()
-    app.extensions["dmzpub.store"].close()
+    store_of(app).close()
 
 
 def test_the_captured_register_and_resync_both_succeed_and_the_resync_merges(
@@ -36,7 +37,7 @@ def test_the_captured_register_and_resync_both_succeed_and_the_resync_merges(
     status, body = replay(server.port, wire("v3-resync.http"))
     assert status == 200, body
     assert json.loads(body)["status"] == "updated"
-    stored = app.extensions["dmzpub.store"].store.get(doi_key(REGISTERED_DOI))
+    stored = store_of(app).store.get(doi_key(REGISTERED_DOI))
     meta = stored.metadata
     assert stored.metadata["titles"][0]["title"] == wire_body("v3-resync.http")["title"]
     assert all(c["affiliation"] == [{"name": "Paul Scherrer Institute"}] for c in meta["creators"])
@@ -53,4 +54,4 @@ def test_the_captured_resync_of_a_doi_never_published_succeeds_and_publishes_not
     server, app = scicat_dmz
     status, body = replay(server.port, wire("v3-resync.http"))
     assert status == 200 and json.loads(body)["status"] == "not_published"
-    assert app.extensions["dmzpub.store"].store.get(doi_key(REGISTERED_DOI)) is None
+    assert store_of(app).store.get(doi_key(REGISTERED_DOI)) is None

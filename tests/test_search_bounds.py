@@ -11,6 +11,7 @@ from conftest import Pusher, v4_document
 
 from catalogue_core.store.base import MAX_SEARCH_TERMS, search_terms
 from oai_server import create_app
+from oai_server.store import of as store_of
 
 
 def test_a_hundred_repeated_one_character_terms_are_one_lookup() -> None:
@@ -41,7 +42,7 @@ def test_a_search_past_its_time_budget_is_stopped_with_a_503(
             pusher.bulk([v4_document(f"10.5555/budget-{i}", title=f"Neutron run {i}") for i in range(300)]).status_code
             == 200
         )
-        store = app.extensions["dmzpub.store"].store
+        store = store_of(app).store
         store.search_budget = 0.0  # already spent: the first progress check stops the query
         response = app.test_client().get("/", query_string={"q": "neutron run"})
         assert response.status_code == 503 and response.headers["Retry-After"]
@@ -49,4 +50,4 @@ def test_a_search_past_its_time_budget_is_stopped_with_a_503(
         store.search_budget = 30.0
         assert app.test_client().get("/", query_string={"q": "neutron run"}).status_code == 200
     finally:
-        app.extensions["dmzpub.store"].close()
+        store_of(app).close()

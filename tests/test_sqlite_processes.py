@@ -12,11 +12,11 @@ from catalogue_core.store.sqlite import SQLiteRepository
 def _writer(path: str, worker: int, count: int) -> None:
     from conftest import v4_document
 
-    from catalogue_core.publishing import Publisher
+    from catalogue_core.record_writer import RecordWriter
     from catalogue_core.scicat import from_scicat
 
     repo = SQLiteRepository(path)
-    publisher = Publisher(repo)
+    publisher = RecordWriter(repo)
     for i in range(count):
         # Every worker also rewrites a shared DOI, so writers contend on the same row.
         publisher.publish(v4_document(f"10.1234/w{worker}-{i}"))

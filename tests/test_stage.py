@@ -16,11 +16,11 @@ from download_helpers import cli_env, dmzpub, make_dataset, random_bytes, sha256
 from download_cache.area import CHECKSUMS, MANIFEST, DownloadArea, dataset_dirname
 from download_cache.copier import QUARANTINE, RESUME_MIN, FileCopier, part_path
 from download_cache.errors import StageBusy, StageFailed, UnsafePath
+from download_cache.open_target import open_target
 from download_cache.progress import LineProgress
 from download_cache.retention import Retention
 from download_cache.sources import Source, SourceFile
 from download_cache.stage import JOURNAL, LOCK, Stager
-from download_cache.targets import Target
 from oai_server import create_app
 from oai_server.cli import main
 
@@ -46,7 +46,7 @@ def area(tmp_path: Path) -> Path:
 
 
 def stage(area: Path, src: Path | str, key: str = KEY, **kw: object) -> object:
-    return Stager(Target.open(str(area)), **kw).stage(key, Source(str(src)))
+    return Stager(open_target(str(area)), **kw).stage(key, Source(str(src)))
 
 
 def assert_complete(area: Path, files: dict[str, bytes], key: str = KEY) -> None:
@@ -110,7 +110,7 @@ def test_checksum_mismatch_quarantines_and_publishes_nothing(src: Path, area: Pa
 
 
 def test_a_partial_copy_is_resumed_not_restarted(src: Path, area: Path) -> None:
-    target = Target.open(str(area))
+    target = open_target(str(area))
     folder = target.path(dataset_dirname(KEY))
     big = Source(str(src)).files([("big.bin", None)])[0]
     part = part_path(folder, "big.bin")
@@ -169,7 +169,7 @@ def test_hostile_file_lists_are_refused_before_anything_is_copied(
     from download_cache.sources import parse_file_list
 
     with pytest.raises(UnsafePath) as refused:
-        Stager(Target.open(str(area))).stage(KEY, Source(str(src)), parse_file_list(f"a.txt\n{name}\n", "list"))
+        Stager(open_target(str(area))).stage(KEY, Source(str(src)), parse_file_list(f"a.txt\n{name}\n", "list"))
     assert reason in str(refused.value)
     assert not (area / dataset_dirname(KEY) / MANIFEST).exists()
     assert not (area.parent / "escape.txt").exists()
@@ -226,7 +226,7 @@ def test_a_link_planted_in_the_download_area_is_not_written_through(src: Path, a
 
 
 def test_a_second_stage_of_the_same_dataset_waits_its_turn(src: Path, area: Path) -> None:
-    target = Target.open(str(area))
+    target = open_target(str(area))
     folder = target.path(dataset_dirname(KEY))
     os.makedirs(folder)
     with target.lock(os.path.join(folder, LOCK), KEY), pytest.raises(StageBusy):
@@ -236,7 +236,7 @@ def test_a_second_stage_of_the_same_dataset_waits_its_turn(src: Path, area: Path
 
 def test_restaging_an_evicted_dataset_makes_it_staged_again(src: Path, area: Path) -> None:
     stage(area, src)
-    Retention(Target.open(str(area))).evict(KEY)
+    Retention(open_target(str(area))).evict(KEY)
     assert DownloadArea(area).status(KEY).state == "evicted"
     report = stage(area, src)
     assert report.copied == 4

@@ -14,12 +14,12 @@ from download_helpers import make_dataset, random_bytes, sha256, sshd
 from download_cache.area import MANIFEST, DownloadArea, dataset_dirname
 from download_cache.copier import RESUME_MIN, FileCopier, part_path
 from download_cache.errors import StageFailed, UnknownHostKey, UnsafePath
+from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sftp import storage_options
 from download_cache.sources import Source
 from download_cache.stage import Stager
 from download_cache.target_sftp import SFTPTarget
-from download_cache.targets import Target
 from oai_server import create_app
 from oai_server.cli import main
 
@@ -60,7 +60,7 @@ def assert_staged(area: Path, files: dict[str, bytes]) -> None:
 def test_stage_to_a_remote_cache_over_sftp(server: dict[str, object], src: Path, tmp_path: Path) -> None:
     area = tmp_path / "remote-area"
     area.mkdir()
-    target = Target.open(url(server, area), options(server))
+    target = open_target(url(server, area), options(server))
     assert isinstance(target, SFTPTarget)
     report = Stager(target, jobs=3).stage(KEY, Source(str(src)))
     assert (report.copied, report.state) == (3, "staged")
@@ -75,7 +75,7 @@ def test_stage_to_a_remote_cache_over_sftp(server: dict[str, object], src: Path,
 def test_stage_from_a_remote_source_over_sftp(server: dict[str, object], src: Path, tmp_path: Path) -> None:
     area = tmp_path / "area"
     area.mkdir()
-    report = Stager(Target.open(str(area))).stage(KEY, Source(url(server, src), options(server)))
+    report = Stager(open_target(str(area))).stage(KEY, Source(url(server, src), options(server)))
     assert report.copied == 3
     assert_staged(area, FILES)
 
@@ -84,7 +84,7 @@ def test_resume_over_sftp(server: dict[str, object], src: Path, tmp_path: Path) 
     area = tmp_path / "remote-area"
     folder = area / dataset_dirname(KEY)
     (folder / "nested").mkdir(parents=True)
-    target = Target.open(url(server, area), options(server))
+    target = open_target(url(server, area), options(server))
     big = Source(str(src)).files([("nested/two.bin", None)])[0]
     part = Path(part_path(str(folder), "nested/two.bin"))
     part.write_bytes(FILES["nested/two.bin"][:2_000_000])
@@ -100,7 +100,7 @@ def test_mismatch_over_sftp_is_quarantined_on_the_server(server: dict[str, objec
     area = tmp_path / "remote-area"
     area.mkdir()
     with pytest.raises(StageFailed, match=r"one\.txt"):
-        Stager(Target.open(url(server, area), options(server))).stage(KEY, Source(str(src)))
+        Stager(open_target(url(server, area), options(server))).stage(KEY, Source(str(src)))
     assert not (area / dataset_dirname(KEY) / MANIFEST).exists()
     assert not (area / dataset_dirname(KEY) / "one.txt").exists()
     assert [p.read_bytes() for p in area.rglob("one.txt.*")] == [b"one\n"]
@@ -112,7 +112,7 @@ def test_remote_source_link_leaving_the_dataset_is_refused(
     (tmp_path / "secret").write_text("no")
     (src / "link.txt").symlink_to(tmp_path / "secret")
     with pytest.raises(UnsafePath, match="leads outside"):
-        Stager(Target.open(str(tmp_path / "area"))).stage(KEY, Source(url(server, src), options(server)))
+        Stager(open_target(str(tmp_path / "area"))).stage(KEY, Source(url(server, src), options(server)))
 
 
 def test_cache_commands_work_on_a_remote_area(server: dict[str, object], src: Path, tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_cache_commands_work_on_a_remote_area(server: dict[str, object], src: Pa
     (area / dataset_dirname(KEY) / "ü.txt").write_bytes(b"U\n")
     verified = run("cache", "verify", "--area", remote, *ssh)
     assert verified.exit_code == 1 and "MISMATCH 10.5555/sftp/ds ü.txt: sha256" in verified.output
-    Retention(Target.open(remote, options(server))).evict(KEY)
+    Retention(open_target(remote, options(server))).evict(KEY)
     assert DownloadArea(area).status(KEY).state == "evicted"
 
 
@@ -150,7 +150,7 @@ def test_an_unknown_host_key_is_refused(server: dict[str, object], src: Path, tm
     area = tmp_path / "area"
     area.mkdir()
     with pytest.raises(UnknownHostKey) as info:
-        Target.open(url(server, area), options(server, known_hosts))
+        open_target(url(server, area), options(server, known_hosts))
     assert info.value.host == f"[127.0.0.1]:{server['port']}" and info.value.fingerprint
     app = create_app({"DMZPUB_DATA_DIR": str(tmp_path / "var"), "DMZPUB_DOWNLOAD_DIR": str(tmp_path / "unused")})
     result = CliRunner().invoke(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import v4_document
 
-from catalogue_core.publishing import Publisher
+from catalogue_core.record_writer import RecordWriter
 from catalogue_core.store import Repository, base, sqlite
 from catalogue_core.store.sqlite import SQLiteRepository
 
@@ -24,7 +24,7 @@ def filled(repo: Repository, monkeypatch: pytest.MonkeyPatch) -> Repository:
     """Return the repository holding RECORDS, created one minute apart in list order."""
     now = [1_700_000_000.0]
     monkeypatch.setattr(base, "utcnow", lambda: now[0])
-    publisher = Publisher(repo)
+    publisher = RecordWriter(repo)
     for doi, title, creator, keyword in RECORDS:
         doc = v4_document(doi, title, creators=[{"name": creator}], subjects=[{"subject": keyword}])
         publisher.publish(doc)
@@ -94,7 +94,7 @@ def test_browse_search_pages_with_keyset(filled: Repository) -> None:
 
 def test_browse_leaves_out_withdrawn_and_follows_updates(filled: Repository) -> None:
     filled.withdraw("10.5555/delta-004")
-    publisher = Publisher(filled)
+    publisher = RecordWriter(filled)
     publisher.publish(v4_document("10.1234/beta-002", "Renamed: neutron radiography", creators=[{"name": "Doe, J"}]))
     assert dois(filled.browse("neutron", None, 10)) == ["10.5555/epsilon-005", "10.1234/beta-002", "10.1234/Alpha-001"]
     assert filled.browse("tomography", None, 10) == []  # the old title is no longer found
@@ -104,7 +104,7 @@ def test_browse_leaves_out_withdrawn_and_follows_updates(filled: Repository) -> 
 def test_sqlite_search_index_is_filled_for_an_existing_store(tmp_path: object) -> None:
     path = tmp_path / "old.sqlite"  # type: ignore[operator]
     repo = SQLiteRepository(path)
-    Publisher(repo).publish(v4_document("10.1234/old-1", "Legacy record"))
+    RecordWriter(repo).publish(v4_document("10.1234/old-1", "Legacy record"))
     db = repo._db()
     db.executescript("DROP TABLE records_fts;")  # as a store from before the search index
     repo.close()

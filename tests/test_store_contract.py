@@ -11,7 +11,7 @@ import pytest
 from conftest import v4_document
 
 from catalogue_core.errors import RecordNotFound
-from catalogue_core.publishing import Publisher
+from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Entry, ListQuery, Repository, base
 
@@ -35,7 +35,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def entry(repo: Repository, n: int, title: str = "Title", year: int = 2020, rtype: str = "raw") -> Entry:
     doc = v4_document(f"10.1234/Rec-{n:05d}", title, publicationYear=year, resourceType=rtype)
-    return Publisher(repo).entry(from_scicat(doc))
+    return RecordWriter(repo).entry(from_scicat(doc))
 
 
 def harvest(repo: Repository, query: ListQuery, page: int) -> list[Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..record import PublishedRecord
+from ..urls import PublicURLs
 from . import datacite_xml, oai_dc, panosc
 
 
@@ -18,7 +19,7 @@ class RenderContext:
 
     def landing_url(self, key: str) -> str:
         """Return the landing page URL of a record key."""
-        return f"{self.base_url.rstrip('/')}/doi/{key}"
+        return PublicURLs(self.base_url).landing(key)
 
 
 Renderer = Callable[[PublishedRecord, RenderContext], str]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
+from ..urls import PublicURLs
 
 EU_REPO = "info:eu-repo/semantics/"  # the access-rights vocabulary OpenAIRE's guidelines name
 
@@ -29,7 +30,7 @@ def thumbnail_url(record: PublishedRecord, context: RenderContext) -> str | None
     image = record.extras.get("thumbnail")
     if not isinstance(image, dict):
         return None
-    return f"{context.landing_url(record.key)}/{THUMBNAIL_SUFFIX}"
+    return PublicURLs(context.base_url).export(record.key, THUMBNAIL_SUFFIX)
 
 
 def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from ..doi import doi_url
+from ..urls import doi_url
 from .links import access_right, catalogue_url, thumbnail_url
 
 if TYPE_CHECKING:

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from ..urls import PANOSC_SCHEMA_PATH
+
 if TYPE_CHECKING:
     from ..record import PublishedRecord
     from . import RenderContext
 
 PANOSC_NS = "http://scicat.esss.se/panosc"
 PANOSC_XSD_FILE = Path(__file__).resolve().parent / "schemas" / "panosc.xsd"
-PANOSC_XSD_PATH = "/schemas/panosc.xsd"  # where the server publishes the schema, under its base URL
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _ORCID = "https://orcid.org/"
 
@@ -68,7 +69,7 @@ def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <panosc:panosctype> element as a string without XML declaration."""
     root = etree.Element(f"{{{PANOSC_NS}}}panosctype", nsmap={"panosc": PANOSC_NS, "xsi": _XSI})
-    root.set(f"{{{_XSI}}}schemaLocation", f"{PANOSC_NS} {context.base_url.rstrip('/')}{PANOSC_XSD_PATH}")
+    root.set(f"{{{_XSI}}}schemaLocation", f"{PANOSC_NS} {context.base_url.rstrip('/')}{PANOSC_SCHEMA_PATH}")
     for name, value in _values(record, context):
         etree.SubElement(root, f"{{{PANOSC_NS}}}{name}").text = value
     return etree.tostring(root, encoding="unicode")

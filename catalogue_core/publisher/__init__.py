@@ -14,7 +14,7 @@ from .errors import (
     PublisherError,
     PushRefused,
     Rejected,
-    SourceError,
+    SciCatUnreadable,
 )
 from .outbox import Intent, Item, Outbox
 from .progress import NoProgress, Progress
@@ -69,7 +69,7 @@ __all__ = [
     "Rejected",
     "RetryPolicy",
     "SciCatSource",
-    "SourceError",
+    "SciCatUnreadable",
     "SyncReport",
     "reconcile",
     "sync",

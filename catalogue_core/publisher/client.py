@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
+from ..urls import api_record_path
 from .errors import DMZUnavailable, PushRefused, Rejected
 
 # Statuses after which the same request may succeed later.
@@ -55,8 +55,7 @@ class PushClient:
 
     def url(self, doi: str | None = None) -> str:
         """Return the URL of the collection or of one DOI's record."""
-        root = f"{self.base_url}/api/v1/published"
-        return f"{root}/{quote(doi, safe='/')}" if doi else root
+        return self.base_url + api_record_path(doi)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one request; raise DMZUnavailable or PushRefused, return any other reply."""

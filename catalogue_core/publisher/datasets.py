@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .errors import SourceError
+from .errors import SciCatUnreadable
 from .source import SciCatSource
 
 # Job status codes SciCat's own e-mail template knows (src/common/email-templates/job-template.html).
@@ -27,7 +27,7 @@ JOB_DONE = "finishedSuccessful"
 JOB_FAILED = "finishedUnsuccessful"
 
 
-class UnknownDataset(SourceError):
+class UnknownDataset(SciCatUnreadable):
     """SciCat does not know (or does not show us) a dataset PID."""
 
     def __init__(self, url: str, pid: str) -> None:
@@ -64,7 +64,7 @@ def dataset_pids(document: dict[str, Any]) -> tuple[str, ...]:
 
 
 def read_dataset(source: SciCatSource, pid: str) -> Dataset:
-    """Return a dataset with the files of all its origdatablocks; raise UnknownDataset or SourceError."""
+    """Return a dataset with the files of all its origdatablocks; raise UnknownDataset or SciCatUnreadable."""
     v4 = source.version == "v4"
     base = f"{source.base_url}/api/{'v4/datasets' if v4 else 'v3/Datasets'}/{quote(pid, safe='')}"
     document = source.call("GET", base, missing_ok=True)
@@ -72,7 +72,7 @@ def read_dataset(source: SciCatSource, pid: str) -> Dataset:
         raise UnknownDataset(base, pid)
     folder = document.get("sourceFolder")
     if not isinstance(folder, str) or not folder.startswith("/"):
-        raise SourceError(base, f"dataset {pid} has no absolute sourceFolder")
+        raise SciCatUnreadable(base, f"dataset {pid} has no absolute sourceFolder")
     if v4:
         url = f"{source.base_url}/api/v4/origdatablocks"
         blocks = source.call("GET", url, params={"filter": json.dumps({"where": {"datasetId": pid}})})
@@ -80,7 +80,7 @@ def read_dataset(source: SciCatSource, pid: str) -> Dataset:
         url = f"{base}/origdatablocks"
         blocks = source.call("GET", url)
     if not isinstance(blocks, list):
-        raise SourceError(url, "expected a JSON array of origdatablocks")
+        raise SciCatUnreadable(url, "expected a JSON array of origdatablocks")
     files = tuple(_files(blocks, url))
     host = document.get("sourceFolderHost")
     return Dataset(pid, folder.rstrip("/") or "/", host if isinstance(host, str) else "", files)
@@ -90,11 +90,11 @@ def _files(blocks: list[Any], url: str) -> list[ListedFile]:
     files = []
     for block in blocks:
         if not isinstance(block, dict) or not isinstance(block.get("dataFileList"), list):
-            raise SourceError(url, "an origdatablock has no dataFileList")
+            raise SciCatUnreadable(url, "an origdatablock has no dataFileList")
         alg = block.get("chkAlg") if isinstance(block.get("chkAlg"), str) else None
         for entry in block["dataFileList"]:
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                raise SourceError(url, "a dataFileList entry has no path")
+                raise SciCatUnreadable(url, "a dataFileList entry has no path")
             chk = entry.get("chk") if isinstance(entry.get("chk"), str) and entry.get("chk") else None
             size = entry["size"] if isinstance(entry.get("size"), int) else -1
             files.append(ListedFile(entry["path"], size, chk, alg if chk else None))
@@ -104,7 +104,7 @@ def _files(blocks: list[Any], url: str) -> list[ListedFile]:
 def published_with_dataset(source: SciCatSource, pid: str) -> list[dict[str, Any]]:
     """Return the PublishedData documents whose dataset list holds this PID (v4 only)."""
     if source.version != "v4":
-        raise SourceError(source.base_url, "finding a dataset's DOI needs SciCat's v4 API")
+        raise SciCatUnreadable(source.base_url, "finding a dataset's DOI needs SciCat's v4 API")
     limits = json.dumps({"skip": 0, "limit": 100})
     page = source._get("v4", {"filter": json.dumps({"where": {"datasetPids": pid}}), "limits": limits})
     return [d for d in page if isinstance(d, dict)] if isinstance(page, list) else []

@@ -33,7 +33,7 @@ class Rejected(PublisherError):
         super().__init__(f"{doi}: HTTP {status}: {detail}")
 
 
-class SourceError(PublisherError):
+class SciCatUnreadable(PublisherError):
     """The SciCat backend could not be read; nothing is withdrawn on a partial read."""
 
     def __init__(self, url: str, detail: str) -> None:

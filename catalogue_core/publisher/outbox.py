@@ -91,13 +91,13 @@ class Item:
 
 
 _COLUMNS = (
-    "seq, key, doi, action, document, reason, content_hash, state, attempts, http_status, outcome, error, "
+    "seq, key, doi, action, document AS body, reason, content_hash, state, attempts, http_status, outcome, error, "
     "delivered_no, queued_at"
 )
 
 
-def _item(row: tuple) -> Item:
-    return Item(*row)
+def _item(row: sqlite3.Row) -> Item:
+    return Item(**{name: row[name] for name in row.keys()})  # noqa: SIM118 (Row has keys(), no iteration by key)
 
 
 class Outbox:
@@ -108,6 +108,7 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.row_factory = sqlite3.Row  # columns by name, never by position
         self._wal()
         # FULL: an entry acknowledged as queued survives a power cut, not only a crash.
         self._db.execute("PRAGMA synchronous=FULL")
@@ -151,7 +152,7 @@ class Outbox:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
@@ -197,12 +198,13 @@ class Outbox:
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._read(f"SELECT key, content_hash, source_hash FROM sent WHERE key IN ({marks})", chunk)
-            out.update((key, Sent(content, source)) for key, content, source in rows)
+            out.update((row["key"], Sent(row["content_hash"], row["source_hash"])) for row in rows)
         return out
 
     def published(self) -> list[tuple[str, str]]:
         """Return (key, doi) of every DOI whose last sent entry was a publication."""
-        return self._read("SELECT key, doi FROM sent WHERE content_hash IS NOT NULL ORDER BY key")
+        rows = self._read("SELECT key, doi FROM sent WHERE content_hash IS NOT NULL ORDER BY key")
+        return [(row["key"], row["doi"]) for row in rows]
 
     # delivery ------------------------------------------------------------------------------------
 
@@ -213,8 +215,8 @@ class Outbox:
         out = []
         for row in rows:
             # Rows come from the oldest pending entry on, so a key's first row is its oldest.
-            if row[1] not in seen:
-                seen.add(row[1])
+            if row["key"] not in seen:
+                seen.add(row["key"])
                 out.append(_item(row))
                 if len(out) == limit:
                     break
@@ -224,7 +226,7 @@ class Outbox:
         """Mark entries delivered with the DMZ's outcome and HTTP status, in the given order."""
         now = time.time()
         with self._write() as db:
-            number = db.execute("SELECT coalesce(max(delivered_no), 0) FROM outbox").fetchone()[0]
+            number = db.execute("SELECT coalesce(max(delivered_no), 0) AS n FROM outbox").fetchone()["n"]
             for item, outcome, status in results:
                 number += 1
                 db.execute(
@@ -277,7 +279,9 @@ class Outbox:
     def counts(self) -> dict[str, int]:
         """Return how many entries are in each state."""
         counts = dict.fromkeys(("pending", "parked", "delivered", "superseded"), 0)
-        counts.update(self._read("SELECT state, count(*) FROM outbox GROUP BY state"))
+        counts.update(
+            (row["state"], row["n"]) for row in self._read("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        )
         return counts
 
     def entries(self, state: str | None = None, doi_key: str | None = None, limit: int = 1000) -> list[Item]:

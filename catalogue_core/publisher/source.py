@@ -11,7 +11,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 from ..doi import fold_doi
 from .delivery import RetryPolicy
-from .errors import SourceError
+from .errors import SciCatUnreadable
 
 API_VERSIONS = ("auto", "v4", "v3")
 
@@ -76,7 +76,7 @@ class SciCatSource:
         )
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise SourceError(f"{self.base_url}/api/v3/auth/login", "the login reply has no access_token")
+            raise SciCatUnreadable(f"{self.base_url}/api/v3/auth/login", "the login reply has no access_token")
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(
@@ -112,19 +112,19 @@ class SciCatSource:
                 self.login(*self._credentials)
                 response = retrying(once)
         except _Transient as exc:
-            raise SourceError(url, f"the SciCat backend does not answer ({exc})") from None
+            raise SciCatUnreadable(url, f"the SciCat backend does not answer ({exc})") from None
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code in (401, 403):
-            raise SourceError(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: the SciCat token is missing or not accepted")
         if response.status_code >= 400:
-            raise SourceError(url, f"HTTP {response.status_code}: {response.text[:300]}")
+            raise SciCatUnreadable(url, f"HTTP {response.status_code}: {response.text[:300]}")
         if not response.content and method != "GET":
             return None
         try:
             return response.json()
         except ValueError:
-            raise SourceError(url, "the reply is not JSON") from None
+            raise SciCatUnreadable(url, "the reply is not JSON") from None
 
     def _params(self, where: dict[str, Any], skip: int, limit: int) -> dict[str, str]:
         if self.version == "v4":
@@ -145,20 +145,20 @@ class SciCatSource:
         """Return how many documents the backend lists, or None when it cannot say."""
         try:
             body = self._get(self.version, {}, "/count")
-        except SourceError:
+        except SciCatUnreadable:
             return None
         return body.get("count") if isinstance(body, dict) and isinstance(body.get("count"), int) else None
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Yield every document, one page at a time; raise SourceError rather than stop short."""
+        """Yield every document, one page at a time; raise SciCatUnreadable rather than stop short."""
         skip = 0
         previous_first: Any = object()
         while True:
             page = self._get(self.version, self._params({}, skip, self.page_size))
             if not isinstance(page, list):
-                raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+                raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
             if len(page) > self.page_size or (page and page[0] == previous_first):
-                raise SourceError(self._url(self.version), "the backend ignores skip/limit paging")
+                raise SciCatUnreadable(self._url(self.version), "the backend ignores skip/limit paging")
             if page:
                 yield page
                 previous_first = page[0]
@@ -170,11 +170,11 @@ class SciCatSource:
         """Return the backend's document of one DOI, or None when it has none (or hides it)."""
         page = self._get(self.version, self._params({"doi": doi}, 0, 1))
         if not isinstance(page, list):
-            raise SourceError(self._url(self.version), "expected a JSON array of PublishedData")
+            raise SciCatUnreadable(self._url(self.version), "expected a JSON array of PublishedData")
         found = [d for d in page if isinstance(d, dict) and fold_doi(str(d.get("doi", ""))) == fold_doi(doi)]
         if page and not found:
             # A backend that ignores `where` must not make us withdraw a record it still has.
-            raise SourceError(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
+            raise SciCatUnreadable(self._url(self.version), f"the backend ignored the filter on doi {doi!r}")
         return found[0] if found else None
 
     def changed_since(self, since: str | None, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
@@ -188,7 +188,7 @@ class SciCatSource:
         keyset, before going on strictly after it: no tie is skipped. A record may come twice.
         """
         if self.version != "v4":
-            raise SourceError(self._url(self.version), "reading changes by updatedAt needs SciCat's v4 API")
+            raise SciCatUnreadable(self._url(self.version), "reading changes by updatedAt needs SciCat's v4 API")
         limit = page_size or self.page_size
         where: dict[str, Any] = {"updatedAt": {"$gte": since}} if since else {}
         while True:
@@ -199,7 +199,7 @@ class SciCatSource:
                 return
             last = _updated(page[-1])
             if last is None:
-                raise SourceError(self._url("v4"), "a PublishedData document has no updatedAt")
+                raise SciCatUnreadable(self._url("v4"), "a PublishedData document has no updatedAt")
             yield from self._instant(last, limit)
             where = {"updatedAt": {"$gt": last}}
 
@@ -219,7 +219,7 @@ class SciCatSource:
         limits = {"skip": 0, "limit": limit, "order": order}
         page = self._get("v4", {"filter": json.dumps({"where": where}), "limits": json.dumps(limits)})
         if not isinstance(page, list):
-            raise SourceError(self._url("v4"), "expected a JSON array of PublishedData")
+            raise SciCatUnreadable(self._url("v4"), "expected a JSON array of PublishedData")
         return page
 
     def newest_update(self) -> str | None:

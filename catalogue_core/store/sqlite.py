@@ -97,6 +97,10 @@ def _sets(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
+def _rendered(rows: list[sqlite3.Row]) -> dict[str, str]:
+    return {row["prefix"]: row["xml"] for row in rows}
+
+
 def _dumps(value: Any) -> str:
     return json_text(value)
 
@@ -129,6 +133,7 @@ class SQLiteRepository(Repository):
         if db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                db.row_factory = sqlite3.Row  # columns by name, never by position
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA busy_timeout=30000")
@@ -185,7 +190,7 @@ class SQLiteRepository(Repository):
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
     def _oldest_inflight(self, newer_than: float) -> float | None:
-        return self._read("SELECT min(started) FROM inflight WHERE started > ?", (newer_than,))[0][0]
+        return self._read("SELECT min(started) AS oldest FROM inflight WHERE started > ?", (newer_than,))[0]["oldest"]
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         results = []
@@ -195,17 +200,17 @@ class SQLiteRepository(Repository):
                     "SELECT datestamp, created, deleted, content_hash FROM records WHERE key = ?",
                     (entry.key,),
                 ).fetchone()
-                if row and not row[2] and row[3] == entry.content_hash:
-                    results.append(WriteResult(entry.key, "unchanged", row[0]))
+                if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
+                    results.append(WriteResult(entry.key, "unchanged", row["datestamp"]))
                     continue
-                stamp = self._stamp(row[0] if row else None)
+                stamp = self._stamp(row["datestamp"] if row else None)
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?,?)",
                     (
                         entry.key,
                         entry.doi,
                         stamp,
-                        row[1] if row else stamp,
+                        row["created"] if row else stamp,
                         entry.content_hash,
                         _dumps(list(entry.sets)),
                         entry.search,
@@ -235,15 +240,15 @@ class SQLiteRepository(Repository):
             row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if row is None:
                 raise RecordNotFound(key)
-            if row[1]:
-                return WriteResult(key, "unchanged", row[0])
-            stamp = self._stamp(row[0])
+            if row["deleted"]:
+                return WriteResult(key, "unchanged", row["datestamp"])
+            stamp = self._stamp(row["datestamp"])
             db.execute(
                 "UPDATE records SET deleted = 1, reason = ?, datestamp = ? WHERE key = ?",
                 (reason, stamp, key),
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-            self._write_sets(db, key, stamp, json.loads(row[2]))
+            self._write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -255,12 +260,12 @@ class SQLiteRepository(Repository):
                 raise RecordNotFound(key)
             if search is not None:  # the FTS trigger fires only when the text really changes
                 db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
-            if row[1]:
-                return WriteResult(key, "unchanged", row[0])
-            old = dict(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
-            if old == rendered and tuple(json.loads(row[2])) == sets:
-                return WriteResult(key, "unchanged", row[0])
-            stamp = self._stamp(row[0])
+            if row["deleted"]:
+                return WriteResult(key, "unchanged", row["datestamp"])
+            old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
+            if old == rendered and tuple(json.loads(row["sets"])) == sets:
+                return WriteResult(key, "unchanged", row["datestamp"])
+            stamp = self._stamp(row["datestamp"])
             db.execute(
                 "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
                 (stamp, _dumps(list(sets)), key),
@@ -272,16 +277,16 @@ class SQLiteRepository(Repository):
     # reads ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _summary(row: Sequence[Any]) -> dict[str, Any]:
+    def _summary(row: sqlite3.Row) -> dict[str, Any]:
         return dict(
-            key=row[0],
-            doi=row[1],
-            datestamp=row[2],
-            created=row[3],
-            deleted=bool(row[4]),
-            content_hash=row[5],
-            sets=_sets(row[6]),
-            reason=row[7],
+            key=row["key"],
+            doi=row["doi"],
+            datestamp=row["datestamp"],
+            created=row["created"],
+            deleted=bool(row["deleted"]),
+            content_hash=row["content_hash"],
+            sets=_sets(row["sets"]),
+            reason=row["reason"],
         )
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
@@ -292,14 +297,14 @@ class SQLiteRepository(Repository):
         if not rows:
             return None
         row = rows[0]
-        rendered = dict(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
+        rendered = _rendered(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
         if formats is not None:
             rendered = {p: x for p, x in rendered.items() if p in formats}
         return StoredRecord(
             **self._summary(row),
-            metadata=json.loads(row[8]),
-            extras=json.loads(row[9]),
-            payload=json.loads(row[10]),
+            metadata=json.loads(row["metadata"]),
+            extras=json.loads(row["extras"]),
+            payload=json.loads(row["payload"]),
             rendered=rendered,
         )
 
@@ -334,14 +339,14 @@ class SQLiteRepository(Repository):
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, after, driver)
         source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
-        xml = ", x.xml" if metadata_prefix else ", NULL"
+        xml = ", x.xml AS xml" if metadata_prefix else ", NULL AS xml"
         join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if metadata_prefix else ""
         sql = f"SELECT {_SUMMARY}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
         rows = self._read(sql, ([metadata_prefix] if metadata_prefix else []) + args + [limit])
         return [
             StoredRecord(
                 **self._summary(row),
-                rendered={metadata_prefix: row[8]} if row[8] is not None else {},
+                rendered={metadata_prefix: row["xml"]} if row["xml"] is not None else {},
             )
             for row in rows
         ]
@@ -352,7 +357,7 @@ class SQLiteRepository(Repository):
         source = "records r" if driver == "r" else "record_sets s"
         if driver == "s" and query.statuses is not None:
             source = "record_sets s JOIN records r ON r.key = s.key"
-        return self._read(f"SELECT count(*) FROM {source}{where}", args)[0][0]
+        return self._read(f"SELECT count(*) AS n FROM {source}{where}", args)[0]["n"]
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         rows = self._read(
@@ -362,14 +367,14 @@ class SQLiteRepository(Repository):
         return [StoredRecord(**self._summary(row)) for row in rows]
 
     def earliest_datestamp(self) -> str | None:
-        return self._read("SELECT min(datestamp) FROM records")[0][0]
+        return self._read("SELECT min(datestamp) AS earliest FROM records")[0]["earliest"]
 
     def set_specs(self) -> list[str]:
-        return [row[0] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
+        return [row["spec"] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
 
     def stats(self) -> StoreStats:
-        total, withdrawn, latest = self._read("SELECT count(*), total(deleted), max(datestamp) FROM records")[0]
-        return StoreStats(total - int(withdrawn), int(withdrawn), latest)
+        row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
+        return StoreStats(row["n"] - int(row["withdrawn"]), int(row["withdrawn"]), row["latest"])
 
     def ping(self) -> None:
         self._read("SELECT 1")
@@ -408,7 +413,8 @@ class SQLiteRepository(Repository):
             [*args, limit],
         )
         return [
-            StoredRecord(**self._summary(row), metadata=json.loads(row[8]), extras=json.loads(row[9])) for row in rows
+            StoredRecord(**self._summary(row), metadata=json.loads(row["metadata"]), extras=json.loads(row["extras"]))
+            for row in rows
         ]
 
     def summary(self, key: str) -> StoredRecord | None:

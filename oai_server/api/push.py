@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -115,7 +114,7 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
 def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
-    result = ext().publisher.publish_many([record])[0]
+    result = ext().writer.publish_many([record])[0]
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
@@ -150,7 +149,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
-    results = ext().publisher.publish_many([record for _, record in good]) if good else []
+    results = ext().writer.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
         items[index] = {
             "index": index,
@@ -280,8 +279,3 @@ def list_records() -> Response:
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
-
-
-def doi_path(doi: str) -> str:
-    """Return the DOI as it goes into a URL path (its slash kept)."""
-    return quote(doi, safe="/")

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
-from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE, PANOSC_XSD_PATH
+from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE
 from catalogue_core.errors import StoreUnavailable
+from catalogue_core.urls import OAI_PATH, PANOSC_SCHEMA_PATH, SCICAT_OAI_PATHS, PublicURLs
 
 from ..config import REPOSITORY_ID_RE, ConfigError
 from ..secret_key import secret_key
@@ -39,7 +40,7 @@ def provider_config(config: dict) -> ProviderConfig:
     host = urlsplit(config["DMZPUB_BASE_URL"]).hostname or ""
     repository_id = config["DMZPUB_REPOSITORY_ID"] or (host if REPOSITORY_ID_RE.match(host) else FALLBACK_REPOSITORY_ID)
     return ProviderConfig(
-        base_url=config["DMZPUB_BASE_URL"] + "/oai",
+        base_url=PublicURLs(config["DMZPUB_BASE_URL"]).oai(),
         repository_name=config["DMZPUB_REPOSITORY_NAME"],
         repository_id=repository_id,
         admin_email=config["DMZPUB_ADMIN_EMAIL"] or f"oai-admin@{repository_id}",
@@ -95,11 +96,7 @@ def _arguments() -> list[tuple[str, str]] | BadArgument:
     return pairs
 
 
-# SciCat's OAI provider answered at these paths (oai-provider-service routes.ts); its harvesters keep them.
-SCICAT_PATHS = ("/scicat/oai", "/openaire/oai", "/panosc/oai")
-
-
-@bp.get(PANOSC_XSD_PATH)
+@bp.get(PANOSC_SCHEMA_PATH)
 def panosc_schema() -> Response:
     """Serve the schema of the panosc format, kept in the project."""
     response = Response(PANOSC_XSD_FILE.read_bytes(), content_type="application/xml")
@@ -107,17 +104,17 @@ def panosc_schema() -> Response:
     return response
 
 
-@bp.route("/oai", methods=["GET", "POST"])
-@bp.route("/scicat/oai", methods=["GET", "POST"], endpoint="scicat_oai")
-@bp.route("/openaire/oai", methods=["GET", "POST"], endpoint="openaire_oai")
-@bp.route("/panosc/oai", methods=["GET", "POST"], endpoint="panosc_oai")
+@bp.route(OAI_PATH, methods=["GET", "POST"])
+@bp.route(SCICAT_OAI_PATHS[0], methods=["GET", "POST"], endpoint="scicat_oai")
+@bp.route(SCICAT_OAI_PATHS[1], methods=["GET", "POST"], endpoint="openaire_oai")
+@bp.route(SCICAT_OAI_PATHS[2], methods=["GET", "POST"], endpoint="panosc_oai")
 def oai() -> Response:
     """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>.
 
     SciCat's paths answer exactly like /oai, each with its own baseURL.
     """
     config, codec = current_app.extensions[EXTENSION]
-    if request.path != "/oai":
+    if request.path != OAI_PATH:
         config = replace(config, base_url=current_app.config["DMZPUB_BASE_URL"] + request.path)
     pairs = _arguments()
     try:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from catalogue_core.crosswalks.datacite_xml import OAI_DATACITE_NS, OAI_DATACITE_XSD
 from catalogue_core.crosswalks.oai_dc import OAI_DC_NS, OAI_DC_XSD
-from catalogue_core.crosswalks.panosc import PANOSC_NS, PANOSC_XSD_PATH
+from catalogue_core.crosswalks.panosc import PANOSC_NS
+from catalogue_core.urls import PANOSC_SCHEMA_PATH
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,6 @@ FORMATS: dict[str, MetadataFormat] = {
             "http://datacite.org/schema/kernel-4",
         ),
         # SciCat's provider offered it; its schema is kept in the project and served by this server.
-        MetadataFormat("panosc", PANOSC_XSD_PATH, PANOSC_NS),
+        MetadataFormat("panosc", PANOSC_SCHEMA_PATH, PANOSC_NS),
     )
 }

@@ -17,6 +17,7 @@ from catalogue_core.doi import doi_key
 from catalogue_core.publisher import Outbox
 from catalogue_core.store import Repository, StoredRecord
 from oai_server.cli import main
+from oai_server.store import of as store_of
 
 from .servers import LiveDMZ, SciCatStandIn
 
@@ -49,7 +50,7 @@ def dmz(app: Flask) -> Iterator[LiveDMZ]:
 @pytest.fixture
 def dmz_store(app: Flask) -> Repository:
     """Return the DMZ's repository, to check what arrived."""
-    return app.extensions["dmzpub.store"].store
+    return store_of(app).store
 
 
 class Intranet:

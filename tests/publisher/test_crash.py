@@ -11,7 +11,7 @@ import pytest
 from conftest import TOKEN, v4_document
 
 from catalogue_core.publisher import Outbox
-from catalogue_core.publisher.push import publication, withdrawal_of
+from catalogue_core.publisher.intents import publication, withdrawal_of
 from catalogue_core.scicat import from_scicat
 
 from .conftest import SCICAT_TOKEN, all_keys, held

@@ -15,7 +15,7 @@ import pytest
 from conftest import v4_document
 
 from catalogue_core.publisher import Outbox
-from catalogue_core.publisher.push import publication, withdrawal_of
+from catalogue_core.publisher.intents import publication, withdrawal_of
 
 from .conftest import Intranet, held
 from .crash import DMZPUB, integrity

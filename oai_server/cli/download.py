@@ -13,6 +13,7 @@ from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI
 from download_cache.errors import DownloadCacheError, StageFailed
 from download_cache.fixity import verify
+from download_cache.open_target import open_target
 from download_cache.progress import choose
 from download_cache.ratelimit import parse_rate
 from download_cache.retention import Retention
@@ -21,7 +22,13 @@ from download_cache.sources import Source, parse_file_list
 from download_cache.stage import Stager
 from download_cache.targets import Target
 
-from .cli import _app
+from .sides import Needs, Side, command, group, settings
+
+# The copier and the cache commands run in the intranet: they never read the DMZ's settings.
+DOWNLOAD_AREA = Needs(
+    Side.INTRANET,
+    ("DMZPUB_DOWNLOAD_DIR", "DMZPUB_SSH_KNOWN_HOSTS", "DMZPUB_STAGE_JOBS", "DMZPUB_CACHE_MAX_BYTES"),
+)
 
 
 def _key(doi: str) -> str:
@@ -32,14 +39,14 @@ def _key(doi: str) -> str:
 
 
 def _options(ctx: click.Context, url: str, ssh_key: str | None) -> dict[str, Any]:
-    known_hosts = ctx.meta.get("dmzpub.known_hosts") or _app(ctx).config["DMZPUB_SSH_KNOWN_HOSTS"]
+    known_hosts = ctx.meta.get("dmzpub.known_hosts") or settings(ctx)["DMZPUB_SSH_KNOWN_HOSTS"]
     return storage_options(url, ssh_key, known_hosts)
 
 
 def _target(ctx: click.Context, url: str | None, ssh_key: str | None) -> Target:
-    url = url or _app(ctx).config["DMZPUB_DOWNLOAD_DIR"]
+    url = url or settings(ctx)["DMZPUB_DOWNLOAD_DIR"]
     try:
-        return Target.open(url, _options(ctx, url, ssh_key))
+        return open_target(url, _options(ctx, url, ssh_key))
     except (OSError, ValueError, DownloadCacheError, paramiko.SSHException) as exc:
         # fsspec and paramiko report connection, authentication and host key problems so.
         raise click.ClickException(f"cannot open the download area {url}: {exc}") from None
@@ -74,7 +81,7 @@ _hosts_opt = click.option(
 _json = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
 
 
-@click.command()
+@command(DOWNLOAD_AREA)
 @click.argument("doi")
 @click.option("--source", required=True, help="Folder or fsspec URL (sftp://user@host/path) holding the files.")
 @click.option("--files-from", type=click.File("r"), default=None, help="Paths (or sha256sum lines); - is stdin.")
@@ -98,7 +105,7 @@ def stage(
 ) -> None:
     """Copy a dataset's files into the download area, verified; it becomes visible when complete."""
     key = _key(doi)
-    config = _app(ctx).config
+    config = settings(ctx)
     area = _target(ctx, target, ssh_key)
     stager = Stager(area, jobs or config["DMZPUB_STAGE_JOBS"], bwlimit, choose(as_json))
     try:
@@ -126,7 +133,7 @@ def stage(
             click.echo(f"evicted {other} to stay under DMZPUB_CACHE_MAX_BYTES")
 
 
-@click.group()
+@group(DOWNLOAD_AREA)
 def cache() -> None:
     """Inspect and maintain the download area: ls, verify, evict, pin."""
 
@@ -198,7 +205,7 @@ def cache_evict(
                 retention.evict(_key(doi), force)
                 evicted.append(_key(doi))
         else:
-            evicted = retention.enforce(_app(ctx).config["DMZPUB_CACHE_MAX_BYTES"])
+            evicted = retention.enforce(settings(ctx)["DMZPUB_CACHE_MAX_BYTES"])
     except DownloadCacheError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -226,7 +233,4 @@ def cache_pin(ctx: click.Context, doi: str, unpin: bool, area: str | None, ssh_k
     click.echo(f"{'unpinned' if unpin else 'pinned'} {key}")
 
 
-def register(group: click.Group) -> None:
-    """Add the stage and cache commands to the `dmzpub` group."""
-    group.add_command(stage)
-    group.add_command(cache)
+COMMANDS = (stage, cache)

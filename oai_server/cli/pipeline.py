@@ -16,7 +16,8 @@ from catalogue_core.publisher import PushSettings, SciCatSource
 from catalogue_core.publisher.datasets import read_dataset
 from catalogue_core.publisher.watch import Stopping, Watcher, WatchSettings, lag_seconds, read_status
 
-from .cli_publisher import _source, _source_options, opened, push_settings, settings
+from .intranet import PUBLISHER, opened, push_settings, scicat_source, source_options
+from .sides import Needs, command, settings
 
 # What the pipeline reads besides the publisher's own settings; DMZ-only settings stay unread.
 PIPELINE = (
@@ -35,6 +36,7 @@ PIPELINE = (
     "DMZPUB_STAGE_QUEUE",
     "DMZPUB_STAGE_ROUTING_KEY",
 )
+STAGE_WORKER = Needs(PUBLISHER.side, PUBLISHER.settings + PIPELINE)
 
 
 def _logging() -> None:
@@ -83,11 +85,11 @@ def watch_command(ctx: click.Context, ps: PushSettings, options: dict[str, Any])
     interval = cfg["DMZPUB_SYNC_INTERVAL"]
     # A round never waits out an outage longer than an interval: the next round tries again.
     ps = replace(ps, policy=replace(ps.policy, give_up=min(ps.policy.give_up, interval), sleep=sleep))
-    source = _source(ctx, ps, options)
+    source = scicat_source(ctx, ps, options)
     follower = None
     if cfg["DMZPUB_SOURCE_MAP"].rules:
         staging = _staging(cfg)
-        files_source = _source(ctx, ps, options)  # its own connection: it works in its own thread
+        files_source = scicat_source(ctx, ps, options)  # its own connection: it works in its own thread
         follower = FileFollower(
             Path(ps.data_dir) / "files.sqlite",
             lambda pid: read_dataset(files_source, pid),
@@ -154,8 +156,8 @@ def echo_watch_status(data_dir: Path, limit: int) -> None:
             click.echo(f"files failed {doi}: {error}")
 
 
-@click.command("stage-worker")
-@_source_options
+@command(STAGE_WORKER, "stage-worker")
+@source_options
 @click.pass_context
 def stage_worker(ctx: click.Context, dry_run: bool, **options: Any) -> None:
     """Stage the datasets of SciCat `public` jobs from RabbitMQ and report each job back to SciCat."""
@@ -177,7 +179,7 @@ def stage_worker(ctx: click.Context, dry_run: bool, **options: Any) -> None:
 
     ps = push_settings(ctx, need_dmz=False)
     ps = replace(ps, policy=replace(ps.policy, sleep=sleep))
-    source: SciCatSource = _source(ctx, ps, options)
+    source: SciCatSource = scicat_source(ctx, ps, options)
     worker = StageWorker(
         cfg["DMZPUB_AMQP_URL"],
         cfg["DMZPUB_STAGE_EXCHANGE"],
@@ -194,6 +196,4 @@ def stage_worker(ctx: click.Context, dry_run: bool, **options: Any) -> None:
         source.close()
 
 
-def register(group: click.Group) -> None:
-    """Add the pipeline's own command (sync --watch is an option of `dmzpub sync`)."""
-    group.add_command(stage_worker)
+COMMANDS = (stage_worker,)

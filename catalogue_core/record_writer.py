@@ -1,4 +1,4 @@
-"""Turn pushed documents into stored records: normalise, render once, write."""
+"""The DMZ write path: normalise pushed documents, render every format once, write them to the store."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from .text import fold
 
 
 @dataclass(frozen=True)
-class Publisher:
-    """Everything a write needs: the store, how to render, which set rules apply."""
+class RecordWriter:
+    """Write records into the DMZ store (not the intranet publisher): the store, how to render, which set rules."""
 
     store: Repository
     context: RenderContext = field(default_factory=RenderContext)

@@ -1,0 +1,107 @@
+"""DMZ commands: serve the app, re-render the store, check the settings."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from ..config import ConfigError
+from ..store import of as stores
+from .sides import DMZ, ConfigurationError, command, dmz_app
+
+
+@command(DMZ)
+@click.option("--demo", is_flag=True, help="Load a few demonstration records when the store is empty.")
+@click.option("--bind", default=None, help="Address to listen on (default: DMZPUB_BIND).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: DMZPUB_WORKERS).")
+@click.pass_context
+def serve(ctx: click.Context, demo: bool, bind: str | None, workers: int | None) -> None:
+    """Run the server under gunicorn."""
+    app = dmz_app(ctx)
+    stores(app).store.ping()  # fail now, with the setting to fix, not in every worker
+    if demo:
+        loaded = load_demo(app)
+        if loaded:
+            click.echo(f"loaded {loaded} demo records into the empty store")
+    store_ext = stores(app)
+    click.echo(f"store: {store_ext.kind}; listening on http://{bind or app.config['DMZPUB_BIND']}")
+    store_ext.close()  # reopened in each worker after the fork
+    from ..gunicorn_app import run
+
+    run(
+        app,
+        bind or app.config["DMZPUB_BIND"],
+        workers or app.config["DMZPUB_WORKERS"],
+        app.config["DMZPUB_THREADS"],
+    )
+
+
+def load_demo(app: Flask) -> int:
+    """Push the demo records when the store is empty; return how many were loaded."""
+    from ..demo import DEMO_DOCUMENTS
+
+    writer = stores(app).writer
+    if writer.store.list_keys(None, 1):
+        return 0
+    for document in DEMO_DOCUMENTS:
+        writer.publish(document)
+    stage_demo_files(app.config["DMZPUB_DOWNLOAD_DIR"])
+    return len(DEMO_DOCUMENTS)
+
+
+def stage_demo_files(download_dir: str) -> None:
+    """Stage the demo dataset's files, through the real copier, so downloads can be tried."""
+    import tempfile
+    from pathlib import Path
+
+    from download_cache.open_target import open_target
+    from download_cache.sources import Source
+    from download_cache.stage import Stager
+
+    from ..demo import DEMO_FILES, DEMO_STAGED_KEY
+
+    with tempfile.TemporaryDirectory(prefix="dmzpub-demo-") as folder:
+        for name, text in DEMO_FILES.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        Stager(open_target(download_dir)).stage(DEMO_STAGED_KEY, Source(folder))
+
+
+@command(DMZ)
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Re-render every record; bump datestamps of those whose output changed."""
+    app = dmz_app(ctx)
+    writer = stores(app).writer
+    changed = total = 0
+    after = None
+    while page := writer.store.list_keys(after, 500):
+        for summary in page:
+            result = writer.reindex(summary.key)
+            total += 1
+            changed += bool(result and result.outcome != "unchanged")
+        after = page[-1].key
+    click.echo(f"reindexed {total} records, {changed} changed")
+
+
+@command(DMZ, "check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Check every DMZPUB_* setting, the signing key and that the store answers."""
+    from ..secret_key import secret_key
+
+    app = dmz_app(ctx)
+    try:
+        secret_key(app.config)
+    except ConfigError as exc:
+        raise ConfigurationError(f"configuration error: {exc}") from None
+    stores(app).store.ping()
+    from ..exposure import bind_warning
+
+    if warning := bind_warning(app.config["DMZPUB_BIND"]):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"configuration ok; store: {stores(app).kind}")
+
+
+COMMANDS = (serve, reindex, check_config)
