@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from flask import Request, Response, json
@@ -22,7 +22,7 @@ from zipstream import ZIP_STORED, ZipStream
 from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
 
 from .area import CHECKSUMS, DatasetStatus, StagedFile, render_checksums
-from .errors import DownloadCacheError, UnsafePath
+from .errors import DownloadCacheError, DownloadRefused, UnsafePath
 from .paths import open_contained
 from .ranges import byte_range
 
@@ -87,11 +87,9 @@ def open_staged(folder: Path, staged: StagedFile) -> Any:
     return handle
 
 
-def retry_later(message: str) -> Response:
-    """Return a 503 asking the client to come back once re-staging is done."""
-    response = text(503, message)
-    response.headers["Retry-After"] = "30"
-    return response
+def retry_later(message: str) -> NoReturn:
+    """Answer 503 (an error page with Retry-After) asking the client to come back once re-staging is done."""
+    raise DownloadRefused(503, message, retry_after=30)
 
 
 def whole_location(accel: str) -> str:
@@ -112,7 +110,7 @@ def file_response(request: Request, folder: Path, staged: StagedFile, accel: str
     try:
         handle = open_staged(folder, staged)
     except UnsafePath:
-        return text(404, f"{staged.path} is not available")
+        raise DownloadRefused(404, f"{staged.path} is not available") from None
     except Restaging:
         return retry_later(f"{staged.path} is being staged again; try again shortly")
     # A stale If-Range asks for the whole file, which only we can decide (nginx would compare
@@ -241,7 +239,11 @@ def zip_name(key: str) -> str:
 
 
 def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
-    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's."""
+    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's.
+
+    Size and mtime are checked when the file is opened, but a file staged again within the same
+    second with the same size passes that check: only its SHA-256 tells.
+    """
     digest = hashlib.sha256()
     with open_staged(folder, staged) as handle:
         while chunk := handle.read(BLOCK):
@@ -254,7 +256,7 @@ def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
 def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Response:
     """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced.
 
-    Every member is checked against the manifest as it is read: a dataset staged again meanwhile
+    Every member is checked against the manifest as it is opened: a dataset staged again meanwhile
     ends the stream early (the client sees a short download), never a whole ZIP of other bytes.
     """
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
@@ -263,7 +265,8 @@ def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Respons
     for staged in staged_files:
         stream.add(_verified(folder, staged), f"{top}/{staged.path}", size=staged.size)
     stream.add(render_checksums(staged_files), f"{top}/{CHECKSUMS}")
-    response = Response(stream, mimetype="application/zip", direct_passthrough=True)
+    # Not direct_passthrough: Werkzeug then wraps the stream so that call_on_close runs (the pool slot).
+    response = Response(stream, mimetype="application/zip")
     response.content_length = len(stream)
     response.headers["Content-Disposition"] = content_disposition(top + ".zip")
     response.headers["Cache-Control"] = "no-cache"

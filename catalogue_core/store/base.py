@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import StoreUnavailable
 from ..text import fold
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
@@ -230,6 +231,20 @@ class Repository(ABC):
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
 
+    # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
+
+    @abstractmethod
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write (record, search text) pairs exactly as given: datestamps, tombstones, rendered formats kept."""
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """Return the schema version stamped in the store, or None when none was ever stamped."""
+
+    @abstractmethod
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the store with a schema version."""
+
 
 def search_terms(text: str | None) -> list[list[str]]:
     """Return the distinct search terms of a query: per whitespace-separated term, its folded words.
@@ -265,4 +280,10 @@ class _Inflight:
         self.repo._register_inflight(self.token, utcnow())
 
     def __exit__(self, *exc: object) -> None:
-        self.repo._clear_inflight(self.token)
+        try:
+            self.repo._clear_inflight(self.token)
+        except StoreUnavailable:
+            if exc[0] is None:
+                raise
+            # The write failed already (a full disk fails both): its error is the one to report.
+            # A marker left behind stops holding back the watermark after INFLIGHT_TTL.
