@@ -23,5 +23,7 @@ preload_app = False
 globals().update(control_socket(os.environ.get("DMZPUB_CONTROL_SOCKET", "")))
 accesslog = "-"
 errorlog = "-"
+# dmzpub's one log format (DMZPUB_LOG_FORMAT); the app writes access lines with request ids.
+logger_class = "oai_server.gunicorn_logging.Logger"
 # nginx in front sets X-Forwarded-*; set DMZPUB_PROXY_COUNT=1 so the app trusts exactly one hop.
 forwarded_allow_ips = os.environ.get("DMZPUB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

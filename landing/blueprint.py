@@ -30,8 +30,9 @@ def asset_url(filename: str) -> str:
     return _asset_url(request.script_root, filename)
 
 
-@bp.context_processor
+@bp.app_context_processor  # app-wide: error pages of other routes use the same base template
 def _globals() -> dict[str, Any]:
+    from .brand import brand
     from .context import base_url, site_name
 
-    return {"site_name": site_name(), "base_url": base_url(), "asset_url": asset_url}
+    return {"site_name": site_name(), "base_url": base_url(), "asset_url": asset_url, "brand": brand()}

@@ -28,14 +28,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({k: v for k, v in overrides.items() if not k.startswith("DMZPUB_")})
     app.config["MAX_CONTENT_LENGTH"] = app.config["DMZPUB_MAX_PUSH_BYTES"]
     app.json.sort_keys = False
+    if app.config["DMZPUB_TEMPLATE_DIR"]:
+        # The facility's templates win over the built-in ones of the same name.
+        from jinja2 import ChoiceLoader, FileSystemLoader
+
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(app.config["DMZPUB_TEMPLATE_DIR"]), app.jinja_loader])
 
     import landing
     from download_cache import web as download_web
 
-    from . import health, metrics, problems, proxy, store
+    from . import health, logs, metrics, problems, proxy, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
+    logs.init_app(app)
     proxy.init_app(app)
     store.init_app(app)
     stores = store.of(app)

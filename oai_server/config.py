@@ -133,6 +133,24 @@ def _accel_prefix(name: str, value: str) -> str:
     return value
 
 
+def _harvest_statuses(name: str, value: str) -> tuple[str, ...]:
+    from catalogue_core.record import PUBLISHED_STATUSES
+
+    statuses = _list(name, value)
+    unknown = [s for s in statuses if s not in PUBLISHED_STATUSES]
+    if unknown or not statuses:
+        problem = f"unknown status(es) {', '.join(unknown)}" if unknown else "is empty"
+        raise ConfigError(name, problem, f"choose from {', '.join(sorted(PUBLISHED_STATUSES))}")
+    return statuses
+
+
+def _oai_identifiers(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("oai", "doi"):
+        raise ConfigError(name, f"{value!r} is not oai or doi", "set oai (oai:<id>:<doi>) or doi (bare DOIs)")
+    return value
+
+
 def _set_rules(name: str, value: str) -> tuple[str, ...]:
     from catalogue_core.sets import SET_RULES
 
@@ -169,6 +187,59 @@ def _email(name: str, value: str) -> str:
 def _secret(name: str, value: str) -> str:
     if value and len(value) < 16:
         raise ConfigError(name, "is shorter than 16 characters", "use a long random string, or unset it")
+    return value
+
+
+def _log_format(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(name, f"{value!r} is not a log format", "set it to text or json")
+    return value
+
+
+def _log_level(name: str, value: str) -> str:
+    value = value.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(name, f"{value!r} is not a log level", "set it to DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+def _pem_file(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not Path(value).is_file():
+        raise ConfigError(name, f"{value} is not a readable file", "point it at a PEM file of CA certificates")
+    return value
+
+
+def _logo(name: str, value: str) -> str:
+    value = value.strip()
+    if value and (not Path(value).is_file() or Path(value).suffix.lower() not in (".svg", ".png")):
+        raise ConfigError(name, f"{value} is not an .svg or .png file", "point it at the facility's logo file")
+    return value
+
+
+def _folder(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not Path(value).is_dir():
+        raise ConfigError(name, f"{value} is not a folder", "point it at a folder of template overrides, or unset it")
+    return value
+
+
+def _luminance(hex_colour: str) -> float:
+    """Return the WCAG relative luminance of #rrggbb."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _dark_colour(name: str, value: str) -> str:
+    # The pages put white text on it (and it on white): WCAG AA needs a contrast of 4.5.
+    value = value.strip().lower()
+    if not re.fullmatch(r"#[0-9a-f]{6}", value):
+        raise ConfigError(name, f"{value!r} is not a #rrggbb colour", "set it like #0d2c4f")
+    contrast = 1.05 / (_luminance(value) + 0.05)
+    if contrast < 4.5:
+        raise ConfigError(name, f"{value} is too light: contrast with white is {contrast:.1f}", "use a darker colour")
     return value
 
 
@@ -385,10 +456,59 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DMZPUB_OAI_PAGE_SIZE", "100", "Records per OAI-PMH list page (1 to 1000).", _int(1, 1000)),
     Setting(
+        "DMZPUB_HARVEST_STATUSES",
+        "registered,amended",
+        "SciCat statuses whose records OAI-PMH lists (their DOI is registered); others get only a landing page.",
+        _harvest_statuses,
+    ),
+    Setting(
+        "DMZPUB_OAI_IDENTIFIERS",
+        "oai",
+        "Identifiers in OAI-PMH headers: oai (oai:<id>:<doi>) or doi (bare DOIs, as SciCat's provider gave).",
+        _oai_identifiers,
+    ),
+    Setting(
         "DMZPUB_SECRET_KEY",
         "",
         "Key signing OAI resumption tokens; generated once into DMZPUB_DATA_DIR/secret_key when unset.",
         _secret,
+    ),
+    Setting("DMZPUB_LOG_FORMAT", "text", "Log lines as text (for people) or json (one object per line).", _log_format),
+    Setting("DMZPUB_LOG_LEVEL", "INFO", "Lowest level logged: DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting(
+        "DMZPUB_CA_BUNDLE",
+        "",
+        "Intranet: PEM file of the CA(s) that signed the DMZ's certificate, when it is not a public one.",
+        _pem_file,
+    ),
+    Setting("DMZPUB_BRAND_LOGO", "", "SVG or PNG file shown in the page header instead of dmzpub's icon.", _logo),
+    Setting(
+        "DMZPUB_BRAND_COLOUR",
+        "#0d2c4f",
+        "Header colour of the pages (#rrggbb; white text on it must stay readable).",
+        _dark_colour,
+    ),
+    Setting(
+        "DMZPUB_ACCENT_COLOUR",
+        "#0a58a8",
+        "Link and button colour of the pages (#rrggbb; readable on white).",
+        _dark_colour,
+    ),
+    Setting(
+        "DMZPUB_CONTACT_EMAIL",
+        "",
+        "Contact shown in the page footer and for data 'available on request'; DMZPUB_ADMIN_EMAIL when unset.",
+        _email,
+    ),
+    Setting(
+        "DMZPUB_IMPRINT_URL", "", "Link to the facility's imprint (legal notice), shown in the footer.", _optional_url
+    ),
+    Setting("DMZPUB_PRIVACY_URL", "", "Link to the facility's privacy policy, shown in the footer.", _optional_url),
+    Setting(
+        "DMZPUB_TEMPLATE_DIR",
+        "",
+        "Folder of templates that replace the built-in ones of the same name (e.g. landing/base.html).",
+        _folder,
     ),
     # The publication pipeline (intranet side): `dmzpub sync --watch` and `dmzpub stage-worker`.
     Setting("DMZPUB_SYNC_INTERVAL", "60", "Seconds between two rounds of `dmzpub sync --watch`.", _seconds(0.1, 86400)),
@@ -441,6 +561,10 @@ def load_settings(
             values[setting.name] = setting.parse(setting.name, environ.get(setting.name, setting.default or ""))
     _check_combinations(values)
     return values
+
+
+# Read outside this table (by the test suite and benchmarks), so check-config must not call them unknown.
+OTHER_NAMES = ("DMZPUB_TEST_MONGO_URI", "DMZPUB_SHARED_DIR", "DMZPUB_BENCH_MONGO_URI")
 
 
 def _check_combinations(values: Mapping[str, Any]) -> None:

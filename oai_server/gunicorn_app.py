@@ -43,6 +43,8 @@ def options(app: Flask, bind: str, workers: int, threads: int) -> dict[str, Any]
         # Threads whose sockets drop trickling clients (DMZPUB_CLIENT_TIMEOUT).
         "worker_class": WORKER,
         "accesslog": "-",
+        # dmzpub's one log format; the app writes access lines with request ids.
+        "logger_class": "oai_server.gunicorn_logging.Logger",
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,

@@ -229,7 +229,7 @@ def nginx(
 
 
 @contextmanager
-def gunicorn(tmp_path: Path, startup: float = 15.0, **settings: str) -> Iterator[dict[str, object]]:
+def gunicorn(tmp_path: Path, startup: float = 60.0, **settings: str) -> Iterator[dict[str, object]]:
     """Run `dmzpub serve` (gunicorn) on a free loopback port with the given settings; wait `startup` s for it."""
     port = free_port()
     env = cli_env(tmp_path, **{"DMZPUB_BIND": f"127.0.0.1:{port}", "DMZPUB_WORKERS": "2", **settings})
@@ -237,10 +237,10 @@ def gunicorn(tmp_path: Path, startup: float = 15.0, **settings: str) -> Iterator
     process = subprocess.Popen(dmzpub("serve"), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
-            wait_port(port, process, "gunicorn", startup)
+            wait_port(port, process, "gunicorn", timeout=startup)  # a loaded machine starts it slowly
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{(tmp_path / 'gunicorn.log').read_text()}") from None
-        yield {"port": port, "base": f"http://127.0.0.1:{port}"}
+        yield {"port": port, "base": f"http://127.0.0.1:{port}", "process": process, "log": tmp_path / "gunicorn.log"}
     finally:
         stop(process)
         log.close()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..record import PublishedRecord
 from ..urls import PublicURLs
-from . import datacite_xml, oai_dc
+from . import datacite_xml, oai_dc, panosc
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ RENDERERS: dict[str, Renderer] = {
     "oai_dc": oai_dc.render,
     "datacite": datacite_xml.render,
     "oai_datacite": datacite_xml.render_oai_datacite,
+    "panosc": panosc.render,
 }
 
 

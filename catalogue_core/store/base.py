@@ -62,6 +62,7 @@ class Entry:
     rendered: dict[str, str]
     sets: tuple[str, ...] = ()
     search: str = ""
+    status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class ListQuery:
     from_: str | None = None
     until: str | None = None
     set_spec: str | None = None
+    statuses: tuple[str, ...] | None = None  # only records with one of these statuses; None: any
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,20 @@ class Repository(ABC):
     @abstractmethod
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
+
+    # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
+
+    @abstractmethod
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write (record, search text) pairs exactly as given: datestamps, tombstones, rendered formats kept."""
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """Return the schema version stamped in the store, or None when none was ever stamped."""
+
+    @abstractmethod
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the store with a schema version."""
 
 
 def search_terms(text: str | None) -> list[list[str]]:

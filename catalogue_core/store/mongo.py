@@ -41,6 +41,7 @@ class MongoRepository(Repository):
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
             self.records = db["published_records"]
             self.inflight = db["inflight_writes"]
+            self.meta = db["dmzpub_meta"]
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -48,10 +49,17 @@ class MongoRepository(Repository):
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
             self._create_browse_index()
+            self._fill_statuses()
         except PyMongoError as exc:
             if client is None:
                 self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
+
+    def _fill_statuses(self) -> None:
+        """Give records written before they carried their SciCat status the one in their extras."""
+        for doc in self.records.find({"status": {"$exists": False}}, {"extras": 1}):
+            status = json.loads(doc["extras"]).get("status") or "public"
+            self.records.update_one({"_id": doc["_id"], "status": {"$exists": False}}, {"$set": {"status": status}})
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -102,6 +110,7 @@ class MongoRepository(Repository):
                 "extras": _dumps(entry.extras),
                 "payload": _dumps(entry.payload),
                 "rendered": entry.rendered,
+                "status": entry.status,
             }
             if old is None:
                 try:
@@ -191,6 +200,8 @@ class MongoRepository(Repository):
         clauses: list[dict[str, Any]] = []
         if query.set_spec is not None:
             clauses.append({"sets": query.set_spec})
+        if query.statuses is not None:
+            clauses.append({"status": {"$in": list(query.statuses)}})
         stamp: dict[str, str] = {}
         # The position's datestamp is also a plain lower bound, so the index scan starts at
         # the page (not at the start of the list) even when the planner keeps the $or below
@@ -295,3 +306,34 @@ class MongoRepository(Repository):
     def summary(self, key: str) -> StoredRecord | None:
         doc = self._call(self.records.find_one, {"_id": key}, _SUMMARY)
         return self._record(doc) if doc else None
+
+    # backup, restore and schema version -------------------------------------------------------
+
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write records verbatim (an import): nothing is re-stamped."""
+        for record, search in records:
+            doc = {
+                "_id": record.key,
+                "doi": record.doi,
+                "datestamp": record.datestamp,
+                "created": record.created,
+                "deleted": record.deleted,
+                "reason": record.reason,
+                "content_hash": record.content_hash,
+                "sets": list(record.sets),
+                "search": search,
+                "metadata": _dumps(record.metadata),
+                "extras": _dumps(record.extras),
+                "payload": _dumps(record.payload),
+                "rendered": record.rendered,
+            }
+            self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+
+    def schema_version(self) -> int | None:
+        """Return the stamped schema version, or None."""
+        doc = self._call(self.meta.find_one, {"_id": "schema_version"})
+        return int(doc["value"]) if doc else None
+
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the schema version."""
+        self._call(self.meta.replace_one, {"_id": "schema_version"}, {"value": version}, upsert=True)

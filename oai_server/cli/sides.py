@@ -12,6 +12,7 @@ import click
 from flask import Flask
 
 from catalogue_core.errors import StoreError
+from catalogue_core.store.schema import SchemaMismatch
 
 from ..config import BY_NAME, ConfigError
 
@@ -126,6 +127,8 @@ class MainGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SchemaMismatch as exc:
+            raise click.ClickException(str(exc)) from None  # it names its own fix (dmzpub migrate)
         except StoreError as exc:
             setting = "DMZPUB_MONGO_URI" if "MongoDB" in str(exc) else "DMZPUB_DATA_DIR"
             raise click.ClickException(f"the record store does not answer: {exc}. Fix: check {setting}") from None
