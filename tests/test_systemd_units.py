@@ -54,6 +54,14 @@ def test_each_job_is_hardened_as_much_through_the_shared_drop_in(job: str, tmp_p
     assert exposure(f"--root={root}", f"{job}.service") <= MAX_EXPOSURE
 
 
+@pytest.mark.parametrize("service", ["dmzpub-watch", "dmzpub-stage-worker@1"])
+def test_the_pipeline_services_are_hardened_as_much_and_run_until_stopped(service: str, tmp_path: Path) -> None:
+    root = installed_root(tmp_path)
+    assert exposure(f"--root={root}", f"{service}.service") <= MAX_EXPOSURE
+    own = UNITS / f"{service.split('@')[0]}{'@' if '@' in service else ''}.service.d" / "service.conf"
+    assert unit(own)["Service"]["Type"] == "exec"  # not the periodic jobs' oneshot
+
+
 def test_systemd_accepts_every_unit_timer_and_drop_in_as_installed(tmp_path: Path) -> None:
     """`systemd-analyze verify`, with ExecStart pointing at the installed wheel, says nothing at all."""
     for source in UNITS.rglob("*"):

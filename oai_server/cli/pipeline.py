@@ -17,7 +17,7 @@ from catalogue_core.publisher.datasets import read_dataset
 from catalogue_core.publisher.watch import Stopping, Watcher, WatchSettings, lag_seconds, read_status
 
 from .intranet import PUBLISHER, opened, push_settings, scicat_source, source_options
-from .sides import Needs, command, settings
+from .sides import ConfigurationError, Needs, command, settings
 
 # What the pipeline reads besides the publisher's own settings; DMZ-only settings stay unread.
 PIPELINE = (
@@ -167,9 +167,9 @@ def stage_worker(ctx: click.Context, dry_run: bool, **options: Any) -> None:
         raise click.UsageError("stage-worker has no --dry-run")
     cfg = settings(ctx, PIPELINE)
     if not cfg["DMZPUB_AMQP_URL"]:
-        raise click.ClickException("DMZPUB_AMQP_URL is not set. Fix: set it like amqp://user:password@rabbit/%2F")
+        raise ConfigurationError("DMZPUB_AMQP_URL is not set. Fix: set it like amqp://user:password@rabbit/%2F")
     if not cfg["DMZPUB_SOURCE_MAP"].rules:
-        raise click.ClickException("DMZPUB_SOURCE_MAP is not set. Fix: map SciCat's source folders (see README)")
+        raise ConfigurationError("DMZPUB_SOURCE_MAP is not set. Fix: map SciCat's source folders (see README)")
     _logging()
     stop = _stop_event()
 

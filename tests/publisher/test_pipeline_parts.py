@@ -89,7 +89,7 @@ def test_a_wrong_scicat_password_stops_the_command_with_the_setting_named(catalo
 
 def test_the_stage_worker_needs_its_queue_and_source_map(tmp_path) -> None:
     result = CliRunner().invoke(main, ["stage-worker"], obj={"DMZPUB_DATA_DIR": str(tmp_path)})
-    assert result.exit_code == 1 and "DMZPUB_AMQP_URL is not set" in result.output
+    assert result.exit_code == 78 and "DMZPUB_AMQP_URL is not set" in result.output  # systemd: no restart loop
     with pytest.raises(ConfigError, match="DMZPUB_AMQP_URL"):
         load_settings({"DMZPUB_AMQP_URL": "http://rabbit.example.org"})
 
@@ -122,3 +122,25 @@ def test_the_follower_stages_new_dataset_lists_evicts_withdrawn_and_ignores_reco
     assert done == [("stage", "10.1/a"), ("stage", "10.1/a"), ("evict", "10.1/b")]
     assert follower.counts() == {"pending": 0, "done": 2, "failed": 0}
     follower.close()
+
+
+def test_a_file_not_matching_scicats_md5_is_quarantined_and_nothing_is_published(tmp_path) -> None:
+    import hashlib
+
+    from catalogue_core.publisher.datasets import Dataset, ListedFile
+    from download_cache.datasets import Staging
+    from download_cache.errors import StageFailed
+
+    folder = tmp_path / "src" / "run"
+    folder.mkdir(parents=True)
+    (folder / "good.txt").write_bytes(b"good")
+    (folder / "bad.txt").write_bytes(b"changed on disk")
+    listed = (
+        ListedFile("good.txt", 4, hashlib.md5(b"good").hexdigest(), "md5"),
+        ListedFile("bad.txt", 15, hashlib.md5(b"as catalogued!!").hexdigest(), "md5"),
+    )
+    staging = Staging(str(tmp_path / "area"), SourceMap.parse(f"/data={tmp_path / 'src'}"), str(tmp_path / "kh"))
+    with pytest.raises(StageFailed, match=r"bad\.txt: md5"):
+        staging.stage("10.1/x", [Dataset("p1", "/data/run", "", listed)])
+    assert not (tmp_path / "area" / "10.1%2Fx" / "manifest.json").exists()
+    assert list((tmp_path / "area" / ".dmzpub-quarantine").rglob("bad.txt.*"))
