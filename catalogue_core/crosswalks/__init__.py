@@ -24,15 +24,40 @@ class RenderContext:
 
 Renderer = Callable[[PublishedRecord, RenderContext], str]
 
-# Metadata fragments stored with each record, keyed by OAI metadataPrefix. A change to any
-# renderer needs `dmzpub reindex` so stored output and datestamps follow.
-RENDERERS: dict[str, Renderer] = {
-    "oai_dc": oai_dc.render,
-    "datacite": datacite_xml.render,
-    "oai_datacite": datacite_xml.render_oai_datacite,
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    """One disseminated format: its OAI metadataPrefix, schema, namespace and renderer."""
+
+    prefix: str
+    schema: str
+    namespace: str
+    render: Renderer
+
+
+# The one registry of metadata formats: ListMetadataFormats describes these, and every record
+# stores each of them rendered at write time. A change to a renderer needs `dmzpub reindex`
+# so stored output and datestamps follow. Adding a format: its crosswalk module and one entry.
+FORMATS: dict[str, MetadataFormat] = {
+    f.prefix: f
+    for f in (
+        MetadataFormat("oai_dc", oai_dc.OAI_DC_XSD, oai_dc.OAI_DC_NS, oai_dc.render),
+        MetadataFormat(
+            "oai_datacite",
+            datacite_xml.OAI_DATACITE_XSD,
+            datacite_xml.OAI_DATACITE_NS,
+            datacite_xml.render_oai_datacite,
+        ),
+        MetadataFormat(
+            "datacite",
+            "http://schema.datacite.org/meta/kernel-4/metadata.xsd",
+            "http://datacite.org/schema/kernel-4",
+            datacite_xml.render,
+        ),
+    )
 }
 
 
 def render_all(record: PublishedRecord, context: RenderContext) -> dict[str, str]:
     """Return every stored format of the record."""
-    return {prefix: render(record, context) for prefix, render in RENDERERS.items()}
+    return {prefix: f.render(record, context) for prefix, f in FORMATS.items()}
