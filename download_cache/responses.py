@@ -243,7 +243,11 @@ def zip_name(key: str) -> str:
 
 
 def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
-    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's."""
+    """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's.
+
+    Size and mtime are checked when the file is opened, but a file staged again within the same
+    second with the same size passes that check: only its SHA-256 tells.
+    """
     digest = hashlib.sha256()
     with open_staged(folder, staged) as handle:
         while chunk := handle.read(BLOCK):
@@ -256,7 +260,7 @@ def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
 def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Response:
     """Return the dataset as a stored (uncompressed) ZIP streamed with its Content-Length announced.
 
-    Every member is checked against the manifest as it is read: a dataset staged again meanwhile
+    Every member is checked against the manifest as it is opened: a dataset staged again meanwhile
     ends the stream early (the client sees a short download), never a whole ZIP of other bytes.
     """
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
@@ -265,7 +269,8 @@ def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Respons
     for staged in staged_files:
         stream.add(_verified(folder, staged), f"{top}/{staged.path}", size=staged.size)
     stream.add(render_checksums(staged_files), f"{top}/{CHECKSUMS}")
-    response = Response(stream, mimetype="application/zip", direct_passthrough=True)
+    # Not direct_passthrough: Werkzeug then wraps the stream so that call_on_close runs (the pool slot).
+    response = Response(stream, mimetype="application/zip")
     response.content_length = len(stream)
     response.headers["Content-Disposition"] = content_disposition(top + ".zip")
     response.headers["Cache-Control"] = "no-cache"

@@ -24,6 +24,7 @@ from .responses import (
     text,
     zip_response,
 )
+from .streams import StreamPool
 
 bp = Blueprint("downloads", __name__)
 
@@ -71,6 +72,7 @@ class DownloadState:
     repository: Callable[[], Repository]
     area: DownloadArea = field(init=False)
     root: str = ""
+    zips: StreamPool | None = None  # made on first use, from DMZPUB_ZIP_STREAMS
 
     def __post_init__(self) -> None:
         self.area = DownloadArea(self.root)
@@ -82,6 +84,14 @@ _KEY = "downloads"  # private to this module: the app hands its store over in in
 def _state() -> DownloadState:
     state: DownloadState = current_app.extensions[_KEY]
     return state
+
+
+def zip_pool() -> StreamPool:
+    """Return the process's pool of ZIP streams (DMZPUB_ZIP_STREAMS at once)."""
+    state = _state()
+    if state.zips is None:
+        state.zips = StreamPool(current_app.config["DMZPUB_ZIP_STREAMS"])
+    return state.zips
 
 
 def area() -> DownloadArea:
@@ -122,7 +132,14 @@ def download(path: str) -> Response:
             return text(404, "this dataset's files are not available")
         except Restaging:
             return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
-        return zip_response(target.key, folder, status.files)
+        pool = zip_pool()
+        if not pool.try_acquire():
+            return retry_later(
+                "the server is busy preparing other ZIPs; try again shortly, or fetch the files one by one"
+            )
+        response = zip_response(target.key, folder, status.files)
+        response.call_on_close(pool.release)
+        return response
     if target.rest == CHECKSUMS:
         return checksums_response(request, status)
     staged = index.get(target.rest)

@@ -294,6 +294,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a landing-page search may run before the store stops it (answered 503, Retry-After).",
         _seconds(0.01, 60),
     ),
+    Setting(
+        "DMZPUB_ZIP_STREAMS",
+        "2",
+        "ZIP downloads each gunicorn worker generates at once; more are answered 503 with Retry-After.",
+        _int(1, 64),
+    ),
     Setting("DMZPUB_BIND", "127.0.0.1:8080", "Address gunicorn listens on for `dmzpub serve`.", _text),
     Setting(
         "DMZPUB_WORKERS",

@@ -152,7 +152,15 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 def nginx_config(
-    folder: Path, upstream: int, port: int, area: Path, cert: Path, key: Path, extra: str = "", http_port: int = 0
+    folder: Path,
+    upstream: int,
+    port: int,
+    area: Path,
+    cert: Path,
+    key: Path,
+    extra: str = "",
+    http_port: int = 0,
+    connections: int = 256,
 ) -> Path:
     """Render deploy/nginx.conf for loopback ports and wrap it in a main configuration of its own."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -183,7 +191,8 @@ user root;
 worker_processes 1;
 pid {folder / "nginx.pid"};
 error_log {folder / "error.log"} warn;
-events {{ worker_connections 256; }}
+worker_rlimit_nofile {connections * 2};
+events {{ worker_connections {connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -197,13 +206,15 @@ http {{
 
 
 @contextmanager
-def nginx(folder: Path, upstream: int, area: Path, extra: str = "") -> Iterator[dict[str, object]]:
+def nginx(
+    folder: Path, upstream: int, area: Path, extra: str = "", connections: int = 256
+) -> Iterator[dict[str, object]]:
     """Run real nginx with deploy/nginx.conf on a free loopback port, HTTPS with a self-signed certificate."""
     binary = require("nginx")
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed(folder)
     port, http_port = free_port(), free_port()
-    config = nginx_config(folder, upstream, port, area, cert, key, extra, http_port)
+    config = nginx_config(folder, upstream, port, area, cert, key, extra, http_port, connections)
     check = subprocess.run([binary, "-t", "-c", str(config), "-e", str(folder / "error.log")], capture_output=True)
     if check.returncode:
         raise RuntimeError(f"nginx refused its configuration: {check.stderr.decode()}")

@@ -86,7 +86,9 @@ def stage(
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        entries.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime": 0})
+        # The server checks a served file against its manifest entry (size and mtime), as the copier records them.
+        mtime = target.stat().st_mtime
+        entries.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime": mtime})
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CHECKSUMS).write_text("".join(f"{e['sha256']}  {e['path']}\n" for e in entries), encoding="utf-8")
     manifest = {"doi": key, "staged": staged, "files": entries}

@@ -321,3 +321,16 @@ def test_a_file_request_racing_a_restage_gets_old_or_new_bytes_whole(
     os.replace(folder / "data" / ".dmzpub-swap", folder / "data" / "blob.bin")
     response = client.get(file_path(KEY, "data/blob.bin"))
     assert response.status_code == 503 and response.headers["Retry-After"], response.status_code
+
+
+def test_zips_come_from_a_bounded_pool_and_the_rest_are_asked_to_retry(app: Flask, staged: Path) -> None:
+    # 64 ZIP requests took every gunicorn thread, and the rest of the site with them.
+    app.config["DMZPUB_ZIP_STREAMS"] = 1
+    client = app.test_client()
+    first = client.get(zip_path(KEY), buffered=False)
+    assert first.status_code == 200
+    busy = client.get(zip_path(KEY), buffered=True)
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert client.get(file_path(KEY, "readme.txt"), buffered=True).status_code == 200
+    first.close()
+    assert client.get(zip_path(KEY), buffered=True).status_code == 200

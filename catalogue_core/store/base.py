@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import StoreUnavailable
 from ..text import fold
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
@@ -263,4 +264,10 @@ class _Inflight:
         self.repo._register_inflight(self.token, utcnow())
 
     def __exit__(self, *exc: object) -> None:
-        self.repo._clear_inflight(self.token)
+        try:
+            self.repo._clear_inflight(self.token)
+        except StoreUnavailable:
+            if exc[0] is None:
+                raise
+            # The write failed already (a full disk fails both): its error is the one to report.
+            # A marker left behind stops holding back the watermark after INFLIGHT_TTL.

@@ -136,10 +136,20 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
         try:
             yield db
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            # Disk full, read-only file: nothing of this transaction was committed, so the answer
+            # is "try again later" (503), never an unexpected error.
+            self._rollback(db)
+            raise StoreUnavailable(f"SQLite store {self.path} cannot write: {exc}") from exc
         except BaseException:
-            db.execute("ROLLBACK")
+            self._rollback(db)
             raise
-        db.execute("COMMIT")
+
+    @staticmethod
+    def _rollback(db: sqlite3.Connection) -> None:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
