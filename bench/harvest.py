@@ -171,13 +171,15 @@ def oai_repo_server(data_dir: str, workers: int) -> Iterator[int]:
         [*command, str(workers), "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120  # a loaded machine boots gunicorn slowly
+        while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 break
             except requests.ConnectionError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline:
+                    raise SystemExit("the oai-repo server did not come up within 120 s") from None
+                time.sleep(0.2)
         yield port
     finally:
         proc.terminate()

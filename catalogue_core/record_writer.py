@@ -13,6 +13,13 @@ from .store import Entry, Repository, WriteResult
 from .text import fold
 
 
+def search_text(record: PublishedRecord) -> str:
+    """Return the text the landing index searches: DOI, title, creators and keywords, folded."""
+    words = [record.doi, record.title, *record.creator_names]
+    words += [s.get("subject", "") for s in record.metadata.get("subjects", [])]
+    return fold(" ".join(words))
+
+
 @dataclass(frozen=True)
 class RecordWriter:
     """Write records into the DMZ store (not the intranet publisher): the store, how to render, which set rules."""
@@ -24,8 +31,6 @@ class RecordWriter:
     def entry(self, record: PublishedRecord) -> Entry:
         """Return the store entry of a record, with every format rendered now."""
         meta = record.metadata
-        words = [record.doi, record.title, *record.creator_names]
-        words += [s.get("subject", "") for s in meta.get("subjects", [])]
         return Entry(
             key=record.key,
             doi=record.doi,
@@ -35,7 +40,7 @@ class RecordWriter:
             payload=record.payload,
             rendered=render_all(record, self.context),
             sets=derive_sets(record, self.set_rules),
-            search=fold(" ".join(words)),
+            search=search_text(record),
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

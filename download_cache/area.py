@@ -35,6 +35,8 @@ from .paths import contained, open_regular, safe_relpath
 MANIFEST = "manifest.json"
 CHECKSUMS = CHECKSUMS_NAME  # its URL is catalogue_core.urls.checksums_path
 STATE = ".state.json"
+# Files that failed their checksum are moved here, one folder per dataset, never served.
+QUARANTINE = ".dmzpub-quarantine"
 ACCESS = ".dmzpub-access"
 # The server refreshes a dataset's access marker at most this often (seconds).
 ACCESS_RESOLUTION = 60.0
@@ -57,7 +59,8 @@ class DatasetStatus:
     """What the download area holds for one DOI.
 
     state: "staged" (files downloadable), "staging" (copy under way, nothing visible yet),
-    "evicted" (was staged, removed to keep the cache under quota) or "absent".
+    "evicted" (was staged, removed to keep the cache under quota), "quarantined" (not staged, and a
+    copy failed its checksum: waiting for the facility to stage again) or "absent".
     """
 
     state: str
@@ -148,6 +151,8 @@ class DownloadArea:
         except (OSError, ValueError):
             if state.get("state") == "evicted":
                 return DatasetStatus("evicted", pinned=pinned)
+            if (self.root / QUARANTINE / dataset_dirname(key)).is_dir():
+                return DatasetStatus("quarantined", pinned=pinned)
             return DatasetStatus("staging" if folder.is_dir() else "absent", pinned=pinned)
         if state.get("state") == "evicted":
             return DatasetStatus("evicted", pinned=pinned)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .area import StagedFile
+from .area import QUARANTINE, StagedFile  # noqa: F401  (QUARANTINE: re-exported for stage and fixity)
 from .errors import ChecksumMismatch, SourceError
 from .ratelimit import RateLimiter
 from .sources import Source, SourceFile
@@ -17,7 +17,6 @@ from .targets import Target
 
 CHUNK = 1 << 20
 PART_PREFIX = ".dmzpub-part."
-QUARANTINE = ".dmzpub-quarantine"
 # Files smaller than this are recopied rather than resumed: resuming would cost more round trips.
 RESUME_MIN = 4 * CHUNK
 

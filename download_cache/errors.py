@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+
 
 class DownloadCacheError(Exception):
     """Base class of every error raised by download_cache."""
@@ -68,3 +72,16 @@ class UnknownHostKey(DownloadCacheError):
             f"host key of {host} (SHA256:{fingerprint}) is not in {known_hosts}: "
             f"check it with the cache server's operator, then add it (ssh-keyscan) or pass --known-hosts"
         )
+
+
+class DownloadRefused(HTTPException):
+    """A download cannot be served; the app answers it with an error page that links back to `landing`."""
+
+    def __init__(self, code: int, description: str, landing: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.landing, self.retry_after = code, landing, retry_after
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """Return the default headers, plus Retry-After when trying later may help."""
+        headers = super().get_headers(*args, **kwargs)
+        return [*headers, ("Retry-After", str(self.retry_after))] if self.retry_after else headers

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from flask import Request, Response, json
@@ -22,7 +22,7 @@ from zipstream import ZIP_STORED, ZipStream
 from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
 
 from .area import CHECKSUMS, DatasetStatus, StagedFile, render_checksums
-from .errors import DownloadCacheError, UnsafePath
+from .errors import DownloadCacheError, DownloadRefused, UnsafePath
 from .paths import open_contained
 from .ranges import byte_range
 
@@ -87,11 +87,9 @@ def open_staged(folder: Path, staged: StagedFile) -> Any:
     return handle
 
 
-def retry_later(message: str) -> Response:
-    """Return a 503 asking the client to come back once re-staging is done."""
-    response = text(503, message)
-    response.headers["Retry-After"] = "30"
-    return response
+def retry_later(message: str) -> NoReturn:
+    """Answer 503 (an error page with Retry-After) asking the client to come back once re-staging is done."""
+    raise DownloadRefused(503, message, retry_after=30)
 
 
 def whole_location(accel: str) -> str:
@@ -112,7 +110,7 @@ def file_response(request: Request, folder: Path, staged: StagedFile, accel: str
     try:
         handle = open_staged(folder, staged)
     except UnsafePath:
-        return text(404, f"{staged.path} is not available")
+        raise DownloadRefused(404, f"{staged.path} is not available") from None
     except Restaging:
         return retry_later(f"{staged.path} is being staged again; try again shortly")
     # A stale If-Range asks for the whole file, which only we can decide (nginx would compare

@@ -12,7 +12,7 @@ from catalogue_core.store import Repository
 from catalogue_core.urls import DOWNLOAD_PREFIX, landing_path, listing_path
 
 from .area import CHECKSUMS, DownloadArea, dataset_dirname
-from .errors import UnsafePath
+from .errors import DownloadRefused, UnsafePath
 from .paths import MAX_DEPTH
 from .responses import (
     Restaging,
@@ -105,9 +105,11 @@ def download(path: str) -> Response:
     store = _state().repository()
     target, withdrawn = resolve(path, store)
     if target is None:
-        return text(404, "no published record has this DOI")
+        raise DownloadRefused(404, "no published record has this DOI")
     if withdrawn:
-        return text(410, f"doi:{target.key} was withdrawn; its files are no longer offered")
+        raise DownloadRefused(
+            410, f"doi:{target.key} was withdrawn; its files are no longer offered", landing_path(target.key)
+        )
     if target.kind == "dataset":
         query = request.query_string.decode("latin-1")
         response = text(308, f"see {listing_path(target.key)}")
@@ -129,7 +131,7 @@ def download(path: str) -> Response:
             for staged_file in status.files:  # each member checked before the first byte goes out
                 open_staged(folder, staged_file).close()
         except UnsafePath:
-            return text(404, "this dataset's files are not available")
+            raise DownloadRefused(404, "this dataset's files are not available", landing_path(target.key)) from None
         except Restaging:
             return retry_later(f"the files of doi:{target.key} are being staged again; try again shortly")
         pool = zip_pool()
@@ -144,7 +146,7 @@ def download(path: str) -> Response:
         return checksums_response(request, status)
     staged = index.get(target.rest)
     if staged is None:
-        return text(404, f"doi:{target.key} has no file {target.rest!r}")
+        raise DownloadRefused(404, f"doi:{target.key} has no file {target.rest!r}", landing_path(target.key))
     if request.method == "GET":
         downloads.touch(target.key)
     accel = current_app.config["DMZPUB_DOWNLOAD_ACCEL_PREFIX"] if current_app.config["DMZPUB_DOWNLOAD_ACCEL"] else None
@@ -155,13 +157,16 @@ def download(path: str) -> Response:
 
 
 def _not_staged(key: str, state: str) -> Response:
+    back = landing_path(key)
     if state == "evicted":
-        return text(404, f"the files of doi:{key} were removed from the download cache; ask the publisher to restage")
+        message = f"the files of doi:{key} were removed from the download cache; ask the publisher to restage"
+        raise DownloadRefused(404, message, back)
     if state == "staging":
-        response = text(404, f"the files of doi:{key} are being staged; try again later")
-        response.headers["Retry-After"] = "300"
-        return response
-    return text(404, f"doi:{key} has no files in the download area")
+        raise DownloadRefused(404, f"the files of doi:{key} are being staged; try again later", back, retry_after=300)
+    if state == "quarantined":
+        message = f"the files of doi:{key} failed their integrity check and are withheld until staged again"
+        raise DownloadRefused(404, message, back)
+    raise DownloadRefused(404, f"doi:{key} has no files in the download area", back)
 
 
 def init_app(app: Flask, repository: Callable[[], Repository]) -> None:

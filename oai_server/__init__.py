@@ -30,14 +30,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["DMZPUB_MAX_PUSH_BYTES"]
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False
+    if app.config["DMZPUB_TEMPLATE_DIR"]:
+        # The facility's templates win over the built-in ones of the same name.
+        from jinja2 import ChoiceLoader, FileSystemLoader
+
+        builtin = [app.jinja_loader] if app.jinja_loader else []
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(app.config["DMZPUB_TEMPLATE_DIR"]), *builtin])
 
     import landing
     from download_cache import web as download_web
 
-    from . import health, metrics, problems, proxy, store
+    from . import health, logs, metrics, problems, proxy, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
+    logs.init_app(app)
     proxy.init_app(app)
     store.init_app(app)
     stores = store.of(app)

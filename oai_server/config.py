@@ -166,6 +166,59 @@ def _secret(name: str, value: str) -> str:
     return value
 
 
+def _log_format(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(name, f"{value!r} is not a log format", "set it to text or json")
+    return value
+
+
+def _log_level(name: str, value: str) -> str:
+    value = value.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(name, f"{value!r} is not a log level", "set it to DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+def _pem_file(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not Path(value).is_file():
+        raise ConfigError(name, f"{value} is not a readable file", "point it at a PEM file of CA certificates")
+    return value
+
+
+def _logo(name: str, value: str) -> str:
+    value = value.strip()
+    if value and (not Path(value).is_file() or Path(value).suffix.lower() not in (".svg", ".png")):
+        raise ConfigError(name, f"{value} is not an .svg or .png file", "point it at the facility's logo file")
+    return value
+
+
+def _folder(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not Path(value).is_dir():
+        raise ConfigError(name, f"{value} is not a folder", "point it at a folder of template overrides, or unset it")
+    return value
+
+
+def _luminance(hex_colour: str) -> float:
+    """Return the WCAG relative luminance of #rrggbb."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _dark_colour(name: str, value: str) -> str:
+    # The pages put white text on it (and it on white): WCAG AA needs a contrast of 4.5.
+    value = value.strip().lower()
+    if not re.fullmatch(r"#[0-9a-f]{6}", value):
+        raise ConfigError(name, f"{value!r} is not a #rrggbb colour", "set it like #0d2c4f")
+    contrast = 1.05 / (_luminance(value) + 0.05)
+    if contrast < 4.5:
+        raise ConfigError(name, f"{value} is too light: contrast with white is {contrast:.1f}", "use a darker colour")
+    return value
+
+
 def _source_map(name: str, value: str) -> Any:
     from download_cache.source_map import SourceMap, SourceMapError
 
@@ -384,6 +437,43 @@ SETTINGS: tuple[Setting, ...] = (
         "Key signing OAI resumption tokens; generated once into DMZPUB_DATA_DIR/secret_key when unset.",
         _secret,
     ),
+    Setting("DMZPUB_LOG_FORMAT", "text", "Log lines as text (for people) or json (one object per line).", _log_format),
+    Setting("DMZPUB_LOG_LEVEL", "INFO", "Lowest level logged: DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting(
+        "DMZPUB_CA_BUNDLE",
+        "",
+        "Intranet: PEM file of the CA(s) that signed the DMZ's certificate, when it is not a public one.",
+        _pem_file,
+    ),
+    Setting("DMZPUB_BRAND_LOGO", "", "SVG or PNG file shown in the page header instead of dmzpub's icon.", _logo),
+    Setting(
+        "DMZPUB_BRAND_COLOUR",
+        "#0d2c4f",
+        "Header colour of the pages (#rrggbb; white text on it must stay readable).",
+        _dark_colour,
+    ),
+    Setting(
+        "DMZPUB_ACCENT_COLOUR",
+        "#0a58a8",
+        "Link and button colour of the pages (#rrggbb; readable on white).",
+        _dark_colour,
+    ),
+    Setting(
+        "DMZPUB_CONTACT_EMAIL",
+        "",
+        "Contact shown in the page footer and for data 'available on request'; DMZPUB_ADMIN_EMAIL when unset.",
+        _email,
+    ),
+    Setting(
+        "DMZPUB_IMPRINT_URL", "", "Link to the facility's imprint (legal notice), shown in the footer.", _optional_url
+    ),
+    Setting("DMZPUB_PRIVACY_URL", "", "Link to the facility's privacy policy, shown in the footer.", _optional_url),
+    Setting(
+        "DMZPUB_TEMPLATE_DIR",
+        "",
+        "Folder of templates that replace the built-in ones of the same name (e.g. landing/base.html).",
+        _folder,
+    ),
     # The publication pipeline (intranet side): `dmzpub sync --watch` and `dmzpub stage-worker`.
     Setting("DMZPUB_SYNC_INTERVAL", "60", "Seconds between two rounds of `dmzpub sync --watch`.", _seconds(0.1, 86400)),
     Setting(
@@ -435,6 +525,10 @@ def load_settings(
             values[setting.name] = setting.parse(setting.name, environ.get(setting.name, setting.default or ""))
     _check_combinations(values)
     return values
+
+
+# Read outside this table (by the test suite and benchmarks), so check-config must not call them unknown.
+OTHER_NAMES = ("DMZPUB_TEST_MONGO_URI", "DMZPUB_SHARED_DIR", "DMZPUB_BENCH_MONGO_URI")
 
 
 def _check_combinations(values: Mapping[str, Any]) -> None:

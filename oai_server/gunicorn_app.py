@@ -50,6 +50,8 @@ def options(
         "worker_class": WORKER,
         "accesslog": "-",
         "errorlog": "-",
+        # dmzpub's one log format; the app writes access lines with request ids.
+        "logger_class": "oai_server.gunicorn_logging.Logger",
         # Harvest pages and ZIP downloads stream for a while: slow clients are dropped by the worker's deadline.
         "timeout": 60,
         "graceful_timeout": 10,

@@ -10,6 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from catalogue_core.errors import FieldProblem, InvalidRecord, RecordNotFound, StoreUnavailable
 
+from .error_pages import html_error
+
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def _is_api() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Answer API errors as problem documents; other paths keep Flask's own pages."""
+    """Answer API errors as problem documents and every other path's errors as HTML pages."""
 
     @app.errorhandler(APIProblem)
     def _api_problem(exc: APIProblem) -> Response:
@@ -79,6 +81,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(StoreUnavailable)
     def _unavailable(exc: StoreUnavailable) -> Response:
         log.error("store unavailable: %s", exc)
+        if not _is_api():
+            return html_error(503, headers={"Retry-After": "30"})
         return problem(
             503,
             "Store unavailable",
@@ -89,7 +93,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:
         if not _is_api():
-            return exc
+            return _page(exc)
         if exc.code == 413:
             limit = app.config["DMZPUB_MAX_PUSH_BYTES"]
             return problem(
@@ -106,4 +110,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
+        if not _is_api():
+            return html_error(500)
         return problem(500, "Internal Server Error", "an unexpected error was logged")
+
+
+def _page(exc: HTTPException) -> Response | HTTPException:
+    """Return the HTML page of an HTTP error on a page for people; redirects pass through."""
+    if (exc.code or 500) < 400:
+        return exc
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    described = exc.description if exc.description != type(exc).description else ""
+    return html_error(exc.code or 500, described or "", getattr(exc, "landing", None), headers)

@@ -8,8 +8,9 @@ import threading
 from flask import Flask, current_app
 
 from catalogue_core.crosswalks import RenderContext
+from catalogue_core.errors import StoreError
 from catalogue_core.record_writer import RecordWriter
-from catalogue_core.store import Repository, open_store
+from catalogue_core.store import Repository, open_store, schema
 
 
 class StoreExtension:
@@ -28,8 +29,14 @@ class StoreExtension:
             with self._lock:
                 if self._store is None or self._pid != os.getpid():
                     cfg = self.config
-                    self._store = open_store(cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"])
-                    self._store.search_budget = cfg["DMZPUB_SEARCH_BUDGET"]
+                    opened = open_store(cfg["DMZPUB_MONGO_URI"] or None, cfg["DMZPUB_DATA_DIR"])
+                    try:
+                        schema.check(opened)  # a store this release cannot read is refused, not misread
+                    except StoreError:
+                        opened.close()
+                        raise
+                    opened.search_budget = cfg["DMZPUB_SEARCH_BUDGET"]
+                    self._store = opened
                     self._pid = os.getpid()
         return self._store
 

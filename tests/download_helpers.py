@@ -237,10 +237,10 @@ def gunicorn(tmp_path: Path, **settings: str) -> Iterator[dict[str, object]]:
     process = subprocess.Popen(dmzpub("serve"), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
-            wait_port(port, process, "gunicorn")
+            wait_port(port, process, "gunicorn", timeout=60)  # a loaded machine starts it slowly
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{(tmp_path / 'gunicorn.log').read_text()}") from None
-        yield {"port": port, "base": f"http://127.0.0.1:{port}"}
+        yield {"port": port, "base": f"http://127.0.0.1:{port}", "process": process, "log": tmp_path / "gunicorn.log"}
     finally:
         stop(process)
         log.close()

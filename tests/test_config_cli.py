@@ -47,6 +47,7 @@ def test_cli_reports_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_check_config_ok(runner: Any) -> None:
+    Path(runner.app.config["DMZPUB_DOWNLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     result = runner.invoke("check-config")
     assert result.exit_code == 0 and "configuration ok" in result.output
 

@@ -85,6 +85,7 @@ def test_check_config_warns_when_gunicorn_would_face_the_network(
     from oai_server import create_app
     from oai_server.cli import main
 
+    Path(app_config["DMZPUB_DOWNLOAD_DIR"]).mkdir(parents=True, exist_ok=True)  # check-config wants it there
     app = create_app({**app_config, "DMZPUB_BIND": bind})
     try:
         result = CliRunner().invoke(main, ["check-config"], obj=app)

@@ -42,10 +42,20 @@ A11Y_BAD_PAGE = """<!doctype html><html><head><title>bad</title></head><body>
 <img src="/assets/none.png"><input type="text"></body></html>"""
 
 
+def _crash() -> str:
+    raise RuntimeError("an unexpected bug")
+
+
+def _store_down() -> str:
+    from catalogue_core.errors import StoreUnavailable
+
+    raise StoreUnavailable("the test says the store is down")
+
+
 class LiveServer:
     """The app on 127.0.0.1 with a few records pushed and one dataset staged."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, **settings: str) -> None:
         self._app: Any = None
         self.server = make_server("127.0.0.1", 0, lambda env, start: self._app(env, start), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -58,11 +68,14 @@ class LiveServer:
                 "DMZPUB_PUSH_TOKENS": TOKEN,
                 "DMZPUB_BASE_URL": self.url,
                 "DMZPUB_SITE_NAME": "ESS Data Repository",
+                **settings,
             }
         )
         # A page that breaks the rules, to show the checks below would notice.
         self.app.add_url_rule("/test-only/bad-page", "bad_page", lambda: BAD_PAGE)
         self.app.add_url_rule("/test-only/a11y-bad", "a11y_bad", lambda: A11Y_BAD_PAGE)
+        self.app.add_url_rule("/test-only/crash", "crash", _crash)
+        self.app.add_url_rule("/test-only/store-down", "store_down", _store_down)
         self._app = self.app.wsgi_app
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -150,6 +163,12 @@ PAGES = [
     ("/", 200),
     ("/?q=neutron", 200),
     ("/?q=" + "x" * 300, 400),
+    ("/no/such/page", 404),
+    ("/download/10.9999/never-published/file.dat", 404),
+    ("/download/" + WITHDRAWN_DOI.lower() + "/file.dat", 410),
+    ("/download/" + RICH_KEY + "/no-such-file.dat", 404),
+    ("/test-only/crash", 500),
+    ("/test-only/store-down", 503),
 ]
 
 
@@ -248,7 +267,10 @@ def axe_violations(v: Visit) -> list[str]:
 @pytest.mark.parametrize(
     ("path", "width"),
     [("/doi/" + RICH_KEY, 1280), ("/doi/" + RICH_KEY, 360), ("/", 1280), ("/?q=neutron", 360),
-     ("/doi/" + WITHDRAWN_DOI.lower(), 1280), ("/doi/10.9999/never-published", 1280)],
+     ("/doi/" + WITHDRAWN_DOI.lower(), 1280), ("/doi/10.9999/never-published", 1280),
+     ("/no/such/page", 1280), ("/download/" + RICH_KEY + "/no-such-file.dat", 360),
+     ("/download/" + WITHDRAWN_DOI.lower() + "/file.dat", 1280), ("/test-only/crash", 1280),
+     ("/test-only/store-down", 360)],
 )  # fmt: skip
 def test_pages_pass_an_axe_wcag_aa_audit(live: LiveServer, visit: Any, path: str, width: int) -> None:
     assert axe_violations(visit(live.url + path, width)) == []

@@ -98,7 +98,7 @@ def test_checksum_mismatch_quarantines_and_publishes_nothing(src: Path, area: Pa
     assert "does not match" in failed.value.failures["deep/er/b.bin"]
     folder = area / dataset_dirname(KEY)
     assert not (folder / MANIFEST).exists() and not (folder / "deep/er/b.bin").exists()
-    assert DownloadArea(area).status(KEY).state == "staging"
+    assert DownloadArea(area).status(KEY).state == "quarantined"  # visitors are told, not "being prepared" forever
     quarantined = list((area / QUARANTINE / dataset_dirname(KEY)).rglob("b.bin.*"))
     assert len(quarantined) == 1 and quarantined[0].read_bytes() == FILES["deep/er/b.bin"]
     # The good files were kept: once the source is fixed, only the bad one is copied again.
@@ -107,6 +107,7 @@ def test_checksum_mismatch_quarantines_and_publishes_nothing(src: Path, area: Pa
     report = stage(area, src)
     assert (report.copied, report.skipped) == (1, 3)
     assert_complete(area, FILES)
+    assert DownloadArea(area).status(KEY).state == "staged"
 
 
 def test_a_partial_copy_is_resumed_not_restarted(src: Path, area: Path) -> None:

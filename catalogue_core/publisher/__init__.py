@@ -15,6 +15,7 @@ from .errors import (
     PushRefused,
     Rejected,
     SciCatUnreadable,
+    UntrustedCertificate,
 )
 from .outbox import Intent, Item, Outbox
 from .progress import NoProgress, Progress
@@ -35,6 +36,7 @@ class PushSettings:
     timeout: float = 30.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     batch_size: int = 100
+    ca_bundle: str = ""
 
     @property
     def outbox_path(self) -> Path:
@@ -43,7 +45,7 @@ class PushSettings:
 
     def client(self) -> PushClient:
         """Return a client of the DMZ push API."""
-        return PushClient(self.push_url, self.token, self.timeout)
+        return PushClient(self.push_url, self.token, self.timeout, self.ca_bundle)
 
     def deliverer(self, outbox: Outbox, client: PushClient, progress: Progress | None = None) -> Deliverer:
         """Return a deliverer draining the outbox with these retry settings."""
@@ -71,6 +73,7 @@ __all__ = [
     "SciCatSource",
     "SciCatUnreadable",
     "SyncReport",
+    "UntrustedCertificate",
     "reconcile",
     "sync",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from ..urls import api_record_path
-from .errors import DMZUnavailable, PushRefused, Rejected
+from .errors import DMZUnavailable, PushRefused, Rejected, UntrustedCertificate
 
 # Statuses after which the same request may succeed later.
 TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -40,13 +40,25 @@ def problem_text(response: requests.Response) -> str:
     return str(body.get("detail") or body.get("title") or body)[:2000]
 
 
+def _ssl_reason(exc: Exception) -> str:
+    """Return the gist of a TLS failure (OpenSSL's reason), not urllib3's nested repr."""
+    text = str(exc)
+    for reason in ("certificate verify failed: ", "hostname mismatch", "SSL: "):
+        if reason in text:
+            return text[text.index(reason) :].split(" (_ssl")[0].split("'")[0][:200]
+    return text[:200]
+
+
 class PushClient:
     """Talk to one DMZ server: base URL plus bearer token; the client adds /api/v1/..."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0, ca_bundle: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        # A private CA's bundle, else the trusted CAs. Passed with every request: requests lets
+        # REQUESTS_CA_BUNDLE from the environment override a session's own setting.
+        self.verify: str | bool = ca_bundle or True
         self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
     def close(self) -> None:
@@ -60,7 +72,9 @@ class PushClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one request; raise DMZUnavailable or PushRefused, return any other reply."""
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise UntrustedCertificate(url, _ssl_reason(exc)) from None
         except requests.RequestException as exc:
             raise DMZUnavailable(url, f"{type(exc).__name__}: {exc}") from None
         if response.status_code in TRANSIENT:

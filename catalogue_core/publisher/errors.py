@@ -25,6 +25,18 @@ class PushRefused(PublisherError):
         super().__init__(f"{url}: HTTP {status}: {detail}")
 
 
+class UntrustedCertificate(PushRefused):
+    """The DMZ's TLS certificate could not be verified: a setting to fix, not an outage to wait out."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url, self.status, self.detail = url, 0, detail
+        PublisherError.__init__(
+            self,
+            f"{url}: the DMZ's TLS certificate is not trusted ({detail}); not retried, entries stay queued. "
+            "Fix: set DMZPUB_CA_BUNDLE to the PEM file of the CA that signed the DMZ's certificate",
+        )
+
+
 class Rejected(PublisherError):
     """The DMZ rejected one record (4xx); retrying the same record cannot succeed."""
 

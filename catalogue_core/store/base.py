@@ -229,6 +229,20 @@ class Repository(ABC):
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
 
+    # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
+
+    @abstractmethod
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write (record, search text) pairs exactly as given: datestamps, tombstones, rendered formats kept."""
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """Return the schema version stamped in the store, or None when none was ever stamped."""
+
+    @abstractmethod
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the store with a schema version."""
+
 
 def search_terms(text: str | None) -> list[list[str]]:
     """Return the distinct search terms of a query: per whitespace-separated term, its folded words.

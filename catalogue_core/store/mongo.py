@@ -43,6 +43,7 @@ class MongoRepository(Repository):
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
             self.records = db["published_records"]
             self.inflight = db["inflight_writes"]
+            self.meta = db["dmzpub_meta"]
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -297,3 +298,34 @@ class MongoRepository(Repository):
     def summary(self, key: str) -> StoredRecord | None:
         doc = self._call(self.records.find_one, {"_id": key}, _SUMMARY)
         return self._record(doc) if doc else None
+
+    # backup, restore and schema version -------------------------------------------------------
+
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write records verbatim (an import): nothing is re-stamped."""
+        for record, search in records:
+            doc = {
+                "_id": record.key,
+                "doi": record.doi,
+                "datestamp": record.datestamp,
+                "created": record.created,
+                "deleted": record.deleted,
+                "reason": record.reason,
+                "content_hash": record.content_hash,
+                "sets": list(record.sets),
+                "search": search,
+                "metadata": _dumps(record.metadata),
+                "extras": _dumps(record.extras),
+                "payload": _dumps(record.payload),
+                "rendered": record.rendered,
+            }
+            self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+
+    def schema_version(self) -> int | None:
+        """Return the stamped schema version, or None."""
+        doc = self._call(self.meta.find_one, {"_id": "schema_version"})
+        return int(doc["value"]) if doc else None
+
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the schema version."""
+        self._call(self.meta.replace_one, {"_id": "schema_version"}, {"value": version}, upsert=True)

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS record_sets (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # The landing index: live records newest first, and a full-text index of their search text
 # kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
@@ -408,3 +409,39 @@ class SQLiteRepository(Repository):
     def summary(self, key: str) -> StoredRecord | None:
         rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
         return StoredRecord(**self._summary(rows[0])) if rows else None
+
+    # backup, restore and schema version -------------------------------------------------------
+
+    def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
+        """Write records verbatim (an import): nothing is re-stamped."""
+        with self._write() as db:
+            for record, search in records:
+                db.execute(
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        record.key,
+                        record.doi,
+                        record.datestamp,
+                        record.created,
+                        int(record.deleted),
+                        record.reason,
+                        record.content_hash,
+                        _dumps(list(record.sets)),
+                        search,
+                        _dumps(record.metadata),
+                        _dumps(record.extras),
+                        _dumps(record.payload),
+                    ),
+                )
+                self._write_rendered(db, record.key, record.rendered)
+                self._write_sets(db, record.key, record.datestamp, record.sets)
+
+    def schema_version(self) -> int | None:
+        """Return the stamped schema version, or None."""
+        rows = self._read("SELECT value FROM meta WHERE name = 'schema_version'")
+        return int(rows[0][0]) if rows else None
+
+    def set_schema_version(self, version: int) -> None:
+        """Stamp the schema version."""
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))

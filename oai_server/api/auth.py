@@ -5,41 +5,35 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hmac
 import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import HTTPException
 
-from ..problems import APIProblem
+from catalogue_core.errors import InvalidRecord
+
+from .. import audit
+from ..problems import APIProblem, invalid_record_status
 from ..scicat_credentials import basic_pairs
+from .tokens import Token, TokenBook, match
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dmzpub"'}
-
-
-def _tokens(app: Flask) -> tuple[bytes, ...]:
-    tokens = list(app.config["DMZPUB_PUSH_TOKENS"])
-    path = app.config["DMZPUB_PUSH_TOKENS_FILE"]
-    if path:
-        # Strip first: an indented `# old-token` is a comment, not a live token.
-        lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-        tokens += [line for line in lines if line and not line.startswith("#")]
-    return tuple(t.encode() for t in tokens)
+WRITES = {"PUT": "publish", "POST": "publish", "DELETE": "withdraw"}
 
 
 def init_app(app: Flask) -> None:
-    """Read the allowed tokens and SciCat's Basic pairs once per process."""
-    app.extensions["dmzpub.tokens"] = _tokens(app)
-    app.extensions["dmzpub.scicat_basic"] = tuple(p.encode() for p in basic_pairs(app.config))
+    """Load the tokens and SciCat's Basic pairs; the tokens file is re-read whenever it changes."""
+    app.extensions["dmzpub.tokens"] = TokenBook(app.config["DMZPUB_PUSH_TOKENS"], app.config["DMZPUB_PUSH_TOKENS_FILE"])
+    # Named by their user: `basic:<user>` in audit lines, never the password.
+    app.extensions["dmzpub.scicat_basic"] = tuple(
+        Token(f"basic:{p.partition(':')[0]}", p.encode()) for p in basic_pairs(app.config)
+    )
 
 
-def _matches(candidate: bytes, allowed: tuple[bytes, ...]) -> bool:
-    # Compare against every allowed value so timing does not tell which one (or none) matched.
-    found = False
-    for value in allowed:
-        found |= hmac.compare_digest(candidate, value)
-    return found
+def _tokens() -> tuple[Token, ...]:
+    return current_app.extensions["dmzpub.tokens"].tokens()
 
 
 def _check_network() -> None:
@@ -59,15 +53,45 @@ def _authenticated(allow_basic: bool) -> bool:
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
-        return _matches(credentials.encode(), current_app.extensions["dmzpub.tokens"])
+        name = match(credentials.encode(), _tokens())
+        if name:
+            audit.set_actor(name)
+        return name is not None
     pairs = current_app.extensions["dmzpub.scicat_basic"]
     if allow_basic and pairs and scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True)
         except (binascii.Error, ValueError):
             return False
-        return _matches(decoded, pairs)
+        user = match(decoded, pairs)
+        if user:
+            audit.set_actor(user)
+        return user is not None
     return False
+
+
+def _audited(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a view; when a write is refused, leave an audit line before the error answers."""
+    action = WRITES.get(request.method)
+    try:
+        return view(*args, **kwargs)
+    except (APIProblem, InvalidRecord, HTTPException) as exc:
+        if action:
+            status = (
+                exc.status
+                if isinstance(exc, APIProblem)
+                else invalid_record_status(exc)
+                if isinstance(exc, InvalidRecord)
+                else exc.code or 500
+            )
+            why = exc.title if isinstance(exc, (APIProblem, InvalidRecord)) else exc.name
+            audit.refused(action, _target(), status, why)
+        raise
+
+
+def _target() -> str:
+    """Return the DOI a write names in its path, or `*` for a bulk POST."""
+    return (request.view_args or {}).get("doi") or (request.view_args or {}).get("encoded") or "*"
 
 
 def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -76,10 +100,11 @@ def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            return _audited(_guarded, *args, **kwargs)
+
+        def _guarded(*args: Any, **kwargs: Any) -> Any:
             _check_network()
-            configured = current_app.extensions["dmzpub.tokens"] or (
-                allow_basic and current_app.extensions["dmzpub.scicat_basic"]
-            )
+            configured = _tokens() or (allow_basic and current_app.extensions["dmzpub.scicat_basic"])
             if not configured:
                 raise APIProblem(
                     403,

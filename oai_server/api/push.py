@@ -15,6 +15,7 @@ from catalogue_core.record import PublishedRecord
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import StoredRecord, WriteResult
 
+from .. import audit
 from ..problems import APIProblem, invalid_record_status
 from ..store import ext, get_store
 from .auth import require_pusher
@@ -115,6 +116,7 @@ def publish(document: Any, doi: str | None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
     record = accepted_record(document, doi)
     result = ext().writer.publish_many([record])[0]
+    audit.written("publish", record.doi, result.outcome)
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
     return response, STATUS_OF[result.outcome]
@@ -149,8 +151,12 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
+            audit.refused(
+                "publish", doi if isinstance(doi, str) else f"#{index}", invalid_record_status(exc), exc.title
+            )
     results = ext().writer.publish_many([record for _, record in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
+        audit.written("publish", record.doi, result.outcome)
         items[index] = {
             "index": index,
             **write_reply(result, record.doi),
@@ -228,6 +234,7 @@ def withdraw_record(doi: str) -> Response:
     key = url_key(doi)
     result = get_store().withdraw(key, reason)
     record = get_store().get(key, formats=())
+    audit.written("withdraw", record.doi if record else doi, result.outcome)
     return jsonify(write_reply(result, record.doi if record else doi))
 
 

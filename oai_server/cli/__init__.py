@@ -11,17 +11,20 @@ from typing import Any
 
 import click
 
-from . import dmz, download, pipeline, publisher
+from . import dmz, download, pipeline, publisher, store
 from .dmz import load_demo, stage_demo_files
 from .sides import MainGroup
 
-COMMAND_MODULES = (dmz, publisher, download, pipeline)
+COMMAND_MODULES = (dmz, publisher, download, pipeline, store)
 
 
 @click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dmzpub", prog_name="dmzpub", message="%(prog)s %(version)s")
 def main() -> None:
     """dmzpub: publish SciCat records in the DMZ (OAI-PMH, landing pages, downloads)."""
+    from ..logs import setup_from_environment
+
+    setup_from_environment()  # every command, either side, logs in the one format
 
 
 for _module in COMMAND_MODULES:

@@ -86,21 +86,34 @@ def reindex(ctx: click.Context) -> None:
 
 
 @command(DMZ, "check-config")
+@click.option("--demo", is_flag=True, help="Allow a loopback DMZPUB_BASE_URL (a local trial, like `serve --demo`).")
 @click.pass_context
-def check_config(ctx: click.Context) -> None:
-    """Check every DMZPUB_* setting, the signing key and that the store answers."""
+def check_config(ctx: click.Context, demo: bool) -> None:
+    """Check every DMZPUB_* setting, the signing key, the folders and that the store answers."""
+    import os
+
+    from ..preflight import problems
     from ..secret_key import secret_key
 
+    built_here = not isinstance(ctx.find_root().obj, Flask)
     app = dmz_app(ctx)
     try:
-        secret_key(app.config)
-    except ConfigError as exc:
-        raise ConfigurationError(f"configuration error: {exc}") from None
-    stores(app).store.ping()
-    from ..exposure import bind_warning
+        try:
+            secret_key(app.config)
+        except ConfigError as exc:
+            raise ConfigurationError(f"configuration error: {exc}") from None
+        stores(app).store.ping()
+        from ..exposure import bind_warning
 
-    if warning := bind_warning(app.config["DMZPUB_BIND"]):
-        click.echo(f"warning: {warning}", err=True)
+        if warning := bind_warning(app.config["DMZPUB_BIND"]):
+            click.echo(f"warning: {warning}", err=True)
+        if found := problems(app.config, os.environ, demo):
+            for problem in found:
+                click.echo(f"configuration error: {problem}", err=True)
+            raise SystemExit(ConfigurationError.exit_code)
+    finally:
+        if built_here:
+            stores(app).close()
     click.echo(f"configuration ok; store: {stores(app).kind}")
 
 

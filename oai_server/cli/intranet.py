@@ -36,6 +36,7 @@ PUBLISHER = Needs(
         "DMZPUB_SCICAT_TOKEN",
         "DMZPUB_SCICAT_USER",
         "DMZPUB_SCICAT_PASSWORD",
+        "DMZPUB_CA_BUNDLE",
     ),
 )
 
@@ -57,6 +58,7 @@ def push_settings(ctx: click.Context, need_dmz: bool = True) -> PushSettings:
         Path(cfg["DMZPUB_DATA_DIR"]),
         timeout=cfg["DMZPUB_PUSH_TIMEOUT"],
         policy=policy,
+        ca_bundle=cfg["DMZPUB_CA_BUNDLE"],
     )
 
 

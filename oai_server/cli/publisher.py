@@ -99,15 +99,20 @@ def outbox_status(ctx: click.Context, limit: int) -> None:
         for item in box.entries("parked", limit=limit):
             click.echo(f"parked #{item.seq} {item.action} {item.doi} (HTTP {item.http_status}): {item.error}")
     echo_watch_status(ps.data_dir, limit)
+    if counts["pending"] or counts["parked"]:
+        raise SystemExit(1)  # as the README promises: cron mails while anything waits or is parked
 
 
 @outbox.command("flush")
 @click.pass_context
 def outbox_flush(ctx: click.Context) -> None:
-    """Deliver every pending entry now."""
+    """Deliver every pending entry now; exit 1 while anything is still queued or parked."""
     ps = push_settings(ctx)
     with opened(ps) as (box, client):
         deliver(ps, box, client)
+        if parked := box.counts()["parked"]:
+            click.echo(f"{parked} parked entries wait for `dmzpub outbox retry`", err=True)
+            raise SystemExit(1)
 
 
 @outbox.command("retry")

@@ -12,14 +12,10 @@ import click
 from flask import Flask
 
 from catalogue_core.errors import StoreError
+from catalogue_core.store.schema import SchemaMismatch
 
 from ..config import BY_NAME, ConfigError
-
-
-class ConfigurationError(click.ClickException):
-    """A bad setting: exit status 78 (EX_CONFIG), on which the systemd unit stops instead of restarting."""
-
-    exit_code = 78
+from ..config_error import ConfigurationError
 
 
 class Side(enum.Enum):
@@ -126,6 +122,8 @@ class MainGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SchemaMismatch as exc:
+            raise click.ClickException(str(exc)) from None  # it names its own fix (dmzpub migrate)
         except StoreError as exc:
             setting = "DMZPUB_MONGO_URI" if "MongoDB" in str(exc) else "DMZPUB_DATA_DIR"
             raise click.ClickException(f"the record store does not answer: {exc}. Fix: check {setting}") from None

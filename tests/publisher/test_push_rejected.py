@@ -25,8 +25,11 @@ def test_a_rejected_record_is_parked_with_its_error_until_replaced(intranet: Int
     assert f"parked {DOI} (HTTP 413)" in result.output and "the body exceeds 2048 bytes" in result.output
     assert held(dmz_store, "10.99999/push-small") is not None  # the rest of the batch went through
     assert held(dmz_store, DOI) is None
-    status = intranet.invoke("outbox", "status").output
-    assert "parked=1" in status and f"parked #1 put {DOI} (HTTP 413)" in status
+    status = intranet.invoke("outbox", "status")
+    assert status.exit_code == 1  # cron mails while a record is parked
+    assert "parked=1" in status.output and f"parked #1 put {DOI} (HTTP 413)" in status.output
+    flushed = intranet.invoke("outbox", "flush")
+    assert flushed.exit_code == 1 and "1 parked entries wait for `dmzpub outbox retry`" in flushed.output
 
     retried = intranet.invoke("outbox", "retry", DOI)
     assert retried.exit_code == 1 and "1 parked entries queued again" in retried.output
@@ -36,3 +39,4 @@ def test_a_rejected_record_is_parked_with_its_error_until_replaced(intranet: Int
     assert fixed.exit_code == 0, fixed.output
     assert intranet.outbox().counts() == {"pending": 0, "parked": 0, "delivered": 2, "superseded": 1}
     assert held(dmz_store, DOI).metadata["titles"][0]["title"] == "Shorter"
+    assert intranet.invoke("outbox", "status").exit_code == 0  # nothing waits, nothing is parked

@@ -1,0 +1,58 @@
+"""The store's schema version: stamped in the store, checked at start, upgraded by `dmzpub migrate`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import StoreError
+from .base import Repository
+
+# 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
+SCHEMA_VERSION = 1
+# Each step upgrades a store from the version before it; one function per version, applied in order.
+MIGRATIONS: dict[int, Callable[[Repository], None]] = {1: lambda repo: None}
+
+
+class SchemaMismatch(StoreError):
+    """The store's schema version is not the one this release reads; the message says what to run."""
+
+
+def _is_empty(repo: Repository) -> bool:
+    return not repo.list_keys(None, 1)
+
+
+def check(repo: Repository) -> None:
+    """Stamp a new, empty store; raise SchemaMismatch for a store older or newer than this release."""
+    found = repo.schema_version()
+    if found is None and _is_empty(repo):
+        repo.set_schema_version(SCHEMA_VERSION)
+        return
+    found = found or 0
+    if found < SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the record store has schema version {found}, this release needs {SCHEMA_VERSION}. "
+            "Fix: back it up (dmzpub export), then run dmzpub migrate"
+        )
+    if found > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the record store has schema version {found}, written by a newer dmzpub than this one "
+            f"(which reads {SCHEMA_VERSION}). Fix: run the newer release, or restore a backup made for this one"
+        )
+
+
+def migrate(repo: Repository, report: Callable[[str], None] = print) -> int:
+    """Apply every upgrade from the store's version to SCHEMA_VERSION; return how many were applied."""
+    found = repo.schema_version()
+    if found is None and _is_empty(repo):
+        repo.set_schema_version(SCHEMA_VERSION)
+        return 0
+    current = found or 0
+    if current > SCHEMA_VERSION:
+        check(repo)  # raises, naming the fix
+    applied = 0
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        report(f"upgrading the record store from schema version {version - 1} to {version}")
+        MIGRATIONS[version](repo)
+        repo.set_schema_version(version)  # after each step: an interrupted run resumes where it stopped
+        applied += 1
+    return applied

@@ -1,0 +1,46 @@
+"""The audit trail: one log line per push, amendment and withdrawal, naming who did it, never the secret."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import g
+
+log = logging.getLogger("dmzpub.audit")
+
+
+def set_actor(name: str) -> None:
+    """Remember who is calling, for this request's audit lines (a token's name or `basic:<user>`)."""
+    g.actor = name
+
+
+def actor() -> str:
+    """Return who is calling, or '-' when nobody authenticated."""
+    return g.get("actor", "-")
+
+
+def written(action: str, doi: str, outcome: str) -> None:
+    """Record a write: action `publish` or `withdraw`; outcome created, updated (an amendment), unchanged, withdrawn."""
+    who = actor()
+    log.info(
+        "%s %s: %s by %s",
+        action,
+        doi,
+        outcome,
+        who,
+        extra={"audit": True, "who": who, "action": action, "doi": doi, "outcome": outcome},
+    )
+
+
+def refused(action: str, doi: str, status: int, why: str) -> None:
+    """Record a write that was refused (unauthenticated, invalid, too large...)."""
+    who = actor()
+    log.warning(
+        "%s %s: refused (HTTP %s, %s) for %s",
+        action,
+        doi,
+        status,
+        why,
+        who,
+        extra={"audit": True, "who": who, "action": action, "doi": doi, "outcome": "refused", "status": status},
+    )
