@@ -46,7 +46,7 @@ def dmzpub_server(
         cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine boots gunicorn slowly
         while time.monotonic() < deadline:
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
@@ -54,7 +54,7 @@ def dmzpub_server(
             except requests.ConnectionError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("dmzpub serve did not come up within 30 s")
+            raise RuntimeError("dmzpub serve did not come up within 120 s")
         yield base
     finally:
         proc.terminate()

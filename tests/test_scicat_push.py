@@ -82,7 +82,7 @@ def test_check_config_refuses_the_hard_coded_pair_without_an_allow_list(
     monkeypatch.setenv("DMZPUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DMZPUB_SCICAT_BASIC", RESYNC_PAIR)
     result = CliRunner().invoke(main, ["check-config"])
-    assert result.exit_code == 1
+    assert result.exit_code == 78  # a bad setting: EX_CONFIG
     assert "DMZPUB_SCICAT_BASIC" in result.output and "DMZPUB_PUSH_ALLOW_CIDRS" in result.output
 
 

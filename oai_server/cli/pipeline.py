@@ -14,7 +14,7 @@ import click
 
 from catalogue_core.publisher import PushSettings, SciCatSource
 from catalogue_core.publisher.datasets import read_dataset
-from catalogue_core.publisher.watch import Stopping, Watcher, WatchSettings, lag_seconds, read_status
+from catalogue_core.publisher.watch import StopCheck, Stopping, Watcher, WatchSettings, lag_seconds, read_status
 
 from .intranet import PUBLISHER, opened, push_settings, scicat_source, source_options
 from .sides import ConfigurationError, Needs, command, settings
@@ -106,7 +106,8 @@ def watch_command(ctx: click.Context, ps: PushSettings, options: dict[str, Any])
             source,
             box,
             client,
-            ps.deliverer(box, client),
+            # SIGTERM also ends a long delivery after the batch under way (each batch is recorded first).
+            ps.deliverer(box, client, StopCheck(stop)),
             watch,
             Path(ps.data_dir),
             stop,

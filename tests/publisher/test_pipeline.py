@@ -263,3 +263,27 @@ def test_sigterm_during_a_full_round_stops_at_the_next_page_with_exit_code_0(
         assert "Traceback" not in watcher.log()
     finally:
         watcher.stop()
+
+
+def test_sigterm_during_a_long_delivery_stops_after_the_batch_under_way(
+    tmp_path: Path, dmz: LiveDMZ, catalogue: SciCatStandIn, app: Any
+) -> None:
+    for i in range(600):
+        catalogue.put(registered(f"10.99999/deliver-{i:04d}", f"Deliver {i}", []))
+    data_dir = tmp_path / "intranet"
+    env = pipeline_env(data_dir, dmz, catalogue, Path(app.config["DMZPUB_DOWNLOAD_DIR"]))
+    watcher = Service(["sync", "--watch"], env, tmp_path / "watch.log").start()
+    try:
+        wait_for(lambda: dmz.writes >= 1, what="delivery under way")
+        assert watcher.terminate(timeout=30) == 0
+        assert status(data_dir)["state"] == "stopped"
+        assert dmz.writes < 6, "it did not deliver all 600 records (6 bulk writes) before stopping"
+    finally:
+        watcher.stop()
+    # Nothing was lost: the next start delivers the rest.
+    watcher.start()
+    try:
+        wait_for(lambda: status(data_dir).get("last_success"), 120, "the rest delivered")
+        assert all(_get(dmz, f"/doi/10.99999/deliver-{i:04d}", 200) for i in (0, 299, 599))
+    finally:
+        watcher.stop()
