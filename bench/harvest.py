@@ -59,6 +59,7 @@ def templates() -> list[Entry]:
     for year, kind in ((2019, "Software"), (2023, "Dataset")):
         doc = copy.deepcopy(minimal)
         doc["metadata"].update(publicationYear=year, resourceTypeGeneral=kind)
+        doc["status"] = "registered"  # harvested (DMZPUB_HARVEST_STATUSES), as every record of the fill
         docs.append(doc)
     publisher = RecordWriter(SQLiteRepository(":memory:"), RenderContext(BASE_URL))
     return [publisher.entry(from_scicat(doc)) for doc in docs]

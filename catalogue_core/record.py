@@ -14,6 +14,9 @@ SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
 # Statuses under which SciCat considers a record published (v3 `pending_registration` is
 # public in the DMZ while DataCite registration is still running).
 PUBLISHED_STATUSES = frozenset({"public", "registered", "amended", "pending_registration"})
+# Statuses whose DOI is registered at DataCite: only these are harvested by default (SciCat's
+# provider listed only `registered`), so harvesters never get a DOI that does not resolve yet.
+HARVESTED_STATUSES = ("registered", "amended")
 
 
 def canonical_json(value: Any) -> str:
@@ -40,6 +43,11 @@ class PublishedRecord:
         """Return the SHA-256 of the normalised content (not of the raw payload)."""
         body = canonical_json({"metadata": self.metadata, "extras": self.extras})
         return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def status(self) -> str:
+        """Return SciCat's status of the record (`public` when the document gave none)."""
+        return str(self.extras.get("status") or "public")
 
     @property
     def title(self) -> str:

@@ -41,6 +41,7 @@ class RecordWriter:
             rendered=render_all(record, self.context),
             sets=derive_sets(record, self.set_rules),
             search=search_text(record),
+            status=record.status,
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

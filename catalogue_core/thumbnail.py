@@ -9,8 +9,10 @@ import logging
 import re
 from typing import Any
 
+from .urls import THUMBNAIL_EXPORT
+
 log = logging.getLogger(__name__)
-THUMBNAIL_SUFFIX = "thumbnail"  # a record's thumbnail is served at <landing page>/thumbnail
+THUMBNAIL_SUFFIX = THUMBNAIL_EXPORT
 _DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,]*)*)(;base64)?,", re.I)
 
 

@@ -15,6 +15,12 @@ from urllib.parse import quote
 LANDING_PREFIX = "/doi/"
 DOWNLOAD_PREFIX = "/download/"
 OAI_PATH = "/oai"
+# SciCat's OAI provider answered at these paths (oai-provider-service routes.ts); its harvesters keep them.
+SCICAT_OAI_PATHS = ("/scicat/oai", "/openaire/oai", "/panosc/oai")
+PANOSC_SCHEMA_PATH = "/schemas/panosc.xsd"  # the panosc format's schema, kept in the project
+# SciCat's landing page server answered /detail/<id>; SciCat v3 registered DOIs there (see landing.old_urls).
+OLD_LANDING_PREFIX = "/detail/"
+THUMBNAIL_EXPORT = "thumbnail"  # a record's thumbnail is served at <landing path>/thumbnail
 API_RECORDS_PATH = "/api/v1/published"
 CHECKSUMS_NAME = "SHA256SUMS"
 RESOLVER = "https://doi.org/"

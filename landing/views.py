@@ -54,12 +54,17 @@ def _full(summary: StoredRecord) -> StoredRecord:
 
 
 def resolve(rest: str) -> tuple[StoredRecord, str | None]:
-    """Return the summary of the record a /doi/ path names and the export asked for; raise NoSuchRecord."""
-    head, _, tail = rest.rpartition("/")
-    if tail in SUFFIXES and (found := _lookup(head)):
-        return found, tail
-    if found := _lookup(rest):
-        return found, None
+    """Return the summary of the record a /doi/ path names and the export asked for; raise NoSuchRecord.
+
+    SciCat v3 registered its DOIs at `<prefix><DOI encoded twice>`, which the server has decoded
+    once: a path still holding `%` is also tried decoded once more, so those DOIs keep resolving.
+    """
+    for candidate in dict.fromkeys([rest, unquote(rest)]):
+        head, _, tail = candidate.rpartition("/")
+        if tail in SUFFIXES and (found := _lookup(head)):
+            return found, tail
+        if found := _lookup(candidate):
+            return found, None
     raise NoSuchRecord(rest)
 
 

@@ -127,6 +127,24 @@ def _accel_prefix(name: str, value: str) -> str:
     return value
 
 
+def _harvest_statuses(name: str, value: str) -> tuple[str, ...]:
+    from catalogue_core.record import PUBLISHED_STATUSES
+
+    statuses = _list(name, value)
+    unknown = [s for s in statuses if s not in PUBLISHED_STATUSES]
+    if unknown or not statuses:
+        problem = f"unknown status(es) {', '.join(unknown)}" if unknown else "is empty"
+        raise ConfigError(name, problem, f"choose from {', '.join(sorted(PUBLISHED_STATUSES))}")
+    return statuses
+
+
+def _oai_identifiers(name: str, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("oai", "doi"):
+        raise ConfigError(name, f"{value!r} is not oai or doi", "set oai (oai:<id>:<doi>) or doi (bare DOIs)")
+    return value
+
+
 def _set_rules(name: str, value: str) -> tuple[str, ...]:
     from catalogue_core.sets import SET_RULES
 
@@ -431,6 +449,18 @@ SETTINGS: tuple[Setting, ...] = (
         _email,
     ),
     Setting("DMZPUB_OAI_PAGE_SIZE", "100", "Records per OAI-PMH list page (1 to 1000).", _int(1, 1000)),
+    Setting(
+        "DMZPUB_HARVEST_STATUSES",
+        "registered,amended",
+        "SciCat statuses whose records OAI-PMH lists (their DOI is registered); others get only a landing page.",
+        _harvest_statuses,
+    ),
+    Setting(
+        "DMZPUB_OAI_IDENTIFIERS",
+        "oai",
+        "Identifiers in OAI-PMH headers: oai (oai:<id>:<doi>) or doi (bare DOIs, as SciCat's provider gave).",
+        _oai_identifiers,
+    ),
     Setting(
         "DMZPUB_SECRET_KEY",
         "",

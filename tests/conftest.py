@@ -34,6 +34,7 @@ NS = {
     "dcite": "http://datacite.org/schema/kernel-4",
     "oai_datacite": "http://schema.datacite.org/oai/oai-1.1/",
     "oai_id": "http://www.openarchives.org/OAI/2.0/oai-identifier",
+    "panosc": "http://scicat.esss.se/panosc",
 }
 
 
@@ -45,7 +46,8 @@ def scicat_example(name: str) -> dict[str, Any]:
 def v4_document(doi: str, title: str = "A dataset", **metadata: Any) -> dict[str, Any]:
     """Return a small valid v4 PublishedData document."""
     doc = copy.deepcopy(scicat_example("v4-public-minimal.json"))
-    doc.update(doi=doi, title=title)
+    # Registered: OAI-PMH harvests only records whose DOI is registered (DMZPUB_HARVEST_STATUSES).
+    doc.update(doi=doi, title=title, status="registered")
     doc["metadata"].update(metadata)
     return doc
 
@@ -58,8 +60,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def xsd() -> etree.XMLSchema:
-    """Return the schema that validates whole OAI-PMH responses, metadata included."""
-    return etree.XMLSchema(etree.parse(str(SHARED / "schemas" / "oai-harvest-all.xsd")))
+    """Return the schema that validates whole OAI-PMH responses, metadata included.
+
+    shared/'s oai-harvest-all.xsd, plus the panosc schema the project keeps (catalogue_core).
+    """
+    from catalogue_core.crosswalks.panosc import PANOSC_NS, PANOSC_XSD_FILE
+
+    schemas = SHARED / "schemas"
+    root = etree.parse(str(schemas / "oai-harvest-all.xsd")).getroot()
+    for imported in root:
+        if isinstance(imported.tag, str) and imported.get("schemaLocation"):
+            imported.set("schemaLocation", (schemas / imported.get("schemaLocation")).as_uri())
+    panosc = etree.SubElement(root, "{http://www.w3.org/2001/XMLSchema}import", namespace=PANOSC_NS)
+    panosc.set("schemaLocation", PANOSC_XSD_FILE.as_uri())
+    return etree.XMLSchema(root)
 
 
 @pytest.fixture(scope="session")

@@ -53,16 +53,17 @@ def _pairs(args: dict[str, Any] | list[tuple[str, str]]) -> list[tuple[str, str]
 class OAIClient:
     """Send OAI-PMH requests; check HTTP 200, text/xml, one prolog and schema validity."""
 
-    def __init__(self, client: FlaskClient, xsd: etree.XMLSchema) -> None:
+    def __init__(self, client: FlaskClient, xsd: etree.XMLSchema, path: str = "/oai") -> None:
         self.client = client
         self.xsd = xsd
+        self.path = path
 
     def raw(self, args: dict[str, Any] | list[tuple[str, str]], method: str = "GET", **kwargs: Any) -> Any:
         """Return the test response of a request."""
         pairs = _pairs(args)
         if method == "POST":
-            return self.client.post("/oai", data=MultiDict(pairs), **kwargs)
-        return self.client.get("/oai", query_string=pairs, **kwargs)
+            return self.client.post(self.path, data=MultiDict(pairs), **kwargs)
+        return self.client.get(self.path, query_string=pairs, **kwargs)
 
     def __call__(self, method: str = "GET", pairs: list[tuple[str, str]] | None = None, **args: Any) -> etree._Element:
         """Return the parsed, validated response document."""

@@ -20,6 +20,8 @@ clock = oai_support.clock
 PAGE = 4
 LISTS = ["ListRecords", "ListIdentifiers"]
 
+REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
+
 
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
@@ -32,7 +34,17 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 def _store_bare(app: Flask, count: int, clock: Clock) -> list[str]:
     """Store records that have no rendered format (as before a new format's reindex); return their keys."""
     bare = [
-        Entry(f"10.5555/bare-{i}", f"10.5555/BARE-{i}", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+        Entry(
+            f"10.5555/bare-{i}",
+            f"10.5555/BARE-{i}",
+            "sha256:0",
+            {},
+            REGISTERED,
+            {},
+            rendered={},
+            sets=("openaire_data",),
+            status="registered",
+        )
         for i in range(count)
     ]
     clock.advance(1)
@@ -125,7 +137,8 @@ def test_listed_identifiers_round_trip_through_every_identifier_verb(
     doc = oai(method, verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")
     assert doc.xpath("string(//oai:header/oai:identifier)", namespaces=NS) == identifier
     formats = oai(method, verb="ListMetadataFormats", identifier=identifier)
-    assert formats.xpath("//oai:metadataPrefix/text()", namespaces=NS) == ["oai_dc", "oai_datacite", "datacite"]
+    prefixes = formats.xpath("//oai:metadataPrefix/text()", namespaces=NS)
+    assert prefixes == ["oai_dc", "oai_datacite", "datacite", "panosc"]
 
 
 @pytest.mark.parametrize("stored", [0, 1])

@@ -11,7 +11,7 @@ from conftest import NS, Pusher, v4_document
 from oai_support import OAIClient, oai_id, push_all
 
 oai = oai_support.oai
-FORMATS = ["oai_dc", "oai_datacite", "datacite"]
+FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
 CONTROL = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x80, 0x9F])
 MARKUP = "<b>bold</b> & <script>alert('x')</script> ]]> <![CDATA[ y ]]> &amp; \"quoted\""
 LONG = ("Neutron scattering of µ-structures, λ=1.8 Å. " * 250)[:10_000]
@@ -42,7 +42,8 @@ def hostile(pusher: Pusher) -> list[str]:
 
 
 def _titles(doc: Any) -> list[str]:
-    return doc.xpath("//dc:title/text() | //dcite:title/text()", namespaces=NS)
+    titles = "//dc:title/text() | //dcite:title/text() | //panosc:name/text()"
+    return doc.xpath(titles, namespaces={**NS, "panosc": "http://scicat.esss.se/panosc"})
 
 
 def test_every_verb_validates(oai: OAIClient, hostile: list[str]) -> None:

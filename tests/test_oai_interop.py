@@ -20,7 +20,7 @@ from oai_server import create_app
 from oai_server.store import of as store_of
 
 clock = oai_support.clock
-FORMATS = ["oai_dc", "oai_datacite", "datacite"]
+FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
 
 
 @pytest.fixture

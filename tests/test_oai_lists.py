@@ -20,6 +20,8 @@ clock = oai_support.clock
 PAGE = 4
 LISTS = ["ListRecords", "ListIdentifiers"]
 
+REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
+
 
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
@@ -230,7 +232,17 @@ def test_records_stored_without_the_format_are_skipped_even_for_whole_pages(
     oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock
 ) -> None:
     bare = [
-        Entry(f"10.5555/bare-{i}", f"10.5555/BARE-{i}", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+        Entry(
+            f"10.5555/bare-{i}",
+            f"10.5555/BARE-{i}",
+            "sha256:0",
+            {},
+            REGISTERED,
+            {},
+            rendered={},
+            sets=("openaire_data",),
+            status="registered",
+        )
         for i in range(PAGE + 1)
     ]
     store_of(app).store.put(bare)

@@ -17,8 +17,15 @@ from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
-FORMATS = ["oai_dc", "oai_datacite", "datacite"]
-ROOT = {"oai_dc": "oai_dc:dc", "oai_datacite": "oai_datacite:oai_datacite", "datacite": "dcite:resource"}
+FORMATS = ["oai_dc", "oai_datacite", "datacite", "panosc"]
+ROOT = {
+    "oai_dc": "oai_dc:dc",
+    "oai_datacite": "oai_datacite:oai_datacite",
+    "datacite": "dcite:resource",
+    "panosc": "panosc:panosctype",
+}
+
+REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
 
 
 def _text(doc: Any, path: str) -> str:
@@ -95,18 +102,29 @@ def test_list_metadata_formats(oai: OAIClient, pusher: Pusher) -> None:
     (key,) = push_all(pusher, corpus(1))
     for args in ({}, {"identifier": oai_id(key)}):
         doc = oai(verb="ListMetadataFormats", **args)
-        assert doc.xpath("//oai:metadataPrefix/text()", namespaces=NS) == ["oai_dc", "oai_datacite", "datacite"]
+        assert doc.xpath("//oai:metadataPrefix/text()", namespaces=NS) == FORMATS
         assert doc.xpath("//oai:metadataNamespace/text()", namespaces=NS) == [
             NS["oai_dc"],
             NS["oai_datacite"],
             NS["dcite"],
+            NS["panosc"],
         ]
 
 
 def test_list_metadata_formats_errors(oai: OAIClient, app: Flask, pusher: Pusher) -> None:
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/none")) == "idDoesNotExist"
     assert oai.error(verb="ListMetadataFormats", identifier="oai:other.org:10.5555/x") == "idDoesNotExist"
-    bare = Entry("10.5555/bare", "10.5555/BARE", "sha256:0", {}, {}, {}, rendered={}, sets=("openaire_data",))
+    bare = Entry(
+        "10.5555/bare",
+        "10.5555/BARE",
+        "sha256:0",
+        {},
+        REGISTERED,
+        {},
+        rendered={},
+        sets=("openaire_data",),
+        status="registered",
+    )
     store_of(app).store.put([bare])
     assert oai.error(verb="ListMetadataFormats", identifier=oai_id("10.5555/bare")) == "noMetadataFormats"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/bare"), metadataPrefix="oai_dc") == (
@@ -170,7 +188,9 @@ def test_get_record_errors(oai: OAIClient, pusher: Pusher) -> None:
     assert oai.error(verb="GetRecord", identifier=oai_id(key), metadataPrefix="marc21") == "cannotDisseminateFormat"
     assert oai.error(verb="GetRecord", identifier=oai_id("10.5555/x"), metadataPrefix="oai_dc") == "idDoesNotExist"
     assert oai.error(verb="GetRecord", identifier=f"oai:{REPO_ID}:", metadataPrefix="oai_dc") == "idDoesNotExist"
-    assert oai.error(verb="GetRecord", identifier=key, metadataPrefix="oai_dc") == "idDoesNotExist"
+    elsewhere = "oai:elsewhere.org:" + key
+    assert oai.error(verb="GetRecord", identifier=elsewhere, metadataPrefix="oai_dc") == "idDoesNotExist"
+    assert oai.error(verb="GetRecord", identifier="not-a-doi", metadataPrefix="oai_dc") == "idDoesNotExist"
 
 
 @pytest.mark.parametrize("prefix", FORMATS)

@@ -153,3 +153,20 @@ def test_patch_merges_like_scicats_provider_and_put_still_replaces(pusher: Pushe
 def test_patch_of_an_unknown_doi_is_a_404_problem(pusher: Pusher) -> None:
     response = pusher.client.patch("/api/v1/published/10.1234/none", json={"title": "x"}, headers=pusher.headers)
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+PUSHED = ["v3-register-body.json", "v3-register-min.json", "v4-stored-full.json", "migrated.json"]
+
+
+@pytest.mark.parametrize("name", PUSHED)
+def test_every_record_scicat_stores_is_accepted_by_both_routes(both_pairs: Any, name: str) -> None:
+    documents = [real(name)] if name != "migrated.json" else real(name)[:1]
+    for document in documents:
+        created = both_pairs.post("/scicat/oai/Publication", json=document, headers=basic(REGISTER_PAIR))
+        assert created.status_code == 201, created.get_json()
+        Pusher(both_pairs).withdraw(document["doi"])
+        again = Pusher(both_pairs).put(document)
+        assert again.status_code == 200 and again.get_json()["status"] == "updated", again.get_json()
+    private = real("migrated.json")[1]  # SciCat's migration made pending_registration private
+    refused = both_pairs.post("/scicat/oai/Publication", json=private, headers=basic(REGISTER_PAIR))
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "status"

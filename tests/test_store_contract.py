@@ -62,6 +62,7 @@ def test_create_then_read_back_everything(repo: Repository, clock: Clock) -> Non
         "oai_dc",
         "datacite",
         "oai_datacite",
+        "panosc",
     }
     assert got.sets == e.sets and "openaire_data" in got.sets
     assert (got.created, got.deleted, got.content_hash) == (result.datestamp, False, e.content_hash)

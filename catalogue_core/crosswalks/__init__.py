@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..record import PublishedRecord
-from ..urls import PublicURLs
-from . import datacite_xml, oai_dc
+from ..urls import PANOSC_SCHEMA_PATH, PublicURLs
+from . import datacite_xml, oai_dc, panosc
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class MetadataFormat:
     """One disseminated format: its OAI metadataPrefix, schema, namespace and renderer."""
 
     prefix: str
-    schema: str
+    schema: str  # a URL, or a path under DMZPUB_BASE_URL for a schema this server publishes
     namespace: str
     render: Renderer
 
@@ -54,6 +54,8 @@ FORMATS: dict[str, MetadataFormat] = {
             "http://datacite.org/schema/kernel-4",
             datacite_xml.render,
         ),
+        # SciCat's provider offered it; its schema is kept in the project and served by this server.
+        MetadataFormat("panosc", PANOSC_SCHEMA_PATH, panosc.PANOSC_NS, panosc.render),
     )
 }
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
 from ..urls import PublicURLs
+
+EU_REPO = "info:eu-repo/semantics/"  # the access-rights vocabulary OpenAIRE's guidelines name
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -30,13 +33,32 @@ def thumbnail_url(record: PublishedRecord, context: RenderContext) -> str | None
     return PublicURLs(context.base_url).export(record.key, THUMBNAIL_SUFFIX)
 
 
+def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str, str]:
+    """Return the record's access right as (label, rightsURI) from the info:eu-repo/semantics/ vocabulary.
+
+    OpenAIRE's Guidelines for Data Archives make it mandatory. Files SciCat offers for download
+    (a `downloadLink`) are open access, unless an `Available` date in the future embargoes them;
+    without a download link the files are available on request: restricted access.
+    """
+    today = today or date.today().isoformat()
+    available = [d.get("date", "") for d in record.metadata.get("dates", []) if d.get("dateType") == "Available"]
+    if any(when[:10] > today for when in available):
+        return "Embargoed Access", EU_REPO + "embargoedAccess"
+    if record.extras.get("downloadLink"):
+        return "Open Access", EU_REPO + "openAccess"
+    return "Restricted Access", EU_REPO + "restrictedAccess"
+
+
 def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any]:
-    """Return the metadata to disseminate: SciCat's page as an alternate URL, the thumbnail as a related image.
+    """Return the metadata to disseminate: the access right, SciCat's page as an alternate URL, the thumbnail.
 
     DataCite has no thumbnail property; kernel 4.7's relationType `Other` with
     relationTypeInformation names the link for what it is.
     """
     meta = dict(record.metadata)
+    label, uri = access_right(record)
+    given = [r for r in meta.get("rightsList", []) if not str(r.get("rightsUri", "")).startswith(EU_REPO)]
+    meta["rightsList"] = [*given, {"rights": label, "rightsUri": uri}]
     if url := catalogue_url(record):
         alternate = {"alternateIdentifier": url, "alternateIdentifierType": "URL"}
         meta["alternateIdentifiers"] = [*meta.get("alternateIdentifiers", []), alternate]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..urls import doi_url
-from .links import catalogue_url, thumbnail_url
+from .links import access_right, catalogue_url, thumbnail_url
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -47,6 +47,7 @@ def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, 
         out.append(("language", meta["language"]))
     for rights in meta.get("rightsList", []):
         out += [("rights", v) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
+    out.append(("rights", access_right(record)[1]))
     out += [("coverage", g["geoLocationPlace"]) for g in meta.get("geoLocations", []) if g.get("geoLocationPlace")]
     return out
 

@@ -62,6 +62,7 @@ class Entry:
     rendered: dict[str, str]
     sets: tuple[str, ...] = ()
     search: str = ""
+    status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class ListQuery:
     from_: str | None = None
     until: str | None = None
     set_spec: str | None = None
+    statuses: tuple[str, ...] | None = None  # only records with one of these statuses; None: any
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,17 @@ class MongoRepository(Repository):
             )
             self.inflight.create_index([("started", ASCENDING)], name="started")
             self._create_browse_index()
+            self._fill_statuses()
         except PyMongoError as exc:
             if client is None:
                 self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
+
+    def _fill_statuses(self) -> None:
+        """Give records written before they carried their SciCat status the one in their extras."""
+        for doc in self.records.find({"status": {"$exists": False}}, {"extras": 1}):
+            status = json.loads(doc["extras"]).get("status") or "public"
+            self.records.update_one({"_id": doc["_id"], "status": {"$exists": False}}, {"$set": {"status": status}})
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -105,6 +112,7 @@ class MongoRepository(Repository):
                 "extras": _dumps(entry.extras),
                 "payload": _dumps(entry.payload),
                 "rendered": entry.rendered,
+                "status": entry.status,
             }
             if old is None:
                 try:
@@ -194,6 +202,8 @@ class MongoRepository(Repository):
         clauses: list[dict[str, Any]] = []
         if query.set_spec is not None:
             clauses.append({"sets": query.set_spec})
+        if query.statuses is not None:
+            clauses.append({"status": {"$in": list(query.statuses)}})
         stamp: dict[str, str] = {}
         # The position's datestamp is also a plain lower bound, so the index scan starts at
         # the page (not at the start of the list) even when the planner keeps the $or below

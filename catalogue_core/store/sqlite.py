@@ -28,12 +28,9 @@ CREATE TABLE IF NOT EXISTS records (
     search TEXT NOT NULL DEFAULT '',
     metadata TEXT NOT NULL,
     extras TEXT NOT NULL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT ''
 );
--- Covering: a list page reads its summaries from this index alone, in order, never the large rows.
-CREATE INDEX IF NOT EXISTS records_listing
-    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason);
-DROP INDEX IF EXISTS records_datestamp;
 CREATE TABLE IF NOT EXISTS rendered (
     key TEXT NOT NULL,
     prefix TEXT NOT NULL,
@@ -49,6 +46,22 @@ CREATE TABLE IF NOT EXISTS record_sets (
 CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# Run after _STATUS_COLUMN has brought an older file's table up to date.
+_INDEXES = """
+-- Covering: a list page reads its summaries (and the status harvests filter on) from this index
+-- alone, in order, never the large rows.
+CREATE INDEX IF NOT EXISTS records_harvest
+    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason, status);
+DROP INDEX IF EXISTS records_listing;
+DROP INDEX IF EXISTS records_datestamp;
+"""
+# Files written before records knew their SciCat status: add the column, filled from the extras.
+_STATUS_COLUMN = """
+BEGIN IMMEDIATE;
+ALTER TABLE records ADD COLUMN status TEXT NOT NULL DEFAULT '';
+UPDATE records SET status = coalesce(json_extract(extras, '$.status'), 'public');
+COMMIT;
 """
 # The landing index: live records newest first, and a full-text index of their search text
 # kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
@@ -108,6 +121,10 @@ class SQLiteRepository(Repository):
         self._all_lock = threading.Lock()
         try:
             self._db().executescript(_SCHEMA)
+            columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
+            if "status" not in columns:
+                self._db().executescript(_STATUS_COLUMN)
+            self._db().executescript(_INDEXES)
             self._db().executescript(_SEARCH_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
@@ -199,7 +216,7 @@ class SQLiteRepository(Repository):
                     continue
                 stamp = self._stamp(row["datestamp"] if row else None)
                 db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?,?)",
                     (
                         entry.key,
                         entry.doi,
@@ -211,6 +228,7 @@ class SQLiteRepository(Repository):
                         _dumps(entry.metadata),
                         _dumps(entry.extras),
                         _dumps(entry.payload),
+                        entry.status,
                     ),
                 )
                 self._write_rendered(db, entry.key, entry.rendered)
@@ -316,6 +334,9 @@ class SQLiteRepository(Repository):
         if after:
             clauses.append(f"({table}.datestamp, {table}.key) > (?, ?)")
             args.extend(after)
+        if query.statuses is not None:
+            clauses.append(f"r.status IN ({', '.join('?' * len(query.statuses))})" if query.statuses else "0")
+            args.extend(query.statuses)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
     def list_records(
@@ -344,7 +365,9 @@ class SQLiteRepository(Repository):
     def count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, None, driver)
-        source = "record_sets s" if driver == "s" else "records r"
+        source = "records r" if driver == "r" else "record_sets s"
+        if driver == "s" and query.statuses is not None:
+            source = "record_sets s JOIN records r ON r.key = s.key"
         return self._read(f"SELECT count(*) AS n FROM {source}{where}", args)[0]["n"]
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:

@@ -7,13 +7,15 @@ import gzip
 import logging
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
+from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE
 from catalogue_core.errors import StoreUnavailable
-from catalogue_core.urls import OAI_PATH, PublicURLs
+from catalogue_core.urls import OAI_PATH, PANOSC_SCHEMA_PATH, SCICAT_OAI_PATHS, PublicURLs
 
 from ..config import REPOSITORY_ID_RE, ConfigError
 from ..secret_key import secret_key
@@ -43,6 +45,9 @@ def provider_config(config: dict) -> ProviderConfig:
         repository_id=repository_id,
         admin_email=config["DMZPUB_ADMIN_EMAIL"] or f"oai-admin@{repository_id}",
         page_size=config["DMZPUB_OAI_PAGE_SIZE"],
+        harvest_statuses=tuple(config["DMZPUB_HARVEST_STATUSES"]),
+        bare_identifiers=config["DMZPUB_OAI_IDENTIFIERS"] == "doi",
+        site_url=config["DMZPUB_BASE_URL"],
     )
 
 
@@ -91,10 +96,26 @@ def _arguments() -> list[tuple[str, str]] | BadArgument:
     return pairs
 
 
+@bp.get(PANOSC_SCHEMA_PATH)
+def panosc_schema() -> Response:
+    """Serve the schema of the panosc format, kept in the project."""
+    response = Response(PANOSC_XSD_FILE.read_bytes(), content_type="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.route(OAI_PATH, methods=["GET", "POST"])
+@bp.route(SCICAT_OAI_PATHS[0], methods=["GET", "POST"], endpoint="scicat_oai")
+@bp.route(SCICAT_OAI_PATHS[1], methods=["GET", "POST"], endpoint="openaire_oai")
+@bp.route(SCICAT_OAI_PATHS[2], methods=["GET", "POST"], endpoint="panosc_oai")
 def oai() -> Response:
-    """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>."""
+    """Answer an OAI-PMH request; protocol errors are HTTP 200 with <error>.
+
+    SciCat's paths answer exactly like /oai, each with its own baseURL.
+    """
     config, codec = current_app.extensions[EXTENSION]
+    if request.path != OAI_PATH:
+        config = replace(config, base_url=current_app.config["DMZPUB_BASE_URL"] + request.path)
     pairs = _arguments()
     try:
         if isinstance(pairs, BadArgument):

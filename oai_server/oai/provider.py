@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from catalogue_core.doi import fold_doi
-from catalogue_core.store import Repository
+from catalogue_core.doi import fold_doi, normalize_doi
+from catalogue_core.errors import InvalidDOI
+from catalogue_core.store import Repository, StoredRecord
 
 from .resumption_token import TokenCodec
 
@@ -26,6 +27,10 @@ class ProviderConfig:
     repository_id: str
     admin_email: str
     page_size: int = 100
+    # Only records with these SciCat statuses are disseminated (None: every record).
+    harvest_statuses: tuple[str, ...] | None = None
+    bare_identifiers: bool = False  # headers carry bare DOIs, as SciCat's provider did
+    site_url: str = ""  # DMZPUB_BASE_URL, for the schemas this server publishes itself
 
 
 @dataclass(frozen=True)
@@ -42,19 +47,33 @@ class Provider:
         return self.open_store()
 
     def identifier(self, key: str) -> str:
-        """Return the OAI identifier of a record key."""
+        """Return the OAI identifier of a record key (the bare DOI with DMZPUB_OAI_IDENTIFIERS=doi)."""
+        if self.config.bare_identifiers:
+            return key
         local = key if _ID_PLAIN.match(key) else quote(key, safe=_ID_SAFE)
         return f"oai:{self.config.repository_id}:{local}"
 
     def identifier_xml(self, key: str) -> str:
         """Return the OAI identifier of a record key, escaped for XML (the common case costs nothing)."""
+        if self.config.bare_identifiers:
+            return key.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if _ID_PLAIN.match(key):
             return f"oai:{self.config.repository_id}:{key}"
         return self.identifier(key).replace("&", "&amp;")  # quote() left no other markup character
 
     def key_of(self, identifier: str) -> str | None:
-        """Return the record key an OAI identifier names, or None if it is not one of ours."""
+        """Return the record key an identifier names: `oai:<id>:<doi>`, or a bare DOI as SciCat's provider used."""
         prefix = f"oai:{self.config.repository_id}:"
-        if not identifier.startswith(prefix) or len(identifier) == len(prefix):
+        if identifier.startswith(prefix) and len(identifier) > len(prefix):
+            return fold_doi(unquote(identifier[len(prefix) :]))
+        if identifier.startswith("oai:"):
             return None
-        return fold_doi(unquote(identifier[len(prefix) :]))
+        try:
+            return fold_doi(normalize_doi(identifier))
+        except InvalidDOI:
+            return None
+
+    def harvested(self, record: StoredRecord) -> bool:
+        """Tell whether a record read with its extras has a status OAI-PMH disseminates (as the lists filter)."""
+        statuses = self.config.harvest_statuses
+        return statuses is None or record.extras.get("status", "") in statuses

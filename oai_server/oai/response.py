@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from catalogue_core.store import StoredRecord
+from catalogue_core.store import ListQuery, StoredRecord
 from catalogue_core.store import base as store_base
 
 from .errors import (
@@ -126,6 +126,11 @@ def identify(provider: Provider, request: OAIRequest) -> Built:
     return now(), f"<Identify>{_elements(fields)}{description}</Identify>"
 
 
+def _absolute(provider: Provider, schema: str) -> str:
+    """Return a schema URL; a path is a schema this server publishes itself."""
+    return schema if schema.startswith(("http://", "https://")) else provider.config.site_url + schema
+
+
 def list_metadata_formats(provider: Provider, request: OAIRequest) -> Built:
     """List every format, or those one item can be disseminated in."""
     formats = list(FORMATS.values())
@@ -138,7 +143,13 @@ def list_metadata_formats(provider: Provider, request: OAIRequest) -> Built:
             raise NoMetadataFormats(f"no metadata format is available for {identifier}")
     body = "".join(
         "<metadataFormat>"
-        + _elements([("metadataPrefix", f.prefix), ("schema", f.schema), ("metadataNamespace", f.namespace)])
+        + _elements(
+            [
+                ("metadataPrefix", f.prefix),
+                ("schema", _absolute(provider, f.schema)),
+                ("metadataNamespace", f.namespace),
+            ]
+        )
         + "</metadataFormat>"
         for f in formats
     )
@@ -159,7 +170,8 @@ def list_sets(provider: Provider, request: OAIRequest) -> Built:
 def _lookup(provider: Provider, identifier: str, formats: list[str]) -> StoredRecord:
     key = provider.key_of(identifier)
     record = provider.store.get(key, formats=formats) if key else None
-    if record is None:
+    # A record whose DOI is not registered yet (public, pending_registration) is not disseminated.
+    if record is None or not provider.harvested(record):
         raise IdDoesNotExist(f"{identifier} is not an identifier of this repository")
     return record
 
@@ -192,13 +204,18 @@ def _start(provider: Provider, request: OAIRequest) -> ListState:
     return ListState(request.verb, prefix, request.from_, until, request.args.get("set"), watermark, total=0)
 
 
+def _query(provider: Provider, state: ListState) -> ListQuery:
+    """Return the store query of a list: its frozen arguments, and only the statuses harvested now."""
+    return replace(state.query, statuses=provider.config.harvest_statuses)
+
+
 def _page(provider: Provider, state: ListState, size: int) -> tuple[list[StoredRecord], bool]:
     """Return up to `size` records available in the list's format after its position, and whether more follow."""
     prefix = state.metadata_prefix
     found: list[StoredRecord] = []
     after = state.after
     while True:
-        rows = provider.store.list_records(state.query, after, size + 1, prefix)
+        rows = provider.store.list_records(_query(provider, state), after, size + 1, prefix)
         # A live record without the format (stored before the format existed) is in neither
         # list (4.3): skip it here, so no token ever leads to a page of only skipped records.
         found += [r for r in rows if r.deleted or prefix in r.rendered]
@@ -216,7 +233,7 @@ def _list(provider: Provider, request: OAIRequest, with_metadata: bool) -> Built
     items = [_record(provider, r, prefix) if with_metadata else header(provider, r) for r in rows]
     total = state.total
     if state.after is None and more:
-        total = provider.store.count(state.query)
+        total = provider.store.count(_query(provider, state))
     # completeListSize is an estimate; never let it contradict what was already served.
     total = max(total, state.cursor + len(rows) + int(more))
     token = ""
