@@ -56,6 +56,8 @@ wheel: $(VENV)/.installed-test
 test: $(VENV)/.installed-test deps-apt wheel
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

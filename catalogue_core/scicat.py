@@ -309,7 +309,7 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
     meta["schemaVersion"] = SCHEMA_VERSION
     meta = clean_tree(meta)
     problems.extend(_schema_problems(meta))
-    if problems:
+    if problems or the_doi is None:  # a bad DOI is always among the problems
         raise InvalidRecord(list(problems))
     extras = clean_tree(_extras(document, meta_source, files, size))
     return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document)

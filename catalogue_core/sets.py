@@ -41,7 +41,7 @@ DEFAULT_SET_RULES = ("year", "type")
 
 def with_ancestors(specs: Iterable[str]) -> tuple[str, ...]:
     """Return the specs plus every ancestor (`a:b:c` gives `a`, `a:b`, `a:b:c`), sorted."""
-    out = set()
+    out: set[str] = set()
     for spec in specs:
         parts = spec.split(":")
         out.update(":".join(parts[:i]) for i in range(1, len(parts) + 1))

@@ -178,7 +178,8 @@ def checksums_response(request: Request, status: DatasetStatus) -> Response:
     response.headers["Content-Disposition"] = content_disposition(CHECKSUMS)
     response.headers["Cache-Control"] = "no-cache"
     harden(response)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place; it returns the plain werkzeug type
+    return response
 
 
 def listing_data(key: str, status: DatasetStatus, base_url: str) -> dict[str, object]:
@@ -208,7 +209,8 @@ def listing_response(request: Request, key: str, status: DatasetStatus, base_url
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place; it returns the plain werkzeug type
+    return response
 
 
 def _listing_html(key: str, status: DatasetStatus) -> str:
@@ -271,5 +273,5 @@ def zip_response(key: str, folder: Path, files: Iterable[StagedFile]) -> Respons
     response.headers["Content-Disposition"] = content_disposition(top + ".zip")
     response.headers["Cache-Control"] = "no-cache"
     if staged_files:
-        response.last_modified = int(max(f.mtime for f in staged_files))
+        response.last_modified = datetime.fromtimestamp(int(max(f.mtime for f in staged_files)), UTC)
     return harden(response)

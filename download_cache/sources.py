@@ -83,7 +83,7 @@ class Source:
         listed_sums = self._listed_checksums()
         if files_from is None:
             found = self._walk()
-            entries = [(path, None) for path in sorted(found)]
+            entries: list[tuple[str, str | None]] = [(path, None) for path in sorted(found)]
         else:
             entries = list(files_from)
             found = {path: self._stat(path) for path, _ in entries}
@@ -102,7 +102,7 @@ class Source:
         full = posixpath.join(self.root, path)
         if self.local:
             return open(os.path.realpath(full), "rb")  # checked inside the root by files()
-        if self.sftp:
+        if self.sessions is not None:
             handle = self.sessions.get().open(full, "rb", bufsize=1 << 20)
             handle.prefetch()
             return handle

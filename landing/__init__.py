@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import brand, filters, listing, old_urls, security, sitemap, views
+from . import brand, filters, listing, old_urls, security, sitemap, template_globals, views
 from .blueprint import bp
 from .context import init_app as _init_context
 
@@ -22,4 +22,15 @@ def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["bp", "brand", "filters", "init_app", "listing", "old_urls", "security", "sitemap", "views"]
+__all__ = [
+    "bp",
+    "brand",
+    "filters",
+    "init_app",
+    "listing",
+    "old_urls",
+    "security",
+    "sitemap",
+    "template_globals",
+    "views",
+]

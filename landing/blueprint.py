@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, request
 
@@ -28,11 +27,3 @@ def _asset_url(script_root: str, filename: str) -> str:
 def asset_url(filename: str) -> str:
     """Return the fingerprinted URL of a static file."""
     return _asset_url(request.script_root, filename)
-
-
-@bp.app_context_processor  # app-wide: error pages of other routes use the same base template
-def _globals() -> dict[str, Any]:
-    from .brand import brand
-    from .context import base_url, site_name
-
-    return {"site_name": site_name(), "base_url": base_url(), "asset_url": asset_url, "brand": brand()}

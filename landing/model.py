@@ -217,7 +217,8 @@ def funding(meta: dict[str, Any]) -> list[dict[str, str | None]]:
     for item in meta.get("fundingReferences") or []:
         award = item.get("awardNumber")
         if isinstance(award, dict):  # DataCite JSON may nest {"awardNumber", "awardURI"}
-            award, award_uri = award.get("awardNumber"), award.get("awardURI")
+            nested: dict[str, Any] = award
+            award, award_uri = nested.get("awardNumber"), nested.get("awardURI")
         else:
             award_uri = item.get("awardURI") or item.get("awardUri")
         out.append(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from .config import load_settings
 from .request import LenientQueryRequest
@@ -27,12 +28,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(overrides=overrides))
     app.config.update({k: v for k, v in overrides.items() if not k.startswith("DMZPUB_")})
     app.config["MAX_CONTENT_LENGTH"] = app.config["DMZPUB_MAX_PUSH_BYTES"]
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     if app.config["DMZPUB_TEMPLATE_DIR"]:
         # The facility's templates win over the built-in ones of the same name.
         from jinja2 import ChoiceLoader, FileSystemLoader
 
-        app.jinja_loader = ChoiceLoader([FileSystemLoader(app.config["DMZPUB_TEMPLATE_DIR"]), app.jinja_loader])
+        builtin = [app.jinja_loader] if app.jinja_loader else []
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(app.config["DMZPUB_TEMPLATE_DIR"]), *builtin])
 
     import landing
     from download_cache import web as download_web

@@ -11,13 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-
-class ConfigError(Exception):
-    """A setting has a bad value; the message names the variable and the fix."""
-
-    def __init__(self, name: str, problem: str, fix: str) -> None:
-        self.name = name
-        super().__init__(f"{name}: {problem}. Fix: {fix}")
+from .config_error import ConfigError
 
 
 @dataclass(frozen=True)

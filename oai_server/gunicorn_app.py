@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from .config import load_settings
 
-class _Application(BaseApplication):  # type: ignore[misc]
+
+class _Application(BaseApplication):
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
         self.application = app
         self.options = options
@@ -34,27 +37,39 @@ def control_socket(path: str) -> dict[str, Any]:
 WORKER = "oai_server.gunicorn_worker.DeadlineThreadWorker"
 
 
-def options(app: Flask, bind: str, workers: int, threads: int) -> dict[str, Any]:
-    """Return the gunicorn settings `dmzpub serve` runs with (deploy/gunicorn.conf.py says the same)."""
+def options(
+    config: Mapping[str, Any], bind: str | None = None, workers: int | None = None, threads: int | None = None
+) -> dict[str, Any]:
+    """Return the gunicorn settings from the DMZPUB_* settings: the one source `dmzpub serve` and
+    deploy/gunicorn.conf.py both use."""
     return {
-        "bind": bind,
-        "workers": workers,
-        "threads": threads,
+        "bind": bind or config["DMZPUB_BIND"],
+        "workers": workers or config["DMZPUB_WORKERS"],
+        "threads": threads or config["DMZPUB_THREADS"],
         # Threads whose sockets drop trickling clients (DMZPUB_CLIENT_TIMEOUT).
         "worker_class": WORKER,
         "accesslog": "-",
+        "errorlog": "-",
         # dmzpub's one log format; the app writes access lines with request ids.
         "logger_class": "oai_server.gunicorn_logging.Logger",
+        # Harvest pages and ZIP downloads stream for a while: slow clients are dropped by the worker's deadline.
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,
+        # The store is opened lazily in each worker, after the fork: no shared connections.
+        "preload_app": False,
         # Only the proxy may say who the client is (the app checks the same list).
-        "forwarded_allow_ips": ",".join(str(net) for net in app.config["DMZPUB_FORWARDED_ALLOW_IPS"]),
+        "forwarded_allow_ips": ",".join(str(net) for net in config["DMZPUB_FORWARDED_ALLOW_IPS"]),
         # gunicorn's control socket is one path per user by default: two servers on a host shared it.
-        **control_socket(app.config["DMZPUB_CONTROL_SOCKET"]),
+        **control_socket(config.get("DMZPUB_CONTROL_SOCKET", "")),
     }
 
 
+def options_from_environment() -> dict[str, Any]:
+    """Return the gunicorn settings for deploy/gunicorn.conf.py, read from the environment."""
+    return options(load_settings())
+
+
 def run(app: Flask, bind: str, workers: int, threads: int) -> None:
-    """Serve `app` with gunicorn threaded workers until interrupted."""
-    _Application(app, options(app, bind, workers, threads)).run()
+    """Serve `app` with gunicorn threaded workers until interrupted (bind, workers: the command's options)."""
+    _Application(app, options(app.config, bind, workers, threads)).run()

@@ -9,7 +9,7 @@ from gunicorn.glogging import Logger as GunicornLogger
 from .logs import setup_from_environment
 
 
-class Logger(GunicornLogger):  # type: ignore[misc]
+class Logger(GunicornLogger):
     """Master and worker lines in dmzpub's format; the app writes the access lines, with request ids."""
 
     def setup(self, cfg: Any) -> None:

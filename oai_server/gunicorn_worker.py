@@ -57,7 +57,7 @@ class DeadlineSocket(socket.socket):
         return super().recv_into(buffer, *args)
 
 
-class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
+class DeadlineThreadWorker(ThreadWorker):
     """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds)."""
 
     def _limit(self) -> float:

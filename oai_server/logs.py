@@ -30,10 +30,10 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """Write to whatever sys.stderr is at the time (a test runner swaps it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -43,14 +43,11 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created)) + f".{int(record.msecs):03d}Z"
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
 class _JSONFormatter(JsonFormatter):
-    converter = time.gmtime
     formatTime = _UTCFormatter.formatTime
 
 
@@ -114,8 +111,8 @@ def setup_from_environment() -> None:
     """Apply DMZPUB_LOG_FORMAT and DMZPUB_LOG_LEVEL (every command, and gunicorn, call this first)."""
     import os
 
-    from .cli.sides import ConfigurationError
     from .config import BY_NAME, ConfigError
+    from .config_error import ConfigurationError
 
     try:
         kind, level = (

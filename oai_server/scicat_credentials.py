@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
+from .config_error import ConfigError
 
 # SciCat v3 sends `removed:removed` on every resync, and on register when doiconfig.local.json
 # is absent (backend-v3 common/models/published-data.js, lines 204-209 and 345-348): anyone can

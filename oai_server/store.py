@@ -75,7 +75,7 @@ def of(app: Flask) -> StoreExtension:
 
 def ext() -> StoreExtension:
     """Return the current app's store extension."""
-    return of(current_app)  # type: ignore[arg-type]
+    return of(current_app)
 
 
 def get_store() -> Repository:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import oai_support
 import pytest
 from conftest import CLI, NS, Pusher
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
-from catalogue_core.crosswalks import RENDERERS
+from catalogue_core.crosswalks import FORMATS
 
 oai = oai_support.oai
 clock = oai_support.clock
@@ -22,14 +24,14 @@ def test_reindex_bumps_only_records_whose_output_changed(
     first = clock.stamp
     assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed"
     changed_at = clock.advance(3600)
-    original = RENDERERS["oai_dc"]
+    original = FORMATS["oai_dc"].render
 
     def noted(record, context):  # type: ignore[no-untyped-def]
         out = original(record, context)
         software = record.metadata["types"]["resourceTypeGeneral"] == "Software"
         return out.replace("</oai_dc:dc>", NOTE) if software else out
 
-    monkeypatch.setitem(RENDERERS, "oai_dc", noted)
+    monkeypatch.setitem(FORMATS, "oai_dc", dataclasses.replace(FORMATS["oai_dc"], render=noted))
     assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 2 changed"
     assert oai.identifiers(metadataPrefix="oai_dc", from_=changed_at) == [oai_id(keys[2]), oai_id(keys[5])]
     assert len(oai.identifiers(metadataPrefix="oai_dc", until=first)) == 4

@@ -7,13 +7,15 @@ from typing import Any
 import pytest
 from conftest import Pusher, v4_document
 
+from oai_server.store import of as store_of
+
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_a_full_store_answers_503_and_the_reply_matches_what_was_committed(
     app: Any, client: Any, pusher: Pusher, store_kind: str
 ) -> None:
     assert pusher.put(v4_document("10.5555/before-full")).status_code == 201
-    store = app.extensions["dmzpub.store"].store
+    store = store_of(app).store
     db = store._db()  # the test client runs in this thread: the same connection
     pages = db.execute("PRAGMA page_count").fetchone()[0]
     db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"

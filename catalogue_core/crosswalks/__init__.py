@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..record import PublishedRecord
-from ..urls import PublicURLs
+from ..urls import PANOSC_SCHEMA_PATH, PublicURLs
 from . import datacite_xml, oai_dc, panosc
 
 
@@ -24,16 +24,42 @@ class RenderContext:
 
 Renderer = Callable[[PublishedRecord, RenderContext], str]
 
-# Metadata fragments stored with each record, keyed by OAI metadataPrefix. A change to any
-# renderer needs `dmzpub reindex` so stored output and datestamps follow.
-RENDERERS: dict[str, Renderer] = {
-    "oai_dc": oai_dc.render,
-    "datacite": datacite_xml.render,
-    "oai_datacite": datacite_xml.render_oai_datacite,
-    "panosc": panosc.render,
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    """One disseminated format: its OAI metadataPrefix, schema, namespace and renderer."""
+
+    prefix: str
+    schema: str  # a URL, or a path under DMZPUB_BASE_URL for a schema this server publishes
+    namespace: str
+    render: Renderer
+
+
+# The one registry of metadata formats: ListMetadataFormats describes these, and every record
+# stores each of them rendered at write time. A change to a renderer needs `dmzpub reindex`
+# so stored output and datestamps follow. Adding a format: its crosswalk module and one entry.
+FORMATS: dict[str, MetadataFormat] = {
+    f.prefix: f
+    for f in (
+        MetadataFormat("oai_dc", oai_dc.OAI_DC_XSD, oai_dc.OAI_DC_NS, oai_dc.render),
+        MetadataFormat(
+            "oai_datacite",
+            datacite_xml.OAI_DATACITE_XSD,
+            datacite_xml.OAI_DATACITE_NS,
+            datacite_xml.render_oai_datacite,
+        ),
+        MetadataFormat(
+            "datacite",
+            "http://schema.datacite.org/meta/kernel-4/metadata.xsd",
+            "http://datacite.org/schema/kernel-4",
+            datacite_xml.render,
+        ),
+        # SciCat's provider offered it; its schema is kept in the project and served by this server.
+        MetadataFormat("panosc", PANOSC_SCHEMA_PATH, panosc.PANOSC_NS, panosc.render),
+    )
 }
 
 
 def render_all(record: PublishedRecord, context: RenderContext) -> dict[str, str]:
     """Return every stored format of the record."""
-    return {prefix: render(record, context) for prefix, render in RENDERERS.items()}
+    return {prefix: f.render(record, context) for prefix, f in FORMATS.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -43,7 +43,7 @@ def _start_date(record: PublishedRecord) -> str:
 
 def _values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, str]]:
     meta, extras = record.metadata, record.extras
-    rights = next(iter(meta.get("rightsList", [])), {})
+    rights: dict[str, Any] = next(iter(meta.get("rightsList", [])), {})
     available = [d["date"] for d in meta.get("dates", []) if d.get("dateType") == "Available" and d.get("date")]
     techniques = [s["subject"] for s in meta.get("subjects", []) if s.get("subjectScheme", "").lower() == "panet"]
     size = extras.get("sizeOfArchive")

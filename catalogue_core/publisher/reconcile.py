@@ -83,11 +83,11 @@ def reconcile(
                 repair(record)
     report.api = source.version
     live = [(key, held.doi) for key, held in dmz.items() if not held.deleted]
-    for key, doi, record in walk.gone(live):
-        if record is not None and record.kind != "private":
-            repair(record)
+    for key, doi, gone in walk.gone(live):
+        if gone is not None and gone.kind != "private":
+            repair(gone)
             continue
-        reason = PRIVATE if record is not None else "not published in the catalogue"
+        reason = PRIVATE if gone is not None else "not published in the catalogue"
         report.actions.append(Action("withdraw", doi, reason))
         intents.append(withdrawal(key, doi, reason))
         if hooks is not None and not dry_run:

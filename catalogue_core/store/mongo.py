@@ -35,7 +35,9 @@ class MongoRepository(Repository):
 
     def __init__(self, uri: str, database: str | None = None, client: MongoClient | None = None) -> None:
         # Fail fast when MongoDB is down (a 503, not a hung worker), unless the URI says otherwise.
-        options = {} if "serverselectiontimeoutms" in uri.lower() else {"serverSelectionTimeoutMS": 5000}
+        options: dict[str, Any] = (
+            {} if "serverselectiontimeoutms" in uri.lower() else {"serverSelectionTimeoutMS": 5000}
+        )
         self.client = client or MongoClient(uri, tz_aware=True, **options)
         try:
             db = self.client[database] if database else self.client.get_default_database("dmzpub")
@@ -135,7 +137,7 @@ class MongoRepository(Repository):
             if old["deleted"]:
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
-            update = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
+            update: dict[str, Any] = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
             if self._call(self.records.update_one, guard, update).matched_count:
                 return WriteResult(key, "withdrawn", stamp)

@@ -357,7 +357,7 @@ class SQLiteRepository(Repository):
         return [
             StoredRecord(
                 **self._summary(row),
-                rendered={metadata_prefix: row["xml"]} if row["xml"] is not None else {},
+                rendered={metadata_prefix: row["xml"]} if metadata_prefix and row["xml"] is not None else {},
             )
             for row in rows
         ]
@@ -402,7 +402,8 @@ class SQLiteRepository(Repository):
             return self._browse(text, before, limit)
 
     def _browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
-        clauses, args = ["r.deleted = 0"], []  # the literal `deleted = 0` selects the partial index
+        clauses: list[str] = ["r.deleted = 0"]
+        args: list[Any] = []  # the literal `deleted = 0` selects the partial index
         source = "records r"
         if before:
             clauses.append("(r.created, r.key) < (?, ?)")

@@ -66,7 +66,7 @@ _FIELD_ERRORS = {
         "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
     },
 }
-_SUMMARY = {
+_SUMMARY: dict[str, Any] = {
     "type": "object",
     "required": ["doi", "key", "datestamp", "contentHash", "deleted"],
     "properties": {

@@ -15,12 +15,7 @@ from catalogue_core.errors import StoreError
 from catalogue_core.store.schema import SchemaMismatch
 
 from ..config import BY_NAME, ConfigError
-
-
-class ConfigurationError(click.ClickException):
-    """A bad setting: exit status 78 (EX_CONFIG), on which the systemd unit stops instead of restarting."""
-
-    exit_code = 78
+from ..config_error import ConfigurationError
 
 
 class Side(enum.Enum):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE
@@ -53,7 +53,7 @@ def provider_config(config: dict) -> ProviderConfig:
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     # Resolve the signing key now when possible (before gunicorn forks, so all workers share
     # it); if local state is unusable, the app still starts and list requests answer 503.
     key: str | Callable[[], str]
