@@ -1,8 +1,12 @@
 """Print records/s of a first SciCat sync of 10,000 records and of a re-sync with no change, on both stores.
 
-Then `dmzpub sync --watch` against 100,000 records in SciCat (`--watch-records`): how long the first
-(full) round takes, and for one change made in SciCat afterwards, how long until the DMZ has it
-compared with the interval, and how many records the incremental round read (it must not read them all).
+Then `dmzpub sync --watch` against 100,000 records in SciCat (`--watch-records`), starting in step: the
+DMZ store and the publisher's remembered state are seeded first through the code `dmzpub sync` leaves
+them by (the push API's record writer, the outbox's `remember`), since delivering 100,000 records over
+HTTP takes longer than the figure is about (the 10,000-record figures above time that). Printed: the
+watcher's start-up (full, compare-only) round, and for one change made in SciCat afterwards, how long
+until the DMZ has it compared with the interval, and how many records the incremental round read
+(it must not read them all).
 
 The DMZ runs under gunicorn (`dmzpub serve`, its default 2 workers x 4 threads) in its own process;
 the SciCat stand-in of the tests serves v4 PublishedData pages from a thread of this process; the
@@ -25,12 +29,19 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/landing.py would shadow the `landing` package the DMZ app imports when seeding.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(1, str(ROOT))
 
 from mongo_server import with_database  # noqa: E402
 from publisher.servers import SciCatStandIn  # noqa: E402
 
 from catalogue_core.publisher import Outbox, PushSettings, RetryPolicy, SciCatSource, sync  # noqa: E402
+from catalogue_core.publisher.sync import read as read_source  # noqa: E402
+from catalogue_core.scicat import from_scicat  # noqa: E402
+from oai_server import create_app  # noqa: E402
+from oai_server.store import ext  # noqa: E402
 
 TOKEN = "bench-token"
 MONGO_SCRIPT = """
@@ -177,14 +188,42 @@ def until(predicate, timeout: float, what: str) -> float:  # type: ignore[no-unt
     return time.perf_counter() - started
 
 
+def seed_in_step(docs: list[dict], dmz_dir: Path, intranet_dir: Path, batch: int = 1000) -> float:
+    """Leave the DMZ store and the publisher's outbox as a finished `dmzpub sync` of `docs` would; return seconds.
+
+    The DMZ side goes through the push API's own writer (normalise, render every format, batched
+    store write), minus HTTP; the intranet side through the outbox's `remember` (what was sent, by hash).
+    """
+    started = time.perf_counter()
+    intranet_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app({"DMZPUB_DATA_DIR": str(dmz_dir), "DMZPUB_PUSH_TOKENS": TOKEN})
+    outbox = Outbox(PushSettings("http://dmz.invalid", TOKEN, intranet_dir).outbox_path)
+    with app.app_context():
+        for start in range(0, len(docs), batch):
+            chunk = docs[start : start + batch]
+            records = [from_scicat(doc) for doc in chunk]
+            results = ext().writer.publish_many(records)
+            if any(r.outcome not in ("created", "updated", "unchanged") for r in results):
+                raise SystemExit(f"seeding the DMZ failed: {results[:3]}")
+            sources = [read_source(doc) for doc in chunk]
+            outbox.remember(
+                [(s.key, s.doi, r.content_hash, s.source_hash) for s, r in zip(sources, records, strict=True) if s]
+            )
+        ext().close()
+    outbox.close()
+    return time.perf_counter() - started
+
+
 def bench_watch(records: int, interval: float) -> None:
     """Print how `dmzpub sync --watch` keeps up with a change at `records` records in SciCat."""
     docs = stamped(documents(records), time.time() - 365 * 86400, 300 * 86400)
     scicat = SciCatStandIn(docs, versions=("v4",))
     scicat.start()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_dmz(Path(tmp) / "dmz", "")
         data_dir = Path(tmp) / "intranet"
+        seeded = seed_in_step(docs, Path(tmp) / "dmz", data_dir)
+        print(f"watch  seeded {records} records in step on the DMZ store and in the outbox in {seeded:6.1f} s")
+        process, url = start_dmz(Path(tmp) / "dmz", "")
         env = {
             **os.environ,
             "DMZPUB_DATA_DIR": str(data_dir),
@@ -200,7 +239,11 @@ def bench_watch(records: int, interval: float) -> None:
         watcher = subprocess.Popen([dmzpub, "sync", "--watch"], env=env, stderr=log)
         try:
             seconds = until(lambda: watch_status(data_dir).get("last_success"), 3600, "the first round")
-            print(f"watch  first (full) round: {records} records read, compared and delivered in {seconds:6.1f} s")
+            status = watch_status(data_dir)
+            print(
+                f"watch  start-up (full) round: {status.get('last_read')} records read from SciCat and compared"
+                f" with the DMZ in {seconds:6.1f} s, {status.get('queue')} left to deliver"
+            )
             until(lambda: watch_status(data_dir).get("rounds", 0) >= 2, 3600, "an incremental round")
             served, rounds = scicat.served, watch_status(data_dir)["rounds"]
             changed = {**docs[records // 2], "title": "Changed while the watcher runs"}
@@ -212,10 +255,13 @@ def bench_watch(records: int, interval: float) -> None:
             until(lambda: watch_status(data_dir).get("rounds", 0) > rounds, 600, "the round to end")
             status = watch_status(data_dir)
             read = scicat.served - served
-            verdict = "within one interval" if seconds <= interval else "LATER than one interval"
+            # The change can land just after a round began: the next one starts an interval later and
+            # must carry it, so the wait is at most one interval plus that round's own (short) run.
+            carried = status["rounds"] - rounds
+            verdict = "the first round after it" if carried == 1 else f"{carried} rounds later: LATE"
             print(
                 f"watch  one change at {records} records: on the DMZ after {seconds:5.2f} s"
-                f" ({verdict} of {interval:g} s);"
+                f" (interval {interval:g} s; carried by {verdict});"
                 f" {status['rounds'] - rounds} round(s) read {read} records from SciCat"
                 f" ({read / records:.4%} of the catalogue; last round read {status.get('last_read')})"
             )

@@ -1,4 +1,4 @@
-"""Liveness and readiness: /healthz answers 200 when the store answers, 503 otherwise."""
+"""Liveness and readiness: /healthz answers 200 when the store answers and can be written, 503 otherwise."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Report whether the store answers."""
+    """Report whether the store answers, and whether it takes writes (a full disk, a read-only file)."""
     extension = ext()
     try:
         extension.store.ping()
     except StoreError as exc:
-        response = jsonify(status="unavailable", store=extension.kind, detail=str(exc))
-        response.headers["Retry-After"] = "30"
-        return response, 503
+        return _unhealthy("unavailable", extension.kind, exc)
+    try:
+        extension.store.check_writable()
+    except StoreError as exc:
+        return _unhealthy("unwritable", extension.kind, exc)
     return jsonify(status="ok", store=extension.kind), 200
+
+
+def _unhealthy(status: str, kind: str, exc: StoreError) -> tuple[Response, int]:
+    response = jsonify(status=status, store=kind, detail=str(exc))
+    response.headers["Retry-After"] = "30"
+    return response, 503

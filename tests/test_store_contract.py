@@ -211,6 +211,15 @@ def test_a_dead_inflight_write_stops_holding_back_after_its_ttl(repo: Repository
     assert repo.safe_now() == base.format_datestamp(clock.now)
 
 
+def test_the_write_probe_clears_markers_a_failed_write_left_behind(repo: Repository, clock: Clock) -> None:
+    repo._register_inflight("failed-writer", clock.now)
+    repo._orphans = frozenset({"failed-writer"})  # its write and its clearing both failed
+    clock.now += 60
+    assert repo.safe_now() == base.format_datestamp(clock.now - 60)
+    repo.check_writable()
+    assert repo.safe_now() == base.format_datestamp(clock.now) and not repo._orphans
+
+
 def test_incremental_harvest_misses_nothing_under_concurrent_pushes(
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:

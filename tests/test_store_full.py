@@ -32,3 +32,58 @@ def test_a_full_store_answers_503_and_the_reply_matches_what_was_committed(
     assert pusher.get("10.5555/full-one").status_code == 404
     assert db.execute("SELECT count(*) FROM inflight").fetchone()[0] == 0
     assert pusher.put(v4_document("10.5555/after-full")).status_code == 201
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_healthz_reports_a_store_that_cannot_be_written_with_503_and_the_reason(
+    app: Any, client: Any, store_kind: str
+) -> None:
+    assert client.get("/healthz").status_code == 200
+    db = store_of(app).store._db()  # the test client runs in this thread: the same connection
+    db.execute("PRAGMA query_only = 1")  # SQLite refuses every write, as for a read-only file
+    try:
+        response = client.get("/healthz")
+    finally:
+        db.execute("PRAGMA query_only = 0")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.json["status"] == "unwritable" and "readonly" in response.json["detail"]
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_healthz_reports_the_last_write_that_failed_on_a_full_store(
+    app: Any, client: Any, pusher: Pusher, store_kind: str
+) -> None:
+    db = store_of(app).store._db()
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    try:
+        assert pusher.put(v4_document("10.5555/too-big", title="z" * 40000)).status_code == 503
+        response = client.get("/healthz")
+    finally:
+        db.execute("PRAGMA max_page_count = 1073741823")
+    assert response.status_code == 503 and "full" in response.json["detail"]
+    assert pusher.put(v4_document("10.5555/fits-again")).status_code == 201
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_a_marker_the_failed_write_could_not_clear_is_cleared_once_the_store_writes_again(
+    app: Any, client: Any, pusher: Pusher, store_kind: str
+) -> None:
+    store = store_of(app).store
+    db = store._db()
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    # On a full disk the marker's DELETE fails too; a temporary trigger makes it fail here.
+    db.execute(
+        "CREATE TEMP TRIGGER full_disk BEFORE DELETE ON main.inflight BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    try:
+        assert pusher.put(v4_document("10.5555/too-big", title="z" * 40000)).status_code == 503
+        assert db.execute("SELECT count(*) FROM inflight").fetchone()[0] == 1
+    finally:
+        db.execute("DROP TRIGGER temp.full_disk")
+        db.execute("PRAGMA max_page_count = 1073741823")
+    client.get("/healthz")  # its write probe clears what this process left behind
+    assert db.execute("SELECT count(*) FROM inflight").fetchone()[0] == 0

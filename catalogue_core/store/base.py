@@ -26,6 +26,8 @@ SEARCH_BUDGET = 2.0
 # An in-flight write older than this is taken to have died; it no longer holds back
 # the harvest watermark.
 INFLIGHT_TTL = 300.0
+# Seconds a failed write keeps /healthz at 503 in the process that saw it, unless a write commits first.
+WRITE_FAILURE_MEMORY = 60.0
 
 
 def format_datestamp(epoch: float) -> str:
@@ -116,6 +118,10 @@ class Repository(ABC):
 
     #: Seconds `browse` may run before the store stops it and raises QueryTooCostly.
     search_budget: float = SEARCH_BUDGET
+    #: In-flight markers this process could not clear (the write and the clearing both failed).
+    _orphans: frozenset[str] = frozenset()
+    #: (when, why) of this process's last failed write, until a write commits.
+    _write_failure: tuple[float, str] | None = None
 
     def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         """Upsert records by key; unchanged content keeps its datestamp."""
@@ -140,6 +146,25 @@ class Repository(ABC):
     def _inflight(self) -> _Inflight:
         return _Inflight(self)
 
+    def check_writable(self) -> None:
+        """Raise StoreUnavailable unless a small write commits and no recent write failed.
+
+        The probe also clears the in-flight markers this process could not clear when a write
+        failed, so a full disk that was freed does not hold back the harvest watermark.
+        """
+        self._clear_orphans()
+        failure = self._write_failure
+        if failure and utcnow() - failure[0] < WRITE_FAILURE_MEMORY:
+            raise StoreUnavailable(f"the last write failed {utcnow() - failure[0]:.0f} s ago: {failure[1]}")
+
+    def _note_write(self, failure: StoreUnavailable | None) -> None:
+        self._write_failure = (utcnow(), str(failure)) if failure else None
+
+    def _clear_orphans(self) -> None:
+        orphans = self._orphans
+        self._probe_write(sorted(orphans))
+        self._orphans = self._orphans - orphans
+
     @staticmethod
     def _stamp(previous: str | None = None) -> str:
         """Return now as a datestamp, never earlier than the record's previous one."""
@@ -157,6 +182,10 @@ class Repository(ABC):
 
     @abstractmethod
     def _clear_inflight(self, token: str) -> None: ...
+
+    @abstractmethod
+    def _probe_write(self, orphans: Sequence[str]) -> None:
+        """Commit a small write (and delete the in-flight markers named); raise StoreUnavailable if it fails."""
 
     @abstractmethod
     def _oldest_inflight(self, newer_than: float) -> float | None: ...
@@ -277,13 +306,23 @@ class _Inflight:
         self.token = uuid.uuid4().hex
 
     def __enter__(self) -> None:
-        self.repo._register_inflight(self.token, utcnow())
+        try:
+            if self.repo._orphans:
+                self.repo._clear_orphans()
+            self.repo._register_inflight(self.token, utcnow())
+        except StoreUnavailable as exc:
+            self.repo._note_write(exc)
+            raise
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None or isinstance(exc, StoreUnavailable):
+            self.repo._note_write(exc if isinstance(exc, StoreUnavailable) else None)
         try:
             self.repo._clear_inflight(self.token)
         except StoreUnavailable:
-            if exc[0] is None:
+            if kind is None:
                 raise
             # The write failed already (a full disk fails both): its error is the one to report.
-            # A marker left behind stops holding back the watermark after INFLIGHT_TTL.
+            # The next write probe (/healthz) clears the marker; at worst it stops holding back
+            # the watermark after INFLIGHT_TTL.
+            self.repo._orphans = self.repo._orphans | {self.token}

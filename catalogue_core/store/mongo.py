@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,6 +81,11 @@ class MongoRepository(Repository):
 
     def _clear_inflight(self, token: str) -> None:
         self._call(self.inflight.delete_one, {"_id": token})
+
+    def _probe_write(self, orphans: Sequence[str]) -> None:
+        self._call(self.meta.replace_one, {"_id": "write_probe"}, {"value": time.time()}, upsert=True)
+        if orphans:
+            self._call(self.inflight.delete_many, {"_id": {"$in": list(orphans)}})
 
     def _oldest_inflight(self, newer_than: float) -> float | None:
         doc = self._call(self.inflight.find_one, {"started": {"$gt": newer_than}}, sort=[("started", ASCENDING)])

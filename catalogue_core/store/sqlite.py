@@ -200,6 +200,11 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
+    def _probe_write(self, orphans: Sequence[str]) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('write_probe', ?)", (repr(time.time()),))
+            db.executemany("DELETE FROM inflight WHERE token = ?", [(token,) for token in orphans])
+
     def _oldest_inflight(self, newer_than: float) -> float | None:
         return self._read("SELECT min(started) AS oldest FROM inflight WHERE started > ?", (newer_than,))[0]["oldest"]
 
