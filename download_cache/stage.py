@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from catalogue_core.progress import BYTES, Progress
+
 from .area import STATE, dataset_dirname, parse_state
 from .copier import CHUNK, PART_PREFIX, QUARANTINE, FileCopier
 from .errors import DownloadCacheError, SourceError, StageFailed
@@ -25,7 +27,6 @@ from .manifest import (
     render_checksums,
     render_manifest,
 )
-from .progress import Progress
 from .ratelimit import RateLimiter
 from .sources import Source, SourceFile
 from .state import STAGED, STAGING
@@ -89,7 +90,7 @@ class Stager:
             if any(item.path in old for item in todo):
                 # Content under the served names is about to change: hide the old dataset first.
                 self.target.remove(posixpath.join(folder, MANIFEST))
-            self.progress.start(len(items), report.bytes_total)
+            self.progress.stage(f"staging {len(items)} file(s)", report.bytes_total, BYTES, len(items))
             try:
                 for item in items:
                     if item.path in staged:
@@ -165,7 +166,7 @@ class Stager:
 
         def one(item: SourceFile) -> None:
             try:
-                result = copier.copy(item, self.progress.file(item.path, item.size))
+                result = copier.copy(item, self.progress.item(item.path, item.size))
             except (DownloadCacheError, OSError) as exc:
                 report.failures[item.path] = str(exc)
                 self.progress.done(item.path, item.size, f"failed: {exc}")

@@ -18,12 +18,12 @@ from download_cache.copier import QUARANTINE, RESUME_MIN, FileCopier, part_path
 from download_cache.errors import StageBusy, StageFailed, UnsafePath
 from download_cache.manifest import CHECKSUMS, MANIFEST
 from download_cache.open_target import open_target
-from download_cache.progress import LineProgress
 from download_cache.retention import Retention
 from download_cache.sources import Source, SourceFile
 from download_cache.stage import JOURNAL, LOCK, Stager
 from oai_server import create_app
 from oai_server.cli import main
+from oai_server.cli.progress import LineProgress
 
 KEY = "10.5555/set/with-slash"
 FILES = {
@@ -370,7 +370,7 @@ def test_terminal_gets_progress_bars(tmp_path: Path, src: Path) -> None:
     out, _ = process.communicate(timeout=30)
     os.close(leader)
     assert process.returncode == 0
-    assert "━" in screen.decode(errors="replace") and "all 4 file(s)" in screen.decode(errors="replace")
+    assert "━" in screen.decode(errors="replace") and "staging 4 file(s)" in screen.decode(errors="replace")
     assert out.decode().startswith(f"staged {KEY}: 4 file(s), 4 copied")
 
 

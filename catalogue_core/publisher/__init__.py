@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..progress import Progress
 from .client import PushClient
 from .delivery import Deliverer, DeliveryReport, RetryPolicy
 from .errors import (
@@ -18,7 +19,6 @@ from .errors import (
     UntrustedCertificate,
 )
 from .outbox import Intent, Item, Outbox
-from .progress import NoProgress, Progress
 from .reconcile import ReconcileReport, reconcile
 from .source import SciCatSource
 from .sync import SyncReport, sync
@@ -59,7 +59,6 @@ __all__ = [
     "DeliveryReport",
     "Intent",
     "Item",
-    "NoProgress",
     "Outbox",
     "OutboxUnwritable",
     "Progress",

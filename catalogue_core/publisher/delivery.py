@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from ..progress import Progress
 from .client import PushClient
 from .errors import DMZUnavailable, PublisherError, PushRefused, Rejected
 from .outbox import Item, Outbox
-from .progress import NoProgress, Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,7 +64,7 @@ class Deliverer:
         self.outbox, self.client = outbox, client
         self.policy = policy or RetryPolicy()
         self.batch_size, self.batch_bytes = batch_size, batch_bytes
-        self.progress = progress or NoProgress()
+        self.progress = progress or Progress()
         self.concurrency = concurrency
         self.report = DeliveryReport()
         self._report_lock = threading.Lock()

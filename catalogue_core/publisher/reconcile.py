@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..progress import Progress
 from .client import Listed, PushClient
 from .datasets import dataset_pids
 from .outbox import Intent, Outbox
-from .progress import NoProgress, Progress
 from .source import SciCatSource
 from .sync import PRIVATE, Action, Hooks, SourceRecord, Walk, check, put, withdrawal
 
@@ -47,7 +47,7 @@ def reconcile(
 
     Deliver the outbox first: entries still queued would show up here as differences.
     """
-    progress = progress or NoProgress()
+    progress = progress or Progress()
     report = ReconcileReport()
     progress.stage("reading the DMZ")
     dmz: dict[str, Listed] = {}

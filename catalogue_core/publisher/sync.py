@@ -11,11 +11,11 @@ from typing import Any, Protocol
 
 from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
+from ..progress import Progress
 from ..record import canonical_json
 from ..scicat import from_scicat
 from .datasets import dataset_pids
 from .outbox import Intent, Outbox, Sent
-from .progress import NoProgress, Progress
 from .source import SciCatSource
 
 GONE = "deleted in the catalogue"
@@ -243,7 +243,7 @@ def sync(
 ) -> SyncReport:
     """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
     report = SyncReport()
-    walk = Walk(source, progress or NoProgress())
+    walk = Walk(source, progress or Progress())
     planner = Planner(outbox, report, dry_run, hooks=hooks)
     for records in walk.pages():
         report.read += len(records)

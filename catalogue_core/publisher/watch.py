@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..progress import Progress
 from .client import PushClient
 from .delivery import Deliverer
 from .errors import PublisherError
 from .outbox import Outbox
-from .progress import NoProgress
 from .reconcile import reconcile
 from .source import SciCatSource
 from .sync import Hooks, Planner, SyncReport, read, sync
@@ -37,7 +37,7 @@ class Stopping(Exception):
     """SIGTERM arrived while the round was waiting to retry: leave the round now."""
 
 
-class StopCheck(NoProgress):
+class StopCheck(Progress):
     """Progress that leaves a long read at the next page once SIGTERM arrived (nothing is half-queued)."""
 
     def __init__(self, stop: threading.Event) -> None:

@@ -14,7 +14,6 @@ from catalogue_core.errors import InvalidDOI
 from download_cache.errors import DownloadCacheError, StageFailed
 from download_cache.fixity import verify
 from download_cache.open_target import open_target
-from download_cache.progress import choose
 from download_cache.ratelimit import parse_rate
 from download_cache.retention import Retention
 from download_cache.sftp import storage_options
@@ -22,6 +21,7 @@ from download_cache.sources import Source, parse_file_list
 from download_cache.stage import Stager
 from download_cache.targets import Target
 
+from .progress import choose
 from .sides import Needs, Side, command, group, settings
 
 # The copier and the cache commands run in the intranet: they never read the DMZ's settings.

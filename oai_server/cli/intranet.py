@@ -19,7 +19,7 @@ from catalogue_core.publisher import (
     SciCatSource,
 )
 
-from .progress import Bar
+from .progress import choose
 from .sides import Needs, Side, settings
 
 # Only these are read, so an intranet host never needs (or trips over) the DMZ's settings.
@@ -84,7 +84,7 @@ def opened(ps: PushSettings, need_dmz: bool = True) -> Iterator[tuple[Outbox, An
 
 def deliver(ps: PushSettings, outbox: Outbox, client: Any) -> DeliveryReport:
     """Drain the outbox and print what happened; exit 1 when something is left over or parked."""
-    report = ps.deliverer(outbox, client, Bar()).flush()
+    report = ps.deliverer(outbox, client, choose(lines=False)).flush()
     outcomes = ", ".join(f"{n} {what}" for what, n in sorted(report.outcomes.items())) or "nothing"
     click.echo(f"delivered: {outcomes}")
     for doi, status, error in report.parked:

@@ -20,7 +20,7 @@ from catalogue_core.publisher.sync import Action
 
 from .intranet import PUBLISHER, deliver, opened, push_settings, scicat_source, source_options
 from .pipeline import PIPELINE, echo_watch_status, watch_command
-from .progress import Bar
+from .progress import choose
 from .sides import Needs, command, group
 
 # `sync --watch` also stages files: it may read the pipeline's settings (never the DMZ's).
@@ -141,7 +141,7 @@ def sync_command(ctx: click.Context, dry_run: bool, watch: bool, **options: Any)
         return watch_command(ctx, ps, options)
     source = scicat_source(ctx, ps, options)
     with opened(ps, need_dmz=not dry_run) as (box, client):
-        report = sync(source, box, dry_run=dry_run, progress=Bar())
+        report = sync(source, box, dry_run=dry_run, progress=choose(lines=False))
         _actions(report.actions, dry_run)
         for doi, error in report.invalid:
             click.echo(f"invalid upstream {doi}: {error}", err=True)
@@ -165,7 +165,7 @@ def reconcile_command(ctx: click.Context, dry_run: bool, **options: Any) -> None
     with opened(ps) as (box, client):
         if box.counts()["pending"] and not dry_run:
             deliver(ps, box, client)  # queued entries would otherwise show up as differences
-        report = reconcile(source, client, box, dry_run=dry_run, progress=Bar())
+        report = reconcile(source, client, box, dry_run=dry_run, progress=choose(lines=False))
         _actions(report.actions, dry_run)
         for doi, error in report.unrepairable:
             click.echo(f"cannot repair {doi}: invalid in SciCat: {error}", err=True)
