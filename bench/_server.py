@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,11 +39,13 @@ def dmzpub_server(
         "DMZPUB_THREADS": str(threads),
     }
     command = command or [str(Path(sys.executable).with_name("dmzpub"))]
+    # The server's log goes to a file, so a server that never comes up can say why.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (outlives this block: closed in the finally below)
     proc = subprocess.Popen(
         [*command, "serve", "--bind", f"127.0.0.1:{port}"],
         env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
     try:
@@ -53,12 +56,19 @@ def dmzpub_server(
                     break
             except requests.ConnectionError:
                 time.sleep(0.1)
+            if proc.poll() is not None:
+                break
         else:
-            raise RuntimeError("dmzpub serve did not come up within 120 s")
+            proc.poll()
+        if proc.returncode is not None or time.monotonic() >= deadline:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"dmzpub serve did not come up (exit {proc.returncode}):\n{tail}")
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 def checkout_command(ref: str, folder: Path) -> list[str]:

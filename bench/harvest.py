@@ -42,7 +42,12 @@ from _server import dmzpub_server, free_port  # noqa: E402
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.record_writer import RecordWriter  # noqa: E402
 from catalogue_core.scicat import from_scicat  # noqa: E402
-from catalogue_core.store import Entry, Repository, open_store  # noqa: E402
+from catalogue_core.store import (  # noqa: E402
+    Entry,
+    Repository,
+    open_store,
+    schema,
+)
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
 
 EXAMPLES = Path(os.environ.get("DMZPUB_SHARED_DIR") or ROOT.parent / "shared") / "examples" / "scicat"
@@ -242,6 +247,7 @@ def main() -> None:
         env["DMZPUB_MONGO_URI"] = with_database(base, "dmzpub_bench")
     try:
         store = open_store(env["DMZPUB_MONGO_URI"] or None, data_dir)
+        schema.check(store)  # stamp the new store as the server would, or the server refuses it
         print(f"store: {args.store}; filling {args.records:,} records")
         seconds = fill(store, args.records)
         print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")

@@ -39,6 +39,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 from download_helpers import gunicorn, make_dataset, nginx, random_bytes  # noqa: E402
 from harvest import fill  # noqa: E402
 
+from catalogue_core.store import schema  # noqa: E402
 from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
 from catalogue_core.urls import zip_path  # noqa: E402
 from download_cache.open_target import open_target  # noqa: E402
@@ -193,6 +194,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dmzpub-hostile-") as tmp_name:
         tmp = Path(tmp_name)
         store = SQLiteRepository(tmp / "var" / "dmzpub.sqlite")
+        schema.check(store)  # stamp the new store as the server would, or the server refuses it
         print(f"filling {args.records:,} records")
         fill(store, args.records)
         store.close()

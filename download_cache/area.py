@@ -10,9 +10,8 @@ Layout (shared by the copier, the download routes and the landing pages)::
         .dmzpub-access    empty marker whose mtime is the last download (for LRU eviction)
         .dmzpub-*         the copier's working files (temporary copies, journal, lock): never served
 
-manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "sha256", "mtime"}]}
-Every path in a manifest is checked (download_cache.paths); a manifest with an unsafe path
-makes the dataset invisible rather than let it name a file outside its folder.
+manifest.json and SHA256SUMS are written and read by download_cache.manifest; a dataset's state
+(staged, staging, evicted, quarantined) is derived by download_cache.state.
 """
 
 from __future__ import annotations
@@ -22,18 +21,17 @@ import json
 import os
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from catalogue_core.urls import CHECKSUMS_NAME
+from .errors import UnsafePath
+from .manifest import MANIFEST, StagedFile, parse_manifest
+from .paths import contained, open_regular
+from .state import EVICTED, derive, signature
 
-from .errors import DownloadCacheError, UnsafePath
-from .paths import contained, open_regular, safe_relpath
-
-MANIFEST = "manifest.json"
-CHECKSUMS = CHECKSUMS_NAME  # its URL is catalogue_core.urls.checksums_path
 STATE = ".state.json"
 # Files that failed their checksum are moved here, one folder per dataset, never served.
 QUARANTINE = ".dmzpub-quarantine"
@@ -45,23 +43,8 @@ MAX_METADATA_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
-class StagedFile:
-    """One published file of a dataset."""
-
-    path: str
-    size: int
-    sha256: str
-    mtime: float = 0.0
-
-
-@dataclass(frozen=True)
 class DatasetStatus:
-    """What the download area holds for one DOI.
-
-    state: "staged" (files downloadable), "staging" (copy under way, nothing visible yet),
-    "evicted" (was staged, removed to keep the cache under quota), "quarantined" (not staged, and a
-    copy failed its checksum: waiting for the facility to stage again) or "absent".
-    """
+    """What the download area holds for one DOI (state: one of download_cache.state.STATES or ABSENT)."""
 
     state: str
     files: tuple[StagedFile, ...] = field(default_factory=tuple)
@@ -82,30 +65,6 @@ def dataset_dirname(key: str) -> str:
 def dataset_key(dirname: str) -> str:
     """Return the DOI key of a dataset folder name (the inverse of dataset_dirname)."""
     return unquote(dirname)
-
-
-def parse_manifest(data: bytes | str) -> tuple[tuple[StagedFile, ...], str | None]:
-    """Return the files and staging time of a manifest; raise ValueError if it is malformed or unsafe."""
-    try:
-        manifest = json.loads(data)
-        files = tuple(
-            StagedFile(safe_relpath(f["path"]), int(f["size"]), str(f["sha256"]), float(f.get("mtime", 0)))
-            for f in manifest["files"]
-        )
-    except (KeyError, TypeError, DownloadCacheError) as exc:
-        raise ValueError(f"malformed manifest: {exc}") from exc
-    return files, manifest.get("staged")
-
-
-def render_manifest(key: str, staged: str, files: list[StagedFile] | tuple[StagedFile, ...]) -> bytes:
-    """Return manifest.json for the dataset's files."""
-    entries = [{"path": f.path, "size": f.size, "sha256": f.sha256, "mtime": f.mtime} for f in files]
-    return json.dumps({"doi": key, "staged": staged, "files": entries}, indent=1).encode()
-
-
-def render_checksums(files: list[StagedFile] | tuple[StagedFile, ...]) -> bytes:
-    """Return SHA256SUMS in sha256sum's format (binary marker, one line per file)."""
-    return "".join(f"{f.sha256} *{f.path}\n" for f in files).encode()
 
 
 def read_metadata(folder: Path, name: str) -> bytes:
@@ -140,23 +99,21 @@ class DownloadArea:
         return self.root / dataset_dirname(key)
 
     def status(self, key: str) -> DatasetStatus:
-        """Return the dataset's state and, when staged, its files."""
+        """Return the dataset's state (download_cache.state) and, when staged, its files."""
         folder = self.dataset_dir(key)
-        state: dict[str, Any] = {}
+        marker: dict[str, Any] = {}
         with contextlib.suppress(OSError):
-            state = parse_state(read_metadata(folder, STATE))
-        pinned = bool(state.get("pinned"))
-        try:
-            files, staged = parse_manifest(read_metadata(folder, MANIFEST))
-        except (OSError, ValueError):
-            if state.get("state") == "evicted":
-                return DatasetStatus("evicted", pinned=pinned)
-            if (self.root / QUARANTINE / dataset_dirname(key)).is_dir():
-                return DatasetStatus("quarantined", pinned=pinned)
-            return DatasetStatus("staging" if folder.is_dir() else "absent", pinned=pinned)
-        if state.get("state") == "evicted":
-            return DatasetStatus("evicted", pinned=pinned)
-        return DatasetStatus("staged", files, staged, pinned)
+            marker = parse_state(read_metadata(folder, STATE))
+        manifest: bytes | None = None
+        with contextlib.suppress(OSError):
+            manifest = read_metadata(folder, MANIFEST)
+        quarantined = (self.root / QUARANTINE / dataset_dirname(key)).is_dir()
+        state, files, staged = derive(folder=folder.is_dir(), marker=marker, manifest=manifest, quarantined=quarantined)
+        return DatasetStatus(state, files, staged, bool(marker.get("pinned")))
+
+    def signature(self, key: str) -> Hashable:
+        """Return what changes whenever the dataset's state does (landing keys its page cache on it)."""
+        return signature(os.path.join(self.root, dataset_dirname(key)), STATE)  # str join: cheaper than pathlib
 
     def keys(self) -> list[str]:
         """Return the DOI keys of every dataset folder (any state), sorted."""
@@ -174,7 +131,7 @@ class DownloadArea:
         except OSError:
             return None
         with contextlib.suppress(OSError):
-            if parse_state(read_metadata(folder, STATE)).get("state") == "evicted":
+            if parse_state(read_metadata(folder, STATE)).get("state") == EVICTED:
                 return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:

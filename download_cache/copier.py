@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .area import QUARANTINE, StagedFile  # noqa: F401  (QUARANTINE: re-exported for stage and fixity)
+from .area import QUARANTINE  # noqa: F401  (QUARANTINE: re-exported for stage and fixity)
 from .errors import ChecksumMismatch, SourceError
+from .hashing import new_hash
+from .manifest import StagedFile
 from .ratelimit import RateLimiter
 from .sources import Source, SourceFile
 from .targets import Target
@@ -31,7 +33,7 @@ class _Hashes:
     """SHA-256 (always: the download area's own checksum) plus the source's algorithm when it lists another."""
 
     def __init__(self, other: str | None) -> None:
-        self.sha256 = hashlib.sha256()
+        self.sha256 = new_hash()
         self.other = hashlib.new(other) if other else None
 
     def update(self, chunk: bytes) -> None:

@@ -10,8 +10,9 @@ from typing import IO, Any
 
 from catalogue_core.publisher.datasets import Dataset, ListedFile
 
-from .area import MANIFEST, StagedFile, dataset_dirname, parse_manifest
+from .area import dataset_dirname
 from .errors import DownloadCacheError, NotStaged, StageFailed
+from .manifest import MANIFEST, StagedFile, parse_manifest
 from .open_target import open_target
 from .paths import safe_relpath
 from .retention import Retention
@@ -19,6 +20,7 @@ from .sftp import storage_options
 from .source_map import SourceMap, Unmapped
 from .sources import Source, SourceFile
 from .stage import Stager, StageReport
+from .state import STAGING
 from .targets import Target
 
 # SciCat leaves chkAlg free text ("md5", "sha256", "SHA-256", "blake2b"); these we can compute.
@@ -134,7 +136,7 @@ def evict_withdrawn(area: Retention, key: str) -> bool:
         area.evict(key, force=True)
         return True
     except NotStaged as exc:
-        if exc.state == "staging":
+        if exc.state == STAGING:
             # A stage that never completed: nothing was visible, remove its partial copies.
             area.target.rmtree(area.target.path(dataset_dirname(key)))
             return True

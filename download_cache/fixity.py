@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import posixpath
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from .area import MANIFEST, dataset_dirname, parse_manifest
+from .area import dataset_dirname
 from .copier import CHUNK, QUARANTINE
 from .errors import UnsafePath
+from .hashing import digest_file
+from .manifest import MANIFEST, journal_line, parse_manifest
 from .stage import JOURNAL
 from .targets import Target
 
@@ -79,23 +79,17 @@ def _check(target: Target, folder: str, relpath: str, size: int, sha256: str) ->
         return f"not a regular file ({info['type']})"
     if info["size"] != size:
         return f"size {info['size']} != manifest {size}"
-    hasher = hashlib.sha256()
     with target.open_read(full) as handle:
-        while chunk := handle.read(CHUNK):
-            hasher.update(chunk)
-    if hasher.hexdigest() != sha256:
-        return f"sha256 {hasher.hexdigest()} != manifest {sha256}"
+        digest = digest_file(handle, CHUNK)
+    if digest != sha256:
+        return f"sha256 {digest} != manifest {sha256}"
     return None
 
 
 def _withdraw(target: Target, key: str, folder: str, files: tuple, bad: list[str], report: FixityReport) -> None:
     """Hide the dataset, move bad files to quarantine, keep the good ones for the next stage."""
-    journal = "".join(
-        json.dumps({"path": f.path, "size": f.size, "sha256": f.sha256, "mtime": f.mtime}) + "\n"
-        for f in files
-        if f.path not in bad
-    )
-    target.write_atomic(posixpath.join(folder, JOURNAL), journal.encode())
+    journal = b"".join(journal_line(f) for f in files if f.path not in bad)
+    target.write_atomic(posixpath.join(folder, JOURNAL), journal)
     target.remove(posixpath.join(folder, MANIFEST))
     for path in bad:
         full = posixpath.join(folder, path)

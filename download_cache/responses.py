@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -21,8 +19,11 @@ from zipstream import ZIP_STORED, ZipStream
 
 from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
 
-from .area import CHECKSUMS, DatasetStatus, StagedFile, render_checksums
+from .area import DatasetStatus
 from .errors import DownloadCacheError, DownloadRefused, UnsafePath
+from .hashing import new_hash
+from .manifest import CHECKSUMS, StagedFile, render_checksums
+from .media import content_type
 from .paths import open_contained
 from .ranges import byte_range
 
@@ -56,16 +57,6 @@ def content_disposition(filename: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(c if c.isprintable() and c not in '"\\;' else "_" for c in ascii_name) or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def content_type(path: str) -> str:
-    """Return the media type of a file by its extension (octet-stream when unknown)."""
-    guessed, encoding = mimetypes.guess_type(path, strict=False)
-    if encoding or not guessed:  # a .gz is delivered as the compressed file it is
-        return {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
-            encoding or "", "application/octet-stream"
-        )
-    return guessed + ("; charset=utf-8" if guessed.startswith("text/") else "")
 
 
 class Restaging(DownloadCacheError):
@@ -246,7 +237,7 @@ def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
     Size and mtime are checked when the file is opened, but a file staged again within the same
     second with the same size passes that check: only its SHA-256 tells.
     """
-    digest = hashlib.sha256()
+    digest = new_hash()
     with open_staged(folder, staged) as handle:
         while chunk := handle.read(BLOCK):
             digest.update(chunk)

@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from .area import ACCESS, MANIFEST, STATE, dataset_dirname, dataset_key, parse_manifest, parse_state
+from .area import ACCESS, QUARANTINE, STATE, dataset_dirname, dataset_key, parse_state
 from .errors import NotStaged
+from .manifest import MANIFEST
+from .state import EVICTED, STAGED, derive
 from .targets import Target
 
 log = logging.getLogger(__name__)
@@ -58,25 +60,22 @@ class Retention:
         return sorted(dataset_key(n) for n in self.target.listdir(self.target.root) if not n.startswith("."))
 
     def info(self, key: str) -> DatasetInfo:
-        """Return what the area holds for one DOI."""
+        """Return what the area holds for one DOI (its state by download_cache.state, as the server sees it)."""
         folder = self.target.path(dataset_dirname(key))
-        state = parse_state(self.target.read_bytes(posixpath.join(folder, STATE)) or b"{}")
-        pinned = bool(state.get("pinned"))
-        if self.target.info(folder) is None:
-            return DatasetInfo(key, "absent", 0, 0, pinned, None, 0.0)
-        if state.get("state") == "evicted":
-            return DatasetInfo(key, "evicted", 0, 0, pinned, None, _epoch(state.get("evicted")))
-        data = self.target.read_bytes(posixpath.join(folder, MANIFEST))
-        try:
-            files, staged = parse_manifest(data) if data else ((), None)
-        except ValueError:
-            files, staged = (), None
-        if not data or (staged is None and not files):
-            return DatasetInfo(key, "staging", 0, 0, pinned, None, 0.0)
+        marker = parse_state(self.target.read_bytes(posixpath.join(folder, STATE)) or b"{}")
+        pinned = bool(marker.get("pinned"))
+        exists = self.target.info(folder) is not None
+        quarantined = self.target.info(self.target.path(QUARANTINE, dataset_dirname(key))) is not None
+        manifest = self.target.read_bytes(posixpath.join(folder, MANIFEST)) if exists else None
+        state, files, staged = derive(folder=exists, marker=marker, manifest=manifest, quarantined=quarantined)
+        if state == EVICTED:
+            return DatasetInfo(key, state, 0, 0, pinned, None, _epoch(marker.get("evicted")))
+        if state != STAGED:
+            return DatasetInfo(key, state, 0, 0, pinned, None, 0.0)
         access = self.target.info(posixpath.join(folder, ACCESS))
         # Never downloaded: its staging time stands in, so a fresh dataset is not evicted first.
         last = access["mtime"] if access else _epoch(staged)
-        return DatasetInfo(key, "staged", len(files), sum(f.size for f in files), pinned, staged, last)
+        return DatasetInfo(key, state, len(files), sum(f.size for f in files), pinned, staged, last)
 
     def datasets(self) -> list[DatasetInfo]:
         """Return every dataset of the area."""
@@ -95,15 +94,15 @@ class Retention:
     def evict(self, key: str, force: bool = False) -> int:
         """Remove a staged dataset's files, keep it known as evicted; return the bytes freed."""
         info = self.info(key)
-        if info.state not in ("staged", "evicted"):
+        if info.state not in (STAGED, EVICTED):
             raise NotStaged(key, info.state)
         if info.pinned and not force:
             raise NotStaged(key, "pinned (unpin it or use --force)")
         folder = self.target.path(dataset_dirname(key))
         path = posixpath.join(folder, STATE)
         state = parse_state(self.target.read_bytes(path) or b"{}")
-        if state.get("state") != "evicted":
-            state.update(state="evicted", evicted=_iso(time.time()))
+        if state.get("state") != EVICTED:
+            state.update(state=EVICTED, evicted=_iso(time.time()))
             # The state goes first: from here on nothing of the dataset is served, even if we die.
             self.target.write_atomic(path, json.dumps(state).encode())
         for name in self.target.listdir(folder):
@@ -117,7 +116,7 @@ class Retention:
         """Evict the least recently downloaded unpinned datasets until the area fits; return their DOIs."""
         if max_bytes <= 0:
             return []
-        staged = [d for d in self.datasets() if d.state == "staged"]
+        staged = [d for d in self.datasets() if d.state == STAGED]
         total = sum(d.size for d in staged)
         keep = set(keep)
         evicted = []

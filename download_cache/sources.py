@@ -13,8 +13,8 @@ from typing import IO, Any
 
 import fsspec
 
-from .area import CHECKSUMS
 from .errors import SourceError, UnsafePath
+from .manifest import CHECKSUMS
 from .paths import safe_relpath
 from .sftp import ThreadSFTP
 

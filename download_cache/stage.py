@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import posixpath
@@ -13,22 +12,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from .area import (
+from .area import STATE, dataset_dirname, parse_state
+from .copier import CHUNK, PART_PREFIX, QUARANTINE, FileCopier
+from .errors import DownloadCacheError, SourceError, StageFailed
+from .manifest import (
     CHECKSUMS,
     MANIFEST,
-    STATE,
     StagedFile,
-    dataset_dirname,
+    journal_line,
     parse_manifest,
-    parse_state,
+    read_journal,
     render_checksums,
     render_manifest,
 )
-from .copier import CHUNK, PART_PREFIX, QUARANTINE, FileCopier
-from .errors import DownloadCacheError, SourceError, StageFailed
 from .progress import Progress
 from .ratelimit import RateLimiter
 from .sources import Source, SourceFile
+from .state import STAGED, STAGING
 from .targets import Target
 
 JOURNAL = ".dmzpub-journal.jsonl"
@@ -49,21 +49,11 @@ class StageReport:
     bytes_copied: int = 0
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
-    state: str = "staging"
+    state: str = STAGING
 
     def as_dict(self) -> dict[str, object]:
         """Return the report as JSON-ready data."""
         return asdict(self)
-
-
-def read_journal(data: bytes | None) -> dict[str, StagedFile]:
-    """Return the files an interrupted stage finished; a torn last line is ignored."""
-    done: dict[str, StagedFile] = {}
-    for line in (data or b"").splitlines():
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            entry = json.loads(line)
-            done[entry["path"]] = StagedFile(entry["path"], int(entry["size"]), entry["sha256"], float(entry["mtime"]))
-    return done
 
 
 class Stager:
@@ -116,7 +106,7 @@ class Stager:
             # Written last: its presence is what makes the dataset visible.
             self.target.write_atomic(posixpath.join(folder, MANIFEST), render_manifest(key, stamp, files))
             self._clean(folder, set(old) - set(staged))
-        report.state = "staged"
+        report.state = STAGED
         report.seconds = round(time.monotonic() - started, 3)
         return report
 
@@ -200,9 +190,8 @@ class Stager:
             source.close()
 
     def _journal(self, folder: str, entry: StagedFile) -> None:
-        line = json.dumps({"path": entry.path, "size": entry.size, "sha256": entry.sha256, "mtime": entry.mtime})
         with self._journal_lock:
-            self.target.append(posixpath.join(folder, JOURNAL), (line + "\n").encode())
+            self.target.append(posixpath.join(folder, JOURNAL), journal_line(entry))
 
     def _clean(self, folder: str, dropped: set[str]) -> None:
         """Remove the journal, files no longer in the dataset and leftover temporary copies."""

@@ -11,8 +11,9 @@ from catalogue_core.doi import fold_doi
 from catalogue_core.store import Repository
 from catalogue_core.urls import DOWNLOAD_PREFIX, landing_path, listing_path
 
-from .area import CHECKSUMS, DownloadArea, dataset_dirname
+from .area import DownloadArea, dataset_dirname
 from .errors import DownloadRefused, UnsafePath
+from .manifest import CHECKSUMS
 from .paths import MAX_DEPTH
 from .responses import (
     Restaging,
@@ -24,6 +25,7 @@ from .responses import (
     text,
     zip_response,
 )
+from .state import EVICTED, QUARANTINED, STAGED, STAGING
 from .streams import StreamPool
 
 bp = Blueprint("downloads", __name__)
@@ -117,7 +119,7 @@ def download(path: str) -> Response:
         return response
     downloads = area()
     status = downloads.status(target.key)
-    index = downloads.index(target.key) if status.state == "staged" else None
+    index = downloads.index(target.key) if status.state == STAGED else None
     if index is None:
         return _not_staged(target.key, status.state)
     folder = downloads.dataset_dir(target.key)
@@ -158,12 +160,12 @@ def download(path: str) -> Response:
 
 def _not_staged(key: str, state: str) -> Response:
     back = landing_path(key)
-    if state == "evicted":
+    if state == EVICTED:
         message = f"the files of doi:{key} were removed from the download cache; ask the publisher to restage"
         raise DownloadRefused(404, message, back)
-    if state == "staging":
+    if state == STAGING:
         raise DownloadRefused(404, f"the files of doi:{key} are being staged; try again later", back, retry_after=300)
-    if state == "quarantined":
+    if state == QUARANTINED:
         message = f"the files of doi:{key} failed their integrity check and are withheld until staged again"
         raise DownloadRefused(404, message, back)
     raise DownloadRefused(404, f"doi:{key} has no files in the download area", back)

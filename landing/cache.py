@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from download_cache.area import MANIFEST, STATE, dataset_dirname
+from download_cache.area import DownloadArea
 
 PAGE_CACHE_SIZE = 512  # pages of ~20 kB: about 10 MB per worker process
 
 
-def _stat(path: str) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size
-
-
 def download_signature(root: str, key: str) -> Hashable:
-    """Return what changes whenever the download area's status of a dataset does.
-
-    The copier writes manifest.json last and atomically and marks evictions in .state.json,
-    so their (mtime, size), and whether the folder exists, tell every state change.
-    """
-    folder = os.path.join(root, dataset_dirname(key))  # as DownloadArea.dataset_dir, minus pathlib's cost
-    manifest, state = _stat(os.path.join(folder, MANIFEST)), _stat(os.path.join(folder, STATE))
-    return manifest, state, manifest is not None or os.path.isdir(folder)
+    """Return what changes whenever the download area's status of a dataset does (the area's own rule)."""
+    return DownloadArea(root).signature(key)
 
 
 class PageCache:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
 from download_cache.area import DatasetStatus, DownloadArea
+from download_cache.media import media_type
+from download_cache.state import STAGED
 
 from .model import human_size, safe_url
 
 FILES_SHOWN = 100  # a page lists this many files; the listing has them all
-# Python's own table only: the host's /etc/mime.types must not change what pages announce.
-_TYPES = mimetypes.MimeTypes(filenames=())
 
 
 @dataclass(frozen=True)
@@ -54,23 +53,18 @@ class Downloads:
         return self.file_count - len(self.files)
 
 
-def media_type(path: str) -> str:
-    """Return the file's media type guessed from its name; octet-stream when unknown."""
-    return _TYPES.guess_type(path, strict=False)[0] or "application/octet-stream"
-
-
 def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:
     """Return the download section of a record from the download area's status."""
     status: DatasetStatus = DownloadArea(root).status(key)
     external = safe_url(extras.get("downloadLink"))
-    if status.state != "staged":
+    if status.state != STAGED:
         return Downloads(status.state, external_url=external)
     links = tuple(
         FileLink(f.path, base_url + file_path(key, f.path), f.size, human_size(f.size), f.sha256, media_type(f.path))
         for f in sorted(status.files, key=lambda f: f.path)
     )
     return Downloads(
-        "staged",
+        STAGED,
         files=links[:FILES_SHOWN],
         file_count=len(links),
         total_size=status.total_size,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from download_cache.state import STAGED
+
 from . import model
 from .page import RecordPage
 
@@ -37,7 +39,7 @@ def _agent(person: model.Person) -> dict[str, Any]:
 
 def _distribution(page: RecordPage) -> list[dict[str, Any]]:
     downloads = page.downloads
-    if downloads is None or downloads.state != "staged":
+    if downloads is None or downloads.state != STAGED:
         return []
     out: list[dict[str, Any]] = [
         {
@@ -62,7 +64,7 @@ def _distribution(page: RecordPage) -> list[dict[str, Any]]:
 
 
 def _content_size(page: RecordPage) -> str | None:
-    if page.downloads is not None and page.downloads.state == "staged":
+    if page.downloads is not None and page.downloads.state == STAGED:
         return model.human_size(page.downloads.total_size)
     size = page.record.extras.get("sizeOfArchive")
     return model.human_size(size) if isinstance(size, int) else None

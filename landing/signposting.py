@@ -6,6 +6,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from download_cache.state import STAGED
+
 from .exports import EXPORTS
 from .page import RecordPage
 
@@ -36,7 +38,7 @@ def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
     if page.license_urls:
         rels["license"] = [_target(url) for url in page.license_urls]
     downloads = page.downloads
-    if downloads is not None and downloads.state == "staged":
+    if downloads is not None and downloads.state == STAGED:
         rels["item"] = [_target(f.url, f.media_type) for f in downloads.all_files]
     return rels
 
@@ -76,7 +78,7 @@ def linkset(page: RecordPage) -> dict[str, Any]:
     landing = _target(page.landing_url, "text/html")
     contexts: list[dict[str, Any]] = [{"anchor": landing["href"], **relations(page)}]
     downloads = page.downloads
-    if downloads is not None and downloads.state == "staged":
+    if downloads is not None and downloads.state == STAGED:
         contexts += [{"anchor": f.url, "collection": [landing]} for f in downloads.all_files]
     contexts += [{"anchor": page.export_url(e.name), "describes": [landing]} for e in EXPORTS]
     return {"linkset": contexts}

@@ -360,6 +360,12 @@ SETTINGS: tuple[Setting, ...] = (
         _seconds(1, 3600),
     ),
     Setting(
+        "DMZPUB_GRACEFUL_TIMEOUT",
+        "120",
+        "Seconds a stop or reload (SIGTERM, SIGHUP) gives running requests, such as downloads, to finish.",
+        _seconds(1, 3600),
+    ),
+    Setting(
         "DMZPUB_SEARCH_BUDGET",
         "2",
         "Seconds a landing-page search may run before the store stops it (answered 503, Retry-After).",

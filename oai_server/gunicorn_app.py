@@ -54,7 +54,8 @@ def options(
         "logger_class": "oai_server.gunicorn_logging.Logger",
         # Harvest pages and ZIP downloads stream for a while: slow clients are dropped by the worker's deadline.
         "timeout": 60,
-        "graceful_timeout": 10,
+        # A reload or stop lets running downloads finish; systemd's and Kubernetes' stop timeouts are longer.
+        "graceful_timeout": int(config.get("DMZPUB_GRACEFUL_TIMEOUT", 120)),
         "keepalive": 5,
         # The store is opened lazily in each worker, after the fork: no shared connections.
         "preload_app": False,

@@ -20,6 +20,7 @@ from catalogue_core.errors import StoreError
 from download_cache.errors import DownloadCacheError
 from download_cache.open_target import open_target
 from download_cache.retention import Retention
+from download_cache.state import STAGED, STATES
 
 from .store import ext
 
@@ -74,14 +75,14 @@ def _area_lines(download_dir: str, quota: int) -> list[str]:
         try:
             for info in Retention(open_target(download_dir)).datasets():
                 states[info.state] += 1
-                staged_bytes += info.size if info.state == "staged" else 0
+                staged_bytes += info.size if info.state == STAGED else 0
         except (OSError, DownloadCacheError):
             states.clear()
     lines = _metric(
         "dmzpub_download_datasets",
         "gauge",
         "Datasets in the download area by state.",
-        [(f'{{state="{state}"}}', states[state]) for state in ("staged", "staging", "evicted")],
+        [(f'{{state="{state}"}}', states[state]) for state in STATES],
     )
     lines += _metric("dmzpub_download_staged_bytes", "gauge", "Bytes of staged files.", [("", staged_bytes)])
     if quota:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from conftest import scicat_example
 
-from download_cache.area import CHECKSUMS, MANIFEST, STATE, DownloadArea
+from download_cache.area import STATE, DownloadArea
+from download_cache.hashing import digest_bytes
+from download_cache.manifest import CHECKSUMS, MANIFEST, StagedFile, render_checksums, render_manifest
 
 RICH_DOI = "10.17199/ESS-2025-00042"
 RICH_KEY = RICH_DOI.lower()
@@ -87,12 +88,10 @@ def stage(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         # The server checks a served file against its manifest entry (size and mtime), as the copier records them.
-        mtime = target.stat().st_mtime
-        entries.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mtime": mtime})
+        entries.append(StagedFile(path, len(data), digest_bytes(data), target.stat().st_mtime))
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / CHECKSUMS).write_text("".join(f"{e['sha256']}  {e['path']}\n" for e in entries), encoding="utf-8")
-    manifest = {"doi": key, "staged": staged, "files": entries}
-    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / CHECKSUMS).write_bytes(render_checksums(entries))
+    (folder / MANIFEST).write_bytes(render_manifest(key, staged, entries))
 
 
 def mark(root: str | Path, key: str, state: str) -> None:

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from download_helpers import make_dataset, random_bytes
 
-from download_cache.area import ACCESS, CHECKSUMS, MANIFEST, STATE, DownloadArea, dataset_dirname
+from download_cache.area import ACCESS, STATE, DownloadArea, dataset_dirname
 from download_cache.copier import QUARANTINE
 from download_cache.errors import NotStaged
+from download_cache.manifest import CHECKSUMS, MANIFEST
 from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sources import Source
@@ -20,6 +21,7 @@ from download_cache.stage import Stager
 from oai_server import create_app
 from oai_server.cli import main
 from oai_server.config import ConfigError, load_settings
+from oai_server.metrics import _area_lines
 
 KEYS = ["10.5555/old", "10.5555/middle", "10.5555/new"]
 
@@ -155,3 +157,21 @@ def test_quota_setting_accepts_sizes(value: str, expected: int) -> None:
 def test_bad_download_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value})
+
+
+def test_server_cache_ls_and_metrics_read_a_quarantined_dataset_alike(tmp_path: Path, area: Path) -> None:
+    # One state rule (download_cache.state): `cache ls` used to call a quarantined dataset "staging".
+    (area / dataset_dirname("10.5555/old") / "notes.txt").write_bytes(b"x" * 24)
+    assert cli(tmp_path, area, "cache", "verify", "--quarantine", "10.5555/old").exit_code == 1
+    assert DownloadArea(area).status("10.5555/old").state == "quarantined"
+    assert Retention(open_target(str(area))).info("10.5555/old").state == "quarantined"
+    metrics = _area_lines(str(area), 0)
+    assert 'dmzpub_download_datasets{state="quarantined"} 1' in metrics
+    assert 'dmzpub_download_datasets{state="staged"} 2' in metrics
+
+
+def test_an_evicted_dataset_keeps_no_files_for_server_or_cache_ls(area: Path) -> None:
+    Retention(open_target(str(area))).evict("10.5555/new")
+    assert DownloadArea(area).status("10.5555/new").files == ()
+    info = Retention(open_target(str(area))).info("10.5555/new")
+    assert (info.state, info.files) == ("evicted", 0) == (DownloadArea(area).status("10.5555/new").state, 0)

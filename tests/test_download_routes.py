@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from catalogue_core.urls import file_path, listing_path, zip_path
-from download_cache.area import ACCESS, MANIFEST, DownloadArea, dataset_dirname
+from download_cache.area import ACCESS, DownloadArea, dataset_dirname
+from download_cache.manifest import MANIFEST
 from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sources import Source

@@ -36,3 +36,26 @@ def test_the_production_config_file_equals_dmzpub_serve(
     serve = options(create_app().config)
     assert as_gunicorn_reads_them(from_file) == as_gunicorn_reads_them(serve)
     assert (from_file["timeout"], from_file["graceful_timeout"]) == (serve["timeout"], serve["graceful_timeout"])
+
+
+def test_a_reload_gives_running_downloads_the_graceful_timeout_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DMZPUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DMZPUB_GRACEFUL_TIMEOUT", "300")
+    assert options(create_app().config)["graceful_timeout"] == 300
+
+
+def test_systemd_and_kubernetes_wait_longer_than_gunicorn_lets_requests_finish(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DMZPUB_GRACEFUL_TIMEOUT", raising=False)
+    monkeypatch.setenv("DMZPUB_DATA_DIR", str(tmp_path))
+    graceful = options(create_app().config)["graceful_timeout"]
+    assert graceful > 10  # a stop used to cut downloads after 10 s
+    deploy = CONF.parent
+    unit = (deploy / "systemd" / "dmzpub.service").read_text()
+    stop = int(next(line.split("=")[1] for line in unit.splitlines() if line.startswith("TimeoutStopSec=")))
+    manifest = (deploy / "kubernetes" / "deployment.yaml").read_text()
+    grace = int(manifest.split("terminationGracePeriodSeconds:")[1].split()[0])
+    assert stop > graceful and grace > graceful

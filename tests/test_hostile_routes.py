@@ -17,7 +17,8 @@ from lxml import etree
 from test_download_routes import DOI, FILES, KEY, BufferedClient, publish_and_stage
 
 from catalogue_core.urls import file_path, zip_path
-from download_cache.area import CHECKSUMS, MANIFEST, dataset_dirname
+from download_cache.area import dataset_dirname
+from download_cache.manifest import CHECKSUMS, MANIFEST
 from download_cache.open_target import open_target
 from download_cache.sources import Source
 from download_cache.stage import Stager

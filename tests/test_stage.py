@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 from download_helpers import cli_env, dmzpub, make_dataset, random_bytes, sha256
 
-from download_cache.area import CHECKSUMS, MANIFEST, DownloadArea, dataset_dirname
+from download_cache.area import DownloadArea, dataset_dirname
 from download_cache.copier import QUARANTINE, RESUME_MIN, FileCopier, part_path
 from download_cache.errors import StageBusy, StageFailed, UnsafePath
+from download_cache.manifest import CHECKSUMS, MANIFEST
 from download_cache.open_target import open_target
 from download_cache.progress import LineProgress
 from download_cache.retention import Retention

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from download_helpers import make_dataset, random_bytes, sha256, sshd
 
-from download_cache.area import MANIFEST, DownloadArea, dataset_dirname
+from download_cache.area import DownloadArea, dataset_dirname
 from download_cache.copier import RESUME_MIN, FileCopier, part_path
 from download_cache.errors import StageFailed, UnknownHostKey, UnsafePath
+from download_cache.manifest import MANIFEST
 from download_cache.open_target import open_target
 from download_cache.retention import Retention
 from download_cache.sftp import storage_options

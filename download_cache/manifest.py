@@ -1,0 +1,80 @@
+"""The manifest codec: how a staged file is written in manifest.json, SHA256SUMS and the stage journal.
+
+manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "sha256", "mtime"}]}
+The stage journal holds one such file entry per line. Every path read is checked
+(download_cache.paths): an unsafe one makes the manifest malformed rather than name a file
+outside its dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from catalogue_core.urls import CHECKSUMS_NAME
+
+from .errors import DownloadCacheError
+from .paths import safe_relpath
+
+MANIFEST = "manifest.json"
+CHECKSUMS = CHECKSUMS_NAME  # its URL is catalogue_core.urls.checksums_path
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One published file of a dataset."""
+
+    path: str
+    size: int
+    sha256: str
+    mtime: float = 0.0
+
+
+def encode_entry(staged: StagedFile) -> dict[str, Any]:
+    """Return the JSON entry of one staged file."""
+    return {"path": staged.path, "size": staged.size, "sha256": staged.sha256, "mtime": staged.mtime}
+
+
+def decode_entry(entry: Any) -> StagedFile:
+    """Return the staged file of a JSON entry; raise KeyError, TypeError, ValueError or UnsafePath."""
+    path, sha256 = safe_relpath(entry["path"]), str(entry["sha256"])
+    return StagedFile(path, int(entry["size"]), sha256, float(entry.get("mtime", 0)))
+
+
+def parse_manifest(data: bytes | str) -> tuple[tuple[StagedFile, ...], str | None]:
+    """Return the files and staging time of a manifest; raise ValueError if it is malformed or unsafe."""
+    try:
+        manifest = json.loads(data)
+        files = tuple(decode_entry(f) for f in manifest["files"])
+    except (KeyError, TypeError, AttributeError, DownloadCacheError) as exc:
+        raise ValueError(f"malformed manifest: {exc}") from exc
+    return files, manifest.get("staged")
+
+
+def render_manifest(key: str, staged: str, files: Iterable[StagedFile]) -> bytes:
+    """Return manifest.json for the dataset's files."""
+    entries = [encode_entry(f) for f in files]
+    return json.dumps({"doi": key, "staged": staged, "files": entries}, indent=1).encode()
+
+
+def render_checksums(files: Iterable[StagedFile]) -> bytes:
+    """Return SHA256SUMS in sha256sum's format (binary marker, one line per file)."""
+    return "".join(f"{f.sha256} *{f.path}\n" for f in files).encode()
+
+
+def journal_line(staged: StagedFile) -> bytes:
+    """Return one line of the stage journal (a finished file of an interrupted stage)."""
+    return (json.dumps(encode_entry(staged)) + "\n").encode()
+
+
+def read_journal(data: bytes | None) -> dict[str, StagedFile]:
+    """Return the files an interrupted stage finished; a torn or unsafe line is ignored."""
+    done: dict[str, StagedFile] = {}
+    for line in (data or b"").splitlines():
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError, DownloadCacheError):
+            entry = decode_entry(json.loads(line))
+            done[entry.path] = entry
+    return done
