@@ -285,6 +285,11 @@ class Repository(ABC):
         """Stamp the store with a schema version."""
 
 
+def restored_status(record: StoredRecord) -> str:
+    """Return the SciCat status an imported record is harvested by: its extras', as for stores from before statuses."""
+    return str(record.extras.get("status") or "public")
+
+
 def search_terms(text: str | None) -> list[list[str]]:
     """Return the distinct search terms of a query: per whitespace-separated term, its folded words.
 

@@ -12,7 +12,17 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
+from .base import (
+    Entry,
+    ListQuery,
+    Repository,
+    StoredRecord,
+    StoreStats,
+    WriteResult,
+    json_text,
+    restored_status,
+    search_terms,
+)
 
 _SUMMARY = {
     "doi": 1,
@@ -360,6 +370,7 @@ class MongoRepository(Repository):
                 "extras": _dumps(record.extras),
                 "payload": _dumps(record.payload),
                 "rendered": record.rendered,
+                "status": restored_status(record),
             }
             self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
 

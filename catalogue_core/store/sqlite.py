@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
+from .base import (
+    Entry,
+    ListQuery,
+    Repository,
+    StoredRecord,
+    StoreStats,
+    WriteResult,
+    json_text,
+    restored_status,
+    search_terms,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -463,7 +473,7 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             for record, search in records:
                 db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         record.key,
                         record.doi,
@@ -477,6 +487,7 @@ class SQLiteRepository(Repository):
                         _dumps(record.metadata),
                         _dumps(record.extras),
                         _dumps(record.payload),
+                        restored_status(record),
                     ),
                 )
                 self._write_rendered(db, record.key, record.rendered)
