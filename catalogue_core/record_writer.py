@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .crosswalks import RenderContext, render_all
 from .record import PublishedRecord
@@ -48,9 +48,12 @@ class RecordWriter:
         """Normalise one SciCat document and upsert it; raise InvalidRecord on bad input."""
         return self.store.put([self.entry(from_scicat(document, doi))])[0]
 
-    def publish_many(self, records: Sequence[PublishedRecord]) -> list[WriteResult]:
-        """Upsert already-normalised records in one store call."""
-        return self.store.put([self.entry(r) for r in records])
+    def publish_many(
+        self, records: Sequence[PublishedRecord], sequences: Sequence[int | None] | None = None
+    ) -> list[WriteResult]:
+        """Upsert already-normalised records in one store call, each with its publisher sequence if given."""
+        order = sequences if sequences is not None else [None] * len(records)
+        return self.store.put([replace(self.entry(r), sequence=n) for r, n in zip(records, order, strict=True)])
 
     def reindex(self, key: str) -> WriteResult | None:
         """Re-normalise and re-render one stored record; its datestamp moves only on change."""

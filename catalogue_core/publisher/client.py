@@ -14,6 +14,10 @@ from .errors import DMZUnavailable, PushRefused, Rejected, UntrustedCertificate
 
 # Statuses after which the same request may succeed later.
 TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
+# The DMZ's answer to a write older than the DOI's last one (X-Dmzpub-Sequence): done, not retried.
+STALE = 409
+SUPERSEDED: dict[str, Any] = {"status": "superseded"}
+SEQUENCE_HEADER = "X-Dmzpub-Sequence"
 
 
 @dataclass(frozen=True)
@@ -97,27 +101,43 @@ class PushClient:
         return body
 
     @staticmethod
-    def _json(text: str) -> dict[str, Any]:
-        return {"data": text.encode(), "headers": {"Content-Type": "application/json"}}
+    def _json(text: str, sequence: str | None = None) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        if sequence is not None:
+            headers[SEQUENCE_HEADER] = sequence
+        return {"data": text.encode(), "headers": headers}
 
-    def put(self, doi: str, body: str) -> dict[str, Any]:
-        """Create or update one record from its JSON text; return the DMZ's reply; raise Rejected on 4xx."""
+    @staticmethod
+    def _order(sequences: Sequence[int | None]) -> str | None:
+        """Return the header value for these sequences; None unless every entry has one (older outboxes)."""
+        if not sequences or any(n is None for n in sequences):
+            return None
+        return ",".join(str(n) for n in sequences)
+
+    def put(self, doi: str, body: str, sequence: int | None = None) -> dict[str, Any]:
+        """Create or update one record from its JSON text; return the DMZ's reply; raise Rejected on 4xx.
+
+        A 409 (a later write of the DOI was applied already) returns {"status": "superseded"}.
+        """
         url = self.url(doi)
-        response = self._send("PUT", url, **self._json(body))
+        response = self._send("PUT", url, **self._json(body, self._order([sequence])))
+        if response.status_code == STALE:
+            return SUPERSEDED
         if response.status_code == 404:
             raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
         if response.status_code >= 400:
             raise Rejected(doi, response.status_code, problem_text(response))
         return self._reply(url, response)
 
-    def bulk(self, bodies: Sequence[str]) -> list[dict[str, Any]]:
+    def bulk(self, bodies: Sequence[str], sequences: Sequence[int | None] = ()) -> list[dict[str, Any]]:
         """Create or update many records (JSON texts) in one request; return one item per document, in order.
 
         An item is the DMZ's reply for that document, or has status `rejected` with `httpStatus` and
-        `errors`. A 4xx for the request as a whole raises Rejected (with doi '*').
+        `errors`, or status `stale` (httpStatus 409) when a later write of its DOI was applied already.
+        A 4xx for the request as a whole raises Rejected (with doi '*').
         """
         url = self.url()
-        response = self._send("POST", url, **self._json("[" + ",".join(bodies) + "]"))
+        response = self._send("POST", url, **self._json("[" + ",".join(bodies) + "]", self._order(sequences)))
         if response.status_code == 404:
             raise PushRefused(url, 404, "no dmzpub push API at this address (check DMZPUB_PUSH_URL)")
         if response.status_code >= 400:
@@ -127,11 +147,16 @@ class PushClient:
             raise DMZUnavailable(url, "bulk reply does not list one item per document")
         return items
 
-    def withdraw(self, doi: str, reason: str | None = None) -> dict[str, Any] | None:
-        """Withdraw one record; return the reply, or None when the DMZ never had the DOI."""
+    def withdraw(self, doi: str, reason: str | None = None, sequence: int | None = None) -> dict[str, Any] | None:
+        """Withdraw one record; return the reply, None if the DMZ never had the DOI, {"status": "superseded"} on 409."""
         url = self.url(doi)
-        body = self._json(json.dumps({"reason": reason}, ensure_ascii=False)) if reason else {}
+        order = self._order([sequence])
+        body = self._json(json.dumps({"reason": reason}, ensure_ascii=False), order) if reason else {}
+        if not reason and order is not None:
+            body = {"headers": {SEQUENCE_HEADER: order}}
         response = self._send("DELETE", url, **body)
+        if response.status_code == STALE:
+            return SUPERSEDED
         if response.status_code == 404:
             self._check_api()  # a 404 from anything but the push API must not count as done
             return None

@@ -165,7 +165,8 @@ class Deliverer:
             self._put_one(batch[0])
             return
         try:
-            replies = self._call(batch, lambda: self.client.bulk([i.body or "null" for i in batch]))
+            bodies = [i.body or "null" for i in batch]
+            replies = self._call(batch, lambda: self.client.bulk(bodies, [i.sequence for i in batch]))
         except Rejected:
             # The request as a whole was refused (too large, say): let each entry get its own verdict.
             for item in batch:
@@ -175,27 +176,33 @@ class Deliverer:
         for item, reply in zip(batch, replies, strict=True):
             if reply.get("status") == "rejected":
                 self._park(item, int(reply.get("httpStatus") or 422), _errors(reply))
+            elif reply.get("status") == "stale":  # a later write of the DOI was applied: nothing to retry
+                results.append((item, "superseded", 409))
             else:
                 results.append((item, str(reply.get("status")), int(reply.get("httpStatus") or 200)))
         self._done(results)
 
     def _put_one(self, item: Item) -> None:
         try:
-            reply = self._call([item], lambda: self.client.put(item.doi, item.body or "null"))
+            reply = self._call([item], lambda: self.client.put(item.doi, item.body or "null", item.sequence))
         except Rejected as exc:
             self._park(item, exc.status, exc.detail)
             return
-        status = 201 if reply.get("status") == "created" else 200
+        status = {"created": 201, "superseded": 409}.get(str(reply.get("status")), 200)
         self._done([(item, str(reply.get("status")), status)])
 
     def _withdraw(self, item: Item) -> None:
         try:
-            reply = self._call([item], lambda: self.client.withdraw(item.doi, item.reason))
+            reply = self._call([item], lambda: self.client.withdraw(item.doi, item.reason, item.sequence))
         except Rejected as exc:
             self._park(item, exc.status, exc.detail)
             return
         # A DOI the DMZ never had is already in the state a withdrawal asks for.
-        self._done([(item, str(reply.get("status")) if reply else "absent", 200 if reply else 404)])
+        if reply is None:
+            self._done([(item, "absent", 404)])
+            return
+        status = 409 if reply.get("status") == "superseded" else 200
+        self._done([(item, str(reply.get("status")), status)])
 
 
 def _errors(reply: dict[str, Any]) -> str:

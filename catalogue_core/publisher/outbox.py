@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     error TEXT,
     delivered_no INTEGER,
     queued_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    sequence INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key, seq);
@@ -46,7 +47,11 @@ CREATE TABLE IF NOT EXISTS sent (
     content_hash TEXT,
     source_hash TEXT
 );
+-- The last X-Dmzpub-Sequence handed out: sequences only grow, even when the clock goes back.
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Outbox files from before sequences: entries queued then are sent without one.
+_SEQUENCE_COLUMN = "ALTER TABLE outbox ADD COLUMN sequence INTEGER"
 
 
 @dataclass(frozen=True)
@@ -88,11 +93,12 @@ class Item:
     error: str | None
     delivered_no: int | None
     queued_at: float
+    sequence: int | None = None  # sent as X-Dmzpub-Sequence: the DMZ refuses a write older than the DOI's last
 
 
 _COLUMNS = (
     "seq, key, doi, action, document AS body, reason, content_hash, state, attempts, http_status, outcome, error, "
-    "delivered_no, queued_at"
+    "delivered_no, queued_at, sequence"
 )
 
 
@@ -113,6 +119,8 @@ class Outbox:
         # FULL: an entry acknowledged as queued survives a power cut, not only a crash.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        if "sequence" not in {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}:
+            self._db.execute(_SEQUENCE_COLUMN)
 
     def _wal(self) -> None:
         """Switch the file to write-ahead logging, waiting for another process that is creating it."""
@@ -173,17 +181,22 @@ class Outbox:
         now = time.time()
         seqs = []
         with self._write() as db:
+            mark = db.execute("SELECT value FROM marks WHERE name = 'sequence'").fetchone()
+            # Microseconds since the epoch: later than any sequence of an outbox file deleted before.
+            number = max(time.time_ns() // 1000, (mark["value"] if mark else 0) + 1)
             for it in intents:
                 # A newer entry makes an older parked one moot: retrying it would go back in time.
                 db.execute("UPDATE outbox SET state = 'superseded' WHERE key = ? AND state = 'parked'", (it.key,))
                 cursor = db.execute(
-                    "INSERT INTO outbox (key, doi, action, document, reason, content_hash, queued_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (it.key, it.doi, it.action, it.body, it.reason, it.content_hash, now, now),
+                    "INSERT INTO outbox (key, doi, action, document, reason, content_hash, queued_at, updated_at,"
+                    " sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (it.key, it.doi, it.action, it.body, it.reason, it.content_hash, now, now, number),
                 )
+                number += 1
                 seqs.append(int(cursor.lastrowid or 0))
                 hashes = (it.content_hash, it.source_hash) if it.action == "put" else (None, None)
                 db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?)", (it.key, it.doi, *hashes))
+            db.execute("INSERT OR REPLACE INTO marks VALUES ('sequence', ?)", (number - 1,))
         return seqs
 
     def remember(self, rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:

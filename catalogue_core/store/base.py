@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import StoreUnavailable
+from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
@@ -65,6 +65,8 @@ class Entry:
     sets: tuple[str, ...] = ()
     search: str = ""
     status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
+    # The publisher's per-DOI order (X-Dmzpub-Sequence): a write older than the DOI's last is "stale".
+    sequence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class StoredRecord:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did: created, updated, unchanged or withdrawn, and the datestamp now."""
+    """What one write did: created, updated, unchanged, withdrawn or stale (refused), and the datestamp now."""
 
     key: str
     outcome: str
@@ -128,10 +130,17 @@ class Repository(ABC):
         with self._inflight():
             return self._put(entries)
 
-    def withdraw(self, key: str, reason: str | None = None) -> WriteResult:
-        """Replace a record by a tombstone stamped now; raise RecordNotFound if it never existed."""
+    def withdraw(self, key: str, reason: str | None = None, sequence: int | None = None) -> WriteResult:
+        """Replace a record by a tombstone stamped now; raise RecordNotFound if it never existed.
+
+        With a sequence older than the DOI's last write, nothing changes (outcome "stale"); a
+        withdrawal of a DOI not held still records its sequence, so an older PUT arriving later is stale.
+        """
         with self._inflight():
-            return self._withdraw(key, reason)
+            result = self._withdraw(key, reason, sequence)
+        if result.outcome == "absent":
+            raise RecordNotFound(key)
+        return result
 
     def safe_now(self) -> str:
         """Return a datestamp every later-visible write is stamped at or after.
@@ -175,7 +184,8 @@ class Repository(ABC):
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]: ...
 
     @abstractmethod
-    def _withdraw(self, key: str, reason: str | None) -> WriteResult: ...
+    def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
+        """Withdraw; outcome "absent" when the key was never held (its sequence recorded all the same)."""
 
     @abstractmethod
     def _register_inflight(self, token: str, started: float) -> None: ...
@@ -273,6 +283,11 @@ class Repository(ABC):
     @abstractmethod
     def set_schema_version(self, version: int) -> None:
         """Stamp the store with a schema version."""
+
+
+def restored_status(record: StoredRecord) -> str:
+    """Return the SciCat status an imported record is harvested by: its extras', as for stores from before statuses."""
+    return str(record.extras.get("status") or "public")
 
 
 def search_terms(text: str | None) -> list[list[str]]:

@@ -12,7 +12,17 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
+from .base import (
+    Entry,
+    ListQuery,
+    Repository,
+    StoredRecord,
+    StoreStats,
+    WriteResult,
+    json_text,
+    restored_status,
+    search_terms,
+)
 
 _SUMMARY = {
     "doi": 1,
@@ -45,6 +55,7 @@ class MongoRepository(Repository):
             self.records = db["published_records"]
             self.inflight = db["inflight_writes"]
             self.meta = db["dmzpub_meta"]
+            self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -94,7 +105,29 @@ class MongoRepository(Repository):
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         return [self._put_one(entry) for entry in entries]
 
+    def _claim(self, key: str, sequence: int | None) -> bool:
+        """Record the DOI's sequence unless a later one is recorded (then False: the write is stale).
+
+        One atomic upsert: a document with a later sequence does not match, so the upsert's insert
+        collides on the key.
+        """
+        if sequence is None:
+            return True
+        try:
+            self._call(
+                self.sequences.update_one,
+                {"_id": key, "seq": {"$lte": sequence}},
+                {"$set": {"seq": sequence}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
     def _put_one(self, entry: Entry) -> WriteResult:
+        if not self._claim(entry.key, entry.sequence):
+            old = self._call(self.records.find_one, {"_id": entry.key}, {"datestamp": 1})
+            return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
         while True:
             old = self._call(
                 self.records.find_one,
@@ -135,11 +168,14 @@ class MongoRepository(Repository):
             if self._call(self.records.replace_one, guard, doc).matched_count:
                 return WriteResult(entry.key, "updated", stamp)
 
-    def _withdraw(self, key: str, reason: str | None) -> WriteResult:
+    def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
+        claimed = self._claim(key, sequence)
         while True:
             old = self._call(self.records.find_one, {"_id": key}, {"datestamp": 1, "deleted": 1})
+            if not claimed:
+                return WriteResult(key, "stale", old["datestamp"] if old else "")
             if old is None:
-                raise RecordNotFound(key)
+                return WriteResult(key, "absent", "")
             if old["deleted"]:
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
@@ -334,6 +370,7 @@ class MongoRepository(Repository):
                 "extras": _dumps(record.extras),
                 "payload": _dumps(record.payload),
                 "rendered": record.rendered,
+                "status": restored_status(record),
             }
             self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
 

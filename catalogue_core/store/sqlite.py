@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult, json_text, search_terms
+from .base import (
+    Entry,
+    ListQuery,
+    Repository,
+    StoredRecord,
+    StoreStats,
+    WriteResult,
+    json_text,
+    restored_status,
+    search_terms,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -46,6 +56,8 @@ CREATE TABLE IF NOT EXISTS record_sets (
 CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.
+CREATE TABLE IF NOT EXISTS sequences (key TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 """
 # Run after _STATUS_COLUMN has brought an older file's table up to date.
 _INDEXES = """
@@ -216,6 +228,9 @@ class SQLiteRepository(Repository):
                     "SELECT datestamp, created, deleted, content_hash FROM records WHERE key = ?",
                     (entry.key,),
                 ).fetchone()
+                if not self._claim(db, entry.key, entry.sequence):
+                    results.append(WriteResult(entry.key, "stale", row["datestamp"] if row else ""))
+                    continue
                 if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
                     results.append(WriteResult(entry.key, "unchanged", row["datestamp"]))
                     continue
@@ -242,6 +257,17 @@ class SQLiteRepository(Repository):
         return results
 
     @staticmethod
+    def _claim(db: sqlite3.Connection, key: str, sequence: int | None) -> bool:
+        """Record the DOI's sequence; False when a later one was recorded (the write is stale)."""
+        if sequence is None:
+            return True
+        row = db.execute("SELECT seq FROM sequences WHERE key = ?", (key,)).fetchone()
+        if row and row["seq"] > sequence:
+            return False
+        db.execute("INSERT OR REPLACE INTO sequences VALUES (?, ?)", (key, sequence))
+        return True
+
+    @staticmethod
     def _write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
         db.execute("DELETE FROM rendered WHERE key = ?", (key,))
         db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
@@ -251,11 +277,13 @@ class SQLiteRepository(Repository):
         db.execute("DELETE FROM record_sets WHERE key = ?", (key,))
         db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
 
-    def _withdraw(self, key: str, reason: str | None) -> WriteResult:
+    def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         with self._write() as db:
             row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+            if not self._claim(db, key, sequence):
+                return WriteResult(key, "stale", row["datestamp"] if row else "")
             if row is None:
-                raise RecordNotFound(key)
+                return WriteResult(key, "absent", "")
             if row["deleted"]:
                 return WriteResult(key, "unchanged", row["datestamp"])
             stamp = self._stamp(row["datestamp"])
@@ -445,7 +473,7 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             for record, search in records:
                 db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         record.key,
                         record.doi,
@@ -459,6 +487,7 @@ class SQLiteRepository(Repository):
                         _dumps(record.metadata),
                         _dumps(record.extras),
                         _dumps(record.payload),
+                        restored_status(record),
                     ),
                 )
                 self._write_rendered(db, record.key, record.rendered)

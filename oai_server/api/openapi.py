@@ -40,6 +40,26 @@ _ERRORS = {
     "503": _UNAVAILABLE,
 }
 _READ_ERRORS = {code: _ERRORS[code] for code in ("400", "401", "403", "503")}
+_STALE = {
+    **_PROBLEM,
+    "description": "Stale write: a later write of this DOI (a higher X-Dmzpub-Sequence) was applied already; "
+    "nothing changed. The publisher counts the entry as superseded and does not retry it.",
+}
+_SEQUENCE = {
+    "name": "X-Dmzpub-Sequence",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+    "description": "The publisher's order of writes per DOI. A write whose sequence is lower than the last one "
+    "recorded for its DOI (a PUT delayed past a later withdrawal, say) is refused with 409; an equal one is a "
+    "retry. Without the header the write is applied as it arrives.",
+}
+_SEQUENCES = {
+    **_SEQUENCE,
+    "schema": {"type": "string", "pattern": "^[0-9]{1,18}( *, *[0-9]{1,18})*$"},
+    "description": "One sequence per document, comma-separated, in the body's order (see the PUT). "
+    "A stale item answers status `stale`, httpStatus 409.",
+}
 # A DOI path with a line break matches no route: the write is refused with a routing 404.
 _UNROUTED = {"404": {**_PROBLEM, "description": "The path holds no DOI this route takes (a line break, say)"}}
 
@@ -95,7 +115,7 @@ _WRITTEN = {
         {
             "type": "object",
             "required": ["index", "httpStatus"],
-            "properties": {"index": {"type": "integer"}, "httpStatus": {"type": "integer", "enum": [200, 201]}},
+            "properties": {"index": {"type": "integer"}, "httpStatus": {"type": "integer", "enum": [200, 201, 409]}},
         },
     ]
 }
@@ -149,8 +169,9 @@ def document(server_url: str) -> dict[str, Any]:
                 "put": {
                     "summary": "Create or update a published record",
                     "operationId": "putRecord",
+                    "parameters": [_SEQUENCE],
                     "requestBody": _BODY,
-                    "responses": {"200": _WRITE, "201": _WRITE, **_ERRORS, **_UNROUTED},
+                    "responses": {"200": _WRITE, "201": _WRITE, "409": _STALE, **_ERRORS, **_UNROUTED},
                 },
                 "patch": {
                     "summary": "Amend a published record: the body's top-level fields replace the stored ones",
@@ -172,6 +193,7 @@ def document(server_url: str) -> dict[str, Any]:
                 "delete": {
                     "summary": "Withdraw a record (keeps a tombstone)",
                     "operationId": "withdrawRecord",
+                    "parameters": [_SEQUENCE],
                     "requestBody": {
                         "required": False,
                         "content": {
@@ -183,13 +205,14 @@ def document(server_url: str) -> dict[str, Any]:
                             }
                         },
                     },
-                    "responses": {"200": _WRITE, "404": _PROBLEM, **_ERRORS},
+                    "responses": {"200": _WRITE, "404": _PROBLEM, "409": _STALE, **_ERRORS},
                 },
             },
             "/api/v1/published": {
                 "post": {
                     "summary": "Create or update many records",
                     "operationId": "bulkPublish",
+                    "parameters": [_SEQUENCES],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -203,7 +226,9 @@ def document(server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json("Every item succeeded", "#/components/schemas/BulkResult"),
-                        "207": _json("Some items were rejected; see items[]", "#/components/schemas/BulkResult"),
+                        "207": _json(
+                            "Some items were rejected or stale; see items[]", "#/components/schemas/BulkResult"
+                        ),
                         **_ERRORS,
                     },
                 },
@@ -347,7 +372,7 @@ def document(server_url: str) -> dict[str, Any]:
                         "datestamp": {"type": "string", "format": "date-time"},
                         "status": {
                             "type": "string",
-                            "enum": ["created", "updated", "unchanged", "withdrawn"],
+                            "enum": ["created", "updated", "unchanged", "withdrawn", "stale"],
                         },
                         "deleted": {"type": "boolean"},
                         "links": {"type": "object", "properties": {"self": {"type": "string", "format": "uri"}}},

@@ -19,9 +19,10 @@ from .. import audit
 from ..problems import APIProblem, invalid_record_status
 from ..store import ext, get_store
 from .auth import require_pusher
+from .sequence import sequence, sequences, stale
 
 bp = Blueprint("push", __name__, url_prefix="/api/v1")
-STATUS_OF = {"created": 201, "updated": 200, "unchanged": 200, "withdrawn": 200}
+STATUS_OF = {"created": 201, "updated": 200, "unchanged": 200, "withdrawn": 200, "stale": 409}
 MAX_PAGE = 1000
 MAX_DEPTH = 32
 _TOO_DEEP = object()
@@ -112,10 +113,12 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
     return record
 
 
-def publish(document: Any, doi: str | None) -> tuple[Response, int]:
-    """Publish one document and answer 201 (created) or 200 (updated or unchanged)."""
+def publish(document: Any, doi: str | None, order: int | None = None) -> tuple[Response, int]:
+    """Publish one document and answer 201 (created) or 200 (updated or unchanged); 409 when stale."""
     record = accepted_record(document, doi)
-    result = ext().writer.publish_many([record])[0]
+    result = ext().writer.publish_many([record], [order])[0]
+    if result.outcome == "stale":
+        raise stale(record.doi)  # audited as refused, with the problem's title
     audit.written("publish", record.doi, result.outcome)
     response = jsonify(write_reply(result, record.doi))
     response.headers["Location"] = public_url("push.get_record", doi=result.key)
@@ -137,6 +140,7 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
     if not isinstance(documents, list):
         raise APIProblem(400, "Expected a JSON array", errors=[FieldProblem("/", "must be a JSON array")])
     items: list[dict[str, Any]] = [{} for _ in documents]
+    order = sequences(len(documents))
     good = []
     for index, document in enumerate(documents):
         try:
@@ -154,7 +158,8 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
             audit.refused(
                 "publish", doi if isinstance(doi, str) else f"#{index}", invalid_record_status(exc), exc.title
             )
-    results = ext().writer.publish_many([record for _, record in good]) if good else []
+    writer = ext().writer
+    results = writer.publish_many([record for _, record in good], [order[i] for i, _ in good]) if good else []
     for (index, record), result in zip(good, results, strict=True):
         audit.written("publish", record.doi, result.outcome)
         items[index] = {
@@ -165,7 +170,8 @@ def publish_bulk(documents: Any) -> tuple[Response, int]:
     summary: dict[str, int] = {}
     for item in items:
         summary[item["status"]] = summary.get(item["status"], 0) + 1
-    return jsonify(items=items, summary=summary), 207 if len(good) < len(documents) else 200
+    mixed = any(item["httpStatus"] >= 400 for item in items)  # rejected or stale items
+    return jsonify(items=items, summary=summary), 207 if mixed else 200
 
 
 def record_json(record: StoredRecord) -> dict[str, Any]:
@@ -190,7 +196,8 @@ def record_json(record: StoredRecord) -> dict[str, Any]:
 def put_record(doi: str) -> tuple[Response, int]:
     """Create or update the record of a DOI from a SciCat PublishedData document."""
     url_key(doi)
-    return publish(read_json(), doi)
+    order = sequence()
+    return publish(read_json(), doi, order)
 
 
 @bp.patch("/published/<path:doi>")
@@ -232,8 +239,10 @@ def withdraw_record(doi: str) -> Response:
                 errors=[FieldProblem("reason", "is over 2000 characters")],
             )
     key = url_key(doi)
-    result = get_store().withdraw(key, reason)
+    result = get_store().withdraw(key, reason, sequence())
     record = get_store().get(key, formats=())
+    if result.outcome == "stale":
+        raise stale(record.doi if record else doi)
     audit.written("withdraw", record.doi if record else doi, result.outcome)
     return jsonify(write_reply(result, record.doi if record else doi))
 

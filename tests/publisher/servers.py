@@ -102,9 +102,18 @@ class LiveDMZ(LoopbackServer):
         self.writes = 0
         # Called (with the write count) after a write was committed, before its reply leaves.
         self.after_write: Callable[[int], None] | None = None
+        # Called (with the count of writes arrived so far) before a write reaches the app: a slow DMZ.
+        self.before_write: Callable[[int], None] | None = None
+        self.arrived = 0
+        self._arrivals = threading.Lock()
 
     def _record(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if self.before_write is not None and request.method in ("PUT", "POST", "DELETE"):
+            with self._arrivals:
+                self.arrived += 1
+                arrived = self.arrived
+            self.before_write(arrived)
         response = Response.from_app(self.app, environ, buffered=True)
         if request.method in ("PUT", "POST", "DELETE") and request.path.startswith("/api/v1/published"):
             try:

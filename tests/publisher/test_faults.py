@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import v4_document
 
+from catalogue_core.errors import RecordNotFound
 from catalogue_core.publisher import Outbox
 from catalogue_core.publisher.intents import publication, withdrawal_of
 
@@ -162,3 +163,51 @@ def test_opening_a_new_outbox_waits_for_another_process_creating_it(tmp_path: Pa
     finally:
         release.join()
         other.close()
+
+
+def test_a_put_the_dmz_applies_after_a_later_withdrawal_is_refused_as_superseded(
+    intranet: Intranet, dmz: LiveDMZ, dmz_store
+) -> None:
+    box = intranet.outbox()
+    box.enqueue([publication(v4_document(DOI, "One"), "a")])
+    released = threading.Event()
+    finished = threading.Event()
+
+    def hold_the_first(arrived: int) -> None:
+        if arrived == 1:  # the first PUT stalls in the DMZ until the withdrawal has been applied
+            released.wait(30)
+
+    def after(writes: int) -> None:
+        if released.is_set():
+            finished.set()
+
+    dmz.before_write, dmz.after_write = hold_the_first, after
+    try:
+        result = intranet.invoke("outbox", "flush", DMZPUB_PUSH_TIMEOUT=0.5)  # type: ignore[arg-type]
+        assert result.exit_code == 0, result.output  # the retry lands
+        box.enqueue([withdrawal_of(DOI, "retracted")])
+        assert intranet.invoke("outbox", "flush").exit_code == 0
+        assert held(dmz_store, DOI).deleted
+    finally:
+        released.set()
+    assert finished.wait(30)  # the stalled PUT reached the store, after the withdrawal
+    assert held(dmz_store, DOI).deleted and held(dmz_store, DOI).reason == "retracted"
+    assert dmz.effects(DOI) == ["created", "withdrawn"]  # the late PUT changed nothing (409)
+
+
+def test_a_409_for_a_stale_write_counts_as_superseded_not_retried(intranet: Intranet, dmz: LiveDMZ, dmz_store) -> None:
+    box = intranet.outbox()
+    box.enqueue([publication(v4_document(DOI, "One"), "a")])
+    box.enqueue([withdrawal_of(DOI, "retracted")])
+    put, withdrawal = box.entries(state="pending")
+    assert put.sequence is not None and withdrawal.sequence is not None and put.sequence < withdrawal.sequence
+    with pytest.raises(RecordNotFound):  # the DMZ saw the withdrawal first (another copy of it, say)
+        dmz_store.withdraw(DOI, sequence=withdrawal.sequence)
+    result = intranet.invoke("outbox", "flush")
+    assert result.exit_code == 0, result.output
+    assert box.counts()["pending"] == 0
+    assert [(e.action, e.outcome, e.http_status) for e in box.entries(doi_key=DOI)] == [
+        ("put", "superseded", 409),
+        ("withdraw", "absent", 404),
+    ]
+    assert held(dmz_store, DOI) is None
