@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -20,6 +21,8 @@ class LandingState:
 
     repository: Callable[[], Repository]
     pages: PageCache = field(default_factory=PageCache)
+    # Per script root and brand: the page frame around record parts, and the parts' fingerprint.
+    frames: dict[Hashable, Any] = field(default_factory=dict)
 
 
 _KEY = "landing"  # private to this module: the app hands its store over in init_app()
@@ -58,6 +61,11 @@ def download_dir() -> str:
 def page_cache() -> PageCache:
     """Return this app's cache of rendered pages."""
     return _state().pages
+
+
+def frames() -> dict[Hashable, Any]:
+    """Return this app's memo of page frames and part fingerprints (landing/parts.py)."""
+    return _state().frames
 
 
 def record_page(record: StoredRecord) -> RecordPage:

@@ -55,8 +55,16 @@ class Downloads:
 
 def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:
     """Return the download section of a record from the download area's status."""
-    status: DatasetStatus = DownloadArea(root).status(key)
-    external = safe_url(extras.get("downloadLink"))
+    return section(DownloadArea(root).status(key), key, external_url(extras), base_url)
+
+
+def external_url(extras: dict[str, Any]) -> str | None:
+    """Return where else the catalogue says the data can be had (a safe http(s) link), if anywhere."""
+    return safe_url(extras.get("downloadLink"))
+
+
+def section(status: DatasetStatus, key: str, external: str | None, base_url: str) -> Downloads:
+    """Return the download section of a dataset of this status."""
     if status.state != STAGED:
         return Downloads(status.state, external_url=external)
     links = tuple(

@@ -8,19 +8,23 @@ import logging
 from urllib.parse import unquote
 
 from flask import Response, redirect, render_template, request
+from markupsafe import Markup
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
 from catalogue_core import thumbnail
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
+from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.store import StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
+from download_cache.area import DownloadArea
 
-from . import citation, schemaorg, signposting
+from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
 from .cache import download_signature
-from .context import download_dir, page_cache, record_page, store
+from .context import base_url, download_dir, page_cache, record_page, store
+from .downloads import section
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
 from .page import THUMBNAIL, RecordPage
@@ -108,22 +112,45 @@ def record(rest: str) -> BaseResponse:
 
 def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
     """Return the page's body, status, Link header and ETag."""
-    page = record_page(_full(summary))
-    if page.record.deleted:
+    if summary.deleted:
+        page = record_page(_full(summary))
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
         status, link = 410, signposting.tombstone_link_header(page)
     else:
-        body = render_template(
-            "landing/record.html",
-            page=page,
-            citation=citation.datacite(page.doi, page.meta),
-            bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
-            jsonld=schemaorg.dataset(page),
-            exports=EXPORTS,
-            **record_sections(page),
-        )
-        status, link = 200, signposting.link_header(page)
+        body, link = _from_parts(summary) or _fresh(summary)
+        status = 200
     return body, status, link, hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def _from_parts(summary: StoredRecord) -> tuple[str, str] | None:
+    """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
+    stored = store().rendered_part(summary.key, PAGE_PARTS)
+    found = parts.Parts.loads(stored) if stored else None
+    if found is None or found.fingerprint != parts.fingerprint():
+        return None
+    status = DownloadArea(download_dir()).status(summary.key)
+    files = section(status, summary.key, found.external_url, base_url())
+    return parts.assemble(found, files, summary.datestamp)
+
+
+def _fresh(summary: StoredRecord) -> tuple[str, str]:
+    """Return the page rendered now from the whole record, as the write path would have."""
+    page = record_page(_full(summary))
+    built = parts.render(page)
+    if (done := parts.assemble(built, page.downloads, page.record.datestamp)) is not None:
+        return done
+    # The facility's own record.html does not place the parts: give it every value, as before parts.
+    body = render_template(
+        "landing/record.html",
+        page=page,
+        parts={"title": Markup(built.title), "head": Markup(built.head), "main": Markup(built.main)},
+        citation=citation.datacite(page.doi, page.meta),
+        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+        jsonld=schemaorg.dataset(page),
+        exports=EXPORTS,
+        **record_sections(page),
+    )
+    return body, signposting.link_header(page)
 
 
 def _negotiate() -> str:
