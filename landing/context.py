@@ -23,6 +23,8 @@ class LandingState:
     pages: PageCache = field(default_factory=PageCache)
     # Per script root and brand: the page frame around record parts, and the parts' fingerprint.
     frames: dict[Hashable, Any] = field(default_factory=dict)
+    # Download sections of datasets not staged: a few texts (state, link, publisher) shared by many pages.
+    sections: PageCache = field(default_factory=lambda: PageCache(256))
 
 
 _KEY = "landing"  # private to this module: the app hands its store over in init_app()
@@ -66,6 +68,11 @@ def page_cache() -> PageCache:
 def frames() -> dict[Hashable, Any]:
     """Return this app's memo of page frames and part fingerprints (landing/parts.py)."""
     return _state().frames
+
+
+def section_cache() -> PageCache:
+    """Return this app's cache of rendered download sections of datasets not staged."""
+    return _state().sections
 
 
 def record_page(record: StoredRecord) -> RecordPage:

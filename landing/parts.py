@@ -16,11 +16,12 @@ from markupsafe import Markup, escape
 
 from catalogue_core.record import PublishedRecord
 from catalogue_core.store import StoredRecord
+from download_cache.state import STAGED
 
 from . import citation, schemaorg, signposting
 from .blueprint import asset_url
 from .brand import brand
-from .context import base_url, frames, site_name
+from .context import base_url, frames, section_cache, site_name
 from .downloads import Downloads, external_url
 from .exports import EXPORTS
 from .page import RecordPage
@@ -152,11 +153,23 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
     for name, value in live.items():
         member = "" if name in OPTIONAL_MEMBERS and not value else _member(name, value)
         head = head.replace(SLOT.format(name), member, 1)
-    section = render_template("landing/downloads.html", downloads=downloads, publisher=parts.publisher)
+    section = _section(downloads, parts.publisher)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
     main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
     body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
     return body, signposting.header(parts.links, downloads)
+
+
+def _section(downloads: Downloads | None, publisher: str) -> str:
+    """Return the download section; one not staged depends on few values and is rendered once per set of them."""
+    if downloads is None or downloads.state == STAGED:
+        return render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
+    key = (downloads, publisher, request.script_root, brand())
+    cache = section_cache()
+    if (text := cache.get(key)) is None:
+        text = render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
+        cache.put(key, text)
+    return str(text)
 
 
 def writer(app: Flask) -> Callable[[PublishedRecord], str]:
