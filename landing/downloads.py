@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
-from download_cache.area import DatasetStatus, DownloadArea
+from download_cache.area import DatasetStatus
 from download_cache.media import media_type
 from download_cache.state import STAGED
 
@@ -51,11 +51,6 @@ class Downloads:
     def more(self) -> int:
         """Return how many staged files the page leaves out."""
         return self.file_count - len(self.files)
-
-
-def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:
-    """Return the download section of a record from the download area's status."""
-    return section(DownloadArea(root).status(key), key, external_url(extras), base_url)
 
 
 def external_url(extras: dict[str, Any]) -> str | None:

@@ -18,12 +18,10 @@ from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.store import StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
-from download_cache.area import DownloadArea
 
 from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
-from .cache import download_signature
-from .context import base_url, download_dir, page_cache, record_page, store
+from .context import base_url, download_area, page_cache, record_page, store
 from .downloads import section
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
@@ -128,7 +126,7 @@ def _from_parts(summary: StoredRecord) -> tuple[str, str] | None:
     found = parts.Parts.loads(stored) if stored else None
     if found is None or found.fingerprint != parts.fingerprint():
         return None
-    status = DownloadArea(download_dir()).status(summary.key)
+    status = download_area().status(summary.key)
     files = section(status, summary.key, found.external_url, base_url())
     return parts.assemble(found, files, summary.datestamp)
 
@@ -170,7 +168,7 @@ def _negotiate() -> str:
 def _html(found: StoredRecord) -> Response:
     # A page changes only with the record or the download area: serve it from the cache
     # until one of them does (rendering costs several times the rest of the request).
-    downloads = None if found.deleted else download_signature(download_dir(), found.key)
+    downloads = None if found.deleted else download_area().signature(found.key)
     inputs = (
         found.key,
         found.datestamp,
