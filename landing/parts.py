@@ -33,6 +33,7 @@ SLOT = "<!--dmzpub:{}-->"
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 OPTIONAL_MEMBERS = ("contentSize", "distribution")  # left out when empty, as schemaorg.dataset does
 FRAME_PARTS = ("title", "head", "main")
+BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
@@ -53,17 +54,25 @@ class Parts:
     archive_size: str | None
 
     def dumps(self) -> str:
-        """Return the parts as the text the store keeps."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
+        # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
+        small = asdict(self)
+        texts = [small.pop(name) for name in BIG_FIELDS]
+        small["lengths"] = [len(text) for text in texts]
+        return json.dumps(small, ensure_ascii=False, separators=(",", ":")) + "\n" + "".join(texts)
 
     @classmethod
     def loads(cls, text: str) -> Parts | None:
         """Return the parts of stored text; None when unreadable (written by another release)."""
+        line, _, rest = text.partition("\n")
         try:
-            data = json.loads(text)
-            links = data.pop("links")
+            small = json.loads(line)
+            links = small.pop("links")
             static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
-            return cls(**data, links=static)
+            start, big = 0, {}
+            for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
+                big[name], start = rest[start : start + length], start + length
+            return cls(**small, **big, links=static) if start == len(rest) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 

@@ -182,3 +182,14 @@ def test_every_gunicorn_worker_shows_staging_and_eviction_at_once(tmp_path: Path
         assert all("Download all (ZIP)" in body for body in pages())
         mark(tmp_path / "area", RICH_KEY, "evicted")
         assert all("not in the download area" in body for body in pages())
+
+
+@pytest.mark.parametrize("stored", ["", "not parts", '{"fingerprint": 1}\n<p>', "{}\n"])
+def test_unreadable_parts_are_rendered_afresh(app: Flask, client: FlaskClient, pusher: Pusher, stored: str) -> None:
+    assert pusher.put(rich_document()).status_code == 201
+    repo = store_of(app).store
+    found = repo.get(RICH_KEY)
+    assert found is not None
+    repo.update_rendered(RICH_KEY, {**found.rendered, PAGE_PARTS: stored}, found.sets)
+    forget_pages(app)
+    assert page(client) == whole_render(app)
