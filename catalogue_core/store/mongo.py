@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
@@ -23,6 +24,7 @@ from .base import (
     restored_status,
     search_terms,
 )
+from .mongo_atomic import Conflict, run_atomic, supports_transactions
 
 _SUMMARY = {
     "doi": 1,
@@ -64,6 +66,7 @@ class MongoRepository(Repository):
             self.inflight.create_index([("started", ASCENDING)], name="started")
             self._create_browse_index()
             self._fill_statuses()
+            self.transactions = supports_transactions(self.client, self.meta)
         except PyMongoError as exc:
             if client is None:
                 self.client.close()
@@ -103,37 +106,35 @@ class MongoRepository(Repository):
         return doc["started"] if doc else None
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        return [self._put_one(entry) for entry in entries]
+        return [self._call(run_atomic, self.client, self.transactions, self._put_step(entry)) for entry in entries]
 
-    def _claim(self, key: str, sequence: int | None) -> bool:
+    def _claim(self, key: str, sequence: int | None, session: ClientSession | None) -> bool:
         """Record the DOI's sequence unless a later one is recorded (then False: the write is stale).
 
-        One atomic upsert: a document with a later sequence does not match, so the upsert's insert
-        collides on the key.
+        In the write's transaction where the server has them; without, one conditional upsert made
+        before the write (a later sequence does not match, so the insert collides on the key).
         """
         if sequence is None:
             return True
+        held = self.sequences.find_one({"_id": key}, session=session)
+        if held and held["seq"] > sequence:
+            return False
         try:
-            self._call(
-                self.sequences.update_one,
-                {"_id": key, "seq": {"$lte": sequence}},
-                {"$set": {"seq": sequence}},
-                upsert=True,
+            self.sequences.update_one(
+                {"_id": key, "seq": {"$lte": sequence}}, {"$set": {"seq": sequence}}, upsert=True, session=session
             )
         except DuplicateKeyError:
+            if session is not None:
+                raise  # the transaction is aborted: run_atomic starts it again and reads the later claim
             return False
         return True
 
-    def _put_one(self, entry: Entry) -> WriteResult:
-        if not self._claim(entry.key, entry.sequence):
-            old = self._call(self.records.find_one, {"_id": entry.key}, {"datestamp": 1})
-            return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
-        while True:
-            old = self._call(
-                self.records.find_one,
-                {"_id": entry.key},
-                {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1},
-            )
+    def _put_step(self, entry: Entry) -> Callable[[ClientSession | None], WriteResult]:
+        def step(session: ClientSession | None) -> WriteResult:
+            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1}
+            old = self.records.find_one({"_id": entry.key}, fields, session=session)
+            if not self._claim(entry.key, entry.sequence, session):
+                return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
             if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
@@ -154,25 +155,20 @@ class MongoRepository(Repository):
                 "status": entry.status,
             }
             if old is None:
-                try:
-                    self._call(self.records.insert_one, doc)
-                except DuplicateKeyError:
-                    continue  # a concurrent push created it first: update instead
+                self.records.insert_one(doc, session=session)  # a concurrent create: DuplicateKeyError, again
                 return WriteResult(entry.key, "created", stamp)
             # Optimistic: replace only the version we read, so a concurrent write is not lost.
-            guard = {
-                "_id": entry.key,
-                "datestamp": old["datestamp"],
-                "content_hash": old["content_hash"],
-            }
-            if self._call(self.records.replace_one, guard, doc).matched_count:
-                return WriteResult(entry.key, "updated", stamp)
+            guard = {"_id": entry.key, "datestamp": old["datestamp"], "content_hash": old["content_hash"]}
+            if not self.records.replace_one(guard, doc, session=session).matched_count:
+                raise Conflict(entry.key)
+            return WriteResult(entry.key, "updated", stamp)
+
+        return step
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
-        claimed = self._claim(key, sequence)
-        while True:
-            old = self._call(self.records.find_one, {"_id": key}, {"datestamp": 1, "deleted": 1})
-            if not claimed:
+        def step(session: ClientSession | None) -> WriteResult:
+            old = self.records.find_one({"_id": key}, {"datestamp": 1, "deleted": 1}, session=session)
+            if not self._claim(key, sequence, session):
                 return WriteResult(key, "stale", old["datestamp"] if old else "")
             if old is None:
                 return WriteResult(key, "absent", "")
@@ -181,8 +177,11 @@ class MongoRepository(Repository):
             stamp = self._stamp(old["datestamp"])
             update: dict[str, Any] = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
-            if self._call(self.records.update_one, guard, update).matched_count:
-                return WriteResult(key, "withdrawn", stamp)
+            if not self.records.update_one(guard, update, session=session).matched_count:
+                raise Conflict(key)
+            return WriteResult(key, "withdrawn", stamp)
+
+        return self._call(run_atomic, self.client, self.transactions, step)
 
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
