@@ -166,7 +166,13 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
         try:
             yield db
+            # The in-flight marker this thread registered goes in the write's own commit: one
+            # commit fewer per write, and the record shows the moment the marker stops holding back.
+            token = getattr(self._local, "inflight", None)
+            if token is not None:
+                db.execute("DELETE FROM inflight WHERE token = ?", (token,))
             db.execute("COMMIT")
+            self._local.inflight, self._local.cleared = None, token
         except sqlite3.Error as exc:
             # Disk full, read-only file: nothing of this transaction was committed, so the answer
             # is "try again later" (503), never an unexpected error.
@@ -205,10 +211,15 @@ class SQLiteRepository(Repository):
     # writes ---------------------------------------------------------------------------------
 
     def _register_inflight(self, token: str, started: float) -> None:
+        self._local.inflight = None
         with self._write() as db:
             db.execute("INSERT INTO inflight VALUES (?, ?)", (token, started))
+        self._local.inflight = token  # cleared by this thread's next committed write (see _write)
 
     def _clear_inflight(self, token: str) -> None:
+        if getattr(self._local, "cleared", None) == token:
+            return  # the write's own commit deleted it
+        self._local.inflight = None
         with self._write() as db:
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
