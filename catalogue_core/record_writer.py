@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from . import thumbnail
 from .crosswalks import RenderContext, render_all
 from .record import PublishedRecord
 from .scicat import from_scicat
@@ -42,6 +43,7 @@ class RecordWriter:
             sets=derive_sets(record, self.set_rules),
             search=search_text(record),
             status=record.status,
+            thumbnail=thumbnail.image(record.extras, record.payload),
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

@@ -13,6 +13,8 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..thumbnail import Thumbnail
+from . import thumbnails
 from .base import (
     Entry,
     ListQuery,
@@ -22,6 +24,7 @@ from .base import (
     WriteResult,
     json_text,
     restored_status,
+    restored_thumbnail,
     search_terms,
 )
 from .mongo_atomic import Conflict, run_atomic, supports_transactions
@@ -58,6 +61,7 @@ class MongoRepository(Repository):
             self.inflight = db["inflight_writes"]
             self.meta = db["dmzpub_meta"]
             self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
+            self.thumbnails = db["thumbnails"]  # decoded at write, apart from the records
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -156,11 +160,13 @@ class MongoRepository(Repository):
             }
             if old is None:
                 self.records.insert_one(doc, session=session)  # a concurrent create: DuplicateKeyError, again
+                self._keep_thumbnail(entry.key, entry.thumbnail, session)
                 return WriteResult(entry.key, "created", stamp)
             # Optimistic: replace only the version we read, so a concurrent write is not lost.
             guard = {"_id": entry.key, "datestamp": old["datestamp"], "content_hash": old["content_hash"]}
             if not self.records.replace_one(guard, doc, session=session).matched_count:
                 raise Conflict(entry.key)
+            self._keep_thumbnail(entry.key, entry.thumbnail, session)
             return WriteResult(entry.key, "updated", stamp)
 
         return step
@@ -179,9 +185,23 @@ class MongoRepository(Repository):
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
             if not self.records.update_one(guard, update, session=session).matched_count:
                 raise Conflict(key)
+            self._keep_thumbnail(key, None, session)
             return WriteResult(key, "withdrawn", stamp)
 
         return self._call(run_atomic, self.client, self.transactions, step)
+
+    def _keep_thumbnail(self, key: str, image: Thumbnail | None, session: ClientSession | None) -> None:
+        # In the write's transaction where there is one; else right after the record, by the same writer.
+        if image is None:
+            self.thumbnails.delete_one({"_id": key}, session=session)
+        else:
+            self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True, session=session)
+
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        return thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        self._call(self._keep_thumbnail, key, image, None)
 
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
@@ -373,6 +393,7 @@ class MongoRepository(Repository):
                 "status": restored_status(record),
             }
             self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+            self.save_thumbnail(record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""
