@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
-from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
@@ -27,7 +26,7 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
-from .mongo_atomic import Conflict, run_atomic, supports_transactions
+from .mongo_order import Conflict, is_stale, later, until_settled
 
 _SUMMARY = {
     "doi": 1,
@@ -70,7 +69,6 @@ class MongoRepository(Repository):
             self.inflight.create_index([("started", ASCENDING)], name="started")
             self._create_browse_index()
             self._fill_statuses()
-            self.transactions = supports_transactions(self.client, self.meta)
         except PyMongoError as exc:
             if client is None:
                 self.client.close()
@@ -110,36 +108,25 @@ class MongoRepository(Repository):
         return doc["started"] if doc else None
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        return [self._call(run_atomic, self.client, self.transactions, self._put_step(entry)) for entry in entries]
+        return [self._call(until_settled, self._put_step(entry)) for entry in entries]
 
-    def _claim(self, key: str, sequence: int | None, session: ClientSession | None) -> bool:
-        """Record the DOI's sequence unless a later one is recorded (then False: the write is stale).
+    def _held(self, key: str, old: dict[str, Any] | None) -> int | None:
+        """Return the DOI's last sequence: the record's own, or one claimed while it was not held."""
+        claim = self.sequences.find_one({"_id": key})
+        return later(old.get("seq") if old else None, claim["seq"] if claim else None)
 
-        In the write's transaction where the server has them; without, one conditional upsert made
-        before the write (a later sequence does not match, so the insert collides on the key).
-        """
-        if sequence is None:
-            return True
-        held = self.sequences.find_one({"_id": key}, session=session)
-        if held and held["seq"] > sequence:
-            return False
-        try:
-            self.sequences.update_one(
-                {"_id": key, "seq": {"$lte": sequence}}, {"$set": {"seq": sequence}}, upsert=True, session=session
-            )
-        except DuplicateKeyError:
-            if session is not None:
-                raise  # the transaction is aborted: run_atomic starts it again and reads the later claim
-            return False
-        return True
-
-    def _put_step(self, entry: Entry) -> Callable[[ClientSession | None], WriteResult]:
-        def step(session: ClientSession | None) -> WriteResult:
-            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1}
-            old = self.records.find_one({"_id": entry.key}, fields, session=session)
-            if not self._claim(entry.key, entry.sequence, session):
+    def _put_step(self, entry: Entry) -> Callable[[], WriteResult]:
+        # The sequence travels in the record document: claim and write are one single-document
+        # update, atomic on any MongoDB (standalone included), so a crash cannot split them.
+        def step() -> WriteResult:
+            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "seq": 1}
+            old = self.records.find_one({"_id": entry.key}, fields)
+            held = self._held(entry.key, old)
+            if is_stale(entry.sequence, held):
                 return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
+            seq = later(entry.sequence, held)
             if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
+                self._set_seq(old, seq)
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
             doc = {
@@ -157,51 +144,85 @@ class MongoRepository(Repository):
                 "payload": _dumps(entry.payload),
                 "rendered": entry.rendered,
                 "status": entry.status,
+                "seq": seq,
             }
             if old is None:
-                self.records.insert_one(doc, session=session)  # a concurrent create: DuplicateKeyError, again
-                self._keep_thumbnail(entry.key, entry.thumbnail, session)
-                return WriteResult(entry.key, "created", stamp)
-            # Optimistic: replace only the version we read, so a concurrent write is not lost.
-            guard = {"_id": entry.key, "datestamp": old["datestamp"], "content_hash": old["content_hash"]}
-            if not self.records.replace_one(guard, doc, session=session).matched_count:
+                self.records.insert_one(doc)  # a concurrent create: DuplicateKeyError, then again
+                self._keep_thumbnail(entry.key, entry.thumbnail)
+                return self._after_create(doc)
+            # Optimistic: replace only the version (and sequence) we read, so a concurrent write is not lost.
+            guard = {
+                "_id": entry.key,
+                "datestamp": old["datestamp"],
+                "content_hash": old["content_hash"],
+                "seq": old.get("seq"),
+            }
+            if not self.records.replace_one(guard, doc).matched_count:
                 raise Conflict(entry.key)
-            self._keep_thumbnail(entry.key, entry.thumbnail, session)
+            self._keep_thumbnail(entry.key, entry.thumbnail)
             return WriteResult(entry.key, "updated", stamp)
 
         return step
 
+    def _after_create(self, doc: dict[str, Any]) -> WriteResult:
+        """Yield to a later withdrawal claimed while the DOI was not yet held (it may have missed this record)."""
+        claim = self.sequences.find_one({"_id": doc["_id"]})
+        if claim is None or not is_stale(doc["seq"], claim["seq"]):
+            return WriteResult(doc["_id"], "created", doc["datestamp"])
+        tombstone = {"deleted": True, "datestamp": doc["datestamp"], "rendered": {}, "seq": claim["seq"]}
+        self.records.update_one({"_id": doc["_id"], "seq": doc["seq"]}, {"$set": tombstone})
+        self._keep_thumbnail(doc["_id"], None)
+        return WriteResult(doc["_id"], "stale", doc["datestamp"])
+
+    def _set_seq(self, old: dict[str, Any], seq: int | None) -> None:
+        if seq != old.get("seq"):
+            guard = {"_id": old["_id"], "datestamp": old["datestamp"], "seq": old.get("seq")}
+            if not self.records.update_one(guard, {"$set": {"seq": seq}}).matched_count:
+                raise Conflict(old["_id"])
+
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
-        def step(session: ClientSession | None) -> WriteResult:
-            old = self.records.find_one({"_id": key}, {"datestamp": 1, "deleted": 1}, session=session)
-            if not self._claim(key, sequence, session):
+        def step() -> WriteResult:
+            old = self.records.find_one({"_id": key}, {"datestamp": 1, "deleted": 1, "seq": 1})
+            held = self._held(key, old)
+            if is_stale(sequence, held):
                 return WriteResult(key, "stale", old["datestamp"] if old else "")
             if old is None:
-                return WriteResult(key, "absent", "")
+                return self._claim_absent(key, sequence)
+            seq = later(sequence, held)
             if old["deleted"]:
+                self._set_seq(old, seq)
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
-            update: dict[str, Any] = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
-            guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
-            if not self.records.update_one(guard, update, session=session).matched_count:
+            fields: dict[str, Any] = {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}, "seq": seq}
+            guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False, "seq": old.get("seq")}
+            if not self.records.update_one(guard, {"$set": fields}).matched_count:
                 raise Conflict(key)
-            self._keep_thumbnail(key, None, session)
+            self._keep_thumbnail(key, None)
             return WriteResult(key, "withdrawn", stamp)
 
-        return self._call(run_atomic, self.client, self.transactions, step)
+        return self._call(until_settled, step)
 
-    def _keep_thumbnail(self, key: str, image: Thumbnail | None, session: ClientSession | None) -> None:
-        # In the write's transaction where there is one; else right after the record, by the same writer.
+    def _claim_absent(self, key: str, sequence: int | None) -> WriteResult:
+        """Record the sequence of a withdrawal of a DOI not held, so an older PUT arriving later is stale."""
+        if sequence is not None:
+            # A later claim does not match, so the upsert's insert collides on the key: run again, stale.
+            self.sequences.update_one({"_id": key, "seq": {"$lte": sequence}}, {"$set": {"seq": sequence}}, upsert=True)
+            if self.records.find_one({"_id": key}, {"_id": 1}) is not None:
+                raise Conflict(key)  # created meanwhile: withdraw that record instead
+        return WriteResult(key, "absent", "")
+
+    def _keep_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        # Right after the record, by the same writer; the route serves only live records' thumbnails.
         if image is None:
-            self.thumbnails.delete_one({"_id": key}, session=session)
+            self.thumbnails.delete_one({"_id": key})
         else:
-            self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True, session=session)
+            self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
 
     def thumbnail(self, key: str) -> Thumbnail | None:
         return thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
 
     def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
-        self._call(self._keep_thumbnail, key, image, None)
+        self._call(self._keep_thumbnail, key, image)
 
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
