@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult
+from .base import Entry, ListedRecord, ListQuery, Repository, StoredRecord, StoreStats, WriteResult
 
-__all__ = ["Entry", "ListQuery", "Repository", "StoreStats", "StoredRecord", "WriteResult", "open_store"]
+__all__ = [
+    "Entry",
+    "ListQuery",
+    "ListedRecord",
+    "Repository",
+    "StoreStats",
+    "StoredRecord",
+    "WriteResult",
+    "open_store",
+]
 
 
 def open_store(mongo_uri: str | None, data_dir: str | Path) -> Repository:
