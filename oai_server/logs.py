@@ -69,6 +69,10 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
     handler.addFilter(RequestIdFilter())  # on the handler: records of every logger pass it
     root.addHandler(handler)
     root.setLevel(level)
+    # Our formats name no source line, thread or process: the logging docs' "Optimization" switches
+    # spare every record (an access line per request) the stack walk and the lookups.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = logging.logAsyncioTasks = False
     # gunicorn's own lines (start, workers, access) go through the same handler and format.
     for name in ("gunicorn.error", "gunicorn.access"):
         logger = logging.getLogger(name)
