@@ -215,6 +215,25 @@ def test_update_rendered_bumps_only_on_change(repo: Repository, clock: Clock) ->
     assert repo.get(e.key).rendered["oai_dc"] == changed["oai_dc"]
 
 
+def test_update_rendered_many_writes_each_record_as_update_rendered_would(repo: Repository, clock: Clock) -> None:
+    same, moved, gone = entry(repo, 1), entry(repo, 2), entry(repo, 3)
+    first = {r.key: r for r in repo.put([same, moved, gone])}
+    repo.withdraw(gone.key)
+    clock.now += 30
+    changed = {**moved.rendered, "oai_dc": moved.rendered["oai_dc"].replace("<dc:title>Title<", "<dc:title>New<")}
+    results = repo.update_rendered_many(
+        [
+            base.Rerendered(same.key, same.rendered, same.sets),
+            base.Rerendered(moved.key, changed, moved.sets),
+            base.Rerendered(gone.key, gone.rendered, gone.sets),
+        ]
+    )
+    assert [r.outcome for r in results] == ["unchanged", "updated", "unchanged"]
+    assert results[0].datestamp == first[same.key].datestamp and results[1].datestamp > first[moved.key].datestamp
+    assert repo.get(moved.key).rendered["oai_dc"] == changed["oai_dc"] and repo.get(gone.key).rendered == {}
+    assert repo.safe_now() == base.format_datestamp(clock.now)  # no in-flight marker left behind
+
+
 def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> None:
     started = clock.now
     with repo._inflight():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Entry, ListedRecord, ListQuery, Repository, StoredRecord, StoreStats, WriteResult
+from .base import Entry, ListedRecord, ListQuery, Repository, Rerendered, StoredRecord, StoreStats, WriteResult
 
 __all__ = [
     "Entry",
     "ListQuery",
     "ListedRecord",
     "Repository",
+    "Rerendered",
     "StoreStats",
     "StoredRecord",
     "WriteResult",

@@ -70,6 +70,16 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Rerendered:
+    """A stored record's formats, sets and search text rendered anew (by `dmzpub reindex`)."""
+
+    key: str
+    rendered: dict[str, str]
+    sets: tuple[str, ...]
+    search: str | None = None
+
+
+@dataclass(frozen=True)
 class StoredRecord:
     """A record (or a tombstone) as read back from the store."""
 
@@ -263,6 +273,14 @@ class Repository(ABC):
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult: ...
+
+    def update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
+        """Store many records' re-rendered formats as `update_rendered` does, in one write where the store can."""
+        with self._inflight():
+            return self._update_rendered_many(items)
+
+    def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
+        return [self._update_rendered(i.key, i.rendered, tuple(i.sets), i.search) for i in items]
 
     @abstractmethod
     def stats(self) -> StoreStats:

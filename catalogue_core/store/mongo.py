@@ -338,7 +338,8 @@ class MongoRepository(Repository):
             .sort([("created", DESCENDING), ("_id", DESCENDING)])
             .limit(limit)
             .hint("live_created_search")
-            .max_time_ms(int(self.search_budget * 1000))
+            # At least 1 ms: maxTimeMS 0 is "no limit" to MongoDB.
+            .max_time_ms(max(1, round(self.search_budget * 1000)))
         )
         return [
             dataclasses.replace(
