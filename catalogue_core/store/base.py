@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
@@ -99,6 +99,16 @@ class StoredRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     payload: Any = None
     rendered: dict[str, str] = field(default_factory=dict)
+
+
+class ListedRecord(NamedTuple):
+    """One entry of a list page: what a header and its metadata need, read without building a StoredRecord."""
+
+    key: str
+    datestamp: str
+    deleted: bool
+    sets: tuple[str, ...]
+    xml: str | None  # the record in the asked format; None for tombstones and records without it
 
 
 @dataclass(frozen=True)
@@ -227,6 +237,15 @@ class Repository(ABC):
         metadata_prefix: str | None = None,
     ) -> list[StoredRecord]:
         """Return up to `limit` records after the (datestamp, key) position, in that order."""
+
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        """Return the entries list_records would, as light tuples (a store may read them faster)."""
+        return [
+            ListedRecord(r.key, r.datestamp, r.deleted, r.sets, r.rendered.get(metadata_prefix))
+            for r in self.list_records(query, after, limit, metadata_prefix)
+        ]
 
     @abstractmethod
     def count(self, query: ListQuery) -> int:
