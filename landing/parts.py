@@ -84,7 +84,8 @@ def _tojson(value: Any) -> str:
 
 
 def _member(name: str, value: Any) -> str:
-    return f", {_tojson(name)}: {_tojson(value)}"
+    # Member names are plain ASCII identifiers: their JSON is the name in quotes.
+    return f', "{name}": {_tojson(value)}'
 
 
 def render(page: RecordPage) -> Parts:
