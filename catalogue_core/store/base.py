@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
+from ..thumbnail import Thumbnail
+from ..thumbnail import image as thumbnail_image
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
 _WORD = re.compile(r"[^\W_]+")
@@ -67,6 +69,8 @@ class Entry:
     status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
     # The publisher's per-DOI order (X-Dmzpub-Sequence): a write older than the DOI's last is "stale".
     sequence: int | None = None
+    # Decoded at write and kept apart from the record (never in list rows): the thumbnail route serves it.
+    thumbnail: Thumbnail | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,11 @@ class Repository(ABC):
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         """Return the record or tombstone with its rendered formats (all, or those named)."""
 
+    def rendered_part(self, key: str, name: str) -> str | None:
+        """Return one rendered part of a live record (e.g. its page parts), reading nothing else; None if absent."""
+        found = self.get(key, formats=[name])
+        return found.rendered.get(name) if found is not None else None
+
     @abstractmethod
     def list_records(
         self,
@@ -307,6 +316,14 @@ class Repository(ABC):
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
 
+    @abstractmethod
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        """Return the record's thumbnail as decoded at write, or None (none kept, or withdrawn)."""
+
+    @abstractmethod
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        """Keep (or, with None, drop) a record's decoded thumbnail outside a record write (migrations)."""
+
     # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
 
     @abstractmethod
@@ -320,6 +337,11 @@ class Repository(ABC):
     @abstractmethod
     def set_schema_version(self, version: int) -> None:
         """Stamp the store with a schema version."""
+
+
+def restored_thumbnail(record: StoredRecord) -> Thumbnail | None:
+    """Return the decoded thumbnail an imported record is served with: decoded again from its payload."""
+    return None if record.deleted else thumbnail_image(record.extras, record.payload)
 
 
 def restored_status(record: StoredRecord) -> str:
