@@ -6,6 +6,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
@@ -23,6 +24,7 @@ from .base import (
     restored_status,
     search_terms,
 )
+from .mongo_counts import Counts
 
 _SUMMARY = {
     "doi": 1,
@@ -56,6 +58,7 @@ class MongoRepository(Repository):
             self.inflight = db["inflight_writes"]
             self.meta = db["dmzpub_meta"]
             self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
+            self.counts = Counts(db)
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -129,44 +132,49 @@ class MongoRepository(Repository):
             old = self._call(self.records.find_one, {"_id": entry.key}, {"datestamp": 1})
             return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
         while True:
-            old = self._call(
-                self.records.find_one,
-                {"_id": entry.key},
-                {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1},
-            )
-            if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
-                return WriteResult(entry.key, "unchanged", old["datestamp"])
-            stamp = self._stamp(old["datestamp"] if old else None)
-            doc = {
-                "_id": entry.key,
-                "doi": entry.doi,
-                "datestamp": stamp,
-                "created": old["created"] if old else stamp,
-                "deleted": False,
-                "reason": None,
-                "content_hash": entry.content_hash,
-                "sets": list(entry.sets),
-                "search": entry.search,
-                "metadata": _dumps(entry.metadata),
-                "extras": _dumps(entry.extras),
-                "payload": _dumps(entry.payload),
-                "rendered": entry.rendered,
-                "status": entry.status,
-            }
-            if old is None:
-                try:
-                    self._call(self.records.insert_one, doc)
-                except DuplicateKeyError:
-                    continue  # a concurrent push created it first: update instead
-                return WriteResult(entry.key, "created", stamp)
-            # Optimistic: replace only the version we read, so a concurrent write is not lost.
-            guard = {
-                "_id": entry.key,
-                "datestamp": old["datestamp"],
-                "content_hash": old["content_hash"],
-            }
-            if self._call(self.records.replace_one, guard, doc).matched_count:
-                return WriteResult(entry.key, "updated", stamp)
+            try:
+                result = self._call(self.counts.run, partial(self._put_attempt, entry))
+            except DuplicateKeyError:
+                continue  # a concurrent push created it first: update instead
+            if result is not None:
+                return result
+
+    def _put_attempt(self, entry: Entry, session: Any) -> WriteResult | None:
+        """Write the record and its counts; None when a concurrent write changed it first."""
+        old = self.records.find_one(
+            {"_id": entry.key},
+            {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "status": 1, "sets": 1},
+            session=session,
+        )
+        if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
+            return WriteResult(entry.key, "unchanged", old["datestamp"])
+        stamp = self._stamp(old["datestamp"] if old else None)
+        doc = {
+            "_id": entry.key,
+            "doi": entry.doi,
+            "datestamp": stamp,
+            "created": old["created"] if old else stamp,
+            "deleted": False,
+            "reason": None,
+            "content_hash": entry.content_hash,
+            "sets": list(entry.sets),
+            "search": entry.search,
+            "metadata": _dumps(entry.metadata),
+            "extras": _dumps(entry.extras),
+            "payload": _dumps(entry.payload),
+            "rendered": entry.rendered,
+            "status": entry.status,
+        }
+        if old is None:
+            self.records.insert_one(doc, session=session)
+            self.counts.apply(None, doc, session)
+            return WriteResult(entry.key, "created", stamp)
+        # Optimistic: replace only the version we read, so a concurrent write is not lost.
+        guard = {"_id": entry.key, "datestamp": old["datestamp"], "content_hash": old["content_hash"]}
+        if not self.records.replace_one(guard, doc, session=session).matched_count:
+            return None
+        self.counts.apply(old, doc, session)
+        return WriteResult(entry.key, "updated", stamp)
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         claimed = self._claim(key, sequence)
@@ -181,7 +189,7 @@ class MongoRepository(Repository):
             stamp = self._stamp(old["datestamp"])
             update: dict[str, Any] = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
-            if self._call(self.records.update_one, guard, update).matched_count:
+            if self._call(self.counts.run, partial(self._guarded, guard, update, None, None)):
                 return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -193,7 +201,7 @@ class MongoRepository(Repository):
             old = self._call(
                 self.records.find_one,
                 {"_id": key},
-                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1},
+                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1, "status": 1},
             )
             if old is None:
                 raise RecordNotFound(key)
@@ -201,8 +209,17 @@ class MongoRepository(Repository):
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
             update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
-            if self._call(self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update).matched_count:
+            guard = {"_id": key, "datestamp": old["datestamp"]}
+            moved = (old, {"status": old.get("status"), "sets": sets})
+            if self._call(self.counts.run, partial(self._guarded, guard, update, *moved)):
                 return WriteResult(key, "updated", stamp)
+
+    def _guarded(self, guard: dict[str, Any], update: dict[str, Any], old: Any, new: Any, session: Any) -> bool:
+        """Update the record version `guard` names, and the counts with it; False when it changed first."""
+        if not self.records.update_one(guard, update, session=session).matched_count:
+            return False
+        self.counts.apply(old, new, session)
+        return True
 
     # reads ----------------------------------------------------------------------------------
 
@@ -287,8 +304,17 @@ class MongoRepository(Repository):
         )
         return [self._record(doc, prefix=metadata_prefix) for doc in self._call(list, cursor)]
 
-    def count(self, query: ListQuery) -> int:
+    def _scan_count(self, query: ListQuery) -> int:
         return self._call(self.records.count_documents, self._filter(query, None))
+
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        return self._call(self.counts.maintained, set_spec, statuses)
+
+    def generation(self) -> int:
+        return self._call(self.counts.generation)
+
+    def rebuild_counts(self) -> None:
+        self._call(self.counts.rebuild, self.records.find({}, {"status": 1, "sets": 1}))
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         flt = {"_id": {"$gt": after}} if after else {}
@@ -300,7 +326,7 @@ class MongoRepository(Repository):
         return doc["datestamp"] if doc else None
 
     def set_specs(self) -> list[str]:
-        return sorted(self._call(self.records.distinct, "sets"))
+        return self._call(self.counts.set_specs)
 
     def stats(self) -> StoreStats:
         withdrawn = self._call(self.records.count_documents, {"deleted": True})
@@ -372,7 +398,12 @@ class MongoRepository(Repository):
                 "rendered": record.rendered,
                 "status": restored_status(record),
             }
-            self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+            self._call(self.counts.run, partial(self._replace, doc))
+
+    def _replace(self, doc: dict[str, Any], session: Any) -> None:
+        old = self.records.find_one({"_id": doc["_id"]}, {"status": 1, "sets": 1}, session=session)
+        self.records.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+        self.counts.apply(old, doc, session)
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

@@ -8,9 +8,10 @@ from ..errors import StoreError
 from .base import Repository
 
 # 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
-SCHEMA_VERSION = 1
+# 2: records are counted per (status, set) by every write; the step counts the records already held.
+SCHEMA_VERSION = 2
 # Each step upgrades a store from the version before it; one function per version, applied in order.
-MIGRATIONS: dict[int, Callable[[Repository], None]] = {1: lambda repo: None}
+MIGRATIONS: dict[int, Callable[[Repository], None]] = {1: lambda repo: None, 2: lambda repo: repo.rebuild_counts()}
 
 
 class SchemaMismatch(StoreError):
