@@ -1,4 +1,5 @@
 """Counts per (status, set) kept by every write: exact, read without scanning, rebuilt by migrate."""
+# ruff: noqa: F811 - `clock` is the contract suite's fixture, imported so pytest finds it here
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_store_contract import Clock, clock, entry  # noqa: F401 - clock is a fixture
+from test_store_contract import Clock, clock, entry  # noqa: F401
 
 from catalogue_core.store import Entry, ListQuery, Repository, schema
 from catalogue_core.store.sqlite import SQLiteRepository
@@ -149,4 +150,3 @@ def test_a_sqlite_file_from_before_counts_gets_them_when_opened(tmp_path: Path, 
         assert_counts_exact(repo)
     finally:
         repo.close()
-
