@@ -1,6 +1,8 @@
 """Benchmark: a full ListRecords harvest per format over HTTP through gunicorn, against `oai-repo`.
 
-Fills a fresh store with N records (default 20,000), starts `dmzpub serve` on a free loopback
+Fills a fresh store with N records (default 20,000; on SQLite the first 5,000 through the store's
+write path, the rest copied in SQL under new DOIs by bench/_bulk_fill.py, so a million take
+minutes), starts `dmzpub serve` on a free loopback
 port, harvests every record in each format following resumption tokens, and prints records/s,
 the latency of the first, middle and last pages and the RSS of each gunicorn worker. Then it
 serves a copy of the same records, pre-rendered, from SQLite through the `oai-repo` library
@@ -8,7 +10,7 @@ serves a copy of the same records, pre-rendered, from SQLite through the `oai-re
 both figures and their ratio (target >= 3).
 
     .venv/bin/python bench/harvest.py                       # SQLite, 20,000 records, with oai-repo
-    .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity
+    .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity --formats oai_dc
     .venv/bin/python bench/harvest.py --store mongo         # MongoDB wire server (mongoeco)
 """
 
@@ -36,6 +38,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+from _bulk_fill import replicate  # noqa: E402
 from _oai_repo_app import copy_records  # noqa: E402
 from _server import dmzpub_server, free_port  # noqa: E402
 
@@ -54,6 +57,7 @@ EXAMPLES = Path(os.environ.get("DMZPUB_SHARED_DIR") or ROOT.parent / "shared") /
 FORMATS = ("oai_dc", "oai_datacite", "datacite")
 BASE_URL = "https://doi.example.org"
 REPEATS = 9
+SEED = 5_000  # records written through the store's write path; the rest are SQL copies (SQLite)
 TOKEN_RE = re.compile(rb"<resumptionToken[^>]*>([^<]*)</resumptionToken>")
 
 
@@ -218,6 +222,20 @@ def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
     print(f"  median ratio dmzpub/oai-repo: {statistics.median(ratios):.2f} (target >= 3)")
 
 
+def fill_store(store: Repository, data_dir: str, args: argparse.Namespace) -> None:
+    """Fill a new store: the first SEED records through its write path, the rest copied in SQL (SQLite)."""
+    schema.check(store)  # stamp the new store as the server would, or the server refuses it
+    print(f"store: {args.store}; filling {args.records:,} records")
+    written = args.records if args.store == "mongo" else min(args.records, SEED)
+    seconds = fill(store, written)
+    print(f"fill: {written / seconds:,.0f} records/s through the store ({seconds:.1f} s)")
+    store.close()
+    if written < args.records:
+        seconds = replicate(Path(data_dir) / "dmzpub.sqlite", args.records)
+        rate = args.records / seconds
+        print(f"copied in SQL to {args.records:,} records: {rate:,.0f} records/s ({seconds:.1f} s)")
+
+
 def main() -> None:
     """Fill, serve, harvest, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -228,10 +246,13 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100, help="DMZPUB_OAI_PAGE_SIZE (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the filled data folder afterwards")
+    parser.add_argument(
+        "--reuse", metavar="DIR", help="a folder kept by --keep holding --records records: harvest it, no fill"
+    )
     parser.add_argument("--encodings", default="identity,gzip", help="Accept-Encoding values to harvest with")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="dmzpub-bench-")
+    data_dir = args.reuse or tempfile.mkdtemp(prefix="dmzpub-bench-")
     wire = None
     env = {
         **os.environ,
@@ -247,11 +268,14 @@ def main() -> None:
         env["DMZPUB_MONGO_URI"] = with_database(base, "dmzpub_bench")
     try:
         store = open_store(env["DMZPUB_MONGO_URI"] or None, data_dir)
-        schema.check(store)  # stamp the new store as the server would, or the server refuses it
-        print(f"store: {args.store}; filling {args.records:,} records")
-        seconds = fill(store, args.records)
-        print(f"fill: {args.records / seconds:,.0f} records/s ({seconds:.1f} s)")
-        store.close()
+        if args.reuse:
+            print(f"store: {args.store}; reusing {data_dir}")
+            held = store.stats()
+            store.close()
+            if held.published + held.withdrawn != args.records:
+                raise SystemExit(f"{data_dir} holds {held.published + held.withdrawn:,} records, not {args.records:,}")
+        else:
+            fill_store(store, data_dir, args)
         with dmzpub_server(env, workers=args.workers) as base:
             print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
             for encoding in args.encodings.split(","):
@@ -270,7 +294,7 @@ def main() -> None:
     finally:
         if wire is not None:
             wire.stop()
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -3,6 +3,8 @@
 Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sqlite,mongo] [--baseline REF]
 --baseline REF also runs the code of git commit REF the same way (e.g. 877cd40, the last commit before
 the second performance round) and prints the speed-up over it.
+Each figure is given by the clock and per CPU-second the server's processes used (gunicorn's master and
+workers, read from /proc): on a loaded machine the first mostly measures the other load, the second not.
 MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire server
 (Python >= 3.13) is started in this process, which then also pays for the server side.
 """
@@ -17,16 +19,19 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _server import checkout_command, dmzpub_server
+from _server import checkout_command, dmzpub_server, tree_cpu
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
 TOKEN = "bench-token"
+JSON = {"Content-Type": "application/json"}
 
 
 def documents(n: int, run: str) -> list[dict]:
@@ -41,24 +46,38 @@ def documents(n: int, run: str) -> list[dict]:
     return out
 
 
-def sequential(base: str, docs: list[dict]) -> float:
+def sequential(base: str, docs: list[dict]) -> list[str]:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {TOKEN}"
-    start = time.perf_counter()
-    for doc in docs:
-        response = session.put(f"{base}/api/v1/published/{doc['doi']}", json=doc, timeout=30)
-        assert response.status_code == 201, response.text
-    return len(docs) / (time.perf_counter() - start)
+    bodies = [json.dumps(doc) for doc in docs]  # encoded up front: the client's CPU is not the server's
+    with timed(base, len(docs)) as figures:
+        for doc, body in zip(docs, bodies, strict=True):
+            response = session.put(f"{base}/api/v1/published/{doc['doi']}", data=body, headers=JSON, timeout=30)
+            assert response.status_code == 201, response.text
+    return figures
 
 
-def bulk(base: str, docs: list[dict], batch: int) -> float:
+def bulk(base: str, docs: list[dict], batch: int) -> list[str]:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {TOKEN}"
-    start = time.perf_counter()
-    for i in range(0, len(docs), batch):
-        response = session.post(f"{base}/api/v1/published", json=docs[i : i + batch], timeout=300)
-        assert response.status_code == 200, response.text[:500]
-    return len(docs) / (time.perf_counter() - start)
+    bodies = [json.dumps(docs[i : i + batch]) for i in range(0, len(docs), batch)]
+    with timed(base, len(docs)) as figures:
+        for body in bodies:
+            response = session.post(f"{base}/api/v1/published", data=body, headers=JSON, timeout=300)
+            assert response.status_code == 200, response.text[:500]
+    return figures
+
+
+@contextmanager
+def timed(base: str, records: int) -> Iterator[list[str]]:
+    """Fill the yielded list with records/s by the clock and per CPU-second of the server's processes."""
+    figures: list[str] = []
+    pid = getattr(base, "pid", None)
+    cpu, start = tree_cpu(pid) if pid else 0.0, time.perf_counter()
+    yield figures
+    wall = time.perf_counter() - start
+    used = tree_cpu(pid) - cpu if pid else 0.0
+    figures += [f"{records / wall:8.1f} records/s", f"{records / used:8.1f} per server CPU-s" if used else "n/a"]
 
 
 def store_env(kind: str, tmp: str) -> tuple[dict[str, str], object | None]:
@@ -91,14 +110,25 @@ def main() -> None:
             figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
             for (code, _), (seq, blk) in zip(codes, figures, strict=True):
-                print(f"{label:24s} {code:14s} sequential PUT: {seq:8.1f} records/s   bulk POST: {blk:8.1f} records/s")
+                print(f"{label:24s} {code:14s} sequential PUT: {seq[0]} ({seq[1]})   bulk POST: {blk[0]} ({blk[1]})")
             if args.baseline:
                 (seq, blk), (old_seq, old_blk) = figures
-                speedup = f"sequential x{seq / old_seq:.1f}, bulk x{blk / old_blk:.1f}"
-                print(f"{'':24s} speed-up over {args.baseline}: {speedup}")
+                print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
 
 
-def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[float, float]:
+def ratios(seq: list[str], old_seq: list[str], blk: list[str], old_blk: list[str]) -> str:
+    """Return the speed-ups by the clock and by the server's CPU time."""
+
+    def x(new: str, old: str) -> str:
+        return f"x{float(new.split()[0]) / float(old.split()[0]):.1f}" if "n/a" not in (new, old) else "n/a"
+
+    return (
+        f"sequential {x(seq[0], old_seq[0])} by the clock, {x(seq[1], old_seq[1])} per server CPU-s; "
+        f"bulk {x(blk[0], old_blk[0])} by the clock, {x(blk[1], old_blk[1])} per server CPU-s"
+    )
+
+
+def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[list[str], list[str]]:
     """Return sequential and bulk records/s of one server on a fresh store."""
     with tempfile.TemporaryDirectory() as tmp:
         env, server = store_env(kind, tmp)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from . import thumbnail
 from .crosswalks import RenderContext, render_all
 from .record import PublishedRecord
 from .scicat import from_scicat
 from .sets import DEFAULT_SET_RULES, derive_sets
-from .store import Entry, Repository, WriteResult
+from .store import Entry, Repository, Rerendered, WriteResult
 from .text import fold
 
 
@@ -42,6 +43,7 @@ class RecordWriter:
             sets=derive_sets(record, self.set_rules),
             search=search_text(record),
             status=record.status,
+            thumbnail=thumbnail.image(record.extras, record.payload),
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:
@@ -55,12 +57,23 @@ class RecordWriter:
         order = sequences if sequences is not None else [None] * len(records)
         return self.store.put([replace(self.entry(r), sequence=n) for r, n in zip(records, order, strict=True)])
 
-    def reindex(self, key: str) -> WriteResult | None:
-        """Re-normalise and re-render one stored record; its datestamp moves only on change."""
-        stored = self.store.get(key)
-        if stored is None or stored.deleted:
-            return None
-        entry = self.entry(from_scicat(stored.payload, stored.doi))
-        if entry.content_hash != stored.content_hash:
-            return self.store.put([entry])[0]
-        return self.store.update_rendered(key, entry.rendered, entry.sets, entry.search)
+    def reindex_many(self, keys: Sequence[str]) -> list[WriteResult]:
+        """Re-normalise and re-render stored records, in two store writes for the lot; datestamps move only on change.
+
+        Tombstones and unknown keys are left out of the results.
+        """
+        moved: list[Entry] = []
+        rendered: list[Rerendered] = []
+        for key in keys:
+            stored = self.store.get(key, formats=())  # the store compares the old formats itself
+            if stored is None or stored.deleted:
+                continue
+            entry = self.entry(from_scicat(stored.payload, stored.doi))
+            if entry.content_hash != stored.content_hash:
+                moved.append(entry)
+            else:
+                rendered.append(Rerendered(key, entry.rendered, entry.sets, entry.search))
+        # Batched: a write per record would make 100,000 records 100,000 commits.
+        return (self.store.put(moved) if moved else []) + (
+            self.store.update_rendered_many(rendered) if rendered else []
+        )

@@ -47,4 +47,6 @@ def clean_tree(value: Any) -> Any:
 def fold(text: str) -> str:
     """Return text case- and accent-folded for search ("Müller" and "muller" meet)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():  # no combining marks to drop; skips a per-character loop on every write
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -1,6 +1,8 @@
 """The manifest codec: how a staged file is written in manifest.json, SHA256SUMS and the stage journal.
 
-manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "sha256", "mtime"}]}
+manifest.json: {"doi": str, "staged": ISO datetime, "files": [{"path", "size", "sha256", "mtime", "ino"?, "mtime_ns"?}]}
+"ino" and "mtime_ns" are the staged copy's identity on disk (local areas): a file put in its place
+later, even with the same size within the same second, has another inode or nanosecond mtime.
 The stage journal holds one such file entry per line. Every path read is checked
 (download_cache.paths): an unsafe one makes the manifest malformed rather than name a file
 outside its dataset.
@@ -31,17 +33,23 @@ class StagedFile:
     size: int
     sha256: str
     mtime: float = 0.0
+    # The copy's (inode, mtime in ns) when staged, where the area can tell (None: size and mtime only).
+    identity: tuple[int, int] | None = None
 
 
 def encode_entry(staged: StagedFile) -> dict[str, Any]:
     """Return the JSON entry of one staged file."""
-    return {"path": staged.path, "size": staged.size, "sha256": staged.sha256, "mtime": staged.mtime}
+    entry: dict[str, Any] = {"path": staged.path, "size": staged.size, "sha256": staged.sha256, "mtime": staged.mtime}
+    if staged.identity is not None:
+        entry["ino"], entry["mtime_ns"] = staged.identity
+    return entry
 
 
 def decode_entry(entry: Any) -> StagedFile:
     """Return the staged file of a JSON entry; raise KeyError, TypeError, ValueError or UnsafePath."""
     path, sha256 = safe_relpath(entry["path"]), str(entry["sha256"])
-    return StagedFile(path, int(entry["size"]), sha256, float(entry.get("mtime", 0)))
+    identity = (int(entry["ino"]), int(entry["mtime_ns"])) if "ino" in entry else None
+    return StagedFile(path, int(entry["size"]), sha256, float(entry.get("mtime", 0)), identity)
 
 
 def parse_manifest(data: bytes | str) -> tuple[tuple[StagedFile, ...], str | None]:

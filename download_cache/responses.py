@@ -64,9 +64,14 @@ class Restaging(DownloadCacheError):
 
 
 def _same_file(handle: Any, staged: StagedFile) -> bool:
-    # The copier renames each new file into place: a changed size or mtime means another version.
+    # The copier renames each new file into place: another inode (or nanosecond mtime) is another
+    # version, even at the same size within the same second. Manifests without it: size and mtime.
     info = os.fstat(handle.fileno())
-    return info.st_size == staged.size and int(info.st_mtime) == int(staged.mtime)
+    if info.st_size != staged.size:
+        return False
+    if staged.identity is not None:
+        return (info.st_ino, info.st_mtime_ns) == staged.identity
+    return int(info.st_mtime) == int(staged.mtime)
 
 
 def open_staged(folder: Path, staged: StagedFile) -> Any:

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from catalogue_core.progress import BYTES, Progress
@@ -101,7 +101,7 @@ class Stager:
             if report.failures:
                 report.seconds = round(time.monotonic() - started, 3)
                 raise StageFailed(key, report.failures)
-            files = [staged[item.path] for item in items]
+            files = [self._identified(folder, staged[item.path]) for item in items]
             self.target.write_atomic(posixpath.join(folder, CHECKSUMS), render_checksums(files))
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             # Written last: its presence is what makes the dataset visible.
@@ -110,6 +110,10 @@ class Stager:
         report.state = STAGED
         report.seconds = round(time.monotonic() - started, 3)
         return report
+
+    def _identified(self, folder: str, entry: StagedFile) -> StagedFile:
+        """Return the entry with its copy's identity on disk, so a file put in its place later is noticed."""
+        return replace(entry, identity=self.target.identity(posixpath.join(folder, entry.path)))
 
     def _clear_evicted(self, folder: str) -> None:
         state = parse_state(self.target.read_bytes(posixpath.join(folder, STATE)) or b"{}")

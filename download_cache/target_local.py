@@ -30,6 +30,11 @@ class LocalTarget(Target):
             kind = "link"
         return {"size": stat.st_size, "mtime": stat.st_mtime, "type": kind}
 
+    def identity(self, path: str) -> tuple[int, int] | None:
+        """Return the file's (inode, mtime in ns): what the server compares before serving it."""
+        stat = os.lstat(path)
+        return stat.st_ino, stat.st_mtime_ns
+
     def makedirs(self, path: str) -> None:
         """Create a folder and its parents."""
         os.makedirs(path, exist_ok=True)

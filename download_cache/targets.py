@@ -43,6 +43,10 @@ class Target:
             mtime = mtime.timestamp()
         return {"size": int(info.get("size") or 0), "mtime": float(mtime), "type": info.get("type")}
 
+    def identity(self, path: str) -> tuple[int, int] | None:
+        """Return a file's (inode, mtime in ns) as the server will see it, or None when the protocol hides it."""
+        return None
+
     def makedirs(self, path: str) -> None:
         """Create a folder and its parents."""
         self.fs.makedirs(path, exist_ok=True)

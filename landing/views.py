@@ -11,7 +11,6 @@ from flask import Response, redirect, render_template, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
-from catalogue_core import thumbnail
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.store import StoredRecord
@@ -183,16 +182,13 @@ def _export(page: RecordPage, export: Export) -> Response:
 
 
 def _thumbnail(summary: StoredRecord) -> Response:
-    """Answer the record's thumbnail with the image type its bytes showed at write; 404 when it has none."""
-    found = store().get(summary.key, formats=())
-    image = found.extras.get("thumbnail") if found is not None and not found.deleted else None
-    decoded = thumbnail.decode(thumbnail.source(found.payload)) if found and isinstance(image, dict) else None
-    if image is None or decoded is None:
+    """Answer the record's thumbnail as decoded at write (bytes and image type); 404 when it has none."""
+    image = None if summary.deleted else store().thumbnail(summary.key)
+    if image is None:
         raise NoSuchRecord(summary.key + "/" + THUMBNAIL)
-    media_type, data = decoded
-    response = Response(data, content_type=media_type)
+    response = Response(image.data, content_type=image.media_type)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # the URL carries the hash
-    response.headers["ETag"] = f'"{image["sha256"]}"'
+    response.headers["ETag"] = f'"{image.sha256}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -69,6 +69,11 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
     handler.addFilter(RequestIdFilter())  # on the handler: records of every logger pass it
     root.addHandler(handler)
     root.setLevel(level)
+    # Our formats name no source line, thread or process: the logging docs' "Optimization" switches
+    # spare every record (an access line per request) the stack walk and the lookups.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+; typeshed lags
     # gunicorn's own lines (start, workers, access) go through the same handler and format.
     for name in ("gunicorn.error", "gunicorn.access"):
         logger = logging.getLogger(name)

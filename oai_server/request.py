@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote_from_bytes
 
@@ -9,6 +10,8 @@ from flask import Request
 
 # Printable ASCII stays as sent (separators and existing %XX escapes keep their meaning).
 _PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
+# One C-level scan: a per-byte generator cost ~0.1 ms on every harvest page's long resumption token.
+_NOT_PRINTABLE = re.compile(rb"[^\x21-\x7f]")  # as before: control bytes, space, non-ASCII
 
 
 class LenientQueryRequest(Request):
@@ -21,5 +24,5 @@ class LenientQueryRequest(Request):
 
     def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(environ, *args, **kwargs)
-        if not self.query_string.isascii() or any(byte < 0x21 for byte in self.query_string):
+        if _NOT_PRINTABLE.search(self.query_string):
             self.query_string = quote_from_bytes(self.query_string, safe=_PRINTABLE).encode("ascii")

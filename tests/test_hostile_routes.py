@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,36 @@ def test_zips_come_from_a_bounded_pool_and_the_rest_are_asked_to_retry(app: Flas
     assert client.get(file_path(KEY, "readme.txt"), buffered=True).status_code == 200
     first.close()
     assert client.get(zip_path(KEY), buffered=True).status_code == 200
+
+
+def test_a_file_replaced_in_the_same_second_with_the_same_size_is_never_served_as_the_old_one(
+    app: Any, staged: Path
+) -> None:
+    # Size and whole-second mtime both still match the manifest: only the file's identity tells.
+    client = app.test_client()
+    client.get(file_path(KEY, "data/blob.bin"), buffered=True)  # caches the old manifest's index
+    target = staged / dataset_dirname(KEY) / "data" / "blob.bin"
+    before = target.stat()
+    swap = target.with_name(".dmzpub-swap")
+    swap.write_bytes(random_bytes(before.st_size, 9))
+    os.utime(swap, ns=(before.st_atime_ns, int(before.st_mtime) * 1_000_000_000 + 1))
+    os.replace(swap, target)
+    response = client.get(file_path(KEY, "data/blob.bin"), buffered=True)
+    assert response.status_code == 503 and response.headers["Retry-After"], response.status_code
+    assert client.get(zip_path(KEY), buffered=True).status_code == 503
+
+
+def test_staging_again_after_the_area_was_copied_records_the_new_copies_and_serves_them(
+    app: Any, staged: Path, tmp_path: Path
+) -> None:
+    # A copied area (backup restore, new disk) has new inodes: refused until staged again, then served.
+    client = app.test_client()
+    target = staged / dataset_dirname(KEY) / "readme.txt"
+    swap = target.with_name(".dmzpub-copy")
+    shutil.copy2(target, swap)
+    os.replace(swap, target)
+    assert client.get(file_path(KEY, "readme.txt"), buffered=True).status_code == 503
+    report = Stager(open_target(str(staged))).stage(KEY, Source(str(tmp_path / "src")))
+    assert report.copied == 0
+    response = client.get(file_path(KEY, "readme.txt"), buffered=True)
+    assert response.status_code == 200 and response.data == FILES["readme.txt"]

@@ -13,7 +13,7 @@ from conftest import v4_document
 from catalogue_core.errors import RecordNotFound
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
-from catalogue_core.store import Entry, ListQuery, Repository, base
+from catalogue_core.store import Entry, ListedRecord, ListQuery, Repository, StoredRecord, base
 
 
 class Clock:
@@ -162,6 +162,24 @@ def test_list_records_fetches_only_the_asked_format(repo: Repository, clock: Clo
     assert bare.rendered == {}
 
 
+def test_list_page_lists_what_list_records_does_as_light_entries(repo: Repository, clock: Clock) -> None:
+    for n, year in enumerate([2020, 2021, 2021, 2022]):
+        clock.now += n % 2  # two pairs share a datestamp: the key breaks the tie
+        repo.put([entry(repo, n, year=year)])
+    repo.withdraw("10.1234/rec-00002", "retracted")
+    for query in (ListQuery(), ListQuery(set_spec="year:2021"), ListQuery(statuses=("registered",))):
+        for after in (None, ("2000-01-01T00:00:00Z", ""), (repo.list_records(query, None, 1) or [None])[0]):
+            position = (after.datestamp, after.key) if isinstance(after, StoredRecord) else after
+            full = repo.list_records(query, position, 3, "oai_dc")
+            light = repo.list_page(query, position, 3, "oai_dc")
+            assert light == [
+                ListedRecord(r.key, r.datestamp, r.deleted, r.sets, r.rendered.get("oai_dc")) for r in full
+            ]
+    [tombstone] = [r for r in repo.list_page(ListQuery(), None, 10, "oai_dc") if r.deleted]
+    assert tombstone.key == "10.1234/rec-00002" and tombstone.xml is None
+    assert all(r.xml and r.xml.startswith("<oai_dc:dc") for r in repo.list_page(ListQuery(), None, 10, "oai_dc")[:2])
+
+
 def test_list_keys_in_key_order_with_hashes(repo: Repository, clock: Clock) -> None:
     for n in (5, 1, 3):
         repo.put([entry(repo, n)])
@@ -195,6 +213,25 @@ def test_update_rendered_bumps_only_on_change(repo: Repository, clock: Clock) ->
     result = repo.update_rendered(e.key, changed, e.sets)
     assert result.outcome == "updated" and result.datestamp > first.datestamp
     assert repo.get(e.key).rendered["oai_dc"] == changed["oai_dc"]
+
+
+def test_update_rendered_many_writes_each_record_as_update_rendered_would(repo: Repository, clock: Clock) -> None:
+    same, moved, gone = entry(repo, 1), entry(repo, 2), entry(repo, 3)
+    first = {r.key: r for r in repo.put([same, moved, gone])}
+    repo.withdraw(gone.key)
+    clock.now += 30
+    changed = {**moved.rendered, "oai_dc": moved.rendered["oai_dc"].replace("<dc:title>Title<", "<dc:title>New<")}
+    results = repo.update_rendered_many(
+        [
+            base.Rerendered(same.key, same.rendered, same.sets),
+            base.Rerendered(moved.key, changed, moved.sets),
+            base.Rerendered(gone.key, gone.rendered, gone.sets),
+        ]
+    )
+    assert [r.outcome for r in results] == ["unchanged", "updated", "unchanged"]
+    assert results[0].datestamp == first[same.key].datestamp and results[1].datestamp > first[moved.key].datestamp
+    assert repo.get(moved.key).rendered["oai_dc"] == changed["oai_dc"] and repo.get(gone.key).rendered == {}
+    assert repo.safe_now() == base.format_datestamp(clock.now)  # no in-flight marker left behind
 
 
 def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> None:
@@ -280,6 +317,23 @@ def test_sqlite_listing_walks_an_index(tmp_path: Any) -> None:
         args = ("a", "b") if driver_sql.count("?") == 2 else ("x", "a", "b")
         plan = " ".join(str(row[-1]) for row in repo._db().execute("EXPLAIN QUERY PLAN " + driver_sql, args))
         assert "TEMP B-TREE" not in plan and "USING" in plan, plan
+    repo.close()
+
+
+def test_sqlite_keeps_rendered_documents_out_of_the_key_index(tmp_path: Any) -> None:
+    """A WITHOUT ROWID table held the 1-4 KB documents in its key b-tree: deep, with overflow pages."""
+    from catalogue_core.store.sqlite import SQLiteRepository
+
+    repo = SQLiteRepository(tmp_path / "layout.sqlite")
+    [sql] = repo._db().execute("SELECT sql FROM sqlite_master WHERE name = 'rendered'").fetchone()
+    assert "WITHOUT ROWID" not in sql.upper()
+    plan = " ".join(
+        str(row[-1])
+        for row in repo._db().execute(
+            "EXPLAIN QUERY PLAN SELECT xml FROM rendered WHERE key = ? AND prefix = ?", ("a", "b")
+        )
+    )
+    assert "sqlite_autoindex_rendered" in plan, plan
     repo.close()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from typing import TYPE_CHECKING
 
@@ -18,16 +17,17 @@ if TYPE_CHECKING:
 OAI_DATACITE_NS = "http://schema.datacite.org/oai/oai-1.1/"
 OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
 # A write renders <resource> twice (bare and wrapped) and dumping it is the dearest step of a write,
-# so each thread keeps the last record's element (compared by identity) and hands out copies.
+# so each thread keeps the last record's serialised element (compared by identity) for the second.
 _last = threading.local()
+_XSI_DECLARATION = ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 
 
-def _resource(record: PublishedRecord, context: RenderContext) -> etree._Element:
-    """Return a fresh copy of the record's <resource>, dumped once per record (and context)."""
+def _resource(record: PublishedRecord, context: RenderContext) -> str:
+    """Return the record's <resource> serialised, dumped once per record (and context)."""
     if getattr(_last, "record", None) is not record or getattr(_last, "context", None) != context:
-        _last.element = resource_element(record, context)
+        _last.text = etree.tostring(resource_element(record, context), encoding="unicode")
         _last.record, _last.context = record, context
-    return copy.deepcopy(_last.element)
+    return str(_last.text)
 
 
 def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:
@@ -37,7 +37,7 @@ def resource_element(record: PublishedRecord, context: RenderContext) -> etree._
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <resource> element as a string without XML declaration."""
-    return etree.tostring(_resource(record, context), encoding="unicode")
+    return _resource(record, context)
 
 
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
@@ -49,6 +49,8 @@ def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
     etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}datacentreSymbol").text = (
         context.datacentre_symbol or record.metadata["publisher"]["name"]
     )
-    payload = etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
-    payload.append(_resource(record, context))
-    return etree.tostring(root, encoding="unicode")
+    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
+    # The bare resource's text is spliced in, not its element copied and dumped again: the same bytes
+    # lxml writes for the nested element, whose xsi prefix the wrapper declares (its first attribute).
+    resource = _resource(record, context).replace(_XSI_DECLARATION, "", 1)
+    return etree.tostring(root, encoding="unicode").replace("<payload/>", f"<payload>{resource}</payload>", 1)

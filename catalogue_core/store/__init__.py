@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Entry, ListQuery, Repository, StoredRecord, StoreStats, WriteResult
+from .base import Entry, ListedRecord, ListQuery, Repository, Rerendered, StoredRecord, StoreStats, WriteResult
 
-__all__ = ["Entry", "ListQuery", "Repository", "StoreStats", "StoredRecord", "WriteResult", "open_store"]
+__all__ = [
+    "Entry",
+    "ListQuery",
+    "ListedRecord",
+    "Repository",
+    "Rerendered",
+    "StoreStats",
+    "StoredRecord",
+    "WriteResult",
+    "open_store",
+]
 
 
 def open_store(mongo_uri: str | None, data_dir: str | Path) -> Repository:

@@ -10,10 +10,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
+from ..thumbnail import Thumbnail
+from ..thumbnail import image as thumbnail_image
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
 _WORD = re.compile(r"[^\W_]+")
@@ -73,6 +75,18 @@ class Entry:
     status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
     # The publisher's per-DOI order (X-Dmzpub-Sequence): a write older than the DOI's last is "stale".
     sequence: int | None = None
+    # Decoded at write and kept apart from the record (never in list rows): the thumbnail route serves it.
+    thumbnail: Thumbnail | None = None
+
+
+@dataclass(frozen=True)
+class Rerendered:
+    """A stored record's formats, sets and search text rendered anew (by `dmzpub reindex`)."""
+
+    key: str
+    rendered: dict[str, str]
+    sets: tuple[str, ...]
+    search: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,16 @@ class StoredRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     payload: Any = None
     rendered: dict[str, str] = field(default_factory=dict)
+
+
+class ListedRecord(NamedTuple):
+    """One entry of a list page: what a header and its metadata need, read without building a StoredRecord."""
+
+    key: str
+    datestamp: str
+    deleted: bool
+    sets: tuple[str, ...]
+    xml: str | None  # the record in the asked format; None for tombstones and records without it
 
 
 @dataclass(frozen=True)
@@ -220,6 +244,15 @@ class Repository(ABC):
     ) -> list[StoredRecord]:
         """Return up to `limit` records after the (datestamp, key) position, in that order."""
 
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        """Return the entries list_records would, as light tuples (a store may read them faster)."""
+        return [
+            ListedRecord(r.key, r.datestamp, r.deleted, r.sets, r.rendered.get(metadata_prefix))
+            for r in self.list_records(query, after, limit, metadata_prefix)
+        ]
+
     def count(self, query: ListQuery) -> int:
         """Return how many records and tombstones match the query.
 
@@ -282,6 +315,14 @@ class Repository(ABC):
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult: ...
 
+    def update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
+        """Store many records' re-rendered formats as `update_rendered` does, in one write where the store can."""
+        with self._inflight():
+            return self._update_rendered_many(items)
+
+    def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
+        return [self._update_rendered(i.key, i.rendered, tuple(i.sets), i.search) for i in items]
+
     @abstractmethod
     def stats(self) -> StoreStats:
         """Return how many records are published and withdrawn, and the newest datestamp."""
@@ -307,6 +348,14 @@ class Repository(ABC):
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
 
+    @abstractmethod
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        """Return the record's thumbnail as decoded at write, or None (none kept, or withdrawn)."""
+
+    @abstractmethod
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        """Keep (or, with None, drop) a record's decoded thumbnail outside a record write (migrations)."""
+
     # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
 
     @abstractmethod
@@ -320,6 +369,11 @@ class Repository(ABC):
     @abstractmethod
     def set_schema_version(self, version: int) -> None:
         """Stamp the store with a schema version."""
+
+
+def restored_thumbnail(record: StoredRecord) -> Thumbnail | None:
+    """Return the decoded thumbnail an imported record is served with: decoded again from its payload."""
+    return None if record.deleted else thumbnail_image(record.extras, record.payload)
 
 
 def restored_status(record: StoredRecord) -> str:

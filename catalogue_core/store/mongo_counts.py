@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pymongo import UpdateOne
-from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-T = TypeVar("T")
 Record = Mapping[str, Any]  # a record document, or the (status, sets) part of one
 
 
@@ -29,18 +27,14 @@ class Counts:
         self.counts = db["record_counts"]
         self.meta = db["dmzpub_meta"]
 
-    def run(self, write: Callable[[ClientSession | None], T]) -> T:
-        """Run a write that updates a record and then its counts (each update atomic on its own).
+    def apply(self, old: Record | None, new: Record | None) -> None:
+        """Move the counts from the record's old (status, sets) to its new ones; bump the generation.
 
-        Not one transaction: MongoDB has none on a standalone server, and on a replica set every
-        write would conflict on the shared counts documents. A process killed between the record
-        and its counts leaves them off by one until they are recounted (Repository.rebuild_counts,
-        which `dmzpub migrate` runs when the schema step that introduced them is applied).
+        Called right after the record's own single-document write, not in one transaction with it:
+        MongoDB has none on a standalone server, and on a replica set every write would conflict on
+        the shared counts documents. A process killed in between leaves a count off by one until
+        the counts are rebuilt (Repository.rebuild_counts; `dmzpub migrate` runs it in schema step 3).
         """
-        return write(None)
-
-    def apply(self, old: Record | None, new: Record | None, session: ClientSession | None) -> None:
-        """Move the counts from the record's old (status, sets) to its new ones; bump the generation."""
         delta = _contribution(new)
         delta.subtract(_contribution(old))
         ops = [
@@ -49,8 +43,12 @@ class Counts:
             if n
         ]
         if ops:
-            self.counts.bulk_write(ops, session=session)
-        self.meta.update_one({"_id": "generation"}, {"$inc": {"value": 1}}, upsert=True, session=session)
+            self.counts.bulk_write(ops)
+        self.touch()
+
+    def touch(self) -> None:
+        """Bump the generation: a record changed in a way the counts do not see (a withdrawal)."""
+        self.meta.update_one({"_id": "generation"}, {"$inc": {"value": 1}}, upsert=True)
 
     def maintained(self, spec: str | None, statuses: Iterable[str] | None) -> int:
         """Return how many records of these statuses (None: any) are in the set (None: any)."""
@@ -74,11 +72,8 @@ class Counts:
         for doc in records:
             total.update(_contribution(doc))
 
-        def write(session: ClientSession | None) -> None:
-            self.counts.delete_many({}, session=session)
-            docs = [{"_id": f"{s}\n{p}", "status": s, "spec": p, "n": n} for (s, p), n in total.items()]
-            if docs:
-                self.counts.insert_many(docs, session=session)
-            self.meta.update_one({"_id": "generation"}, {"$inc": {"value": 1}}, upsert=True, session=session)
-
-        self.run(write)
+        self.counts.delete_many({})
+        docs = [{"_id": f"{s}\n{p}", "status": s, "spec": p, "n": n} for (s, p), n in total.items()]
+        if docs:
+            self.counts.insert_many(docs)
+        self.touch()

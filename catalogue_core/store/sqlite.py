@@ -13,18 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..thumbnail import Thumbnail
 from . import sqlite_counts
 from .base import (
     Entry,
+    ListedRecord,
     ListQuery,
     Repository,
+    Rerendered,
     StoredRecord,
     StoreStats,
     WriteResult,
     json_text,
     restored_status,
+    restored_thumbnail,
     search_terms,
 )
+from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
+from .thumbnails import sqlite_read, sqlite_write
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -42,12 +48,15 @@ CREATE TABLE IF NOT EXISTS records (
     payload TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT ''
 );
+-- A rowid table, not WITHOUT ROWID: documents of 1-4 KB stored in the key's b-tree made it deep
+-- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Files made before
+-- keep their layout; the SQL is the same for both.
 CREATE TABLE IF NOT EXISTS rendered (
     key TEXT NOT NULL,
     prefix TEXT NOT NULL,
     xml TEXT NOT NULL,
     PRIMARY KEY (key, prefix)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS record_sets (
     spec TEXT NOT NULL,
     datestamp TEXT NOT NULL,
@@ -133,7 +142,7 @@ class SQLiteRepository(Repository):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         try:
-            self._db().executescript(_SCHEMA)
+            self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
@@ -168,7 +177,13 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
         try:
             yield db
+            # The in-flight marker this thread registered goes in the write's own commit: one
+            # commit fewer per write, and the record shows the moment the marker stops holding back.
+            token = getattr(self._local, "inflight", None)
+            if token is not None:
+                db.execute("DELETE FROM inflight WHERE token = ?", (token,))
             db.execute("COMMIT")
+            self._local.inflight, self._local.cleared = None, token
         except sqlite3.Error as exc:
             # Disk full, read-only file: nothing of this transaction was committed, so the answer
             # is "try again later" (503), never an unexpected error.
@@ -207,10 +222,15 @@ class SQLiteRepository(Repository):
     # writes ---------------------------------------------------------------------------------
 
     def _register_inflight(self, token: str, started: float) -> None:
+        self._local.inflight = None
         with self._write() as db:
             db.execute("INSERT INTO inflight VALUES (?, ?)", (token, started))
+        self._local.inflight = token  # cleared by this thread's next committed write (see _write)
 
     def _clear_inflight(self, token: str) -> None:
+        if getattr(self._local, "cleared", None) == token:
+            return  # the write's own commit deleted it
+        self._local.inflight = None
         with self._write() as db:
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
@@ -255,6 +275,7 @@ class SQLiteRepository(Repository):
                 )
                 self._write_rendered(db, entry.key, entry.rendered)
                 self._write_sets(db, entry.key, stamp, entry.sets)
+                sqlite_write(db, entry.key, entry.thumbnail)
                 results.append(WriteResult(entry.key, "updated" if row else "created", stamp))
         return results
 
@@ -294,6 +315,7 @@ class SQLiteRepository(Repository):
                 (reason, stamp, key),
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+            sqlite_write(db, key, None)
             self._write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
 
@@ -301,24 +323,33 @@ class SQLiteRepository(Repository):
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult:
         with self._write() as db:
-            row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                raise RecordNotFound(key)
-            if search is not None:  # the FTS trigger fires only when the text really changes
-                db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
-            if row["deleted"]:
-                return WriteResult(key, "unchanged", row["datestamp"])
-            old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
-            if old == rendered and tuple(json.loads(row["sets"])) == sets:
-                return WriteResult(key, "unchanged", row["datestamp"])
-            stamp = self._stamp(row["datestamp"])
-            db.execute(
-                "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
-                (stamp, _dumps(list(sets)), key),
-            )
-            self._write_rendered(db, key, rendered)
-            self._write_sets(db, key, stamp, sets)
-            return WriteResult(key, "updated", stamp)
+            return self._rerender(db, key, rendered, sets, search)
+
+    def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
+        with self._write() as db:  # one commit for the lot: a reindex writes 100,000 records
+            return [self._rerender(db, i.key, i.rendered, tuple(i.sets), i.search) for i in items]
+
+    def _rerender(
+        self, db: sqlite3.Connection, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
+    ) -> WriteResult:
+        row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise RecordNotFound(key)
+        if search is not None:  # the FTS trigger fires only when the text really changes
+            db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
+        if row["deleted"]:
+            return WriteResult(key, "unchanged", row["datestamp"])
+        old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
+        if old == rendered and tuple(json.loads(row["sets"])) == sets:
+            return WriteResult(key, "unchanged", row["datestamp"])
+        stamp = self._stamp(row["datestamp"])
+        db.execute(
+            "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
+            (stamp, _dumps(list(sets)), key),
+        )
+        self._write_rendered(db, key, rendered)
+        self._write_sets(db, key, stamp, sets)
+        return WriteResult(key, "updated", stamp)
 
     # reads ----------------------------------------------------------------------------------
 
@@ -374,6 +405,18 @@ class SQLiteRepository(Repository):
             args.extend(query.statuses)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
+    def _list_sql(
+        self, columns: str, query: ListQuery, after: tuple[str, str] | None, limit: int, prefix: str | None
+    ) -> tuple[str, list[Any]]:
+        # Keyset order over an index: a page costs the same at any depth.
+        driver = "s" if query.set_spec is not None else "r"
+        where, args = self._where(query, after, driver)
+        source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
+        xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
+        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if prefix else ""
+        sql = f"SELECT {columns}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
+        return sql, ([prefix] if prefix else []) + args + [limit]
+
     def list_records(
         self,
         query: ListQuery,
@@ -381,14 +424,7 @@ class SQLiteRepository(Repository):
         limit: int,
         metadata_prefix: str | None = None,
     ) -> list[StoredRecord]:
-        # Keyset order over an index: a page costs the same at any depth.
-        driver = "s" if query.set_spec is not None else "r"
-        where, args = self._where(query, after, driver)
-        source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
-        xml = ", x.xml AS xml" if metadata_prefix else ", NULL AS xml"
-        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if metadata_prefix else ""
-        sql = f"SELECT {_SUMMARY}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
-        rows = self._read(sql, ([metadata_prefix] if metadata_prefix else []) + args + [limit])
+        rows = self._read(*self._list_sql(_SUMMARY, query, after, limit, metadata_prefix))
         return [
             StoredRecord(
                 **self._summary(row),
@@ -396,6 +432,18 @@ class SQLiteRepository(Repository):
             )
             for row in rows
         ]
+
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        sql, args = self._list_sql("r.key, r.datestamp, r.deleted, r.sets", query, after, limit, metadata_prefix)
+        try:
+            cursor = self._db().cursor()
+            cursor.row_factory = None  # plain tuples: sqlite3.Row and StoredRecord cost more than the query
+            rows = cursor.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+        return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml in rows]
 
     def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
@@ -484,6 +532,13 @@ class SQLiteRepository(Repository):
         rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
         return StoredRecord(**self._summary(rows[0])) if rows else None
 
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        return sqlite_read(self._read("SELECT media_type, sha256, data FROM thumbnails WHERE key = ?", (key,)))
+
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        with self._write() as db:
+            sqlite_write(db, key, image)
+
     # backup, restore and schema version -------------------------------------------------------
 
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
@@ -510,6 +565,7 @@ class SQLiteRepository(Repository):
                 )
                 self._write_rendered(db, record.key, record.rendered)
                 self._write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

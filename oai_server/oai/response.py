@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from catalogue_core.store import ListQuery, StoredRecord
+from catalogue_core.store import ListedRecord, ListQuery, StoredRecord
 from catalogue_core.store import base as store_base
 
 from .errors import (
@@ -80,7 +80,7 @@ def _set_specs(sets: tuple[str, ...]) -> str:
     return "".join(f"<setSpec>{spec}</setSpec>" for spec in sets)
 
 
-def header(provider: Provider, record: StoredRecord) -> str:
+def header(provider: Provider, record: StoredRecord | ListedRecord) -> str:
     """Return the <header> of a record; tombstones carry status="deleted"."""
     status = ' status="deleted"' if record.deleted else ""
     specs = _set_specs(record.sets)
@@ -92,6 +92,12 @@ def _record(provider: Provider, record: StoredRecord, prefix: str) -> str:
     if record.deleted:
         return f"<record>{header(provider, record)}</record>"
     return f"<record>{header(provider, record)}<metadata>{record.rendered[prefix]}</metadata></record>"
+
+
+def _listed(provider: Provider, record: ListedRecord) -> str:
+    if record.deleted:
+        return f"<record>{header(provider, record)}</record>"
+    return f"<record>{header(provider, record)}<metadata>{record.xml}</metadata></record>"
 
 
 def _elements(pairs: Iterable[tuple[str, str]]) -> str:
@@ -209,16 +215,16 @@ def _query(provider: Provider, state: ListState) -> ListQuery:
     return replace(state.query, statuses=provider.config.harvest_statuses)
 
 
-def _page(provider: Provider, state: ListState, size: int) -> tuple[list[StoredRecord], bool]:
+def _page(provider: Provider, state: ListState, size: int) -> tuple[list[ListedRecord], bool]:
     """Return up to `size` records available in the list's format after its position, and whether more follow."""
     prefix = state.metadata_prefix
-    found: list[StoredRecord] = []
+    found: list[ListedRecord] = []
     after = state.after
     while True:
-        rows = provider.store.list_records(_query(provider, state), after, size + 1, prefix)
+        rows = provider.store.list_page(_query(provider, state), after, size + 1, prefix)
         # A live record without the format (stored before the format existed) is in neither
         # list (4.3): skip it here, so no token ever leads to a page of only skipped records.
-        found += [r for r in rows if r.deleted or prefix in r.rendered]
+        found += [r for r in rows if r.deleted or r.xml is not None]
         if len(found) > size or len(rows) <= size:
             return found[:size], len(found) > size
         after = (rows[-1].datestamp, rows[-1].key)
@@ -226,11 +232,10 @@ def _page(provider: Provider, state: ListState, size: int) -> tuple[list[StoredR
 
 def _list(provider: Provider, request: OAIRequest, with_metadata: bool) -> Built:
     state = _start(provider, request)
-    prefix = state.metadata_prefix
     rows, more = _page(provider, state, provider.config.page_size)
     if not rows:
         raise NoRecordsMatch("no record matches the arguments")
-    items = [_record(provider, r, prefix) if with_metadata else header(provider, r) for r in rows]
+    items = [_listed(provider, r) if with_metadata else header(provider, r) for r in rows]
     total = state.total
     if state.after is None and more:
         total = provider.store.count(_query(provider, state))

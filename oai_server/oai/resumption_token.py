@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -41,15 +42,17 @@ class ListState:
     @property
     def expires(self) -> str:
         """Return when tokens of this list stop being accepted."""
-        return (_parse(self.watermark) + TOKEN_LIFETIME).strftime(_FORMAT)
+        return _expires(self.watermark)
 
     def advance(self, served: int, last: tuple[str, str]) -> ListState:
         """Return the state after a page of `served` records ending at `last`."""
         return replace(self, cursor=self.cursor + served, after=last)
 
 
-def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, _FORMAT).replace(tzinfo=UTC)
+@functools.lru_cache(maxsize=256)
+def _expires(watermark: str) -> str:
+    # Every page of a list asks twice (decode, next token); strptime was a tenth of a page's work.
+    return (datetime.strptime(watermark, _FORMAT).replace(tzinfo=UTC) + TOKEN_LIFETIME).strftime(_FORMAT)
 
 
 class TokenCodec:
