@@ -17,6 +17,7 @@ from ..thumbnail import Thumbnail
 from . import thumbnails
 from .base import (
     Entry,
+    ListedRecord,
     ListQuery,
     Repository,
     StoredRecord,
@@ -331,6 +332,19 @@ class MongoRepository(Repository):
             )
         return {"$and": clauses} if clauses else {}
 
+    def _listing(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, projection: dict[str, int]
+    ) -> list[dict[str, Any]]:
+        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
+        cursor = (
+            self.records.find(self._filter(query, after), projection)
+            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+            .hint(hint)
+        )
+        docs: list[dict[str, Any]] = self._call(list, cursor)
+        return docs
+
     def list_records(
         self,
         query: ListQuery,
@@ -341,14 +355,19 @@ class MongoRepository(Repository):
         projection = dict(_SUMMARY)
         if metadata_prefix:
             projection[f"rendered.{metadata_prefix}"] = 1
-        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
-        cursor = (
-            self.records.find(self._filter(query, after), projection)
-            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
-            .limit(limit)
-            .hint(hint)
-        )
-        return [self._record(doc, prefix=metadata_prefix) for doc in self._call(list, cursor)]
+        return [self._record(doc, prefix=metadata_prefix) for doc in self._listing(query, after, limit, projection)]
+
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        # Only what a header and its document need, straight into tuples (no StoredRecord).
+        projection = {"datestamp": 1, "deleted": 1, "sets": 1, f"rendered.{metadata_prefix}": 1}
+        return [
+            ListedRecord(
+                d["_id"], d["datestamp"], d["deleted"], tuple(d["sets"]), (d.get("rendered") or {}).get(metadata_prefix)
+            )
+            for d in self._listing(query, after, limit, projection)
+        ]
 
     def _scan_count(self, query: ListQuery) -> int:
         return self._call(self.records.count_documents, self._filter(query, None))
