@@ -212,7 +212,8 @@ def main() -> None:
         settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PROXY_COUNT": "1", "DMZPUB_PUSH_TOKENS": "bench"}
         with (
             gunicorn(tmp, startup=180.0, **settings) as app,
-            nginx(tmp / "nginx", int(app["port"]), tmp / "area", connections=4096) as web,
+            # One nginx worker per core, as `worker_processes auto` (Debian's default) runs in production.
+            nginx(tmp / "nginx", int(app["port"]), tmp / "area", connections=4096, workers="auto") as web,
         ):
             print(f"nginx https://127.0.0.1:{web['port']} -> gunicorn (2 workers x 4 threads); {args.seconds:g} s of:")
             print("  64 slow ZIP readers, 500 slowloris, 16 flooders (searches, sitemaps), 1 prober")
