@@ -228,6 +228,11 @@ class Repository(ABC):
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         """Return the record or tombstone with its rendered formats (all, or those named)."""
 
+    def rendered_part(self, key: str, name: str) -> str | None:
+        """Return one rendered part of a live record (e.g. its page parts), reading nothing else; None if absent."""
+        found = self.get(key, formats=[name])
+        return found.rendered.get(name) if found is not None else None
+
     @abstractmethod
     def list_records(
         self,

@@ -12,6 +12,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
 from . import thumbnails
 from .base import (
@@ -237,8 +238,18 @@ class MongoRepository(Repository):
             )
             if old is None:
                 raise RecordNotFound(key)
-            if old["deleted"] or (old.get("rendered") == rendered and tuple(old["sets"]) == sets):
+            if old["deleted"]:
                 return WriteResult(key, "unchanged", old["datestamp"])
+            before = old.get("rendered") or {}
+            if disseminated(before) == disseminated(rendered) and tuple(old["sets"]) == sets:
+                # Only the page parts changed (or nothing): harvesters see nothing new.
+                guard = {"_id": key, "datestamp": old["datestamp"]}
+                if (
+                    before == rendered
+                    or self._call(self.records.update_one, guard, {"$set": {"rendered": rendered}}).matched_count
+                ):
+                    return WriteResult(key, "unchanged", old["datestamp"])
+                continue
             stamp = self._stamp(old["datestamp"])
             update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
             if self._call(self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update).matched_count:
@@ -270,6 +281,11 @@ class MongoRepository(Repository):
             reason=doc.get("reason"),
             **parts,
         )
+
+    def rendered_part(self, key: str, name: str) -> str | None:
+        doc = self._call(self.records.find_one, {"_id": key}, {f"rendered.{name}": 1})
+        text = (doc or {}).get("rendered", {}).get(name)
+        return text if isinstance(text, str) else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         doc = self._call(self.records.find_one, {"_id": key})

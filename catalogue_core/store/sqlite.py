@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
 from .base import (
     Entry,
@@ -338,7 +339,9 @@ class SQLiteRepository(Repository):
         if row["deleted"]:
             return WriteResult(key, "unchanged", row["datestamp"])
         old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
-        if old == rendered and tuple(json.loads(row["sets"])) == sets:
+        if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
+            if old != rendered:  # only the page parts changed: harvesters see nothing new
+                self._write_rendered(db, key, rendered)
             return WriteResult(key, "unchanged", row["datestamp"])
         stamp = self._stamp(row["datestamp"])
         db.execute(
@@ -363,6 +366,10 @@ class SQLiteRepository(Repository):
             sets=_sets(row["sets"]),
             reason=row["reason"],
         )
+
+    def rendered_part(self, key: str, name: str) -> str | None:
+        rows = self._read("SELECT xml FROM rendered WHERE key = ? AND prefix = ?", (key, name))
+        return rows[0]["xml"] if rows else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         rows = self._read(
