@@ -8,8 +8,8 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..errors import RecordNotFound, StoreUnavailable
@@ -46,6 +46,12 @@ def json_text(value: Any) -> str:
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def next_datestamp(stamp: str) -> str:
+    """Return the datestamp one second after a seconds-granularity one (the first one "after" it)."""
+    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utcnow() -> float:
@@ -252,9 +258,40 @@ class Repository(ABC):
             for r in self.list_records(query, after, limit, metadata_prefix)
         ]
 
-    @abstractmethod
     def count(self, query: ListQuery) -> int:
-        """Return how many records and tombstones match the query."""
+        """Return how many records and tombstones match the query.
+
+        Without from/until the answer is read from the counts each write maintains, whatever the
+        size of the store. With only `until` (a harvest's first page: until is its watermark,
+        near now) the maintained count less the few records stamped after it. With `from` the
+        datestamp index is counted over the range (incremental harvests ask for recent ranges).
+        """
+        if query.from_ is None:
+            whole = self._maintained_count(query.set_spec, query.statuses)
+            if query.until is None:
+                return whole
+            try:
+                later = next_datestamp(query.until)
+            except ValueError:  # not a seconds datestamp: count the range itself
+                return self._scan_count(query)
+            return whole - self._scan_count(replace(query, from_=later, until=None))
+        return self._scan_count(query)
+
+    @abstractmethod
+    def _scan_count(self, query: ListQuery) -> int:
+        """Count the records and tombstones matching the query by walking an index."""
+
+    @abstractmethod
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        """Return the maintained count of records of these statuses (None: any) in the set (None: any)."""
+
+    @abstractmethod
+    def generation(self) -> int:
+        """Return the store's write generation: it changes in the transaction of every record write."""
+
+    @abstractmethod
+    def rebuild_counts(self) -> None:
+        """Recount every (status, set) from the records (a migration step; exact again after any drift)."""
 
     @abstractmethod
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:

@@ -17,6 +17,7 @@ from ..thumbnail import Thumbnail
 from . import thumbnails
 from .base import (
     Entry,
+    ListedRecord,
     ListQuery,
     Repository,
     StoredRecord,
@@ -27,6 +28,7 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
+from .mongo_counts import Counts
 from .mongo_order import Conflict, is_stale, later, until_settled
 
 _SUMMARY = {
@@ -62,6 +64,7 @@ class MongoRepository(Repository):
             self.meta = db["dmzpub_meta"]
             self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
             self.thumbnails = db["thumbnails"]  # decoded at write, apart from the records
+            self.counts = Counts(db)  # records per (status, set) and the write generation
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -120,7 +123,7 @@ class MongoRepository(Repository):
         # The sequence travels in the record document: claim and write are one single-document
         # update, atomic on any MongoDB (standalone included), so a crash cannot split them.
         def step() -> WriteResult:
-            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "seq": 1}
+            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "seq": 1, "status": 1, "sets": 1}
             old = self.records.find_one({"_id": entry.key}, fields)
             held = self._held(entry.key, old)
             if is_stale(entry.sequence, held):
@@ -149,6 +152,7 @@ class MongoRepository(Repository):
             }
             if old is None:
                 self.records.insert_one(doc)  # a concurrent create: DuplicateKeyError, then again
+                self.counts.apply(None, doc)
                 self._keep_thumbnail(entry.key, entry.thumbnail)
                 return self._after_create(doc)
             # Optimistic: replace only the version (and sequence) we read, so a concurrent write is not lost.
@@ -160,6 +164,7 @@ class MongoRepository(Repository):
             }
             if not self.records.replace_one(guard, doc).matched_count:
                 raise Conflict(entry.key)
+            self.counts.apply(old, doc)
             self._keep_thumbnail(entry.key, entry.thumbnail)
             return WriteResult(entry.key, "updated", stamp)
 
@@ -172,6 +177,7 @@ class MongoRepository(Repository):
             return WriteResult(doc["_id"], "created", doc["datestamp"])
         tombstone = {"deleted": True, "datestamp": doc["datestamp"], "rendered": {}, "seq": claim["seq"]}
         self.records.update_one({"_id": doc["_id"], "seq": doc["seq"]}, {"$set": tombstone})
+        self.counts.touch()
         self._withdraw_thumbnail(doc["_id"])
         return WriteResult(doc["_id"], "stale", doc["datestamp"])
 
@@ -198,6 +204,7 @@ class MongoRepository(Repository):
             guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False, "seq": old.get("seq")}
             if not self.records.update_one(guard, {"$set": fields}).matched_count:
                 raise Conflict(key)
+            self.counts.touch()
             self._withdraw_thumbnail(key)
             return WriteResult(key, "withdrawn", stamp)
 
@@ -239,7 +246,7 @@ class MongoRepository(Repository):
             old = self._call(
                 self.records.find_one,
                 {"_id": key},
-                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1},
+                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1, "status": 1},
             )
             if old is None:
                 raise RecordNotFound(key)
@@ -258,6 +265,7 @@ class MongoRepository(Repository):
             stamp = self._stamp(old["datestamp"])
             update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
             if self._call(self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update).matched_count:
+                self._call(self.counts.apply, old, {"status": old.get("status"), "sets": sets})
                 return WriteResult(key, "updated", stamp)
 
     # reads ----------------------------------------------------------------------------------
@@ -333,6 +341,19 @@ class MongoRepository(Repository):
             )
         return {"$and": clauses} if clauses else {}
 
+    def _listing(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, projection: dict[str, int]
+    ) -> list[dict[str, Any]]:
+        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
+        cursor = (
+            self.records.find(self._filter(query, after), projection)
+            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+            .hint(hint)
+        )
+        docs: list[dict[str, Any]] = self._call(list, cursor)
+        return docs
+
     def list_records(
         self,
         query: ListQuery,
@@ -343,17 +364,31 @@ class MongoRepository(Repository):
         projection = dict(_SUMMARY)
         if metadata_prefix:
             projection[f"rendered.{metadata_prefix}"] = 1
-        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
-        cursor = (
-            self.records.find(self._filter(query, after), projection)
-            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
-            .limit(limit)
-            .hint(hint)
-        )
-        return [self._record(doc, prefix=metadata_prefix) for doc in self._call(list, cursor)]
+        return [self._record(doc, prefix=metadata_prefix) for doc in self._listing(query, after, limit, projection)]
 
-    def count(self, query: ListQuery) -> int:
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        # Only what a header and its document need, straight into tuples (no StoredRecord).
+        projection = {"datestamp": 1, "deleted": 1, "sets": 1, f"rendered.{metadata_prefix}": 1}
+        return [
+            ListedRecord(
+                d["_id"], d["datestamp"], d["deleted"], tuple(d["sets"]), (d.get("rendered") or {}).get(metadata_prefix)
+            )
+            for d in self._listing(query, after, limit, projection)
+        ]
+
+    def _scan_count(self, query: ListQuery) -> int:
         return self._call(self.records.count_documents, self._filter(query, None))
+
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        return self._call(self.counts.maintained, set_spec, statuses)
+
+    def generation(self) -> int:
+        return self._call(self.counts.generation)
+
+    def rebuild_counts(self) -> None:
+        self._call(self.counts.rebuild, self.records.find({}, {"status": 1, "sets": 1}))
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         flt = {"_id": {"$gt": after}} if after else {}
@@ -365,7 +400,7 @@ class MongoRepository(Repository):
         return doc["datestamp"] if doc else None
 
     def set_specs(self) -> list[str]:
-        return sorted(self._call(self.records.distinct, "sets"))
+        return self._call(self.counts.set_specs)
 
     def stats(self) -> StoreStats:
         withdrawn = self._call(self.records.count_documents, {"deleted": True})
@@ -439,8 +474,13 @@ class MongoRepository(Repository):
                 "rendered": record.rendered,
                 "status": restored_status(record),
             }
-            self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+            self._call(self._replace, doc)
             self.save_thumbnail(record.key, image)
+
+    def _replace(self, doc: dict[str, Any]) -> None:
+        old = self.records.find_one({"_id": doc["_id"]}, {"status": 1, "sets": 1})
+        self.records.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        self.counts.apply(old, doc)
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

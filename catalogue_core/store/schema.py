@@ -10,9 +10,14 @@ from .base import Repository
 
 # 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
 # 2: thumbnails are kept decoded beside the records (filled from each record's payload).
-SCHEMA_VERSION = 2
+# 3: records are counted per (status, set) by every write; the step counts the records already held.
+SCHEMA_VERSION = 3
 # Each step upgrades a store from the version before it; one function per version, applied in order.
-MIGRATIONS: dict[int, Callable[[Repository], None]] = {1: lambda repo: None, 2: thumbnails.fill}
+MIGRATIONS: dict[int, Callable[[Repository], None]] = {
+    1: lambda repo: None,
+    2: thumbnails.fill,
+    3: lambda repo: repo.rebuild_counts(),
+}
 
 
 class SchemaMismatch(StoreError):

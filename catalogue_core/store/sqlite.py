@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
+from . import sqlite_counts
 from .base import (
     Entry,
     ListedRecord,
@@ -148,6 +149,7 @@ class SQLiteRepository(Repository):
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
             self._db().executescript(_SEARCH_SCHEMA)
+            sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
 
@@ -450,7 +452,7 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
         return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml in rows]
 
-    def count(self, query: ListQuery) -> int:
+    def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, None, driver)
         source = "records r" if driver == "r" else "record_sets s"
@@ -469,7 +471,23 @@ class SQLiteRepository(Repository):
         return self._read("SELECT min(datestamp) AS earliest FROM records")[0]["earliest"]
 
     def set_specs(self) -> list[str]:
-        return [row["spec"] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
+        return self._counted(sqlite_counts.set_specs)
+
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        return self._counted(sqlite_counts.maintained, set_spec, statuses)
+
+    def generation(self) -> int:
+        return self._counted(sqlite_counts.generation)
+
+    def _counted(self, read: Any, *args: Any) -> Any:
+        try:
+            return read(self._db(), *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+
+    def rebuild_counts(self) -> None:
+        with self._write() as db:
+            sqlite_counts.rebuild(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
