@@ -101,14 +101,16 @@ class DownloadArea:
     def status(self, key: str) -> DatasetStatus:
         """Return the dataset's state (download_cache.state) and, when staged, its files."""
         folder = self.dataset_dir(key)
+        exists = folder.is_dir()
         marker: dict[str, Any] = {}
-        with contextlib.suppress(OSError):
-            marker = parse_state(read_metadata(folder, STATE))
         manifest: bytes | None = None
-        with contextlib.suppress(OSError):
-            manifest = read_metadata(folder, MANIFEST)
+        if exists:  # most datasets have no folder: landing pages ask for each, so skip two failing opens
+            with contextlib.suppress(OSError):
+                marker = parse_state(read_metadata(folder, STATE))
+            with contextlib.suppress(OSError):
+                manifest = read_metadata(folder, MANIFEST)
         quarantined = (self.root / QUARANTINE / dataset_dirname(key)).is_dir()
-        state, files, staged = derive(folder=folder.is_dir(), marker=marker, manifest=manifest, quarantined=quarantined)
+        state, files, staged = derive(folder=exists, marker=marker, manifest=manifest, quarantined=quarantined)
         return DatasetStatus(state, files, staged, bool(marker.get("pinned")))
 
     def signature(self, key: str) -> Hashable:
