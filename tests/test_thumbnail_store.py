@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+import pytest
 from conftest import Pusher
 from flask import Flask
 from scicat_real import real
@@ -110,3 +111,18 @@ def test_the_migration_fills_the_thumbnails_of_an_older_store(app_config: dict[s
         assert app.test_client().get(f"/doi/{document['doi']}/thumbnail").data == PNG
     finally:
         store_of(app).close()
+
+
+@pytest.mark.parametrize("store_kind", ["mongo"])
+def test_a_push_resent_after_failing_between_record_and_image_writes_the_image(
+    repo: Repository, store_kind: str
+) -> None:
+    # MongoDB writes the image after its record (two documents): the publisher resends the push it
+    # saw fail, which finds the record unchanged and must still leave the image in place.
+    assert isinstance(repo, MongoRepository)
+    document = _document(PNG)
+    key = _put(repo, document)
+    repo.thumbnails.delete_one({"_id": key})
+    entry = RecordWriter(repo).entry(from_scicat(document))
+    assert repo.put([entry])[0].outcome == "unchanged"
+    assert repo.thumbnail(key).data == PNG

@@ -131,6 +131,7 @@ class MongoRepository(Repository):
             seq = later(entry.sequence, held)
             if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
                 self._set_seq(old, seq)
+                self._heal_thumbnail(entry)
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
             doc = {
@@ -225,6 +226,14 @@ class MongoRepository(Repository):
             self.thumbnails.delete_one({"_id": key})
         else:
             self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
+
+    def _heal_thumbnail(self, entry: Entry) -> None:
+        # The image is written after its record: a push that failed between the two is resent and
+        # found unchanged, so the resend writes the image the record describes if it is missing.
+        if entry.thumbnail is not None:
+            kept = self.thumbnails.find_one({"_id": entry.key}, {"sha256": 1, "withdrawn": 1})
+            if kept is None or kept.get("withdrawn") or kept["sha256"] != entry.thumbnail.sha256:
+                self._keep_thumbnail(entry.key, entry.thumbnail)
 
     def _withdraw_thumbnail(self, key: str) -> None:
         # Kept, not served: the tombstone's stored payload holds the marker that stands for it.
