@@ -79,7 +79,7 @@ def dmzpub_server(
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a cold store of a million records answers slowly
                 time.sleep(0.1)
             if proc.poll() is not None:
                 break

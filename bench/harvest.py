@@ -128,14 +128,15 @@ def harvest(url: str, prefix: str, encoding: str) -> dict[str, Any]:
     return {"records": records, "seconds": seconds, "latencies": latencies, "again": again}
 
 
-def report(prefix: str, encoding: str, result: dict[str, Any]) -> None:
-    """Print one harvest's figures."""
+def report(prefix: str, encoding: str, result: dict[str, Any], cpu: float) -> None:
+    """Print one harvest's figures; `cpu`: the seconds the server's workers spent on it."""
     lat, again = result["latencies"], result["again"]
     ms = {name: value * 1000 for name, value in again.items()}
     p99 = statistics.quantiles(lat, n=100)[98] * 1000
     print(
         f"{prefix:13} {encoding:8} {result['records']:>9,} records {len(lat):>6,} pages "
-        f"{result['seconds']:6.1f} s {result['records'] / result['seconds']:>7,.0f} records/s"
+        f"{result['seconds']:6.1f} s {result['records'] / result['seconds']:>7,.0f} records/s; "
+        f"server CPU {cpu / (len(lat) + 3 * REPEATS) * 1000:.2f} ms/page"
     )
     print(
         f"{'':23} during harvest, page ms: first {lat[0] * 1000:5.1f} middle {lat[len(lat) // 2] * 1000:5.1f} "
@@ -147,20 +148,37 @@ def report(prefix: str, encoding: str, result: dict[str, Any]) -> None:
     )
 
 
-def worker_rss(port: int) -> list[float]:
-    """Return the RSS in MiB of each gunicorn worker serving on the port (children of its master)."""
+def _workers(port: int) -> list[Path]:
+    """Return the /proc folders of the gunicorn workers serving on the port (children of its master)."""
     bind = f"127.0.0.1:{port}".encode()
     masters = {p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, bind)}
-    rss = []
+    workers = []
     for proc in Path("/proc").iterdir():
         try:
-            status = (proc / "status").read_text() if proc.name.isdigit() else ""
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() in masters and "VmRSS" in fields:
-            rss.append(int(fields["VmRSS"].split()[0]) / 1024)
+        if stat and stat.rsplit(")", 1)[1].split()[1] in masters:
+            workers.append(proc)
+    return workers
+
+
+def worker_rss(port: int) -> list[float]:
+    """Return the RSS in MiB of each gunicorn worker serving on the port."""
+    rss = []
+    for proc in _workers(port):
+        fields = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+        rss.append(int(fields["VmRSS"].split()[0]) / 1024)
     return sorted(rss)
+
+
+def worker_cpu(port: int) -> float:
+    """Return the CPU seconds (user + system) the port's gunicorn workers have used so far."""
+    ticks = 0
+    for proc in _workers(port):
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _cmdline_has(proc: Path, text: bytes) -> bool:
@@ -205,21 +223,32 @@ def checked(url: str, prefix: str, encoding: str, expected: int, label: str) -> 
 
 
 def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
-    """Harvest both servers in alternation, per format and encoding (the machine's load hits both alike)."""
-    ratios = []
+    """Harvest both servers in alternation, per format and encoding (the machine's load hits both alike).
+
+    Besides records/s (which includes the client's own time), print the servers' CPU per page:
+    what each server spends, which a loaded machine's scheduling does not blur.
+    """
+    ratios, cpu_ratios = [], []
     for encoding in args.encodings.split(","):
         for prefix in args.formats.split(","):
-            rates = {}
+            rates, cpu = {}, {}
             for label, url in (("dmzpub", ours), ("oai-repo", theirs)):
+                port = int(url.split(":")[2].split("/")[0])
+                before = worker_cpu(port)
                 result = checked(url, prefix, encoding, args.records, label)
                 rates[label] = result["records"] / result["seconds"]
+                pages = len(result["latencies"]) + 3 * REPEATS
+                cpu[label] = (worker_cpu(port) - before) / pages * 1000
             ratio = rates["dmzpub"] / rates["oai-repo"]
             ratios.append(ratio)
+            cpu_ratios.append(cpu["oai-repo"] / cpu["dmzpub"])
             print(
                 f"  {prefix:13} {encoding:8} dmzpub {rates['dmzpub']:>8,.0f} records/s   "
-                f"oai-repo {rates['oai-repo']:>8,.0f} records/s   ratio {ratio:5.2f}"
+                f"oai-repo {rates['oai-repo']:>8,.0f} records/s   ratio {ratio:5.2f}   "
+                f"server CPU ms/page {cpu['dmzpub']:5.2f} vs {cpu['oai-repo']:5.2f} ({cpu_ratios[-1]:4.2f}x)"
             )
     print(f"  median ratio dmzpub/oai-repo: {statistics.median(ratios):.2f} (target >= 3)")
+    print(f"  median server CPU per page, oai-repo/dmzpub: {statistics.median(cpu_ratios):.2f}x")
 
 
 def fill_store(store: Repository, data_dir: str, args: argparse.Namespace) -> None:
@@ -278,10 +307,13 @@ def main() -> None:
             fill_store(store, data_dir, args)
         with dmzpub_server(env, workers=args.workers) as base:
             print(f"gunicorn: {args.workers} workers; page size {args.page_size}")
+            port = int(base.rsplit(":", 1)[1])
             for encoding in args.encodings.split(","):
                 for prefix in args.formats.split(","):
-                    report(prefix, encoding, checked(f"{base}/oai", prefix, encoding, args.records, "dmzpub"))
-            rss = worker_rss(int(base.rsplit(":", 1)[1]))
+                    before = worker_cpu(port)
+                    result = checked(f"{base}/oai", prefix, encoding, args.records, "dmzpub")
+                    report(prefix, encoding, result, worker_cpu(port) - before)
+            rss = worker_rss(port)
             sizes = ", ".join(f"{r:.0f} MiB" for r in rss)
             print(f"RSS per worker after the harvests ({args.records:,} records): {sizes}")
             if args.store == "sqlite" and not args.no_compare:

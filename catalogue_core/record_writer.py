@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from . import thumbnail
 from .crosswalks import RenderContext, render_all
+from .page_parts import PAGE_PARTS, PartsRenderer
 from .record import PublishedRecord
 from .scicat import from_scicat
 from .sets import DEFAULT_SET_RULES, derive_sets
@@ -27,10 +29,14 @@ class RecordWriter:
     store: Repository
     context: RenderContext = field(default_factory=RenderContext)
     set_rules: Sequence[str] = DEFAULT_SET_RULES
+    page_parts: PartsRenderer | None = None  # the landing page's write-time parts (wired in by the app)
 
     def entry(self, record: PublishedRecord) -> Entry:
         """Return the store entry of a record, with every format rendered now."""
         meta = record.metadata
+        rendered = render_all(record, self.context)
+        if self.page_parts is not None:
+            rendered[PAGE_PARTS] = self.page_parts(record)
         return Entry(
             key=record.key,
             doi=record.doi,
@@ -38,10 +44,11 @@ class RecordWriter:
             metadata=meta,
             extras=record.extras,
             payload=record.payload,
-            rendered=render_all(record, self.context),
+            rendered=rendered,
             sets=derive_sets(record, self.set_rules),
             search=search_text(record),
             status=record.status,
+            thumbnail=thumbnail.image(record.extras, record.payload),
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

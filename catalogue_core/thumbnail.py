@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .urls import THUMBNAIL_EXPORT
@@ -14,6 +15,15 @@ from .urls import THUMBNAIL_EXPORT
 log = logging.getLogger(__name__)
 THUMBNAIL_SUFFIX = THUMBNAIL_EXPORT
 _DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,]*)*)(;base64)?,", re.I)
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A record's thumbnail as decoded at write: served as is, never decoded again."""
+
+    media_type: str
+    data: bytes
+    sha256: str
 
 
 def image_type(data: bytes) -> str | None:
@@ -69,3 +79,12 @@ def source(payload: Any) -> Any:
     metadata = payload.get("metadata")
     nested = metadata.get("thumbnail") if isinstance(metadata, dict) else None
     return payload.get("thumbnail") or nested
+
+
+def image(extras: dict[str, Any], payload: Any) -> Thumbnail | None:
+    """Return the decoded thumbnail of a record that kept one (its extras describe it), else None."""
+    kept = extras.get("thumbnail")
+    decoded = decode(source(payload)) if isinstance(kept, dict) and kept.get("sha256") else None
+    if decoded is None:
+        return None
+    return Thumbnail(decoded[0], decoded[1], str(kept["sha256"]))  # type: ignore[index]

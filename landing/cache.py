@@ -7,14 +7,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from download_cache.area import DownloadArea
-
 PAGE_CACHE_SIZE = 512  # pages of ~20 kB: about 10 MB per worker process
-
-
-def download_signature(root: str, key: str) -> Hashable:
-    """Return what changes whenever the download area's status of a dataset does (the area's own rule)."""
-    return DownloadArea(root).signature(key)
 
 
 class PageCache:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
 from catalogue_core.store import Repository, StoredRecord
+from download_cache.area import DownloadArea
 
 from .cache import PageCache
-from .downloads import downloads
+from .downloads import external_url
+from .downloads import section as downloads_section
 from .page import RecordPage
 
 
@@ -20,6 +23,11 @@ class LandingState:
 
     repository: Callable[[], Repository]
     pages: PageCache = field(default_factory=PageCache)
+    # Per script root and brand: the page frame around record parts, and the parts' fingerprint.
+    frames: dict[Hashable, Any] = field(default_factory=dict)
+    # Download sections of datasets not staged: a few texts (state, link, publisher) shared by many pages.
+    sections: PageCache = field(default_factory=lambda: PageCache(256))
+    area: DownloadArea | None = None
 
 
 _KEY = "landing"  # private to this module: the app hands its store over in init_app()
@@ -55,14 +63,34 @@ def download_dir() -> str:
     return current_app.config["DMZPUB_DOWNLOAD_DIR"]
 
 
+def download_area() -> DownloadArea:
+    """Return this app's view of the download area (one per app: pages read it on every request)."""
+    state = _state()
+    if state.area is None:
+        state.area = DownloadArea(download_dir())
+    return state.area
+
+
 def page_cache() -> PageCache:
     """Return this app's cache of rendered pages."""
     return _state().pages
+
+
+def frames() -> dict[Hashable, Any]:
+    """Return this app's memo of page frames and part fingerprints (landing/parts.py)."""
+    return _state().frames
+
+
+def section_cache() -> PageCache:
+    """Return this app's cache of rendered download sections of datasets not staged."""
+    return _state().sections
 
 
 def record_page(record: StoredRecord) -> RecordPage:
     """Return the page of a record, with its download section unless it is withdrawn."""
     section = None
     if not record.deleted:
-        section = downloads(download_dir(), record.key, record.extras, base_url())
+        section = downloads_section(
+            download_area().status(record.key), record.key, external_url(record.extras), base_url()
+        )
     return RecordPage(record, base_url(), section)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue_core.urls import checksums_path, file_path, listing_path, zip_path
-from download_cache.area import DatasetStatus, DownloadArea
+from download_cache.area import DatasetStatus
 from download_cache.media import media_type
 from download_cache.state import STAGED
 
@@ -53,10 +53,13 @@ class Downloads:
         return self.file_count - len(self.files)
 
 
-def downloads(root: str, key: str, extras: dict[str, Any], base_url: str) -> Downloads:
-    """Return the download section of a record from the download area's status."""
-    status: DatasetStatus = DownloadArea(root).status(key)
-    external = safe_url(extras.get("downloadLink"))
+def external_url(extras: dict[str, Any]) -> str | None:
+    """Return where else the catalogue says the data can be had (a safe http(s) link), if anywhere."""
+    return safe_url(extras.get("downloadLink"))
+
+
+def section(status: DatasetStatus, key: str, external: str | None, base_url: str) -> Downloads:
+    """Return the download section of a dataset of this status."""
     if status.state != STAGED:
         return Downloads(status.state, external_url=external)
     links = tuple(

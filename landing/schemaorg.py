@@ -7,6 +7,7 @@ from typing import Any
 from download_cache.state import STAGED
 
 from . import model
+from .downloads import Downloads
 from .page import RecordPage
 
 FILES_DESCRIBED = 50  # distribution lists the ZIP plus at most this many single files
@@ -37,8 +38,8 @@ def _agent(person: model.Person) -> dict[str, Any]:
     return agent
 
 
-def _distribution(page: RecordPage) -> list[dict[str, Any]]:
-    downloads = page.downloads
+def distribution(downloads: Downloads | None) -> list[dict[str, Any]]:
+    """Return the DataDownload entries of the staged files (none unless staged)."""
     if downloads is None or downloads.state != STAGED:
         return []
     out: list[dict[str, Any]] = [
@@ -63,11 +64,26 @@ def _distribution(page: RecordPage) -> list[dict[str, Any]]:
     return out
 
 
-def _content_size(page: RecordPage) -> str | None:
-    if page.downloads is not None and page.downloads.state == STAGED:
-        return model.human_size(page.downloads.total_size)
-    size = page.record.extras.get("sizeOfArchive")
+def archive_size(extras: dict[str, Any]) -> str | None:
+    """Return the size the catalogue gave the dataset, in decimal units."""
+    size = extras.get("sizeOfArchive")
     return model.human_size(size) if isinstance(size, int) else None
+
+
+def content_size(downloads: Downloads | None, archived: str | None) -> str | None:
+    """Return the staged size when staged, else the catalogue's size (`archive_size`)."""
+    if downloads is not None and downloads.state == STAGED:
+        return model.human_size(downloads.total_size)
+    return archived
+
+
+def live_members(page: RecordPage) -> dict[str, Any]:
+    """Return the members that change without a push (download area, datestamp); None leaves one out."""
+    return {
+        "contentSize": content_size(page.downloads, archive_size(page.record.extras)),
+        "distribution": distribution(page.downloads) or None,
+        "dateModified": page.record.datestamp,
+    }
 
 
 def _description(page: RecordPage) -> str:
@@ -83,8 +99,9 @@ def _description(page: RecordPage) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
 
 
-def dataset(page: RecordPage) -> dict[str, Any]:
-    """Return the schema.org Dataset of the record (JSON-LD, compact form)."""
+def dataset(page: RecordPage, live: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the schema.org Dataset of the record (JSON-LD, compact form); `live` replaces `live_members`."""
+    live = live_members(page) if live is None else live
     meta = page.meta
     agents = [_agent(p) for p in page.creators]
     publisher: dict[str, Any] = {"@type": "Organization", "name": model.publisher(meta)}
@@ -115,10 +132,9 @@ def dataset(page: RecordPage) -> dict[str, Any]:
         out["version"] = str(meta["version"])
     if meta.get("language"):
         out["inLanguage"] = meta["language"]
-    if size := _content_size(page):
-        out["contentSize"] = size
-    if distribution := _distribution(page):
-        out["distribution"] = distribution
+    for name in ("contentSize", "distribution"):
+        if live[name]:
+            out[name] = live[name]
     # The DOI resolves here, and SciCat's own landing page (v3 `url`) shows the same dataset.
     out["sameAs"] = [page.doi_url, *filter(None, [model.safe_url(page.record.extras.get("url"))])]
     cited = [r.url for r in model.related(meta) if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
@@ -133,6 +149,6 @@ def dataset(page: RecordPage) -> dict[str, Any]:
         out["funder"] = funders
     if page.thumbnail_path:
         out["thumbnailUrl"] = page.base_url + page.thumbnail_path
-    out["dateModified"] = page.record.datestamp
+    out["dateModified"] = live["dateModified"]
     out["includedInDataCatalog"] = {"@type": "DataCatalog", "url": page.base_url + "/"}
     return out

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from download_cache.state import STAGED
 
+from .downloads import Downloads
 from .exports import EXPORTS
 from .page import RecordPage
 
@@ -28,6 +30,14 @@ def _target(href: str, media_type: str | None = None) -> dict[str, str]:
 
 def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
     """Return the landing page's typed links, by relation type."""
+    rels = static_relations(page)
+    if page.downloads is not None and page.downloads.state == STAGED:
+        rels["item"] = item_targets(page.downloads)
+    return rels
+
+
+def static_relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
+    """Return the typed links that change only with the record (all but the staged files)."""
     rels: dict[str, list[dict[str, str]]] = {
         "cite-as": [_target(page.doi_url)],
         "describedby": [_target(page.export_url(e.name), e.media_type) for e in EXPORTS],
@@ -37,10 +47,14 @@ def relations(page: RecordPage) -> dict[str, list[dict[str, str]]]:
         rels["author"] = [_target(url) for url in page.orcids]
     if page.license_urls:
         rels["license"] = [_target(url) for url in page.license_urls]
-    downloads = page.downloads
-    if downloads is not None and downloads.state == STAGED:
-        rels["item"] = [_target(f.url, f.media_type) for f in downloads.all_files]
     return rels
+
+
+def item_targets(downloads: Downloads | None) -> list[dict[str, str]]:
+    """Return the staged files as link targets (none unless staged)."""
+    if downloads is None or downloads.state != STAGED:
+        return []
+    return [_target(f.url, f.media_type) for f in downloads.all_files]
 
 
 def _uri(href: str) -> str:
@@ -52,12 +66,23 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def link_header(page: RecordPage) -> str:
-    """Return the Link header of the landing page (one linkset link when the set is large)."""
-    rels = relations(page)
-    linkset = f'<{linkset_url(page)}>; rel="linkset"; type="{LINKSET_TYPE}"'
-    if len(rels.get("author", [])) > MAX_LINKS or len(rels.get("item", [])) > MAX_LINKS:
-        return linkset
+@dataclass(frozen=True)
+class StaticLinks:
+    """The Link header values that change only with the record, kept with the page's write-time parts."""
+
+    links: tuple[str, ...]
+    linkset: str
+    too_many: bool  # more authors than MAX_LINKS: the header carries only the linkset link
+
+
+def static_links(page: RecordPage) -> StaticLinks:
+    """Return the page's Link header values but the staged files'."""
+    rels = static_relations(page)
+    too_many = len(rels.get("author", [])) > MAX_LINKS
+    return StaticLinks(tuple(_values(rels)), f'<{linkset_url(page)}>; rel="linkset"; type="{LINKSET_TYPE}"', too_many)
+
+
+def _values(rels: dict[str, list[dict[str, str]]]) -> list[str]:
     links = []
     for rel, targets in rels.items():
         for target in targets:
@@ -65,7 +90,20 @@ def link_header(page: RecordPage) -> str:
             if "type" in target:
                 link += f'; type="{_quote(target["type"])}"'
             links.append(link)
-    return ", ".join([*links, linkset])
+    return links
+
+
+def header(static: StaticLinks, downloads: Downloads | None) -> str:
+    """Return the Link header of the landing page (one linkset link when the set is large)."""
+    items = item_targets(downloads)
+    if static.too_many or len(items) > MAX_LINKS:
+        return static.linkset
+    return ", ".join([*static.links, *_values({"item": items}), static.linkset])
+
+
+def link_header(page: RecordPage) -> str:
+    """Return the Link header of the landing page."""
+    return header(static_links(page), page.downloads)
 
 
 def tombstone_link_header(page: RecordPage) -> str:

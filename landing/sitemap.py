@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from xml.sax.saxutils import escape
 
-from flask import Response, request, stream_with_context, url_for
+from flask import Response, current_app, request, url_for
 
 from catalogue_core.store import ListQuery
 from catalogue_core.urls import landing_path
 
 from .blueprint import bp
 from .context import base_url, store
+from .sitemap_cache import SitemapCache
+
+log = logging.getLogger(__name__)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the sitemaps.org limit per file
@@ -64,8 +69,28 @@ def _index() -> Iterator[str]:
     yield "</sitemapindex>\n"
 
 
-def _xml(chunks: Iterator[str]) -> Response:
-    response = Response(stream_with_context(chunks), mimetype="application/xml")
+def _whole() -> Iterator[str]:
+    # Records and tombstones together bound the live URLs (+1 for the home page).
+    if store().count(ListQuery()) + 1 <= MAX_URLS:
+        return _urlset(None, MAX_URLS - 1, home=True)
+    return _index()
+
+
+def _xml(name: str, chunks: Callable[[], Iterator[str]]) -> Response:
+    """Answer a sitemap rendered once per store generation (shared by the workers through files)."""
+    generation = store().generation()
+    etag = f"{generation}-{name}".encode().hex()[:64]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+
+        def render() -> bytes:
+            log.info("rendering sitemap %s for store generation %d", name, generation)
+            return "".join(chunks()).encode()
+
+        cache = SitemapCache(Path(current_app.config["DMZPUB_DATA_DIR"]) / "sitemaps")
+        response = Response(cache.get(name, generation, render), mimetype="application/xml")
+    response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE
     return response
 
@@ -73,17 +98,14 @@ def _xml(chunks: Iterator[str]) -> Response:
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """Answer the sitemap: every live record's page, or an index of parts when there are many."""
-    # Records and tombstones together bound the live URLs (+1 for the home page).
-    if store().count(ListQuery()) + 1 <= MAX_URLS:
-        return _xml(_urlset(None, MAX_URLS - 1, home=True))
-    return _xml(_index())
+    return _xml("sitemap.xml", _whole)
 
 
 @bp.get("/sitemap-records.xml")
 def sitemap_part() -> Response:
     """Answer one part of a large sitemap: up to 50,000 records after the `after` key."""
     after = request.args.get("after") or None
-    return _xml(_urlset(after, _part_size(after), home=after is None))
+    return _xml(f"records after {after}", lambda: _urlset(after, _part_size(after), home=after is None))
 
 
 @bp.get("/robots.txt")

@@ -8,19 +8,20 @@ import logging
 from urllib.parse import unquote
 
 from flask import Response, redirect, render_template, request
+from markupsafe import Markup
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
 
-from catalogue_core import thumbnail
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
+from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.store import StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
 
-from . import citation, schemaorg, signposting
+from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
-from .cache import download_signature
-from .context import download_dir, page_cache, record_page, store
+from .context import base_url, download_area, page_cache, record_page, store
+from .downloads import section
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
 from .page import THUMBNAIL, RecordPage
@@ -108,22 +109,45 @@ def record(rest: str) -> BaseResponse:
 
 def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
     """Return the page's body, status, Link header and ETag."""
-    page = record_page(_full(summary))
-    if page.record.deleted:
+    if summary.deleted:
+        page = record_page(_full(summary))
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
         status, link = 410, signposting.tombstone_link_header(page)
     else:
-        body = render_template(
-            "landing/record.html",
-            page=page,
-            citation=citation.datacite(page.doi, page.meta),
-            bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
-            jsonld=schemaorg.dataset(page),
-            exports=EXPORTS,
-            **record_sections(page),
-        )
-        status, link = 200, signposting.link_header(page)
+        body, link = _from_parts(summary) or _fresh(summary)
+        status = 200
     return body, status, link, hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def _from_parts(summary: StoredRecord) -> tuple[str, str] | None:
+    """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
+    stored = store().rendered_part(summary.key, PAGE_PARTS)
+    found = parts.Parts.loads(stored) if stored else None
+    if found is None or found.fingerprint != parts.fingerprint():
+        return None
+    status = download_area().status(summary.key)
+    files = section(status, summary.key, found.external_url, base_url())
+    return parts.assemble(found, files, summary.datestamp)
+
+
+def _fresh(summary: StoredRecord) -> tuple[str, str]:
+    """Return the page rendered now from the whole record, as the write path would have."""
+    page = record_page(_full(summary))
+    built = parts.render(page)
+    if (done := parts.assemble(built, page.downloads, page.record.datestamp)) is not None:
+        return done
+    # The facility's own record.html does not place the parts: give it every value, as before parts.
+    body = render_template(
+        "landing/record.html",
+        page=page,
+        parts={"title": Markup(built.title), "head": Markup(built.head), "main": Markup(built.main)},
+        citation=citation.datacite(page.doi, page.meta),
+        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+        jsonld=schemaorg.dataset(page),
+        exports=EXPORTS,
+        **record_sections(page),
+    )
+    return body, signposting.link_header(page)
 
 
 def _negotiate() -> str:
@@ -143,7 +167,7 @@ def _negotiate() -> str:
 def _html(found: StoredRecord) -> Response:
     # A page changes only with the record or the download area: serve it from the cache
     # until one of them does (rendering costs several times the rest of the request).
-    downloads = None if found.deleted else download_signature(download_dir(), found.key)
+    downloads = None if found.deleted else download_area().signature(found.key)
     inputs = (
         found.key,
         found.datestamp,
@@ -183,16 +207,13 @@ def _export(page: RecordPage, export: Export) -> Response:
 
 
 def _thumbnail(summary: StoredRecord) -> Response:
-    """Answer the record's thumbnail with the image type its bytes showed at write; 404 when it has none."""
-    found = store().get(summary.key, formats=())
-    image = found.extras.get("thumbnail") if found is not None and not found.deleted else None
-    decoded = thumbnail.decode(thumbnail.source(found.payload)) if found and isinstance(image, dict) else None
-    if image is None or decoded is None:
+    """Answer the record's thumbnail as decoded at write (bytes and image type); 404 when it has none."""
+    image = None if summary.deleted else store().thumbnail(summary.key)
+    if image is None:
         raise NoSuchRecord(summary.key + "/" + THUMBNAIL)
-    media_type, data = decoded
-    response = Response(data, content_type=media_type)
+    response = Response(image.data, content_type=image.media_type)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # the URL carries the hash
-    response.headers["ETag"] = f'"{image["sha256"]}"'
+    response.headers["ETag"] = f'"{image.sha256}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"

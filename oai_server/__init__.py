@@ -56,6 +56,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     landing.init_app(app, lambda: stores.store)
+    # Every write (API, sync, reindex) renders the pages' parts too, with the landing templates.
+    stores.page_parts = landing.parts.writer(app)
     app.register_blueprint(oai.bp)
     download_web.init_app(app, lambda: stores.store)
     return app

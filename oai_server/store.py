@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from catalogue_core.crosswalks import RenderContext
 from catalogue_core.errors import StoreError
+from catalogue_core.page_parts import PartsRenderer
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.store import Repository, open_store, schema
 
@@ -21,6 +22,7 @@ class StoreExtension:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._store: Repository | None = None
+        self.page_parts: PartsRenderer | None = None  # the landing pages' write-time renderer (create_app)
 
     @property
     def store(self) -> Repository:
@@ -45,7 +47,7 @@ class StoreExtension:
         """Return the DMZ record writer on this process's repository."""
         cfg = self.config
         context = RenderContext(cfg["DMZPUB_BASE_URL"], cfg["DMZPUB_DATACENTRE_SYMBOL"])
-        return RecordWriter(self.store, context, cfg["DMZPUB_SET_RULES"])
+        return RecordWriter(self.store, context, cfg["DMZPUB_SET_RULES"], self.page_parts)
 
     @property
     def kind(self) -> str:

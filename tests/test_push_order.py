@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from conftest import Pusher, v4_document
 
-from catalogue_core.errors import RecordNotFound
+from catalogue_core.errors import RecordNotFound, StoreError
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Repository
+from catalogue_core.store.mongo import MongoRepository
+from catalogue_core.store.sqlite import SQLiteRepository
 
 DOI = "10.5555/order-1"
 
@@ -84,3 +89,44 @@ def test_a_malformed_sequence_is_a_400_naming_the_header(pusher: Pusher, store_k
         f"/api/v1/published/{DOI}", json=v4_document(DOI), headers={**pusher.headers, "X-Dmzpub-Sequence": value}
     )
     assert response.status_code == 400 and response.json["errors"][0]["field"] == "X-Dmzpub-Sequence"
+
+
+@contextlib.contextmanager
+def _record_writes_fail(repo: Repository, command: str) -> Iterator[None]:
+    """Make the store refuse the next record write (the one after the sequence claim), as a crash there would."""
+    if isinstance(repo, MongoRepository):
+        namespace = repo.records.full_name  # only the records: the sequence claim and in-flight marker still pass
+        data = {"failCommands": [command], "namespace": namespace, "errorCode": 2, "errorMessage": "injected failure"}
+        repo.client.admin.command({"configureFailPoint": "failCommand", "mode": {"times": 1}, "data": data})
+        try:
+            yield
+        finally:
+            repo.client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+        return
+    assert isinstance(repo, SQLiteRepository)
+    with contextlib.closing(sqlite3.connect(repo.path, isolation_level=None)) as db:
+        db.execute(
+            f"CREATE TRIGGER injected BEFORE {command.upper()} ON records BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        )
+    try:
+        yield
+    finally:
+        with contextlib.closing(sqlite3.connect(repo.path, isolation_level=None)) as db:
+            db.execute("DROP TRIGGER injected")
+
+
+def test_a_write_that_fails_after_its_sequence_claim_leaves_no_claim_behind(repo: Repository) -> None:
+    # Claim and write are one atomic step: a claimed 5 without its record would refuse the 4 that is the latest held.
+    with _record_writes_fail(repo, "insert"), pytest.raises(StoreError):
+        repo.put([_entry(repo, "Lost", 5)])
+    assert repo.get(DOI) is None
+    assert repo.put([_entry(repo, "Older but the only one", 4)])[0].outcome == "created"
+    assert repo.put([_entry(repo, "Delayed", 3)])[0].outcome == "stale"
+
+
+def test_a_withdrawal_that_fails_after_its_sequence_claim_leaves_no_claim_behind(repo: Repository) -> None:
+    assert repo.put([_entry(repo, "One", 5)])[0].outcome == "created"
+    with _record_writes_fail(repo, "update"), pytest.raises(StoreError):
+        repo.withdraw(DOI, "retracted", sequence=7)
+    assert not repo.get(DOI).deleted
+    assert repo.put([_entry(repo, "Amended", 6)])[0].outcome == "updated"

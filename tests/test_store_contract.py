@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from conftest import v4_document
 
 from catalogue_core.errors import RecordNotFound
+from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Entry, ListedRecord, ListQuery, Repository, StoredRecord, base
@@ -354,3 +356,20 @@ def test_stats_count_published_and_withdrawn(repo: Repository, clock: Clock) -> 
     result = repo.withdraw("10.1234/rec-00001")
     stats = repo.stats()
     assert (stats.published, stats.withdrawn, stats.latest_datestamp) == (2, 1, result.datestamp)
+
+
+def test_page_parts_are_read_alone_and_never_move_a_datestamp(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    stamped = repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "first parts"})])[0].datestamp
+    assert repo.rendered_part(e.key, PAGE_PARTS) == "first parts"
+    assert repo.rendered_part(e.key, "no-such-part") is None and repo.rendered_part("10.1234/none", PAGE_PARTS) is None
+    clock.now += 3600
+    result = repo.update_rendered(e.key, {**e.rendered, PAGE_PARTS: "second parts"}, e.sets)
+    assert (result.outcome, result.datestamp) == ("unchanged", stamped)
+    assert repo.rendered_part(e.key, PAGE_PARTS) == "second parts"
+    assert repo.get(e.key).rendered == {**e.rendered, PAGE_PARTS: "second parts"}
+    # A disseminated format that changes still moves the datestamp, parts or not.
+    changed = {**e.rendered, "oai_dc": e.rendered["oai_dc"] + " ", PAGE_PARTS: "second parts"}
+    assert repo.update_rendered(e.key, changed, e.sets).outcome == "updated"
+    repo.withdraw(e.key)
+    assert repo.rendered_part(e.key, PAGE_PARTS) is None

@@ -8,12 +8,14 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
+from ..thumbnail import Thumbnail
+from ..thumbnail import image as thumbnail_image
 
 # A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
 _WORD = re.compile(r"[^\W_]+")
@@ -46,6 +48,12 @@ def json_text(value: Any) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def next_datestamp(stamp: str) -> str:
+    """Return the datestamp one second after a seconds-granularity one (the first one "after" it)."""
+    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utcnow() -> float:
     """Return the current POSIX time (a seam for tests of clock behaviour)."""
     return time.time()
@@ -67,6 +75,8 @@ class Entry:
     status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
     # The publisher's per-DOI order (X-Dmzpub-Sequence): a write older than the DOI's last is "stale".
     sequence: int | None = None
+    # Decoded at write and kept apart from the record (never in list rows): the thumbnail route serves it.
+    thumbnail: Thumbnail | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,11 @@ class Repository(ABC):
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         """Return the record or tombstone with its rendered formats (all, or those named)."""
 
+    def rendered_part(self, key: str, name: str) -> str | None:
+        """Return one rendered part of a live record (e.g. its page parts), reading nothing else; None if absent."""
+        found = self.get(key, formats=[name])
+        return found.rendered.get(name) if found is not None else None
+
     @abstractmethod
     def list_records(
         self,
@@ -243,9 +258,40 @@ class Repository(ABC):
             for r in self.list_records(query, after, limit, metadata_prefix)
         ]
 
-    @abstractmethod
     def count(self, query: ListQuery) -> int:
-        """Return how many records and tombstones match the query."""
+        """Return how many records and tombstones match the query.
+
+        Without from/until the answer is read from the counts each write maintains, whatever the
+        size of the store. With only `until` (a harvest's first page: until is its watermark,
+        near now) the maintained count less the few records stamped after it. With `from` the
+        datestamp index is counted over the range (incremental harvests ask for recent ranges).
+        """
+        if query.from_ is None:
+            whole = self._maintained_count(query.set_spec, query.statuses)
+            if query.until is None:
+                return whole
+            try:
+                later = next_datestamp(query.until)
+            except ValueError:  # not a seconds datestamp: count the range itself
+                return self._scan_count(query)
+            return whole - self._scan_count(replace(query, from_=later, until=None))
+        return self._scan_count(query)
+
+    @abstractmethod
+    def _scan_count(self, query: ListQuery) -> int:
+        """Count the records and tombstones matching the query by walking an index."""
+
+    @abstractmethod
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        """Return the maintained count of records of these statuses (None: any) in the set (None: any)."""
+
+    @abstractmethod
+    def generation(self) -> int:
+        """Return the store's write generation: it changes in the transaction of every record write."""
+
+    @abstractmethod
+    def rebuild_counts(self) -> None:
+        """Recount every (status, set) from the records (a migration step; exact again after any drift)."""
 
     @abstractmethod
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
@@ -307,6 +353,14 @@ class Repository(ABC):
     def summary(self, key: str) -> StoredRecord | None:
         """Return the record's or tombstone's summary (datestamp, hash, deleted, ...), no metadata."""
 
+    @abstractmethod
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        """Return the record's thumbnail as decoded at write, or None (none kept, or withdrawn)."""
+
+    @abstractmethod
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        """Keep (or, with None, drop) a record's decoded thumbnail outside a record write (migrations)."""
+
     # backup, restore and schema version (see catalogue_core.store.transfer and .schema) -------
 
     @abstractmethod
@@ -320,6 +374,11 @@ class Repository(ABC):
     @abstractmethod
     def set_schema_version(self, version: int) -> None:
         """Stamp the store with a schema version."""
+
+
+def restored_thumbnail(record: StoredRecord) -> Thumbnail | None:
+    """Return the decoded thumbnail an imported record is served with: decoded again from its payload."""
+    return None if record.deleted else thumbnail_image(record.extras, record.payload)
 
 
 def restored_status(record: StoredRecord) -> str:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..page_parts import disseminated
+from ..thumbnail import Thumbnail
+from . import thumbnails
 from .base import (
     Entry,
+    ListedRecord,
     ListQuery,
     Repository,
     StoredRecord,
@@ -21,8 +25,11 @@ from .base import (
     WriteResult,
     json_text,
     restored_status,
+    restored_thumbnail,
     search_terms,
 )
+from .mongo_counts import Counts
+from .mongo_order import Conflict, is_stale, later, until_settled
 
 _SUMMARY = {
     "doi": 1,
@@ -56,6 +63,8 @@ class MongoRepository(Repository):
             self.inflight = db["inflight_writes"]
             self.meta = db["dmzpub_meta"]
             self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
+            self.thumbnails = db["thumbnails"]  # decoded at write, apart from the records
+            self.counts = Counts(db)  # records per (status, set) and the write generation
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -103,38 +112,25 @@ class MongoRepository(Repository):
         return doc["started"] if doc else None
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        return [self._put_one(entry) for entry in entries]
+        return [self._call(until_settled, self._put_step(entry)) for entry in entries]
 
-    def _claim(self, key: str, sequence: int | None) -> bool:
-        """Record the DOI's sequence unless a later one is recorded (then False: the write is stale).
+    def _held(self, key: str, old: dict[str, Any] | None) -> int | None:
+        """Return the DOI's last sequence: the record's own, or one claimed while it was not held."""
+        claim = self.sequences.find_one({"_id": key})
+        return later(old.get("seq") if old else None, claim["seq"] if claim else None)
 
-        One atomic upsert: a document with a later sequence does not match, so the upsert's insert
-        collides on the key.
-        """
-        if sequence is None:
-            return True
-        try:
-            self._call(
-                self.sequences.update_one,
-                {"_id": key, "seq": {"$lte": sequence}},
-                {"$set": {"seq": sequence}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
-
-    def _put_one(self, entry: Entry) -> WriteResult:
-        if not self._claim(entry.key, entry.sequence):
-            old = self._call(self.records.find_one, {"_id": entry.key}, {"datestamp": 1})
-            return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
-        while True:
-            old = self._call(
-                self.records.find_one,
-                {"_id": entry.key},
-                {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1},
-            )
+    def _put_step(self, entry: Entry) -> Callable[[], WriteResult]:
+        # The sequence travels in the record document: claim and write are one single-document
+        # update, atomic on any MongoDB (standalone included), so a crash cannot split them.
+        def step() -> WriteResult:
+            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "seq": 1, "status": 1, "sets": 1}
+            old = self.records.find_one({"_id": entry.key}, fields)
+            held = self._held(entry.key, old)
+            if is_stale(entry.sequence, held):
+                return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
+            seq = later(entry.sequence, held)
             if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
+                self._set_seq(old, seq)
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
             doc = {
@@ -152,37 +148,89 @@ class MongoRepository(Repository):
                 "payload": _dumps(entry.payload),
                 "rendered": entry.rendered,
                 "status": entry.status,
+                "seq": seq,
             }
             if old is None:
-                try:
-                    self._call(self.records.insert_one, doc)
-                except DuplicateKeyError:
-                    continue  # a concurrent push created it first: update instead
-                return WriteResult(entry.key, "created", stamp)
-            # Optimistic: replace only the version we read, so a concurrent write is not lost.
+                self.records.insert_one(doc)  # a concurrent create: DuplicateKeyError, then again
+                self.counts.apply(None, doc)
+                self._keep_thumbnail(entry.key, entry.thumbnail)
+                return self._after_create(doc)
+            # Optimistic: replace only the version (and sequence) we read, so a concurrent write is not lost.
             guard = {
                 "_id": entry.key,
                 "datestamp": old["datestamp"],
                 "content_hash": old["content_hash"],
+                "seq": old.get("seq"),
             }
-            if self._call(self.records.replace_one, guard, doc).matched_count:
-                return WriteResult(entry.key, "updated", stamp)
+            if not self.records.replace_one(guard, doc).matched_count:
+                raise Conflict(entry.key)
+            self.counts.apply(old, doc)
+            self._keep_thumbnail(entry.key, entry.thumbnail)
+            return WriteResult(entry.key, "updated", stamp)
+
+        return step
+
+    def _after_create(self, doc: dict[str, Any]) -> WriteResult:
+        """Yield to a later withdrawal claimed while the DOI was not yet held (it may have missed this record)."""
+        claim = self.sequences.find_one({"_id": doc["_id"]})
+        if claim is None or not is_stale(doc["seq"], claim["seq"]):
+            return WriteResult(doc["_id"], "created", doc["datestamp"])
+        tombstone = {"deleted": True, "datestamp": doc["datestamp"], "rendered": {}, "seq": claim["seq"]}
+        self.records.update_one({"_id": doc["_id"], "seq": doc["seq"]}, {"$set": tombstone})
+        self.counts.touch()
+        self._keep_thumbnail(doc["_id"], None)
+        return WriteResult(doc["_id"], "stale", doc["datestamp"])
+
+    def _set_seq(self, old: dict[str, Any], seq: int | None) -> None:
+        if seq != old.get("seq"):
+            guard = {"_id": old["_id"], "datestamp": old["datestamp"], "seq": old.get("seq")}
+            if not self.records.update_one(guard, {"$set": {"seq": seq}}).matched_count:
+                raise Conflict(old["_id"])
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
-        claimed = self._claim(key, sequence)
-        while True:
-            old = self._call(self.records.find_one, {"_id": key}, {"datestamp": 1, "deleted": 1})
-            if not claimed:
+        def step() -> WriteResult:
+            old = self.records.find_one({"_id": key}, {"datestamp": 1, "deleted": 1, "seq": 1})
+            held = self._held(key, old)
+            if is_stale(sequence, held):
                 return WriteResult(key, "stale", old["datestamp"] if old else "")
             if old is None:
-                return WriteResult(key, "absent", "")
+                return self._claim_absent(key, sequence)
+            seq = later(sequence, held)
             if old["deleted"]:
+                self._set_seq(old, seq)
                 return WriteResult(key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"])
-            update: dict[str, Any] = {"$set": {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}}}
-            guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False}
-            if self._call(self.records.update_one, guard, update).matched_count:
-                return WriteResult(key, "withdrawn", stamp)
+            fields: dict[str, Any] = {"deleted": True, "reason": reason, "datestamp": stamp, "rendered": {}, "seq": seq}
+            guard = {"_id": key, "datestamp": old["datestamp"], "deleted": False, "seq": old.get("seq")}
+            if not self.records.update_one(guard, {"$set": fields}).matched_count:
+                raise Conflict(key)
+            self.counts.touch()
+            self._keep_thumbnail(key, None)
+            return WriteResult(key, "withdrawn", stamp)
+
+        return self._call(until_settled, step)
+
+    def _claim_absent(self, key: str, sequence: int | None) -> WriteResult:
+        """Record the sequence of a withdrawal of a DOI not held, so an older PUT arriving later is stale."""
+        if sequence is not None:
+            # A later claim does not match, so the upsert's insert collides on the key: run again, stale.
+            self.sequences.update_one({"_id": key, "seq": {"$lte": sequence}}, {"$set": {"seq": sequence}}, upsert=True)
+            if self.records.find_one({"_id": key}, {"_id": 1}) is not None:
+                raise Conflict(key)  # created meanwhile: withdraw that record instead
+        return WriteResult(key, "absent", "")
+
+    def _keep_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        # Right after the record, by the same writer; the route serves only live records' thumbnails.
+        if image is None:
+            self.thumbnails.delete_one({"_id": key})
+        else:
+            self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
+
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        return thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        self._call(self._keep_thumbnail, key, image)
 
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
@@ -193,15 +241,26 @@ class MongoRepository(Repository):
             old = self._call(
                 self.records.find_one,
                 {"_id": key},
-                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1},
+                {"datestamp": 1, "deleted": 1, "rendered": 1, "sets": 1, "status": 1},
             )
             if old is None:
                 raise RecordNotFound(key)
-            if old["deleted"] or (old.get("rendered") == rendered and tuple(old["sets"]) == sets):
+            if old["deleted"]:
                 return WriteResult(key, "unchanged", old["datestamp"])
+            before = old.get("rendered") or {}
+            if disseminated(before) == disseminated(rendered) and tuple(old["sets"]) == sets:
+                # Only the page parts changed (or nothing): harvesters see nothing new.
+                guard = {"_id": key, "datestamp": old["datestamp"]}
+                if (
+                    before == rendered
+                    or self._call(self.records.update_one, guard, {"$set": {"rendered": rendered}}).matched_count
+                ):
+                    return WriteResult(key, "unchanged", old["datestamp"])
+                continue
             stamp = self._stamp(old["datestamp"])
             update = {"$set": {"rendered": rendered, "sets": list(sets), "datestamp": stamp}}
             if self._call(self.records.update_one, {"_id": key, "datestamp": old["datestamp"]}, update).matched_count:
+                self._call(self.counts.apply, old, {"status": old.get("status"), "sets": sets})
                 return WriteResult(key, "updated", stamp)
 
     # reads ----------------------------------------------------------------------------------
@@ -230,6 +289,11 @@ class MongoRepository(Repository):
             reason=doc.get("reason"),
             **parts,
         )
+
+    def rendered_part(self, key: str, name: str) -> str | None:
+        doc = self._call(self.records.find_one, {"_id": key}, {f"rendered.{name}": 1})
+        text = (doc or {}).get("rendered", {}).get(name)
+        return text if isinstance(text, str) else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         doc = self._call(self.records.find_one, {"_id": key})
@@ -268,6 +332,19 @@ class MongoRepository(Repository):
             )
         return {"$and": clauses} if clauses else {}
 
+    def _listing(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, projection: dict[str, int]
+    ) -> list[dict[str, Any]]:
+        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
+        cursor = (
+            self.records.find(self._filter(query, after), projection)
+            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+            .hint(hint)
+        )
+        docs: list[dict[str, Any]] = self._call(list, cursor)
+        return docs
+
     def list_records(
         self,
         query: ListQuery,
@@ -278,17 +355,31 @@ class MongoRepository(Repository):
         projection = dict(_SUMMARY)
         if metadata_prefix:
             projection[f"rendered.{metadata_prefix}"] = 1
-        hint = "set_datestamp_key" if query.set_spec is not None else "datestamp_key"
-        cursor = (
-            self.records.find(self._filter(query, after), projection)
-            .sort([("datestamp", ASCENDING), ("_id", ASCENDING)])
-            .limit(limit)
-            .hint(hint)
-        )
-        return [self._record(doc, prefix=metadata_prefix) for doc in self._call(list, cursor)]
+        return [self._record(doc, prefix=metadata_prefix) for doc in self._listing(query, after, limit, projection)]
 
-    def count(self, query: ListQuery) -> int:
+    def list_page(
+        self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
+    ) -> list[ListedRecord]:
+        # Only what a header and its document need, straight into tuples (no StoredRecord).
+        projection = {"datestamp": 1, "deleted": 1, "sets": 1, f"rendered.{metadata_prefix}": 1}
+        return [
+            ListedRecord(
+                d["_id"], d["datestamp"], d["deleted"], tuple(d["sets"]), (d.get("rendered") or {}).get(metadata_prefix)
+            )
+            for d in self._listing(query, after, limit, projection)
+        ]
+
+    def _scan_count(self, query: ListQuery) -> int:
         return self._call(self.records.count_documents, self._filter(query, None))
+
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        return self._call(self.counts.maintained, set_spec, statuses)
+
+    def generation(self) -> int:
+        return self._call(self.counts.generation)
+
+    def rebuild_counts(self) -> None:
+        self._call(self.counts.rebuild, self.records.find({}, {"status": 1, "sets": 1}))
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         flt = {"_id": {"$gt": after}} if after else {}
@@ -300,7 +391,7 @@ class MongoRepository(Repository):
         return doc["datestamp"] if doc else None
 
     def set_specs(self) -> list[str]:
-        return sorted(self._call(self.records.distinct, "sets"))
+        return self._call(self.counts.set_specs)
 
     def stats(self) -> StoreStats:
         withdrawn = self._call(self.records.count_documents, {"deleted": True})
@@ -373,7 +464,13 @@ class MongoRepository(Repository):
                 "rendered": record.rendered,
                 "status": restored_status(record),
             }
-            self._call(self.records.replace_one, {"_id": record.key}, doc, upsert=True)
+            self._call(self._replace, doc)
+            self.save_thumbnail(record.key, restored_thumbnail(record))
+
+    def _replace(self, doc: dict[str, Any]) -> None:
+        old = self.records.find_one({"_id": doc["_id"]}, {"status": 1, "sets": 1})
+        self.records.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        self.counts.apply(old, doc)
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

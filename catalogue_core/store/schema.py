@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import StoreError
+from . import thumbnails
 from .base import Repository
 
 # 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
-SCHEMA_VERSION = 1
+# 2: thumbnails are kept decoded beside the records (filled from each record's payload).
+# 3: records are counted per (status, set) by every write; the step counts the records already held.
+SCHEMA_VERSION = 3
 # Each step upgrades a store from the version before it; one function per version, applied in order.
-MIGRATIONS: dict[int, Callable[[Repository], None]] = {1: lambda repo: None}
+MIGRATIONS: dict[int, Callable[[Repository], None]] = {
+    1: lambda repo: None,
+    2: thumbnails.fill,
+    3: lambda repo: repo.rebuild_counts(),
+}
 
 
 class SchemaMismatch(StoreError):

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
+from ..page_parts import disseminated
+from ..thumbnail import Thumbnail
+from . import sqlite_counts
 from .base import (
     Entry,
     ListedRecord,
@@ -24,8 +27,11 @@ from .base import (
     WriteResult,
     json_text,
     restored_status,
+    restored_thumbnail,
     search_terms,
 )
+from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
+from .thumbnails import sqlite_read, sqlite_write
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -137,12 +143,13 @@ class SQLiteRepository(Repository):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         try:
-            self._db().executescript(_SCHEMA)
+            self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
             self._db().executescript(_SEARCH_SCHEMA)
+            sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
 
@@ -270,6 +277,7 @@ class SQLiteRepository(Repository):
                 )
                 self._write_rendered(db, entry.key, entry.rendered)
                 self._write_sets(db, entry.key, stamp, entry.sets)
+                sqlite_write(db, entry.key, entry.thumbnail)
                 results.append(WriteResult(entry.key, "updated" if row else "created", stamp))
         return results
 
@@ -309,6 +317,7 @@ class SQLiteRepository(Repository):
                 (reason, stamp, key),
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+            sqlite_write(db, key, None)
             self._write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
 
@@ -333,7 +342,9 @@ class SQLiteRepository(Repository):
         if row["deleted"]:
             return WriteResult(key, "unchanged", row["datestamp"])
         old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
-        if old == rendered and tuple(json.loads(row["sets"])) == sets:
+        if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
+            if old != rendered:  # only the page parts changed: harvesters see nothing new
+                self._write_rendered(db, key, rendered)
             return WriteResult(key, "unchanged", row["datestamp"])
         stamp = self._stamp(row["datestamp"])
         db.execute(
@@ -358,6 +369,10 @@ class SQLiteRepository(Repository):
             sets=_sets(row["sets"]),
             reason=row["reason"],
         )
+
+    def rendered_part(self, key: str, name: str) -> str | None:
+        rows = self._read("SELECT xml FROM rendered WHERE key = ? AND prefix = ?", (key, name))
+        return rows[0]["xml"] if rows else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
         rows = self._read(
@@ -438,7 +453,7 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
         return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml in rows]
 
-    def count(self, query: ListQuery) -> int:
+    def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, None, driver)
         source = "records r" if driver == "r" else "record_sets s"
@@ -457,7 +472,23 @@ class SQLiteRepository(Repository):
         return self._read("SELECT min(datestamp) AS earliest FROM records")[0]["earliest"]
 
     def set_specs(self) -> list[str]:
-        return [row["spec"] for row in self._read("SELECT DISTINCT spec FROM record_sets ORDER BY spec")]
+        return self._counted(sqlite_counts.set_specs)
+
+    def _maintained_count(self, set_spec: str | None, statuses: tuple[str, ...] | None) -> int:
+        return self._counted(sqlite_counts.maintained, set_spec, statuses)
+
+    def generation(self) -> int:
+        return self._counted(sqlite_counts.generation)
+
+    def _counted(self, read: Any, *args: Any) -> Any:
+        try:
+            return read(self._db(), *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+
+    def rebuild_counts(self) -> None:
+        with self._write() as db:
+            sqlite_counts.rebuild(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
@@ -509,6 +540,13 @@ class SQLiteRepository(Repository):
         rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
         return StoredRecord(**self._summary(rows[0])) if rows else None
 
+    def thumbnail(self, key: str) -> Thumbnail | None:
+        return sqlite_read(self._read("SELECT media_type, sha256, data FROM thumbnails WHERE key = ?", (key,)))
+
+    def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
+        with self._write() as db:
+            sqlite_write(db, key, image)
+
     # backup, restore and schema version -------------------------------------------------------
 
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
@@ -535,6 +573,7 @@ class SQLiteRepository(Repository):
                 )
                 self._write_rendered(db, record.key, record.rendered)
                 self._write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

@@ -1,0 +1,55 @@
+"""Thumbnails decoded at write, kept beside the records (never in list rows); the migration that fills them."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from ..thumbnail import Thumbnail
+from .base import Repository, restored_thumbnail
+
+SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS thumbnails (
+    key TEXT PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+# Records read per page while filling thumbnails (each read whole: the payload holds the data URL).
+_PAGE = 200
+
+
+def sqlite_write(db: sqlite3.Connection, key: str, image: Thumbnail | None) -> None:
+    """Keep or drop a record's thumbnail, inside the caller's write transaction."""
+    if image is None:
+        db.execute("DELETE FROM thumbnails WHERE key = ?", (key,))
+    else:
+        db.execute(
+            "INSERT OR REPLACE INTO thumbnails VALUES (?, ?, ?, ?)", (key, image.media_type, image.sha256, image.data)
+        )
+
+
+def sqlite_read(rows: list[sqlite3.Row]) -> Thumbnail | None:
+    """Return the thumbnail of a `SELECT media_type, sha256, data` answer."""
+    return Thumbnail(rows[0]["media_type"], bytes(rows[0]["data"]), rows[0]["sha256"]) if rows else None
+
+
+def mongo_doc(key: str, image: Thumbnail) -> dict[str, Any]:
+    """Return the document of a thumbnail in the `thumbnails` collection."""
+    return {"_id": key, "media_type": image.media_type, "sha256": image.sha256, "data": image.data}
+
+
+def from_mongo(doc: dict[str, Any] | None) -> Thumbnail | None:
+    """Return the thumbnail of a `thumbnails` document."""
+    return Thumbnail(doc["media_type"], bytes(doc["data"]), doc["sha256"]) if doc else None
+
+
+def fill(repo: Repository) -> None:
+    """Schema step 2: decode the thumbnail of every live record once, as a write now does."""
+    after = None
+    while page := repo.list_keys(after, _PAGE):
+        for summary in page:
+            if not summary.deleted and (record := repo.get(summary.key, formats=())) is not None:
+                repo.save_thumbnail(summary.key, restored_thumbnail(record))
+        after = page[-1].key

@@ -1,0 +1,203 @@
+"""A record page in parts: what changes only with the record is rendered at write time, the rest per request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template, request, url_for
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
+
+from catalogue_core.record import PublishedRecord
+from catalogue_core.store import StoredRecord
+from download_cache.state import STAGED
+
+from . import citation, schemaorg, signposting
+from .blueprint import asset_url
+from .brand import brand
+from .context import base_url, frames, section_cache, site_name
+from .downloads import Downloads, external_url
+from .exports import EXPORTS
+from .page import RecordPage
+from .sections import record_sections
+
+# A '<' never comes out of escaped record text nor out of htmlsafe JSON: record data cannot forge a slot.
+SLOT = "<!--dmzpub:{}-->"
+# JSON-LD members that change without a push; at write time each holds a sentinel, then a slot.
+LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
+OPTIONAL_MEMBERS = ("contentSize", "distribution")  # left out when empty, as schemaorg.dataset does
+FRAME_PARTS = ("title", "head", "main")
+BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
+# What the stored parts are made from besides the record: a change to any of these templates or
+# modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
+PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
+PART_MODULES = ("citation", "exports", "filters", "model", "page", "parts", "schemaorg", "sections", "signposting")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One record's page as rendered at write time, with slots for what changes on its own."""
+
+    fingerprint: str
+    title: str  # escaped HTML
+    head: str
+    main: str
+    links: signposting.StaticLinks
+    external_url: str | None
+    publisher: str
+    archive_size: str | None
+
+    def dumps(self) -> str:
+        """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
+        # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
+        small = asdict(self)
+        texts = [small.pop(name) for name in BIG_FIELDS]
+        small["lengths"] = [len(text) for text in texts]
+        return json.dumps(small, ensure_ascii=False, separators=(",", ":")) + "\n" + "".join(texts)
+
+    @classmethod
+    def loads(cls, text: str) -> Parts | None:
+        """Return the parts of stored text; None when unreadable (written by another release)."""
+        line, _, rest = text.partition("\n")
+        try:
+            small = json.loads(line)
+            links = small.pop("links")
+            static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
+            start, big = 0, {}
+            for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
+                big[name], start = rest[start : start + length], start + length
+            return cls(**small, **big, links=static) if start == len(rest) else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+def _tojson(value: Any) -> str:
+    """Return a value as meta.html's `tojson` writes it (htmlsafe JSON)."""
+    policies = current_app.jinja_env.policies
+    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
+
+
+def _member(name: str, value: Any) -> str:
+    return f", {_tojson(name)}: {_tojson(value)}"
+
+
+def render(page: RecordPage) -> Parts:
+    """Return the record's parts; needs a request context (URLs carry its script root)."""
+    sections = record_sections(page)
+    sentinels = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
+    jsonld = schemaorg.dataset(page, live=sentinels)
+    head = render_template("landing/meta.html", page=page, jsonld=jsonld, exports=EXPORTS, **sections)
+    for name, sentinel in sentinels.items():
+        head = head.replace(_member(name, sentinel), SLOT.format(name), 1)
+    slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
+    main = render_template(
+        "landing/record_main.html",
+        page=page,
+        slots=slots,
+        citation=citation.datacite(page.doi, page.meta),
+        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+        exports=EXPORTS,
+        **sections,
+    )
+    return Parts(
+        fingerprint=fingerprint(),
+        title=str(escape(page.title)),
+        head=head,
+        main=main,
+        links=signposting.static_links(page),
+        external_url=external_url(page.record.extras),
+        publisher=sections["publisher"],
+        archive_size=schemaorg.archive_size(page.record.extras),
+    )
+
+
+def fingerprint() -> str:
+    """Return what the parts rendered in this request's context depend on besides the record."""
+    key = ("fingerprint", request.script_root)
+    memo = frames()
+    if (found := memo.get(key)) is None:
+        env = current_app.jinja_env
+        assert env.loader is not None
+        sources = [env.loader.get_source(env, name)[0] for name in PART_TEMPLATES]
+        modules = [Path(sys.modules[f"{__package__}.{name}"].__file__ or "").read_text() for name in PART_MODULES]
+        inputs = [base_url(), request.script_root, asset_url("orcid.svg"), url_for("landing.index"), *sources, *modules]
+        found = memo[key] = hashlib.sha256("\0".join(inputs).encode()).hexdigest()[:16]
+    return str(found)
+
+
+def _frame() -> tuple[str, ...] | None:
+    """Return the page around the parts (site header, footer), split at the parts; None if a template drops one."""
+    key = ("frame", request.script_root, brand(), site_name(), base_url())
+    memo = frames()
+    if key not in memo:
+        text = render_template("landing/record.html", parts={n: Markup(SLOT.format(n)) for n in FRAME_PARTS})
+        pieces = []
+        for name in FRAME_PARTS:
+            before, found, text = text.partition(SLOT.format(name))
+            pieces.append(before)
+            if not found:
+                break
+        memo[key] = (*pieces, text) if len(pieces) == len(FRAME_PARTS) and found else None
+    frame: tuple[str, ...] | None = memo[key]
+    return frame
+
+
+def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple[str, str] | None:
+    """Return the page's body and Link header, filling the slots with the live values; None without a frame."""
+    frame = _frame()
+    if frame is None:
+        return None
+    head = parts.head
+    live = {
+        "contentSize": schemaorg.content_size(downloads, parts.archive_size),
+        "distribution": schemaorg.distribution(downloads) or None,
+        "dateModified": datestamp,
+    }
+    for name, value in live.items():
+        member = "" if name in OPTIONAL_MEMBERS and not value else _member(name, value)
+        head = head.replace(SLOT.format(name), member, 1)
+    section = _section(downloads, parts.publisher)
+    main = parts.main.replace(SLOT.format("downloads"), section, 1)
+    main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
+    body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
+    return body, signposting.header(parts.links, downloads)
+
+
+def _section(downloads: Downloads | None, publisher: str) -> str:
+    """Return the download section; one not staged depends on few values and is rendered once per set of them."""
+    if downloads is None or downloads.state == STAGED:
+        return render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
+    key = (downloads, publisher, request.script_root, brand())
+    cache = section_cache()
+    if (text := cache.get(key)) is None:
+        text = render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
+        cache.put(key, text)
+    return str(text)
+
+
+def writer(app: Flask) -> Callable[[PublishedRecord], str]:
+    """Return the write-time renderer of the app's pages (catalogue_core.page_parts.PartsRenderer)."""
+    # The page's own URLs carry the script root of the public base URL's path (a proxy's prefix).
+    root_url = app.config["DMZPUB_BASE_URL"] + "/"
+
+    def render_record(record: PublishedRecord) -> str:
+        stored = StoredRecord(
+            key=record.key,
+            doi=record.doi,
+            datestamp="",
+            created="",
+            deleted=False,
+            content_hash=record.content_hash,
+            metadata=record.metadata,
+            extras=record.extras,
+        )
+        with app.test_request_context("/", base_url=root_url):
+            return render(RecordPage(stored, base_url())).dumps()
+
+    return render_record

@@ -1,0 +1,90 @@
+"""Thumbnails are decoded once, at write, into their own table/collection and served from there."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from conftest import Pusher
+from flask import Flask
+from scicat_real import real
+from test_scicat_records import PNG
+
+from catalogue_core.record_writer import RecordWriter
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import Repository, schema
+from catalogue_core.thumbnail import Thumbnail
+from oai_server import create_app
+from oai_server.store import of as store_of
+
+GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00 not a whole image, only its signature"
+
+
+def _document(image: bytes | None, media_type: str = "image/png") -> dict[str, Any]:
+    document = dict(real("v3-register-min.json"))
+    if image is not None:
+        document["thumbnail"] = f"data:{media_type};base64," + base64.b64encode(image).decode()
+    return document
+
+
+def _put(repo: Repository, document: dict[str, Any]) -> str:
+    entry = RecordWriter(repo).entry(from_scicat(document))
+    repo.put([entry])
+    return entry.key
+
+
+def test_a_written_thumbnail_is_kept_decoded_with_its_media_type(repo: Repository) -> None:
+    key = _put(repo, _document(PNG))
+    image = repo.thumbnail(key)
+    assert isinstance(image, Thumbnail)
+    assert (image.media_type, image.data) == ("image/png", PNG)
+    assert image.sha256 == repo.get(key).extras["thumbnail"]["sha256"]
+
+
+def test_a_new_thumbnail_replaces_the_old_and_none_or_a_withdrawal_removes_it(repo: Repository) -> None:
+    key = _put(repo, _document(PNG))
+    _put(repo, _document(GIF, "image/gif"))
+    assert (repo.thumbnail(key).media_type, repo.thumbnail(key).data) == ("image/gif", GIF)
+    _put(repo, _document(None))
+    assert repo.thumbnail(key) is None
+    _put(repo, _document(PNG))
+    repo.withdraw(key)
+    assert repo.thumbnail(key) is None
+
+
+def test_a_restored_record_gets_its_thumbnail_back(repo: Repository, tmp_path: Any) -> None:
+    key = _put(repo, _document(PNG))
+    record = repo.get(key)
+    repo.save_thumbnail(key, None)
+    repo.restore([(record, "")])
+    assert repo.thumbnail(key).data == PNG
+
+
+def test_the_thumbnail_route_serves_the_stored_bytes_not_a_decode_of_the_payload(app: Flask) -> None:
+    # The payload is still the pushed data URL; once decoded at write it is never read again to serve.
+    pusher = Pusher(app.test_client())
+    document = _document(PNG)
+    assert pusher.put(document).status_code == 201
+    repo = store_of(app).store
+    key = document["doi"].lower()
+    stored = repo.thumbnail(key)
+    repo.save_thumbnail(key, Thumbnail(stored.media_type, PNG + b"marker", stored.sha256))
+    image = app.test_client().get(f"/doi/{document['doi']}/thumbnail")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data == PNG + b"marker"
+    assert image.headers["ETag"] == f'"{stored.sha256}"'
+
+
+def test_the_migration_fills_the_thumbnails_of_an_older_store(app_config: dict[str, Any]) -> None:
+    app = create_app(app_config)
+    document = _document(PNG)
+    key = document["doi"].lower()
+    try:
+        assert Pusher(app.test_client()).put(document).status_code == 201
+        repo = store_of(app).store
+        repo.save_thumbnail(key, None)  # as a store written before thumbnails were kept decoded
+        repo.set_schema_version(schema.SCHEMA_VERSION - 1)
+        assert schema.migrate(repo, report=lambda line: None) == 1
+        assert repo.thumbnail(key).data == PNG
+        assert app.test_client().get(f"/doi/{document['doi']}/thumbnail").data == PNG
+    finally:
+        store_of(app).close()
