@@ -145,7 +145,7 @@ class MongoRepository(Repository):
                 "search": entry.search,
                 "metadata": _dumps(entry.metadata),
                 "extras": _dumps(entry.extras),
-                "payload": _dumps(entry.payload),
+                "payload": _dumps(thumbnails.detached(entry.payload) if entry.thumbnail else entry.payload),
                 "rendered": entry.rendered,
                 "status": entry.status,
                 "seq": seq,
@@ -178,7 +178,7 @@ class MongoRepository(Repository):
         tombstone = {"deleted": True, "datestamp": doc["datestamp"], "rendered": {}, "seq": claim["seq"]}
         self.records.update_one({"_id": doc["_id"], "seq": doc["seq"]}, {"$set": tombstone})
         self.counts.touch()
-        self._keep_thumbnail(doc["_id"], None)
+        self._withdraw_thumbnail(doc["_id"])
         return WriteResult(doc["_id"], "stale", doc["datestamp"])
 
     def _set_seq(self, old: dict[str, Any], seq: int | None) -> None:
@@ -205,7 +205,7 @@ class MongoRepository(Repository):
             if not self.records.update_one(guard, {"$set": fields}).matched_count:
                 raise Conflict(key)
             self.counts.touch()
-            self._keep_thumbnail(key, None)
+            self._withdraw_thumbnail(key)
             return WriteResult(key, "withdrawn", stamp)
 
         return self._call(until_settled, step)
@@ -226,8 +226,13 @@ class MongoRepository(Repository):
         else:
             self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
 
+    def _withdraw_thumbnail(self, key: str) -> None:
+        # Kept, not served: the tombstone's stored payload holds the marker that stands for it.
+        self.thumbnails.update_one({"_id": key}, {"$set": {"withdrawn": True}})
+
     def thumbnail(self, key: str) -> Thumbnail | None:
-        return thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+        doc = self._call(self.thumbnails.find_one, {"_id": key, "withdrawn": {"$ne": True}})
+        return thumbnails.from_mongo(doc)
 
     def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
         self._call(self._keep_thumbnail, key, image)
@@ -301,7 +306,11 @@ class MongoRepository(Repository):
             return None
         if formats is not None:
             doc["rendered"] = {p: x for p, x in (doc.get("rendered") or {}).items() if p in formats}
-        return self._record(doc, full=True)
+        record = self._record(doc, full=True)
+        if thumbnails.DETACHED in doc["payload"]:  # put back as pushed, tombstones included
+            image = thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+            record = dataclasses.replace(record, payload=thumbnails.attached(record.payload, image))
+        return record
 
     @staticmethod
     def _filter(query: ListQuery, after: tuple[str, str] | None) -> dict[str, Any]:
@@ -448,6 +457,7 @@ class MongoRepository(Repository):
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
         """Write records verbatim (an import): nothing is re-stamped."""
         for record, search in records:
+            image = restored_thumbnail(record)
             doc = {
                 "_id": record.key,
                 "doi": record.doi,
@@ -460,12 +470,12 @@ class MongoRepository(Repository):
                 "search": search,
                 "metadata": _dumps(record.metadata),
                 "extras": _dumps(record.extras),
-                "payload": _dumps(record.payload),
+                "payload": _dumps(thumbnails.detached(record.payload) if image else record.payload),
                 "rendered": record.rendered,
                 "status": restored_status(record),
             }
             self._call(self._replace, doc)
-            self.save_thumbnail(record.key, restored_thumbnail(record))
+            self.save_thumbnail(record.key, image)
 
     def _replace(self, doc: dict[str, Any]) -> None:
         old = self.records.find_one({"_id": doc["_id"]}, {"status": 1, "sets": 1})
