@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -91,7 +91,7 @@ class DownloadArea:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._indexes: dict[str, tuple[tuple[int, int], dict[str, StagedFile]]] = {}
+        self._indexes: dict[str, tuple[tuple[int, int, int], dict[str, StagedFile]]] = {}
         self._touched: dict[str, float] = {}
 
     def dataset_dir(self, key: str) -> Path:
@@ -101,14 +101,16 @@ class DownloadArea:
     def status(self, key: str) -> DatasetStatus:
         """Return the dataset's state (download_cache.state) and, when staged, its files."""
         folder = self.dataset_dir(key)
+        exists = folder.is_dir()
         marker: dict[str, Any] = {}
-        with contextlib.suppress(OSError):
-            marker = parse_state(read_metadata(folder, STATE))
         manifest: bytes | None = None
-        with contextlib.suppress(OSError):
-            manifest = read_metadata(folder, MANIFEST)
+        if exists:  # most datasets have no folder: landing pages ask for each, so skip two failing opens
+            with contextlib.suppress(OSError):
+                marker = parse_state(read_metadata(folder, STATE))
+            with contextlib.suppress(OSError):
+                manifest = read_metadata(folder, MANIFEST)
         quarantined = (self.root / QUARANTINE / dataset_dirname(key)).is_dir()
-        state, files, staged = derive(folder=folder.is_dir(), marker=marker, manifest=manifest, quarantined=quarantined)
+        state, files, staged = derive(folder=exists, marker=marker, manifest=manifest, quarantined=quarantined)
         return DatasetStatus(state, files, staged, bool(marker.get("pinned")))
 
     def signature(self, key: str) -> Hashable:
@@ -133,7 +135,7 @@ class DownloadArea:
         with contextlib.suppress(OSError):
             if parse_state(read_metadata(folder, STATE)).get("state") == EVICTED:
                 return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             cached = self._indexes.get(key)
         if cached and cached[0] == stamp:
@@ -142,7 +144,7 @@ class DownloadArea:
             files, _ = parse_manifest(read_metadata(folder, MANIFEST))
         except (OSError, ValueError):
             return None
-        index = {f.path: f for f in files}
+        index = {f.path: replace(f, listed_by=stamp) for f in files}
         with self._lock:
             self._indexes[key] = (stamp, index)
         return index

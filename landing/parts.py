@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, has_request_context, render_template, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
@@ -84,7 +85,8 @@ def _tojson(value: Any) -> str:
 
 
 def _member(name: str, value: Any) -> str:
-    return f", {_tojson(name)}: {_tojson(value)}"
+    # Member names are plain ASCII identifiers: their JSON is the name in quotes.
+    return f', "{name}": {_tojson(value)}'
 
 
 def render(page: RecordPage) -> Parts:
@@ -185,6 +187,7 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
     """Return the write-time renderer of the app's pages (catalogue_core.page_parts.PartsRenderer)."""
     # The page's own URLs carry the script root of the public base URL's path (a proxy's prefix).
     root_url = app.config["DMZPUB_BASE_URL"] + "/"
+    root = urlsplit(root_url).path.rstrip("/")
 
     def render_record(record: PublishedRecord) -> str:
         stored = StoredRecord(
@@ -197,6 +200,8 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
             metadata=record.metadata,
             extras=record.extras,
         )
+        if has_request_context() and current_app.config is app.config and request.script_root == root:
+            return render(RecordPage(stored, base_url())).dumps()  # a push request: its context fits
         with app.test_request_context("/", base_url=root_url):
             return render(RecordPage(stored, base_url())).dumps()
 
