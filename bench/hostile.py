@@ -77,7 +77,7 @@ class Load:
         self.port = port
         self.stop_at = time.monotonic() + seconds
         self.counts: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
-        self.probes: list[tuple[int, float]] = []
+        self.probes: list[tuple[int, float, str]] = []
         self.lock = threading.Lock()
 
     def running(self) -> bool:
@@ -124,9 +124,10 @@ class Load:
         i = 0
         while self.running():
             started = time.monotonic()
-            status = fetch(self.port, "127.0.0.1", paths[i % len(paths)], timeout=10)
+            path = paths[i % len(paths)]
+            status = fetch(self.port, "127.0.0.1", path, timeout=10)
             with self.lock:
-                self.probes.append((status, time.monotonic() - started))
+                self.probes.append((status, time.monotonic() - started, path))
             i += 1
             time.sleep(max(0.0, 0.2 - (time.monotonic() - started)))
 
@@ -163,7 +164,7 @@ def run(port: int, seconds: float, attackers: tuple[str, ...]) -> None:
     for proc in procs:
         proc.start()
     counts: dict[str, collections.Counter[int]] = {}
-    probes: list[tuple[int, float]] = []
+    probes: list[tuple[int, float, str]] = []
     for _ in procs:
         got_counts, got_probes = results.get(timeout=seconds + 120)
         counts.update(got_counts)
@@ -173,11 +174,18 @@ def run(port: int, seconds: float, attackers: tuple[str, ...]) -> None:
     report(counts, probes)
 
 
-def report(counts: dict[str, collections.Counter[int]], probes: list[tuple[int, float]]) -> None:
+def report(counts: dict[str, collections.Counter[int]], probes: list[tuple[int, float, str]]) -> None:
     print("attackers (status: count; 0 = no answer):")
     for kind, counter in sorted(counts.items()):
         print(f"  {kind:18} " + ", ".join(f"{s}: {n}" for s, n in sorted(counter.items())))
-    ok = [t for s, t in probes if s == 200]
+    # Per probed path, so a miss says what waited (the app's store, a worker, nginx).
+    for path in sorted({p for _, _, p in probes}):
+        mine = [(s, t) for s, t, p in probes if p == path]
+        statuses = collections.Counter(s for s, _ in mine)
+        slowest = max(t for _, t in mine)
+        print(f"  probe {path[:40]:40} " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())), end="")
+        print(f"; slowest {slowest * 1000:.0f} ms")
+    ok = [t for s, t, _ in probes if s == 200]
     share = 100 * len(ok) / max(1, len(probes))
     p99 = statistics.quantiles(ok, n=100)[98] if len(ok) >= 2 else float("nan")
     p50 = statistics.median(ok) if ok else float("nan")
@@ -204,7 +212,8 @@ def main() -> None:
         settings = {"DMZPUB_DOWNLOAD_ACCEL": "nginx", "DMZPUB_PROXY_COUNT": "1", "DMZPUB_PUSH_TOKENS": "bench"}
         with (
             gunicorn(tmp, startup=180.0, **settings) as app,
-            nginx(tmp / "nginx", int(app["port"]), tmp / "area", connections=4096) as web,
+            # One nginx worker per core, as `worker_processes auto` (Debian's default) runs in production.
+            nginx(tmp / "nginx", int(app["port"]), tmp / "area", connections=4096, workers="auto") as web,
         ):
             print(f"nginx https://127.0.0.1:{web['port']} -> gunicorn (2 workers x 4 threads); {args.seconds:g} s of:")
             print("  64 slow ZIP readers, 500 slowloris, 16 flooders (searches, sitemaps), 1 prober")

@@ -1,19 +1,16 @@
 """Print how long `dmzpub reindex` takes over N records on SQLite (all re-rendered, none changed), and records/s.
 
 Usage: python bench/reindex.py [--records N] [--baseline REF]
-The store is seeded once through the push API's record writer (distinct v4 documents shaped like
-SciCat's full example); `dmzpub reindex` then runs as its own process, as an operator runs it.
---baseline REF also runs the reindex of git commit REF on a copy of the same store and prints the speed-up.
+Each code seeds its own store through its record writer (the same distinct v4 documents shaped like
+SciCat's full example; store layouts differ between releases); `dmzpub reindex` then runs as its own
+process, as an operator runs it. --baseline REF also times the reindex of git commit REF and prints the speed-up.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,27 +23,41 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench._server import checkout_command  # noqa: E402
-from catalogue_core.record_writer import RecordWriter  # noqa: E402
-from catalogue_core.scicat import from_scicat  # noqa: E402
-from catalogue_core.store import schema  # noqa: E402
-from catalogue_core.store.sqlite import SQLiteRepository  # noqa: E402
 
 TEMPLATE = ROOT.parent / "shared" / "examples" / "scicat" / "v4-registered-full.json"
+# Run by the code being measured (its store layout may differ from other releases'): argv is folder, count, template.
+SEED = """
+import copy, json, sys
+from pathlib import Path
+from catalogue_core.record_writer import RecordWriter
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import schema
+from catalogue_core.store.sqlite import SQLiteRepository
+folder, n, template = Path(sys.argv[1]), int(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text())
+store = SQLiteRepository(folder / "dmzpub.sqlite")
+schema.check(store)  # stamps the new store's schema version, as the app does
+writer = RecordWriter(store)
+for start in range(0, n, 1000):
+    records = []
+    for i in range(start, min(n, start + 1000)):
+        doc = copy.deepcopy(template)
+        doc["doi"], doc["title"] = f"10.5555/reindex-{i:07d}", f"{template['title']} #{i}"
+        records.append(from_scicat(doc))
+    writer.publish_many(records)
+"""
 
 
-def seed(data_dir: Path, n: int) -> None:
-    """Write n distinct records into the SQLite store of data_dir, a thousand per transaction."""
-    template = json.loads(TEMPLATE.read_text())
-    store = SQLiteRepository(data_dir / "dmzpub.sqlite")
-    schema.check(store)  # stamps the new store's schema version, as the app does
-    writer = RecordWriter(store)
-    for start in range(0, n, 1000):
-        records = []
-        for i in range(start, min(n, start + 1000)):
-            doc = copy.deepcopy(template)
-            doc["doi"], doc["title"] = f"10.5555/reindex-{i:07d}", f"{template['title']} #{i}"
-            records.append(from_scicat(doc))
-        writer.publish_many(records)
+def seed(data_dir: Path, n: int, code: Path | None) -> float:
+    """Write n distinct records into a new SQLite store in data_dir with the code of folder `code`; return seconds."""
+    data_dir.mkdir()
+    if code is None:
+        python = [sys.executable, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n{SEED}"]
+    else:  # an exported tree first on the path, without the editable install's hook (see checkout_command)
+        site = next(p for p in sys.path if p.endswith("site-packages"))
+        python = [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(code)!r}, {site!r}]\n{SEED}"]
+    start = time.perf_counter()
+    subprocess.run([*python, str(data_dir), str(n), str(TEMPLATE)], check=True, cwd=code or ROOT)
+    return time.perf_counter() - start
 
 
 def reindex(data_dir: Path, command: list[str]) -> tuple[float, float, str]:
@@ -72,18 +83,16 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="git ref whose reindex to time too, for the speed-up")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "store"
-        store.mkdir()
-        start = time.perf_counter()
-        seed(store, args.records)
-        print(f"reindex benchmark: {args.records} records on SQLite (seeded in {time.perf_counter() - start:.0f} s)")
-        runs = [("this checkout", [sys.executable, "-c", "from oai_server.cli import main; main()"], store)]
+        runs = [("this checkout", [sys.executable, "-c", "from oai_server.cli import main; main()"], None)]
         if args.baseline:
             (Path(tmp) / "old").mkdir()
-            shutil.copytree(store, Path(tmp) / "copy")
-            runs.append((args.baseline, checkout_command(args.baseline, Path(tmp) / "old"), Path(tmp) / "copy"))
+            runs.append((args.baseline, checkout_command(args.baseline, Path(tmp) / "old"), Path(tmp) / "old"))
+        stores = [Path(tmp) / f"store{i}" for i in range(len(runs))]
+        took = [seed(store, args.records, code) for store, (_, _, code) in zip(stores, runs, strict=True)]
+        seeded = ", ".join(f"{t:.0f} s" for t in took)
+        print(f"reindex benchmark: {args.records} records on SQLite (each code seeded its own store: {seeded})")
         seconds, cpus = [], []
-        for label, command, data_dir in runs:
+        for (label, command, _), data_dir in zip(runs, stores, strict=True):
             took, cpu, said = reindex(data_dir, command)
             seconds.append(took)
             cpus.append(cpu)

@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -91,7 +91,7 @@ class DownloadArea:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._indexes: dict[str, tuple[tuple[int, int], dict[str, StagedFile]]] = {}
+        self._indexes: dict[str, tuple[tuple[int, int, int], dict[str, StagedFile]]] = {}
         self._touched: dict[str, float] = {}
 
     def dataset_dir(self, key: str) -> Path:
@@ -135,7 +135,7 @@ class DownloadArea:
         with contextlib.suppress(OSError):
             if parse_state(read_metadata(folder, STATE)).get("state") == EVICTED:
                 return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             cached = self._indexes.get(key)
         if cached and cached[0] == stamp:
@@ -144,7 +144,7 @@ class DownloadArea:
             files, _ = parse_manifest(read_metadata(folder, MANIFEST))
         except (OSError, ValueError):
             return None
-        index = {f.path: f for f in files}
+        index = {f.path: replace(f, listed_by=stamp) for f in files}
         with self._lock:
             self._indexes[key] = (stamp, index)
         return index

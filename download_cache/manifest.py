@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalogue_core.urls import CHECKSUMS_NAME
@@ -35,6 +35,10 @@ class StagedFile:
     mtime: float = 0.0
     # The copy's (inode, mtime in ns) when staged, where the area can tell (None: size and mtime only).
     identity: tuple[int, int] | None = None
+    # The (inode, mtime in ns, size) of the manifest this entry was read from (None: not read from one).
+    # Re-staging removes the manifest before replacing a listed file: a changed manifest after the
+    # file was opened means the open file may be another version (areas that record no identity).
+    listed_by: tuple[int, int, int] | None = field(default=None, compare=False)
 
 
 def encode_entry(staged: StagedFile) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from catalogue_core.urls import checksums_path, doi_url, file_path, zip_path
 from .area import DatasetStatus
 from .errors import DownloadCacheError, DownloadRefused, UnsafePath
 from .hashing import new_hash
-from .manifest import CHECKSUMS, StagedFile, render_checksums
+from .manifest import CHECKSUMS, MANIFEST, StagedFile, render_checksums
 from .media import content_type
 from .paths import open_contained
 from .ranges import byte_range
@@ -74,10 +74,24 @@ def _same_file(handle: Any, staged: StagedFile) -> bool:
     return int(info.st_mtime) == int(staged.mtime)
 
 
-def open_staged(folder: Path, staged: StagedFile) -> Any:
-    """Open a staged file if it is still the manifest's version; raise UnsafePath or Restaging."""
+def _manifest_stamp(folder: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.lstat(folder / MANIFEST)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def open_staged(folder: Path, staged: StagedFile, listed: bool = True) -> Any:
+    """Open a staged file if it is still the manifest's version; raise UnsafePath or Restaging.
+
+    `listed=False` skips the manifest check, for a reader that hashes what it sends (the ZIP).
+    """
     handle = open_contained(folder, staged.path)
-    if not _same_file(handle, staged):
+    # Checked after opening: the manifest still the one read means no re-stage replaced the file
+    # before it was opened (one removes the manifest first), whatever the area records of it.
+    replaced = listed and staged.listed_by is not None and _manifest_stamp(folder) != staged.listed_by
+    if replaced or not _same_file(handle, staged):
         handle.close()
         raise Restaging(f"{staged.path} changed since its manifest was written")
     return handle
@@ -239,11 +253,12 @@ def zip_name(key: str) -> str:
 def _verified(folder: Path, staged: StagedFile) -> Iterator[bytes]:
     """Yield a staged file's bytes; raise (cutting the ZIP short, visibly) unless they are the manifest's.
 
-    Size and mtime are checked when the file is opened, but a file staged again within the same
-    second with the same size passes that check: only its SHA-256 tells.
+    Size and identity are checked when the file is opened, but an area that records no identity
+    (SFTP) cannot tell a file staged again within the same second with the same size: its SHA-256 does.
     """
     digest = new_hash()
-    with open_staged(folder, staged) as handle:
+    # The hash decides here: a re-stage that left this file alone must not cut a ZIP short.
+    with open_staged(folder, staged, listed=False) as handle:
         while chunk := handle.read(BLOCK):
             digest.update(chunk)
             yield chunk

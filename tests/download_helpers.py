@@ -161,6 +161,7 @@ def nginx_config(
     extra: str = "",
     http_port: int = 0,
     connections: int = 256,
+    workers: str = "1",
 ) -> Path:
     """Render deploy/nginx.conf for loopback ports and wrap it in a main configuration of its own."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -188,7 +189,7 @@ def nginx_config(
     main.write_text(
         f"""daemon off;
 user root;
-worker_processes 1;
+worker_processes {workers};
 pid {folder / "nginx.pid"};
 error_log {folder / "error.log"} warn;
 worker_rlimit_nofile {connections * 2};
@@ -207,14 +208,14 @@ http {{
 
 @contextmanager
 def nginx(
-    folder: Path, upstream: int, area: Path, extra: str = "", connections: int = 256
+    folder: Path, upstream: int, area: Path, extra: str = "", connections: int = 256, workers: str = "1"
 ) -> Iterator[dict[str, object]]:
     """Run real nginx with deploy/nginx.conf on a free loopback port, HTTPS with a self-signed certificate."""
     binary = require("nginx")
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed(folder)
     port, http_port = free_port(), free_port()
-    config = nginx_config(folder, upstream, port, area, cert, key, extra, http_port, connections)
+    config = nginx_config(folder, upstream, port, area, cert, key, extra, http_port, connections, workers)
     check = subprocess.run([binary, "-t", "-c", str(config), "-e", str(folder / "error.log")], capture_output=True)
     if check.returncode:
         raise RuntimeError(f"nginx refused its configuration: {check.stderr.decode()}")

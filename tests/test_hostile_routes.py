@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import zipfile
@@ -18,6 +19,7 @@ from lxml import etree
 from test_download_routes import DOI, FILES, KEY, BufferedClient, publish_and_stage
 
 from catalogue_core.urls import file_path, zip_path
+from download_cache import responses
 from download_cache.area import dataset_dirname
 from download_cache.manifest import CHECKSUMS, MANIFEST
 from download_cache.open_target import open_target
@@ -369,3 +371,34 @@ def test_staging_again_after_the_area_was_copied_records_the_new_copies_and_serv
     assert report.copied == 0
     response = client.get(file_path(KEY, "readme.txt"), buffered=True)
     assert response.status_code == 200 and response.data == FILES["readme.txt"]
+
+
+def test_a_restage_between_reading_the_manifest_and_opening_the_file_is_noticed_where_no_identity_is_kept(
+    app: Any, staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An SFTP area records no inode, and SFTP sets mtimes in whole seconds: only the manifest tells.
+    folder = staged / dataset_dirname(KEY)
+    manifest = json.loads((folder / MANIFEST).read_bytes())
+    for entry in manifest["files"]:
+        del entry["ino"], entry["mtime_ns"]
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    target = folder / "data" / "blob.bin"
+    real_open = responses.open_contained
+
+    def restage_then_open(root: Path, relpath: str) -> Any:
+        if relpath == "data/blob.bin" and not (tmp_path / "restaged").exists():
+            (tmp_path / "restaged").touch()
+            # As the stager does: hide the dataset, put the new copy in place, write the manifest last.
+            (folder / MANIFEST).unlink()
+            before = target.stat()
+            swap = target.with_name(".dmzpub-swap")
+            swap.write_bytes(random_bytes(before.st_size, 9))
+            os.utime(swap, ns=(before.st_atime_ns, before.st_mtime_ns))
+            os.replace(swap, target)
+            (folder / ".dmzpub-tmp.manifest").write_text(json.dumps(manifest))
+            os.replace(folder / ".dmzpub-tmp.manifest", folder / MANIFEST)
+        return real_open(root, relpath)
+
+    monkeypatch.setattr(responses, "open_contained", restage_then_open)
+    response = app.test_client().get(file_path(KEY, "data/blob.bin"), buffered=True)
+    assert response.status_code == 503 and response.headers["Retry-After"], response.status_code

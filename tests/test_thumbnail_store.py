@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
+import pytest
 from conftest import Pusher
 from flask import Flask
 from scicat_real import real
@@ -13,6 +15,7 @@ from test_scicat_records import PNG
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Repository, schema
+from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.thumbnail import Thumbnail
 from oai_server import create_app
 from oai_server.store import of as store_of
@@ -39,6 +42,17 @@ def test_a_written_thumbnail_is_kept_decoded_with_its_media_type(repo: Repositor
     assert isinstance(image, Thumbnail)
     assert (image.media_type, image.data) == ("image/png", PNG)
     assert image.sha256 == repo.get(key).extras["thumbnail"]["sha256"]
+
+
+def test_a_thumbnail_of_16_mb_is_kept_apart_and_its_record_reads_back_whole(repo: Repository) -> None:
+    # A MongoDB document holds at most 16 MiB: the data URL alone may be that large.
+    big = PNG + b"\0" * (12 << 20)
+    document = _document(big)
+    key = _put(repo, document)
+    assert repo.thumbnail(key).data == big
+    assert repo.get(key).payload["thumbnail"] == document["thumbnail"]
+    repo.withdraw(key)
+    assert repo.thumbnail(key) is None and repo.get(key).payload["thumbnail"] == document["thumbnail"]
 
 
 def test_a_new_thumbnail_replaces_the_old_and_none_or_a_withdrawal_removes_it(repo: Repository) -> None:
@@ -74,6 +88,15 @@ def test_the_thumbnail_route_serves_the_stored_bytes_not_a_decode_of_the_payload
     assert image.headers["ETag"] == f'"{stored.sha256}"'
 
 
+def _as_written_before_thumbnails_were_kept(repo: Repository, key: str, document: dict[str, Any]) -> None:
+    """Drop the decoded thumbnail; on MongoDB also put the data URL back into the stored payload."""
+    if isinstance(repo, MongoRepository):
+        repo.records.update_one({"_id": key}, {"$set": {"payload": json.dumps(document)}})
+        repo.thumbnails.delete_one({"_id": key})
+    else:
+        repo.save_thumbnail(key, None)
+
+
 def test_the_migration_fills_the_thumbnails_of_an_older_store(app_config: dict[str, Any]) -> None:
     app = create_app(app_config)
     document = _document(PNG)
@@ -81,10 +104,25 @@ def test_the_migration_fills_the_thumbnails_of_an_older_store(app_config: dict[s
     try:
         assert Pusher(app.test_client()).put(document).status_code == 201
         repo = store_of(app).store
-        repo.save_thumbnail(key, None)  # as a store written before thumbnails were kept decoded
-        repo.set_schema_version(schema.SCHEMA_VERSION - 1)
-        assert schema.migrate(repo, report=lambda line: None) == 1
+        _as_written_before_thumbnails_were_kept(repo, key, document)
+        repo.set_schema_version(1)  # step 2 keeps thumbnails decoded
+        assert schema.migrate(repo, report=lambda line: None) == schema.SCHEMA_VERSION - 1
         assert repo.thumbnail(key).data == PNG
         assert app.test_client().get(f"/doi/{document['doi']}/thumbnail").data == PNG
     finally:
         store_of(app).close()
+
+
+@pytest.mark.parametrize("store_kind", ["mongo"])
+def test_a_push_resent_after_failing_between_record_and_image_writes_the_image(
+    repo: Repository, store_kind: str
+) -> None:
+    # MongoDB writes the image after its record (two documents): the publisher resends the push it
+    # saw fail, which finds the record unchanged and must still leave the image in place.
+    assert isinstance(repo, MongoRepository)
+    document = _document(PNG)
+    key = _put(repo, document)
+    repo.thumbnails.delete_one({"_id": key})
+    entry = RecordWriter(repo).entry(from_scicat(document))
+    assert repo.put([entry])[0].outcome == "unchanged"
+    assert repo.thumbnail(key).data == PNG

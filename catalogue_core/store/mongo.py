@@ -131,6 +131,7 @@ class MongoRepository(Repository):
             seq = later(entry.sequence, held)
             if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
                 self._set_seq(old, seq)
+                self._heal_thumbnail(entry)
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
             doc = {
@@ -145,7 +146,7 @@ class MongoRepository(Repository):
                 "search": entry.search,
                 "metadata": _dumps(entry.metadata),
                 "extras": _dumps(entry.extras),
-                "payload": _dumps(entry.payload),
+                "payload": _dumps(thumbnails.detached(entry.payload) if entry.thumbnail else entry.payload),
                 "rendered": entry.rendered,
                 "status": entry.status,
                 "seq": seq,
@@ -178,7 +179,7 @@ class MongoRepository(Repository):
         tombstone = {"deleted": True, "datestamp": doc["datestamp"], "rendered": {}, "seq": claim["seq"]}
         self.records.update_one({"_id": doc["_id"], "seq": doc["seq"]}, {"$set": tombstone})
         self.counts.touch()
-        self._keep_thumbnail(doc["_id"], None)
+        self._withdraw_thumbnail(doc["_id"])
         return WriteResult(doc["_id"], "stale", doc["datestamp"])
 
     def _set_seq(self, old: dict[str, Any], seq: int | None) -> None:
@@ -205,7 +206,7 @@ class MongoRepository(Repository):
             if not self.records.update_one(guard, {"$set": fields}).matched_count:
                 raise Conflict(key)
             self.counts.touch()
-            self._keep_thumbnail(key, None)
+            self._withdraw_thumbnail(key)
             return WriteResult(key, "withdrawn", stamp)
 
         return self._call(until_settled, step)
@@ -226,8 +227,21 @@ class MongoRepository(Repository):
         else:
             self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
 
+    def _heal_thumbnail(self, entry: Entry) -> None:
+        # The image is written after its record: a push that failed between the two is resent and
+        # found unchanged, so the resend writes the image the record describes if it is missing.
+        if entry.thumbnail is not None:
+            kept = self.thumbnails.find_one({"_id": entry.key}, {"sha256": 1, "withdrawn": 1})
+            if kept is None or kept.get("withdrawn") or kept["sha256"] != entry.thumbnail.sha256:
+                self._keep_thumbnail(entry.key, entry.thumbnail)
+
+    def _withdraw_thumbnail(self, key: str) -> None:
+        # Kept, not served: the tombstone's stored payload holds the marker that stands for it.
+        self.thumbnails.update_one({"_id": key}, {"$set": {"withdrawn": True}})
+
     def thumbnail(self, key: str) -> Thumbnail | None:
-        return thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+        doc = self._call(self.thumbnails.find_one, {"_id": key, "withdrawn": {"$ne": True}})
+        return thumbnails.from_mongo(doc)
 
     def save_thumbnail(self, key: str, image: Thumbnail | None) -> None:
         self._call(self._keep_thumbnail, key, image)
@@ -301,7 +315,11 @@ class MongoRepository(Repository):
             return None
         if formats is not None:
             doc["rendered"] = {p: x for p, x in (doc.get("rendered") or {}).items() if p in formats}
-        return self._record(doc, full=True)
+        record = self._record(doc, full=True)
+        if thumbnails.DETACHED in doc["payload"]:  # put back as pushed, tombstones included
+            image = thumbnails.from_mongo(self._call(self.thumbnails.find_one, {"_id": key}))
+            record = dataclasses.replace(record, payload=thumbnails.attached(record.payload, image))
+        return record
 
     @staticmethod
     def _filter(query: ListQuery, after: tuple[str, str] | None) -> dict[str, Any]:
@@ -448,6 +466,7 @@ class MongoRepository(Repository):
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
         """Write records verbatim (an import): nothing is re-stamped."""
         for record, search in records:
+            image = restored_thumbnail(record)
             doc = {
                 "_id": record.key,
                 "doi": record.doi,
@@ -460,12 +479,12 @@ class MongoRepository(Repository):
                 "search": search,
                 "metadata": _dumps(record.metadata),
                 "extras": _dumps(record.extras),
-                "payload": _dumps(record.payload),
+                "payload": _dumps(thumbnails.detached(record.payload) if image else record.payload),
                 "rendered": record.rendered,
                 "status": restored_status(record),
             }
             self._call(self._replace, doc)
-            self.save_thumbnail(record.key, restored_thumbnail(record))
+            self.save_thumbnail(record.key, image)
 
     def _replace(self, doc: dict[str, Any]) -> None:
         old = self.records.find_one({"_id": doc["_id"]}, {"status": 1, "sets": 1})

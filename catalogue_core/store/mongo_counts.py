@@ -33,7 +33,7 @@ class Counts:
         Called right after the record's own single-document write, not in one transaction with it:
         MongoDB has none on a standalone server, and on a replica set every write would conflict on
         the shared counts documents. A process killed in between leaves a count off by one until
-        the counts are rebuilt (Repository.rebuild_counts; `dmzpub migrate` runs it in schema step 3).
+        the counts are rebuilt (Repository.rebuild_counts, which schema step 3 runs).
         """
         delta = _contribution(new)
         delta.subtract(_contribution(old))

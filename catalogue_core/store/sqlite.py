@@ -170,7 +170,8 @@ class SQLiteRepository(Repository):
         return db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, settles: bool = False) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction; one that `settles` a record write also deletes this thread's in-flight marker."""
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -180,11 +181,12 @@ class SQLiteRepository(Repository):
             yield db
             # The in-flight marker this thread registered goes in the write's own commit: one
             # commit fewer per write, and the record shows the moment the marker stops holding back.
-            token = getattr(self._local, "inflight", None)
+            token = getattr(self._local, "inflight", None) if settles else None
             if token is not None:
                 db.execute("DELETE FROM inflight WHERE token = ?", (token,))
             db.execute("COMMIT")
-            self._local.inflight, self._local.cleared = None, token
+            if token is not None:
+                self._local.inflight, self._local.cleared = None, token
         except sqlite3.Error as exc:
             # Disk full, read-only file: nothing of this transaction was committed, so the answer
             # is "try again later" (503), never an unexpected error.
@@ -223,10 +225,9 @@ class SQLiteRepository(Repository):
     # writes ---------------------------------------------------------------------------------
 
     def _register_inflight(self, token: str, started: float) -> None:
-        self._local.inflight = None
         with self._write() as db:
             db.execute("INSERT INTO inflight VALUES (?, ?)", (token, started))
-        self._local.inflight = token  # cleared by this thread's next committed write (see _write)
+        self._local.inflight = token  # deleted by this thread's record write as it commits (see _write)
 
     def _clear_inflight(self, token: str) -> None:
         if getattr(self._local, "cleared", None) == token:
@@ -245,7 +246,7 @@ class SQLiteRepository(Repository):
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         results = []
-        with self._write() as db:
+        with self._write(settles=True) as db:
             for entry in entries:
                 row = db.execute(
                     "SELECT datestamp, created, deleted, content_hash FROM records WHERE key = ?",
@@ -302,7 +303,7 @@ class SQLiteRepository(Repository):
         db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
-        with self._write() as db:
+        with self._write(settles=True) as db:
             row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if not self._claim(db, key, sequence):
                 return WriteResult(key, "stale", row["datestamp"] if row else "")
@@ -323,11 +324,11 @@ class SQLiteRepository(Repository):
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult:
-        with self._write() as db:
+        with self._write(settles=True) as db:
             return self._rerender(db, key, rendered, sets, search)
 
     def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
-        with self._write() as db:  # one commit for the lot: a reindex writes 100,000 records
+        with self._write(settles=True) as db:  # one commit for the lot: a reindex writes 100,000 records
             return [self._rerender(db, i.key, i.rendered, tuple(i.sets), i.search) for i in items]
 
     def _rerender(

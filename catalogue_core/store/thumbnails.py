@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from typing import Any
 
 from ..thumbnail import Thumbnail
+from ..thumbnail import source as thumbnail_source
 from .base import Repository, restored_thumbnail
 
 SQLITE_SCHEMA = """
@@ -53,3 +55,36 @@ def fill(repo: Repository) -> None:
             if not summary.deleted and (record := repo.get(summary.key, formats=())) is not None:
                 repo.save_thumbnail(summary.key, restored_thumbnail(record))
         after = page[-1].key
+
+
+# MongoDB keeps documents under 16 MiB, and a thumbnail's data URL alone may be that large: the
+# stored payload holds this marker in its place, put back from the decoded image when read.
+DETACHED = "dmzpub:thumbnail-kept-apart"
+
+
+def detached(payload: Any) -> Any:
+    """Return the payload with its thumbnail data URL (the one `thumbnail.source` reads) replaced by the marker."""
+    if not isinstance(payload, dict):
+        return payload
+    url = thumbnail_source(payload)
+    out = dict(payload)
+    if out.get("thumbnail") == url:
+        out["thumbnail"] = DETACHED
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("thumbnail") == url:
+        out["metadata"] = {**metadata, "thumbnail": DETACHED}
+    return out
+
+
+def attached(payload: Any, image: Thumbnail | None) -> Any:
+    """Return the payload with the marker replaced by the image's data URL again (as SciCat sends them)."""
+    if not isinstance(payload, dict) or image is None:
+        return payload
+    url = f"data:{image.media_type};base64," + base64.b64encode(image.data).decode("ascii")
+    out = dict(payload)
+    if out.get("thumbnail") == DETACHED:
+        out["thumbnail"] = url
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("thumbnail") == DETACHED:
+        out["metadata"] = {**metadata, "thumbnail": url}
+    return out
