@@ -98,6 +98,24 @@ def test_reindex_keeps_datestamps_when_output_is_unchanged(runner: Any, app: Any
     assert {r.key: r.datestamp for r in store.list_keys(None, 10)} == before
 
 
+def test_reindex_recounts_a_store_whose_counts_drifted(runner: Any, app: Any) -> None:
+    from catalogue_core.store import ListQuery
+    from catalogue_core.store.sqlite import SQLiteRepository
+    from oai_server.cli import load_demo
+
+    load_demo(app)
+    store = store_of(app).store
+    if isinstance(store, SQLiteRepository):
+        with store._write() as db:
+            db.execute("UPDATE counts SET n = n + 5")
+    else:
+        store.counts.counts.update_many({}, {"$inc": {"n": 5}})  # type: ignore[attr-defined]
+    assert store.count(ListQuery()) > 3  # drifted
+    result = runner.invoke("reindex")
+    assert result.exit_code == 0 and "counts rebuilt" in result.output
+    assert store.count(ListQuery()) == 3
+
+
 def test_reindex_rerenders_when_the_base_url_changes(app_config: dict[str, Any], app: Any) -> None:
     from conftest import CLI
 

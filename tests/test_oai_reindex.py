@@ -22,7 +22,7 @@ def test_reindex_bumps_only_records_whose_output_changed(
     keys = push_all(pusher, corpus(6))  # indices 2 and 5 are Software
     pusher.withdraw(keys[0])
     first = clock.stamp
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed"
+    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed; counts rebuilt"
     changed_at = clock.advance(3600)
     original = FORMATS["oai_dc"].render
 
@@ -32,12 +32,12 @@ def test_reindex_bumps_only_records_whose_output_changed(
         return out.replace("</oai_dc:dc>", NOTE) if software else out
 
     monkeypatch.setitem(FORMATS, "oai_dc", dataclasses.replace(FORMATS["oai_dc"], render=noted))
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 2 changed"
+    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 2 changed; counts rebuilt"
     assert oai.identifiers(metadataPrefix="oai_dc", from_=changed_at) == [oai_id(keys[2]), oai_id(keys[5])]
     assert len(oai.identifiers(metadataPrefix="oai_dc", until=first)) == 4
     doc = oai(verb="GetRecord", identifier=oai_id(keys[5]), metadataPrefix="oai_dc")
     assert "software-note" in doc.xpath("//dc:type/text()", namespaces=NS)
     assert doc.findtext("oai:GetRecord/oai:record/oai:header/oai:datestamp", namespaces=NS) == changed_at
     clock.advance(60)
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed"
+    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed; counts rebuilt"
     assert oai.identifiers(metadataPrefix="oai_dc", from_=changed_at) == [oai_id(keys[2]), oai_id(keys[5])]
