@@ -30,86 +30,13 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
+from .sqlite_layout import INDEXES as _INDEXES
+from .sqlite_layout import SCHEMA as _SCHEMA
+from .sqlite_layout import SEARCH_SCHEMA as _SEARCH_SCHEMA
+from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    key TEXT PRIMARY KEY,
-    doi TEXT NOT NULL,
-    datestamp TEXT NOT NULL,
-    created TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    reason TEXT,
-    content_hash TEXT NOT NULL,
-    sets TEXT NOT NULL,
-    search TEXT NOT NULL DEFAULT '',
-    metadata TEXT NOT NULL,
-    extras TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT ''
-);
--- A rowid table, not WITHOUT ROWID: documents of 1-4 KB stored in the key's b-tree made it deep
--- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Files made before
--- keep their layout; the SQL is the same for both.
-CREATE TABLE IF NOT EXISTS rendered (
-    key TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    xml TEXT NOT NULL,
-    PRIMARY KEY (key, prefix)
-);
-CREATE TABLE IF NOT EXISTS record_sets (
-    spec TEXT NOT NULL,
-    datestamp TEXT NOT NULL,
-    key TEXT NOT NULL,
-    PRIMARY KEY (spec, datestamp, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
-CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
--- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.
-CREATE TABLE IF NOT EXISTS sequences (key TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-"""
-# Run after _STATUS_COLUMN has brought an older file's table up to date.
-_INDEXES = """
--- Covering: a list page reads its summaries (and the status harvests filter on) from this index
--- alone, in order, never the large rows.
-CREATE INDEX IF NOT EXISTS records_harvest
-    ON records (datestamp, key, doi, created, deleted, content_hash, sets, reason, status);
-DROP INDEX IF EXISTS records_listing;
-DROP INDEX IF EXISTS records_datestamp;
-"""
-# Files written before records knew their SciCat status: add the column, filled from the extras.
-_STATUS_COLUMN = """
-BEGIN IMMEDIATE;
-ALTER TABLE records ADD COLUMN status TEXT NOT NULL DEFAULT '';
-UPDATE records SET status = coalesce(json_extract(extras, '$.status'), 'public');
-COMMIT;
-"""
-# The landing index: live records newest first, and a full-text index of their search text
-# kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
-# REPLACE deletes without firing delete triggers). Filled from `records` when first created.
-_SEARCH_SCHEMA = """
-BEGIN IMMEDIATE;
-CREATE INDEX IF NOT EXISTS records_live_created ON records (created DESC, key DESC) WHERE deleted = 0;
-CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(search, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS records_fts_replace BEFORE INSERT ON records BEGIN
-    DELETE FROM records_fts WHERE rowid IN (SELECT rowid FROM records WHERE key = new.key);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_insert AFTER INSERT ON records BEGIN
-    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_update AFTER UPDATE OF search ON records BEGIN
-    DELETE FROM records_fts WHERE rowid = old.rowid;
-    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_delete AFTER DELETE ON records BEGIN
-    DELETE FROM records_fts WHERE rowid = old.rowid;
-END;
-INSERT INTO records_fts (rowid, search)
-    SELECT rowid, search FROM records WHERE NOT EXISTS (SELECT 1 FROM records_fts);
-COMMIT;
-"""
 # A search matching at least this many records walks the newest-first index (see browse).
 _DENSE = 500
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
