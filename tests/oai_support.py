@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 from werkzeug.datastructures import MultiDict
 
+from catalogue_core.store import Entry
 from catalogue_core.store import base as store_base
 
 START = 1_714_521_600.0  # 2024-05-01T00:00:00Z
@@ -138,3 +139,21 @@ REPO_ID = "doi.example.org"
 def oai_id(key: str) -> str:
     """Return the OAI identifier of a key in the test app (repository id from the base URL)."""
     return f"oai:{REPO_ID}:{key}"
+
+
+def bare_entries(count: int) -> list[Entry]:
+    """Return registered records that have no rendered format (as before a new format's reindex)."""
+    return [
+        Entry(
+            f"10.5555/bare-{i}",
+            f"10.5555/BARE-{i}",
+            "sha256:0",
+            {},
+            {"status": "registered"},
+            {},
+            rendered={},
+            sets=("openaire_data",),
+            status="registered",
+        )
+        for i in range(count)
+    ]

@@ -11,7 +11,6 @@ from conftest import NS, Pusher, v4_document
 from flask import Flask
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
-from catalogue_core.store import Entry
 from oai_server import create_app
 from oai_server.store import of as store_of
 
@@ -19,8 +18,6 @@ oai = oai_support.oai
 clock = oai_support.clock
 PAGE = 4
 LISTS = ["ListRecords", "ListIdentifiers"]
-
-REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
 
 
 @pytest.fixture
@@ -33,20 +30,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 def _store_bare(app: Flask, count: int, clock: Clock) -> list[str]:
     """Store records that have no rendered format (as before a new format's reindex); return their keys."""
-    bare = [
-        Entry(
-            f"10.5555/bare-{i}",
-            f"10.5555/BARE-{i}",
-            "sha256:0",
-            {},
-            REGISTERED,
-            {},
-            rendered={},
-            sets=("openaire_data",),
-            status="registered",
-        )
-        for i in range(count)
-    ]
+    bare = oai_support.bare_entries(count)
     clock.advance(1)
     store_of(app).store.put(bare)
     clock.advance(1)

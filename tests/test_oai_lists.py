@@ -11,7 +11,6 @@ from conftest import NS, Pusher
 from flask import Flask
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
-from catalogue_core.store import Entry
 from oai_server import create_app
 from oai_server.store import of as store_of
 
@@ -19,8 +18,6 @@ oai = oai_support.oai
 clock = oai_support.clock
 PAGE = 4
 LISTS = ["ListRecords", "ListIdentifiers"]
-
-REGISTERED = {"status": "registered"}  # a record OAI-PMH disseminates
 
 
 @pytest.fixture
@@ -231,20 +228,7 @@ def test_list_errors(oai: OAIClient, pusher: Pusher) -> None:
 def test_records_stored_without_the_format_are_skipped_even_for_whole_pages(
     oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock
 ) -> None:
-    bare = [
-        Entry(
-            f"10.5555/bare-{i}",
-            f"10.5555/BARE-{i}",
-            "sha256:0",
-            {},
-            REGISTERED,
-            {},
-            rendered={},
-            sets=("openaire_data",),
-            status="registered",
-        )
-        for i in range(PAGE + 1)
-    ]
+    bare = oai_support.bare_entries(PAGE + 1)
     store_of(app).store.put(bare)
     clock.advance(1)
     keys = push_all(pusher, corpus(3))

@@ -66,14 +66,7 @@ def detached(payload: Any) -> Any:
     """Return the payload with its thumbnail data URL (the one `thumbnail.source` reads) replaced by the marker."""
     if not isinstance(payload, dict):
         return payload
-    url = thumbnail_source(payload)
-    out = dict(payload)
-    if out.get("thumbnail") == url:
-        out["thumbnail"] = DETACHED
-    metadata = out.get("metadata")
-    if isinstance(metadata, dict) and metadata.get("thumbnail") == url:
-        out["metadata"] = {**metadata, "thumbnail": DETACHED}
-    return out
+    return _swapped(payload, thumbnail_source(payload), DETACHED)
 
 
 def attached(payload: Any, image: Thumbnail | None) -> Any:
@@ -81,10 +74,15 @@ def attached(payload: Any, image: Thumbnail | None) -> Any:
     if not isinstance(payload, dict) or image is None:
         return payload
     url = f"data:{image.media_type};base64," + base64.b64encode(image.data).decode("ascii")
+    return _swapped(payload, DETACHED, url)
+
+
+def _swapped(payload: dict[str, Any], old: Any, new: str) -> dict[str, Any]:
+    """Return a copy with `thumbnail` (top level or under `metadata`, as SciCat versions put it) `old` set to `new`."""
     out = dict(payload)
-    if out.get("thumbnail") == DETACHED:
-        out["thumbnail"] = url
+    if out.get("thumbnail") == old:
+        out["thumbnail"] = new
     metadata = out.get("metadata")
-    if isinstance(metadata, dict) and metadata.get("thumbnail") == DETACHED:
-        out["metadata"] = {**metadata, "thumbnail": url}
+    if isinstance(metadata, dict) and metadata.get("thumbnail") == old:
+        out["metadata"] = {**metadata, "thumbnail": new}
     return out
