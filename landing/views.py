@@ -36,6 +36,7 @@ OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
 ALIASES = {"application/vnd.schemaorg.ld+json": "application/ld+json"}
 SUFFIXES = frozenset([*BY_NAME, "linkset", THUMBNAIL])
 CACHE = "public, max-age=300"
+HTML_TYPE = "text/html; charset=utf-8"  # what mimetype="text/html" makes, without working it out per request
 
 
 def _lookup(text: str, page: bool = False) -> StoredRecord | None:
@@ -106,7 +107,7 @@ def record(rest: str) -> BaseResponse:
         response = _linkset(record_page(_full(found)))
     else:
         response = _html(found)
-    response.vary.add("Accept")
+    response.headers.add("Vary", "Accept")  # none of these answers has a Vary yet: no need to parse one (vary.add)
     return response
 
 
@@ -186,7 +187,7 @@ def _html(found: StoredRecord) -> Response:
         headers.update({"Cache-Control": CACHE, "ETag": f'"{etag}"'})
         if "If-None-Match" in request.headers and request.if_none_match.contains(etag):
             return Response(status=304, headers=headers)
-    return Response(body, status, headers=headers, mimetype="text/html")
+    return Response(body, status, headers=headers, content_type=HTML_TYPE)
 
 
 def _gone(page: RecordPage) -> Response:
