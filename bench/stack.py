@@ -210,6 +210,7 @@ def measure(table: list[Row], env: dict[str, str], args: argparse.Namespace, cod
 
 def export(ref: str, folder: Path) -> Path:
     """Export the code of git ref `ref` into `folder`; return it."""
+    folder.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
