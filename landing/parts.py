@@ -6,12 +6,12 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
@@ -38,6 +38,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
+_TEMPLATE_CONTEXT = "_dmzpub_parts_template_context"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = ("citation", "exports", "filters", "model", "page", "parts", "schemaorg", "sections", "signposting")
 
 
@@ -57,7 +58,10 @@ class Parts:
     def dumps(self) -> str:
         """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
         # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
-        small = asdict(self)
+        # Shallow, not dataclasses.asdict: its deep copy of every link cost more than the JSON dump.
+        small: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        links = self.links
+        small["links"] = {"links": links.links, "linkset": links.linkset, "too_many": links.too_many}
         texts = [small.pop(name) for name in BIG_FIELDS]
         small["lengths"] = [len(text) for text in texts]
         return json.dumps(small, ensure_ascii=False, separators=(",", ":")) + "\n" + "".join(texts)
@@ -89,21 +93,35 @@ def _member(name: str, value: Any) -> str:
     return f', "{name}": {_tojson(value)}'
 
 
+def _render(name: str, **context: Any) -> str:
+    """Return a template rendered as flask.render_template does, the context processors run once per request."""
+    # A bulk push renders two templates per record in one request: render_template would run every
+    # context processor and send two signals per call (nothing here listens), ~15 % of a record's parts.
+    app, here = current_app._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+    memo = g.get(_TEMPLATE_CONTEXT)
+    if memo is None or memo[0] is not here:
+        base: dict[str, Any] = {}
+        app.update_template_context(base)
+        memo = (here, base)
+        setattr(g, _TEMPLATE_CONTEXT, memo)
+    return app.jinja_env.get_template(name).render({**memo[1], **context})
+
+
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
     sections = record_sections(page)
     sentinels = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
     jsonld = schemaorg.dataset(page, live=sentinels)
-    head = render_template("landing/meta.html", page=page, jsonld=jsonld, exports=EXPORTS, **sections)
+    head = _render("landing/meta.html", page=page, jsonld=jsonld, exports=EXPORTS, **sections)
     for name, sentinel in sentinels.items():
         head = head.replace(_member(name, sentinel), SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
-    main = render_template(
+    main = _render(
         "landing/record_main.html",
         page=page,
         slots=slots,
-        citation=citation.datacite(page.doi, page.meta),
-        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url),
+        citation=citation.datacite(page.doi, page.meta, page.creators),
+        bibtex=citation.bibtex(page.doi, page.meta, page.landing_url, page.creators),
         exports=EXPORTS,
         **sections,
     )
@@ -196,7 +214,7 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
             datestamp="",
             created="",
             deleted=False,
-            content_hash=record.content_hash,
+            content_hash="",  # never shown on a page; computing it costs a JSON dump and a hash per record
             metadata=record.metadata,
             extras=record.extras,
         )
