@@ -55,6 +55,7 @@ def measure(records: int, rounds: int) -> dict[str, float]:
         best: dict[str, float] = {}
         # Inside a request, as a push renders (sync and reindex open one per record on top).
         with app.test_request_context("/", base_url=context.base_url + "/"):
+            _round(items[:5], parts, context, {})  # compiles the templates, warms the memos: not a record's cost
             for _ in range(rounds):
                 _round(items, parts, context, best)
     return best
@@ -88,7 +89,7 @@ def baseline(ref: str, args: argparse.Namespace) -> dict[str, float]:
         # -S: the editable install's import hook stays off, so the exported tree is imported instead.
         code = (
             f"import sys; sys.path[:0] = [{folder!r}, {site!r}, {str(ROOT / 'bench')!r}]; import render; "
-            f"print(render.json.dumps(render.measure({args.records}, {args.rounds})))"
+            f"print(render.json.dumps(render.measure({args.records}, 1)))"
         )
         out = subprocess.run([sys.executable, "-S", "-c", code], check=True, capture_output=True, text=True).stdout
         return dict(json.loads(out.splitlines()[-1]))
@@ -101,13 +102,23 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
     args = parser.parse_args()
     print(f"render benchmark: {args.records + 3} records, best of {args.rounds}, CPU microseconds per record")
-    figures = measure(args.records, args.rounds)
-    old = baseline(args.baseline, args) if args.baseline else {}
+    figures: dict[str, float] = {}
+    old: dict[str, float] = {}
+    # This code and the baseline's take turns, so a burst of load on the shared machine hits both.
+    for _ in range(args.rounds):
+        _lower(figures, measure(args.records, 1))
+        if args.baseline:
+            _lower(old, baseline(args.baseline, args))
     for name, value in figures.items():
         line = f"{name:14s} {value:9.1f} us"
         if name in old:
             line += f"   {args.baseline}: {old[name]:9.1f} us   speed-up x{old[name] / value:.1f}"
         print(line)
+
+
+def _lower(best: dict[str, float], figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        best[name] = min(best.get(name, float("inf")), value)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,14 @@ from .sections import record_sections
 SLOT = "<!--dmzpub:{}-->"
 # JSON-LD members that change without a push; at write time each holds a sentinel, then a slot.
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
+SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
 OPTIONAL_MEMBERS = ("contentSize", "distribution")  # left out when empty, as schemaorg.dataset does
 FRAME_PARTS = ("title", "head", "main")
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
-_TEMPLATE_CONTEXT = "_dmzpub_parts_template_context"  # in flask.g: (the request, its context processors' values)
+_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
 PART_MODULES = ("citation", "exports", "filters", "model", "page", "parts", "schemaorg", "sections", "signposting")
 
 
@@ -93,31 +94,38 @@ def _member(name: str, value: Any) -> str:
     return f', "{name}": {_tojson(value)}'
 
 
-def _render(name: str, **context: Any) -> str:
-    """Return a template rendered as flask.render_template does, the context processors run once per request."""
+def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
+    """Return, once per request, the context processors' values and the JSON-LD members holding sentinels."""
     # A bulk push renders two templates per record in one request: render_template would run every
     # context processor and send two signals per call (nothing here listens), ~15 % of a record's parts.
-    app, here = current_app._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+    here = request._get_current_object()  # type: ignore[attr-defined]
     memo = g.get(_TEMPLATE_CONTEXT)
     if memo is None or memo[0] is not here:
         base: dict[str, Any] = {}
-        app.update_template_context(base)
-        memo = (here, base)
+        current_app.update_template_context(base)
+        members = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
+        memo = (here, base, members)
         setattr(g, _TEMPLATE_CONTEXT, memo)
-    return app.jinja_env.get_template(name).render({**memo[1], **context})
+    return memo[1], memo[2]
+
+
+def _render(name: str, base: dict[str, Any], **context: Any) -> str:
+    """Return a template rendered as flask.render_template does, with the context processors' values given."""
+    return current_app.jinja_env.get_template(name).render({**base, **context})
 
 
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
+    base, members = _request_memo()
     sections = record_sections(page)
-    sentinels = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
-    jsonld = schemaorg.dataset(page, live=sentinels)
-    head = _render("landing/meta.html", page=page, jsonld=jsonld, exports=EXPORTS, **sections)
-    for name, sentinel in sentinels.items():
-        head = head.replace(_member(name, sentinel), SLOT.format(name), 1)
+    jsonld = schemaorg.dataset(page, live=SENTINELS)
+    head = _render("landing/meta.html", base, page=page, jsonld=jsonld, exports=EXPORTS, **sections)
+    for name, member in members.items():
+        head = head.replace(member, SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     main = _render(
         "landing/record_main.html",
+        base,
         page=page,
         slots=slots,
         citation=citation.datacite(page.doi, page.meta, page.creators),
