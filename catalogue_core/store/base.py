@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from .. import compact_json
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
 from ..thumbnail import Thumbnail
@@ -44,7 +44,7 @@ def json_text(value: Any) -> str:
     """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes."""
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json.dumps(value)
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
