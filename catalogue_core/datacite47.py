@@ -29,7 +29,7 @@ ADDED_VALUES: dict[str, tuple[str, ...]] = {
     "dateType": ("Coverage",),
 }
 # Attributes of <relatedItemIdentifier> that SciCat keeps inside the relatedItemIdentifier object.
-_ITEM_IDENTIFIER_ATTRIBUTES = {
+ITEM_IDENTIFIER_ATTRIBUTES = {
     "relatedMetadataScheme": "relatedMetadataScheme",
     "schemeUri": "schemeURI",
     "schemeType": "schemeType",
@@ -45,7 +45,7 @@ def _schema() -> dict[str, Any]:
     text = {"type": "string"}
     definitions["relatedObject"]["properties"]["relationTypeInformation"] = text
     item_identifier = schema["properties"]["relatedItems"]["items"]["properties"]["relatedItemIdentifier"]
-    item_identifier["properties"].update({name: text for name in _ITEM_IDENTIFIER_ATTRIBUTES})
+    item_identifier["properties"].update({name: text for name in ITEM_IDENTIFIER_ATTRIBUTES})
     return schema
 
 
@@ -65,7 +65,11 @@ def _set(element: etree._Element, name: str, value: Any) -> None:
 
 
 def resource_element(metadata: dict[str, Any]) -> etree._Element:
-    """Return the kernel-4.7 <resource> element of canonical DataCite JSON."""
+    """Return the kernel-4.7 <resource> element of canonical DataCite JSON.
+
+    Writes go through datacite47_xml.resource_xml, the same bytes without the tree; this stays as the
+    reference that writer is tested against.
+    """
     root = schema45.dump_etree(metadata)
     root.set(_XSI_LOCATION, SCHEMA_LOCATION)
     # The package builds child elements without a namespace; they take the root's default one when serialised.
@@ -79,6 +83,6 @@ def resource_element(metadata: dict[str, Any]) -> etree._Element:
         identifier = element.find("relatedItemIdentifier")
         given = value.get("relatedItemIdentifier")
         if identifier is not None and isinstance(given, dict):
-            for key, attribute in _ITEM_IDENTIFIER_ATTRIBUTES.items():
+            for key, attribute in ITEM_IDENTIFIER_ATTRIBUTES.items():
                 _set(identifier, attribute, given.get(key))
     return root

@@ -44,9 +44,12 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def datacite(doi: str, meta: dict[str, Any]) -> str:
-    """Return DataCite's citation: Creator (Year): Title. Version. Publisher. Type. DOI link."""
-    names = [p.name for p in model.creators(meta)]
+def datacite(doi: str, meta: dict[str, Any], creators: list[model.Person] | None = None) -> str:
+    """Return DataCite's citation: Creator (Year): Title. Version. Publisher. Type. DOI link.
+
+    `creators`: the metadata's, when the caller has them already (a page does).
+    """
+    names = [p.name for p in (model.creators(meta) if creators is None else creators)]
     authors = "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
     parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {_sentence(model.title(meta))}"]
     if meta.get("version"):
@@ -66,10 +69,10 @@ def bibtex_key(doi: str) -> str:
     return _KEY_CHARS.sub("_", doi.lower())
 
 
-def bibtex(doi: str, meta: dict[str, Any], landing_url: str) -> str:
+def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[model.Person] | None = None) -> str:
     """Return a BibTeX @misc entry; organisations are braced so BibTeX keeps them whole."""
     authors = []
-    for person in model.creators(meta):
+    for person in model.creators(meta) if creators is None else creators:
         if person.personal and person.family:
             given = f", {person.given}" if person.given else ""
             authors.append(_bibtex_escape(person.family + given))

@@ -15,23 +15,23 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 
 def linkify(text: str) -> Markup:
     """Return the text escaped, with its http(s) URLs as links."""
-    out, last = [], 0
+    # Plain strings joined once, not Markup.format per piece: every description passes here at write time.
+    out: list[str] = []
+    last = 0
     for match in _URL.finditer(text):
         out.append(escape(text[last : match.start()]))
         url = escape(match.group(0))
-        out.append(Markup('<a href="{0}" rel="nofollow">{0}</a>').format(url))
+        out.append(f'<a href="{url}" rel="nofollow">{url}</a>')
         last = match.end()
     out.append(escape(text[last:]))
-    return Markup("").join(out)
+    return Markup("".join(out))
 
 
 @bp.app_template_filter("paragraphs")
 def paragraphs(text: str) -> Markup:
     """Return free text as <p> elements: blank lines part paragraphs, newlines break lines."""
     parts = [p.strip() for p in _BLANK_LINE.split(text.replace("\r\n", "\n")) if p.strip()]
-    return Markup("").join(
-        Markup("<p>{}</p>").format(Markup("<br>").join(linkify(line) for line in part.split("\n"))) for part in parts
-    )
+    return Markup("".join("<p>" + "<br>".join(linkify(line) for line in part.split("\n")) + "</p>" for part in parts))
 
 
 @bp.app_template_filter("bytes")

@@ -25,6 +25,8 @@ oai = oai_support.oai
         ("gzip, deflate", "gzip"),
         ("deflate", "deflate"),
         ("gzip;q=0, deflate", "deflate"),
+        ("*", "gzip"),
+        ("gzip;q=0, deflate;q=0, *", None),
         ("identity", None),
         ("br", None),
         (None, None),

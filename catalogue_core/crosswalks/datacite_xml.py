@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .. import datacite47
+from ..datacite47_xml import resource_xml
+from ..xmltext import leaf
 from .links import with_links
 
 if TYPE_CHECKING:
@@ -16,22 +18,28 @@ if TYPE_CHECKING:
 
 OAI_DATACITE_NS = "http://schema.datacite.org/oai/oai-1.1/"
 OAI_DATACITE_XSD = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
-# A write renders <resource> twice (bare and wrapped) and dumping it is the dearest step of a write,
-# so each thread keeps the last record's serialised element (compared by identity) for the second.
+# A write renders <resource> twice (bare and wrapped), so each thread keeps the last record's
+# serialised element (compared by identity) for the second.
 _last = threading.local()
 _XSI_DECLARATION = ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+# The wrapper as lxml wrote it when this format was an lxml tree: the xsi prefix declared on the root.
+_WRAPPER = (
+    f'<oai_datacite xmlns="{OAI_DATACITE_NS}"{_XSI_DECLARATION}'
+    f' xsi:schemaLocation="{OAI_DATACITE_NS} {OAI_DATACITE_XSD}">'
+    f"<schemaVersion>{datacite47.VERSION}</schemaVersion>"
+)
 
 
 def _resource(record: PublishedRecord, context: RenderContext) -> str:
-    """Return the record's <resource> serialised, dumped once per record (and context)."""
+    """Return the record's <resource> serialised, written once per record (and context)."""
     if getattr(_last, "record", None) is not record or getattr(_last, "context", None) != context:
-        _last.text = etree.tostring(resource_element(record, context), encoding="unicode")
+        _last.text = resource_xml(with_links(record, context))
         _last.record, _last.context = record, context
     return str(_last.text)
 
 
 def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:
-    """Return the kernel-4.7 <resource> element of the record, with its links."""
+    """Return the kernel-4.7 <resource> element of the record, with its links (the writer's reference)."""
     return datacite47.resource_element(with_links(record, context))
 
 
@@ -42,15 +50,7 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
 
 def render_oai_datacite(record: PublishedRecord, context: RenderContext) -> str:
     """Return <oai_datacite> wrapping the resource, as OpenAIRE's data guidelines ask."""
-    xsi = "http://www.w3.org/2001/XMLSchema-instance"
-    root = etree.Element(f"{{{OAI_DATACITE_NS}}}oai_datacite", nsmap={None: OAI_DATACITE_NS, "xsi": xsi})
-    root.set(f"{{{xsi}}}schemaLocation", f"{OAI_DATACITE_NS} {OAI_DATACITE_XSD}")
-    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}schemaVersion").text = datacite47.VERSION
-    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}datacentreSymbol").text = (
-        context.datacentre_symbol or record.metadata["publisher"]["name"]
-    )
-    etree.SubElement(root, f"{{{OAI_DATACITE_NS}}}payload")
-    # The bare resource's text is spliced in, not its element copied and dumped again: the same bytes
-    # lxml writes for the nested element, whose xsi prefix the wrapper declares (its first attribute).
+    symbol = leaf("datacentreSymbol", context.datacentre_symbol or record.metadata["publisher"]["name"])
+    # The wrapper declares the xsi prefix, so the nested resource leaves its own declaration out.
     resource = _resource(record, context).replace(_XSI_DECLARATION, "", 1)
-    return etree.tostring(root, encoding="unicode").replace("<payload/>", f"<payload>{resource}</payload>", 1)
+    return f"{_WRAPPER}{symbol}<payload>{resource}</payload></oai_datacite>"

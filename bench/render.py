@@ -1,0 +1,125 @@
+"""Print the write-time rendering cost per record: each OAI format, the landing page parts, and the total.
+
+Usage: python bench/render.py [--records N] [--rounds N] [--baseline REF]
+In process, no server: records shaped like SciCat's full v4 example (distinct DOIs and titles) plus
+every SciCat example in ../shared are normalised once, then rendered as a write renders them
+(`render_all`, then the page parts). Each figure is the best of --rounds runs, in microseconds of
+CPU (process time) per record. --baseline REF also runs the code of git commit REF the same way in a
+child process and prints the speed-up over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "examples"
+if sys.path[0] == str(ROOT / "bench"):
+    del sys.path[0]  # bench/landing.py would shadow the `landing` package
+
+
+def documents(n: int) -> list[Any]:
+    """Return n distinct v4 documents shaped like SciCat's full example, then every shared SciCat example."""
+    template = json.loads((SHARED / "scicat" / "v4-registered-full.json").read_text())
+    out: list[Any] = []
+    for i in range(n):
+        doc = copy.deepcopy(template)
+        doc["doi"] = f"10.5555/render-{i:07d}"
+        doc["title"] = f"{template['title']} #{i}"
+        out.append(doc)
+    names = ["v3-pending-minimal.json", "v3-registered-full.json", "v4-public-minimal.json"]
+    return out + [json.loads((SHARED / "scicat" / name).read_text()) for name in names]
+
+
+def measure(records: int, rounds: int) -> dict[str, float]:
+    """Return microseconds of CPU per record for each format, the page parts and the total."""
+    from catalogue_core.crosswalks import RenderContext
+    from catalogue_core.scicat import from_scicat
+    from oai_server import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"DMZPUB_DATA_DIR": tmp, "DMZPUB_BASE_URL": "https://doi.example.org"})
+        from landing.parts import writer
+
+        parts = writer(app)
+        context = RenderContext(app.config["DMZPUB_BASE_URL"], "PSI.DATA")
+        items = [from_scicat(doc) for doc in documents(records)]
+        best: dict[str, float] = {}
+        # Inside a request, as a push renders (sync and reindex open one per record on top).
+        with app.test_request_context("/", base_url=context.base_url + "/"):
+            _round(items[:5], parts, context, {})  # compiles the templates, warms the memos: not a record's cost
+            for _ in range(rounds):
+                _round(items, parts, context, best)
+    return best
+
+
+def _round(items: list[Any], parts: Any, context: Any, best: dict[str, float]) -> None:
+    """Render every record once; lower `best` to what this round spent per record."""
+    from catalogue_core.crosswalks import FORMATS
+
+    spent = dict.fromkeys([*FORMATS, "page parts"], 0.0)
+    # Formats in the registry's order and each record's in turn, as render_all and a write do.
+    for record in items:
+        for prefix, fmt in FORMATS.items():
+            start = time.process_time()
+            fmt.render(record, context)
+            spent[prefix] += time.process_time() - start
+        start = time.process_time()
+        parts(record)
+        spent["page parts"] += time.process_time() - start
+    spent["total"] = sum(spent.values())
+    for name, seconds in spent.items():
+        best[name] = min(best.get(name, float("inf")), seconds * 1e6 / len(items))
+
+
+def baseline(ref: str, args: argparse.Namespace) -> dict[str, float]:
+    """Return the figures of git ref `ref`'s code, measured by this script in a child process."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        site = next(p for p in sys.path if p.endswith("site-packages"))
+        # -S: the editable install's import hook stays off, so the exported tree is imported instead.
+        code = (
+            f"import sys; sys.path[:0] = [{folder!r}, {site!r}, {str(ROOT / 'bench')!r}]; import render; "
+            f"print(render.json.dumps(render.measure({args.records}, 1)))"
+        )
+        out = subprocess.run([sys.executable, "-S", "-c", code], check=True, capture_output=True, text=True).stdout
+        return dict(json.loads(out.splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
+    args = parser.parse_args()
+    print(f"render benchmark: {args.records + 3} records, best of {args.rounds}, CPU microseconds per record")
+    figures: dict[str, float] = {}
+    old: dict[str, float] = {}
+    # This code and the baseline's take turns, so a burst of load on the shared machine hits both.
+    for _ in range(args.rounds):
+        _lower(figures, measure(args.records, 1))
+        if args.baseline:
+            _lower(old, baseline(args.baseline, args))
+    for name, value in figures.items():
+        line = f"{name:14s} {value:9.1f} us"
+        if name in old:
+            line += f"   {args.baseline}: {old[name]:9.1f} us   speed-up x{old[name] / value:.1f}"
+        print(line)
+
+
+def _lower(best: dict[str, float], figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        best[name] = min(best.get(name, float("inf")), value)
+
+
+if __name__ == "__main__":
+    main()

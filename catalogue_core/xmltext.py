@@ -1,0 +1,67 @@
+"""XML written straight to text, escaped byte for byte as lxml serialises it (the formats were lxml's before)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+# What lxml refuses to put in a document (it raises ValueError): checked once over a whole output.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Most metadata holds none of these: one C-level scan then spares the chain of replaces.
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r]')
+_ATTRIBUTE_SPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
+def _strict(value: object) -> str:
+    if type(value) is not str:
+        # As lxml does for a number or None where text or an attribute value goes.
+        raise TypeError(f"bad argument type: {type(value).__name__}({value!r})")
+    return value
+
+
+def text(value: object) -> str:
+    """Return element content as lxml writes it: & < > and carriage returns escaped, quotes kept."""
+    plain = _strict(value)
+    if not _TEXT_SPECIAL.search(plain):
+        return plain
+    escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", "&#13;") if "\r" in escaped else escaped
+
+
+def attribute(value: object) -> str:
+    """Return a double-quoted attribute value as lxml writes it (tab, newline and carriage return as references)."""
+    plain = _strict(value)
+    if not _ATTRIBUTE_SPECIAL.search(plain):
+        return plain
+    escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return escaped.translate(_ATTRIBUTE_SPACE) if ("\t" in escaped or "\n" in escaped or "\r" in escaped) else escaped
+
+
+def element(tag: str, attributes: Mapping[str, object] | None = None, content: str | None = None) -> str:
+    """Return an element with already escaped content; None makes it empty (<tag/>), "" makes <tag></tag>."""
+    attrs = "".join(f' {name}="{attribute(value)}"' for name, value in attributes.items()) if attributes else ""
+    return f"<{tag}{attrs}/>" if content is None else f"<{tag}{attrs}>{content}</{tag}>"
+
+
+def leaf(tag: str, value: object, attributes: Mapping[str, object] | None = None) -> str:
+    """Return an element holding one text value (which must be a string, as lxml's builder demands)."""
+    return element(tag, attributes, text(value))
+
+
+def children(tag: str, parts: Iterable[str], attributes: Mapping[str, object] | None = None) -> str:
+    """Return an element holding already written children; none make it empty (<tag/>)."""
+    content = "".join(parts)
+    return element(tag, attributes, content or None)
+
+
+def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
+    """Return a whole document's root element: raw namespace declarations and attributes, then the children.
+
+    Raises ValueError, as lxml does, when the text holds characters XML 1.0 cannot carry.
+    """
+    content = "".join(parts)
+    document = f"<{tag} {declarations}>{content}</{tag}>" if content else f"<{tag} {declarations}/>"
+    if _ILLEGAL.search(document):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+    return document
