@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from . import compact_json
 from .doi import doi_key
 
 SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
@@ -21,7 +22,7 @@ HARVESTED_STATUSES = ("registered", "amended")
 
 def canonical_json(value: Any) -> str:
     """Return a deterministic JSON text: sorted keys, no insignificant space."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return compact_json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class PublishedRecord:
         """Return the case-folded DOI that identifies the record."""
         return doi_key(self.doi)
 
-    @property
+    @cached_property  # the writer and the page parts both ask; a record is not changed once made
     def content_hash(self) -> str:
         """Return the SHA-256 of the normalised content (not of the raw payload)."""
         body = canonical_json({"metadata": self.metadata, "extras": self.extras})

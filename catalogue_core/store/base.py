@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from .. import compact_json
 from ..errors import RecordNotFound, StoreUnavailable
 from ..text import fold
 from ..thumbnail import Thumbnail
@@ -30,6 +30,9 @@ SEARCH_BUDGET = 2.0
 INFLIGHT_TTL = 300.0
 # Seconds a failed write keeps /healthz at 503 in the process that saw it, unless a write commits first.
 WRITE_FAILURE_MEMORY = 60.0
+# Seconds a committed write probe (/healthz) stands for the next ones in its process: probes every
+# few milliseconds (a load balancer, a crawler) each made a commit. Failed probes are not remembered.
+PROBE_INTERVAL = 1.0
 
 
 def format_datestamp(epoch: float) -> str:
@@ -44,7 +47,7 @@ def json_text(value: Any) -> str:
     """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes."""
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json.dumps(value)
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -154,6 +157,8 @@ class Repository(ABC):
     _orphans: frozenset[str] = frozenset()
     #: (when, why) of this process's last failed write, until a write commits.
     _write_failure: tuple[float, str] | None = None
+    #: utcnow() of this process's last write probe that committed.
+    _probed: float = float("-inf")
 
     def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         """Upsert records by key; unchanged content keeps its datestamp."""
@@ -189,9 +194,13 @@ class Repository(ABC):
         """Raise StoreUnavailable unless a small write commits and no recent write failed.
 
         The probe also clears the in-flight markers this process could not clear when a write
-        failed, so a full disk that was freed does not hold back the harvest watermark.
+        failed, so a full disk that was freed does not hold back the harvest watermark. A probe
+        that committed less than PROBE_INTERVAL ago answers for this one, unless markers wait.
         """
-        self._clear_orphans()
+        now = utcnow()
+        if self._orphans or abs(now - self._probed) >= PROBE_INTERVAL:  # abs: the clock may step back
+            self._clear_orphans()
+            self._probed = now
         failure = self._write_failure
         if failure and utcnow() - failure[0] < WRITE_FAILURE_MEMORY:
             raise StoreUnavailable(f"the last write failed {utcnow() - failure[0]:.0f} s ago: {failure[1]}")

@@ -30,6 +30,7 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
+from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
 from .sqlite_layout import SEARCH_SCHEMA as _SEARCH_SCHEMA
@@ -69,6 +70,7 @@ class SQLiteRepository(Repository):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._checkpoints = Checkpointer(lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None))
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
@@ -88,6 +90,7 @@ class SQLiteRepository(Repository):
                 db.row_factory = sqlite3.Row  # columns by name, never by position
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in a thread: see sqlite_checkpoint
                 db.execute("PRAGMA busy_timeout=30000")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
@@ -112,6 +115,7 @@ class SQLiteRepository(Repository):
             if token is not None:
                 db.execute("DELETE FROM inflight WHERE token = ?", (token,))
             db.execute("COMMIT")
+            self._checkpoints.committed()
             if token is not None:
                 self._local.inflight, self._local.cleared = None, token
         except sqlite3.Error as exc:
@@ -425,6 +429,7 @@ class SQLiteRepository(Repository):
         self._read("SELECT 1")
 
     def close(self) -> None:
+        self._checkpoints.close()
         with self._all_lock:
             for db in self._all:
                 db.close()

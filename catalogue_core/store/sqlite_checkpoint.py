@@ -1,0 +1,72 @@
+"""SQLite WAL checkpoints in a background thread, so that no write waits for their disk flushes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+
+# Seconds between checkpoints while this process writes: the WAL holds at most this long's writes.
+INTERVAL = 0.5
+
+
+class Checkpointer:
+    """Copy the WAL into the database file soon after this process's commits, off the writing thread.
+
+    With `synchronous=NORMAL` a WAL commit never flushes to disk; a checkpoint flushes the WAL and
+    the file. SQLite's automatic checkpoint runs inside whichever commit fills the WAL past 1,000
+    pages, so about one PUT in a hundred waited for two flushes (over a second on a busy disk).
+    The store's connections turn it off (`PRAGMA wal_autocheckpoint=0`) and call `committed()`.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], interval: float = INTERVAL) -> None:
+        self._connect = connect
+        self.interval = interval
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.runs = 0  # checkpoints done (tests watch it)
+
+    def committed(self) -> None:
+        """Note a commit; start this process's thread on its first (threads do not survive a fork)."""
+        self._dirty.set()
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._stop = threading.Event()
+                    self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                    self._thread.start()
+                    self._pid = os.getpid()
+
+    def _run(self) -> None:
+        db: sqlite3.Connection | None = None
+        stop = self._stop
+        try:
+            while not stop.is_set():
+                self._dirty.wait()
+                if stop.wait(self.interval):  # let a burst of commits gather into one checkpoint
+                    break
+                self._dirty.clear()
+                try:
+                    db = db or self._connect()
+                    # PASSIVE: copies what no reader still needs and never blocks readers or writers.
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.runs += 1
+                except sqlite3.Error:
+                    pass  # the file is busy or gone: the next commit asks again, and the last close checkpoints
+        finally:
+            if db is not None:
+                db.close()
+
+    def close(self) -> None:
+        """Stop this process's thread (SQLite checkpoints the WAL when its last connection closes)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None and self._pid == os.getpid():
+                self._stop.set()
+                self._dirty.set()
+                thread.join()
+            self._pid = 0
