@@ -9,6 +9,7 @@ from .errors import InvalidDOI
 
 # Registrant codes are dot-separated digit groups; the suffix is any printable string.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_CONTROL = re.compile("[\x00-\x1f]")
 _PREFIXES = (
     "https://doi.org/",
     "http://doi.org/",
@@ -31,7 +32,7 @@ def normalize_doi(value: object, field: str = "doi") -> str:
             if prefix.startswith("http"):
                 doi = unquote(doi)
             break
-    if len(doi) > 1000 or not _DOI_RE.match(doi) or any(ord(c) < 0x20 for c in doi):
+    if len(doi) > 1000 or not _DOI_RE.match(doi) or _CONTROL.search(doi):
         raise InvalidDOI(value, field)
     return doi
 
