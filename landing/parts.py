@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -228,7 +229,12 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
         )
         if has_request_context() and current_app.config is app.config and request.script_root == root:
             return render(RecordPage(stored, base_url())).dumps()  # a push request: its context fits
-        with app.test_request_context("/", base_url=root_url):
+        # Sync and reindex write outside requests: one context per thread, pushed again for each record,
+        # keeps the request-wide memos (_request_memo); a new one per record cost ~0.8 ms.
+        if (contexts := getattr(outside, "contexts", None)) is None:
+            contexts = outside.contexts = (app.app_context(), app.test_request_context("/", base_url=root_url))
+        with contexts[0], contexts[1]:
             return render(RecordPage(stored, base_url())).dumps()
 
+    outside = threading.local()
     return render_record

@@ -26,10 +26,9 @@ from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
 from .page import THUMBNAIL, RecordPage
 from .sections import record_sections
-from .security import HTML_HEADERS
+from .security import HTML_HEADERS, HTML_TYPES
 
 log = logging.getLogger(__name__)
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 # HTML first: a browser's */* (or an Accept we cannot serve) gets the page.
 OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
 # DataCite content negotiation's name for schema.org JSON-LD.
