@@ -252,6 +252,14 @@ class Repository(ABC):
         found = self.get(key, formats=[name])
         return found.rendered.get(name) if found is not None else None
 
+    def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
+        """Return the summary, with one rendered part of a live record in `rendered` if it has one (a page's read)."""
+        found = self.summary(key)
+        if found is None or found.deleted:
+            return found
+        text = self.rendered_part(key, name)
+        return found if text is None else replace(found, rendered={name: text})
+
     @abstractmethod
     def list_records(
         self,
