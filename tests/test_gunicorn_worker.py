@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +23,13 @@ def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DeadlineSocket, sock
     server, client = socket.socketpair()
     sock = DeadlineSocket.adopt(server, 5.0)
     writes: list[bytes] = []
-    plain = socket.socket.sendall
+    plain = socket.socket.send
 
-    def record(self: socket.socket, data: bytes, flags: int = 0) -> None:
+    def record(self: socket.socket, data: bytes, flags: int = 0) -> int:
         writes.append(bytes(data))
-        plain(self, data, flags)
+        return plain(self, data, flags)
 
-    monkeypatch.setattr(socket.socket, "sendall", record)
+    monkeypatch.setattr(socket.socket, "send", record)
     sock.holding = True
     yield sock, client, writes
     sock.close()
@@ -67,6 +69,30 @@ def test_writes_outside_a_response_are_never_held(pair: Pair) -> None:
     sock.holding = False  # gunicorn's own error answers are written outside handle_request
     sock.sendall(HEAD)
     assert writes == [HEAD] and client.recv(1000) == HEAD
+
+
+def test_timeouts_are_kept_off_the_descriptor_and_reads_wait_for_data(pair: Pair) -> None:
+    sock, client, _ = pair
+    sock.arm()
+    sock.setblocking(True)
+    sock.settimeout(3.0)
+    assert sock.gettimeout() == 3.0 and not os.get_blocking(sock.fileno())  # no system call was made
+    threading.Timer(0.2, client.sendall, [b"GET / HTTP/1.1\r\n"]).start()
+    assert sock.recv(100) == b"GET / HTTP/1.1\r\n"  # it waited for the bytes
+    sock.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        sock.recv(100)
+
+
+def test_a_read_past_the_requests_deadline_and_a_reply_nobody_reads_time_out(pair: Pair) -> None:
+    sock = pair[0]
+    sock.limit = 0.3
+    sock.arm()
+    sock.setblocking(True)
+    with pytest.raises(TimeoutError):
+        sock.recv(100)  # the client never sends
+    with pytest.raises(TimeoutError):
+        sock.sendall(b"x" * (16 << 20))  # the client never reads
 
 
 def _exchange(port: int, request: bytes) -> bytes:
