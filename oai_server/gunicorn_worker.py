@@ -105,36 +105,38 @@ class DeadlineSocket(socket.socket):
                     raise
             self._wait(select.POLLOUT, left, "read")
 
-    def _send_all(self, data: Any, flags: int = 0) -> None:
-        """socket.sendall's contract: every byte sent within one timeout (the limit), or TimeoutError."""
-        view = memoryview(data).cast("B")
+    def _send_all(self, *parts: Any, flags: int = 0) -> None:
+        """socket.sendall's contract for `parts` in order: every byte sent within one timeout, or TimeoutError.
+
+        Several parts go in one sendmsg (a gather write): nothing is copied to join them.
+        """
+        views = [view for view in (memoryview(part).cast("B") for part in parts) if view]
         deadline = time.monotonic() + (self.wanted or self.limit)
-        while view:
+        while views:
             try:
-                view = view[super().send(view, flags) :]
-                continue
+                sent = super().sendmsg(views, (), flags) if len(views) > 1 else super().send(views[0], flags)
             except BlockingIOError:
                 left = deadline - time.monotonic()
                 if self.wanted == 0.0:
                     raise
                 if left <= 0:
                     raise TimeoutError("the client did not read the reply in time") from None
-            self._wait(select.POLLOUT, left, "read")
+                self._wait(select.POLLOUT, left, "read")
+                continue
+            while sent and sent >= len(views[0]):
+                sent -= len(views.pop(0))
+            if sent:
+                views[0] = views[0][sent:]
 
     # gunicorn sends a response's header block and its body in two writes: two packets, and two
     # wake-ups of the client, per request. The header block is held and leaves with the first body
-    # bytes, or when the worker has finished the request (`flush`), whichever comes first.
+    # bytes in one write, or when the worker has finished the request (`flush`), whichever comes first.
     def sendall(self, data: Any, flags: int = 0) -> None:
         held, self.held = self.held, b""
-        if held:
-            if len(data) <= MERGE_LIMIT:
-                data = held + data
-            else:
-                self._send_all(held)  # a large body is not copied to save one write
-        elif self.holding and _is_header_block(data):
+        if not held and self.holding and _is_header_block(data):
             self.held = bytes(data)
             return
-        self._send_all(data, flags)
+        self._send_all(held, data, flags=flags)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         self.flush()
@@ -145,10 +147,6 @@ class DeadlineSocket(socket.socket):
         if self.held:
             held, self.held = self.held, b""
             self._send_all(held)
-
-
-# Bodies up to this size are copied behind the held header block to leave in one write.
-MERGE_LIMIT = 64 * 1024
 
 
 def _is_header_block(data: Any) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from download_helpers import gunicorn
 
-from oai_server.gunicorn_worker import MERGE_LIMIT, DeadlineSocket
+from oai_server.gunicorn_worker import DeadlineSocket
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
 Pair = tuple[DeadlineSocket, socket.socket, list[bytes]]
@@ -23,13 +23,18 @@ def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DeadlineSocket, sock
     server, client = socket.socketpair()
     sock = DeadlineSocket.adopt(server, 5.0)
     writes: list[bytes] = []
-    plain = socket.socket.send
+    send, sendmsg = socket.socket.send, socket.socket.sendmsg
 
     def record(self: socket.socket, data: bytes, flags: int = 0) -> int:
         writes.append(bytes(data))
-        return plain(self, data, flags)
+        return send(self, data, flags)
+
+    def gather(self: socket.socket, buffers: list[bytes], *args: object) -> int:
+        writes.append(b"".join(buffers))
+        return sendmsg(self, buffers, *args)
 
     monkeypatch.setattr(socket.socket, "send", record)
+    monkeypatch.setattr(socket.socket, "sendmsg", gather)
     sock.holding = True
     yield sock, client, writes
     sock.close()
@@ -46,6 +51,24 @@ def test_the_header_block_leaves_with_the_first_body_bytes(pair: Pair) -> None:
     assert client.recv(1000) == HEAD + b"hello, more"
 
 
+def test_a_reply_larger_than_the_socket_buffer_arrives_whole_and_in_order(pair: Pair) -> None:
+    sock, client, _ = pair
+    sock.setblocking(True)
+    body = bytes(range(256)) * (16 << 10)  # 4 MiB: many partial writes, the first one gathered
+    received = bytearray()
+
+    def read() -> None:
+        while len(received) < len(HEAD) + len(body):
+            received.extend(client.recv(1 << 16))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sock.sendall(HEAD)
+    sock.sendall(body)
+    reader.join(timeout=30)
+    assert bytes(received) == HEAD + body
+
+
 def test_a_response_without_body_bytes_is_sent_when_the_worker_flushes(
     pair: Pair,
 ) -> None:
@@ -56,12 +79,16 @@ def test_a_response_without_body_bytes_is_sent_when_the_worker_flushes(
     assert writes == [HEAD] and client.recv(1000) == HEAD
 
 
-def test_a_large_body_is_not_copied_behind_the_header_block(pair: Pair) -> None:
-    sock, _, writes = pair
+def test_a_large_body_leaves_with_the_header_block_in_one_write_too(pair: Pair) -> None:
+    sock, client, writes = pair
     sock.sendall(HEAD)
-    body = b"x" * (MERGE_LIMIT + 1)
+    body = b"x" * 100_000  # a ListRecords page
     sock.sendall(body)
-    assert writes == [HEAD, body]
+    assert writes == [HEAD + body]
+    received = b""
+    while len(received) < len(HEAD + body):
+        received += client.recv(1 << 20)
+    assert received == HEAD + body
 
 
 def test_writes_outside_a_response_are_never_held(pair: Pair) -> None:
