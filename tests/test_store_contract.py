@@ -387,6 +387,18 @@ def test_stats_count_published_and_withdrawn(repo: Repository, clock: Clock) -> 
     assert (stats.published, stats.withdrawn, stats.latest_datestamp) == (2, 1, result.datestamp)
 
 
+def test_a_summary_comes_with_its_page_parts_in_one_read(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "the parts"})])
+    found = repo.summary_with_part(e.key, PAGE_PARTS)
+    assert found is not None and found.rendered == {PAGE_PARTS: "the parts"}
+    assert replace(found, rendered={}) == repo.summary(e.key)
+    assert repo.summary_with_part(e.key, "no-such-part") == repo.summary(e.key)
+    assert repo.summary_with_part("10.1234/none", PAGE_PARTS) is None
+    repo.withdraw(e.key)
+    assert repo.summary_with_part(e.key, PAGE_PARTS) == repo.summary(e.key)  # a tombstone has no parts
+
+
 def test_page_parts_are_read_alone_and_never_move_a_datestamp(repo: Repository, clock: Clock) -> None:
     e = entry(repo, 1)
     stamped = repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "first parts"})])[0].datestamp

@@ -48,7 +48,11 @@ def json_text(value: Any) -> str:
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
     text = compact_json.dumps(value)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    try:
+        text.encode()  # much faster than the search below, and fails only when there is something to escape
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def next_datestamp(stamp: str) -> str:
@@ -247,6 +251,14 @@ class Repository(ABC):
         """Return one rendered part of a live record (e.g. its page parts), reading nothing else; None if absent."""
         found = self.get(key, formats=[name])
         return found.rendered.get(name) if found is not None else None
+
+    def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
+        """Return the summary, with one rendered part of a live record in `rendered` if it has one (a page's read)."""
+        found = self.summary(key)
+        if found is None or found.deleted:
+            return found
+        text = self.rendered_part(key, name)
+        return found if text is None else replace(found, rendered={name: text})
 
     @abstractmethod
     def list_records(
