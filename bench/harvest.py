@@ -6,9 +6,9 @@ minutes), starts `dmzpub serve` on a free loopback
 port, harvests every record in each format following resumption tokens, and prints records/s,
 the latency of the first, middle and last pages and the RSS of each gunicorn worker. Then it
 serves a copy of the same records, pre-rendered, from SQLite through the `oai-repo` library
-(bench/_oai_repo_app.py, same gunicorn settings), harvests it with the same client and prints
-both figures and their ratio (target >= 3). The client is http.client with keep-alive, and
-its own CPU per page is printed: what the client costs is paid by both sides alike.
+(bench/_oai_repo_app.py, same gunicorn settings), harvests both with the same client, taking
+turns page by page, and prints both figures and their ratio (target >= 3). The client is
+http.client with keep-alive, and its own CPU per page is printed: both sides pay it alike.
 
     .venv/bin/python bench/harvest.py                       # SQLite, 20,000 records, with oai-repo
     .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity --formats oai_dc
@@ -125,37 +125,55 @@ class Client:
         return response.status, body
 
 
-def harvest(url: str, prefix: str, encoding: str) -> dict[str, Any]:
-    """Harvest a whole ListRecords list; return counts, per-page latencies and the client's CPU seconds."""
-    client = Client(url, encoding)
-    params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": prefix}
-    latencies, records, requests_made = [], 0, []
-    started, cpu = time.perf_counter(), time.process_time()
-    while True:
-        sent = time.perf_counter()
-        status, body = client.get(params)
-        latencies.append(time.perf_counter() - sent)
-        requests_made.append(params)
+class Walk:
+    """One ListRecords list harvested a page at a time (two walks can take turns page by page)."""
+
+    def __init__(self, url: str, prefix: str, encoding: str) -> None:
+        self.client = Client(url, encoding)
+        self.params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": prefix}
+        self.latencies: list[float] = []
+        self.requests: list[dict[str, str]] = []
+        self.records, self.seconds, self.cpu, self.done = 0, 0.0, 0.0, False
+
+    def step(self) -> None:
+        """Fetch the next page and follow its token; `seconds` and `cpu` add up the client's whole turn."""
+        started, cpu = time.perf_counter(), time.process_time()
+        status, body = self.client.get(self.params)
+        self.latencies.append(time.perf_counter() - started)
+        self.requests.append(self.params)
         if status != 200 or b"<error" in body[:2000]:
             raise SystemExit(f"harvest failed: HTTP {status} {body[:500]!r}")
-        records += body.count(b"<record>")
+        self.records += body.count(b"<record>")
         match = TOKEN_RE.search(body, max(0, len(body) - 2000))
-        if not match or not match.group(1):
-            break
-        params = {"verb": "ListRecords", "resumptionToken": match.group(1).decode()}
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if match and match.group(1):
+            self.params = {"verb": "ListRecords", "resumptionToken": match.group(1).decode()}
+        else:
+            self.done = True
+        self.seconds += time.perf_counter() - started
+        self.cpu += time.process_time() - cpu
+
+    def result(self) -> dict[str, Any]:
+        """Return counts, per-page latencies and the client's CPU seconds."""
+        return {"records": self.records, "seconds": self.seconds, "latencies": self.latencies, "client_cpu": self.cpu}
+
+
+def harvest(url: str, prefix: str, encoding: str) -> dict[str, Any]:
+    """Harvest a whole ListRecords list, then re-fetch its first, middle and last pages."""
+    walk = Walk(url, prefix, encoding)
+    while not walk.done:
+        walk.step()
     # Single pages are noisy on a shared machine; tokens are re-issuable, so fetch the first,
     # middle and last page again a few times each and keep the median.
     again = {}
-    for name, index in (("first", 0), ("middle", len(requests_made) // 2), ("last", len(requests_made) - 1)):
+    for name, index in (("first", 0), ("middle", len(walk.requests) // 2), ("last", len(walk.requests) - 1)):
         timings = []
         for _ in range(REPEATS):
             sent = time.perf_counter()
-            client.get(requests_made[index])
+            walk.client.get(walk.requests[index])
             timings.append(time.perf_counter() - sent)
         again[name] = statistics.median(timings)
-    client.connection.close()
-    return {"records": records, "seconds": seconds, "latencies": latencies, "again": again, "client_cpu": cpu}
+    walk.client.connection.close()
+    return {**walk.result(), "again": again}
 
 
 def report(prefix: str, encoding: str, result: dict[str, Any], cpu: float) -> None:
@@ -255,23 +273,32 @@ def checked(url: str, prefix: str, encoding: str, expected: int, label: str) -> 
 
 
 def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
-    """Harvest both servers in alternation, per format and encoding (the machine's load hits both alike).
+    """Harvest both servers taking turns page by page, per format and encoding.
 
-    Besides records/s (which includes the client's own time), print the servers' CPU per page:
-    what each server spends, which a loaded machine's scheduling does not blur.
+    Turns, not one whole harvest after the other: the load of a shared machine swings within
+    seconds, and alternating pages puts both servers under the same load. Each side's records/s
+    counts only its own turns (its requests and its client's work on its pages). Beside it, the
+    servers' CPU per page: what each server spends, which scheduling does not blur.
     """
     ratios, cpu_ratios = [], []
+    servers = {"dmzpub": ours, "oai-repo": theirs}
+    ports = {label: int(url.split(":")[2].split("/")[0]) for label, url in servers.items()}
     for encoding in args.encodings.split(","):
         for prefix in args.formats.split(","):
+            walks = {label: Walk(url, prefix, encoding) for label, url in servers.items()}
+            before = {label: worker_cpu(port) for label, port in ports.items()}
+            while not all(walk.done for walk in walks.values()):
+                for walk in walks.values():
+                    if not walk.done:
+                        walk.step()
             rates, cpu, client = {}, {}, {}
-            for label, url in (("dmzpub", ours), ("oai-repo", theirs)):
-                port = int(url.split(":")[2].split("/")[0])
-                before = worker_cpu(port)
-                result = checked(url, prefix, encoding, args.records, label)
-                rates[label] = result["records"] / result["seconds"]
-                pages = len(result["latencies"]) + 3 * REPEATS
-                cpu[label] = (worker_cpu(port) - before) / pages * 1000
-                client[label] = result["client_cpu"] / len(result["latencies"]) * 1000
+            for label, walk in walks.items():
+                walk.client.connection.close()
+                if walk.records != args.records:
+                    raise SystemExit(f"{label}: harvested {walk.records:,} of {args.records:,} records")
+                rates[label] = walk.records / walk.seconds
+                cpu[label] = (worker_cpu(ports[label]) - before[label]) / len(walk.latencies) * 1000
+                client[label] = walk.cpu / len(walk.latencies) * 1000
             ratio = rates["dmzpub"] / rates["oai-repo"]
             ratios.append(ratio)
             cpu_ratios.append(cpu["oai-repo"] / cpu["dmzpub"])

@@ -9,6 +9,7 @@ from .errors import InvalidDOI
 
 # Registrant codes are dot-separated digit groups; the suffix is any printable string.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _PREFIXES = (
     "https://doi.org/",
     "http://doi.org/",
@@ -31,7 +32,7 @@ def normalize_doi(value: object, field: str = "doi") -> str:
             if prefix.startswith("http"):
                 doi = unquote(doi)
             break
-    if len(doi) > 1000 or not _DOI_RE.match(doi) or any(ord(c) < 0x20 for c in doi):
+    if len(doi) > 1000 or not _DOI_RE.match(doi) or _CONTROL.search(doi):
         raise InvalidDOI(value, field)
     return doi
 
@@ -43,7 +44,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def fold_doi(text: str) -> str:
     """Return the text with ASCII letters lower-cased and every other character kept."""
-    return text.translate(_ASCII_LOWER)
+    # Every landing page and push folds its DOI: for ASCII text (nearly all DOIs) lower() is the same and faster.
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def doi_key(value: object, field: str = "doi") -> str:

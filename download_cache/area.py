@@ -100,16 +100,18 @@ class DownloadArea:
 
     def status(self, key: str) -> DatasetStatus:
         """Return the dataset's state (download_cache.state) and, when staged, its files."""
-        folder = self.dataset_dir(key)
-        exists = folder.is_dir()
+        # str paths and os.path: every landing page not cached asks, and pathlib costs several times more.
+        name = dataset_dirname(key)
+        exists = os.path.isdir(os.path.join(self.root, name))
         marker: dict[str, Any] = {}
         manifest: bytes | None = None
         if exists:  # most datasets have no folder: landing pages ask for each, so skip two failing opens
+            folder = self.root / name
             with contextlib.suppress(OSError):
                 marker = parse_state(read_metadata(folder, STATE))
             with contextlib.suppress(OSError):
                 manifest = read_metadata(folder, MANIFEST)
-        quarantined = (self.root / QUARANTINE / dataset_dirname(key)).is_dir()
+        quarantined = os.path.isdir(os.path.join(self.root, QUARANTINE, name))
         state, files, staged = derive(folder=exists, marker=marker, manifest=manifest, quarantined=quarantined)
         return DatasetStatus(state, files, staged, bool(marker.get("pinned")))
 

@@ -29,7 +29,8 @@ def safe_relpath(path: str) -> str:
         raise UnsafePath(str(path), "empty path")
     if len(path) > MAX_LENGTH:
         raise UnsafePath(path[:80] + "…", f"longer than {MAX_LENGTH} characters")
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in path):
+    # Printable ASCII (nearly every path) holds no control character nor surrogate: skip the per-character look-up.
+    if not (path.isascii() and path.isprintable()) and any(unicodedata.category(c) in ("Cc", "Cs") for c in path):
         raise UnsafePath(path, "control character")
     if "\\" in path:
         raise UnsafePath(path, "backslash")

@@ -54,5 +54,7 @@ def signature(folder: str, state_file: str) -> Hashable:
     The copier writes manifest.json last and atomically and marks evictions in the state file,
     so their (mtime, size), and whether the folder exists, tell every state change.
     """
-    manifest, state = _stat(os.path.join(folder, MANIFEST)), _stat(os.path.join(folder, state_file))
-    return manifest, state, manifest is not None or os.path.isdir(folder)
+    manifest = _stat(os.path.join(folder, MANIFEST))
+    if manifest is None and not os.path.isdir(folder):
+        return None, None, False  # no folder, so no state file: most datasets, and one failing stat fewer
+    return manifest, _stat(os.path.join(folder, state_file)), True

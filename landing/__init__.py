@@ -20,6 +20,7 @@ def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
     """Register the landing pages; `repository` returns the app's record store."""
     _init_context(app, repository)
     app.register_blueprint(bp)
+    app.wsgi_app = security.SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from download_cache.state import STAGED
 
 from . import citation, schemaorg, signposting
 from .blueprint import asset_url
-from .brand import brand
+from .brand import Brand, brand
 from .context import base_url, frames, section_cache, site_name
 from .downloads import Downloads, external_url
 from .exports import EXPORTS
@@ -157,9 +157,9 @@ def fingerprint() -> str:
     return str(found)
 
 
-def _frame() -> tuple[str, ...] | None:
+def _frame(mark: Brand) -> tuple[str, ...] | None:
     """Return the page around the parts (site header, footer), split at the parts; None if a template drops one."""
-    key = ("frame", request.script_root, brand(), site_name(), base_url())
+    key = ("frame", request.script_root, mark, site_name(), base_url())
     memo = frames()
     if key not in memo:
         text = render_template("landing/record.html", parts={n: Markup(SLOT.format(n)) for n in FRAME_PARTS})
@@ -176,7 +176,8 @@ def _frame() -> tuple[str, ...] | None:
 
 def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple[str, str] | None:
     """Return the page's body and Link header, filling the slots with the live values; None without a frame."""
-    frame = _frame()
+    mark = brand()  # once per page: the frame and the download section are both cached per brand
+    frame = _frame(mark)
     if frame is None:
         return None
     head = parts.head
@@ -188,18 +189,18 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
     for name, value in live.items():
         member = "" if name in OPTIONAL_MEMBERS and not value else _member(name, value)
         head = head.replace(SLOT.format(name), member, 1)
-    section = _section(downloads, parts.publisher)
+    section = _section(downloads, parts.publisher, mark)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
     main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
     body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
     return body, signposting.header(parts.links, downloads)
 
 
-def _section(downloads: Downloads | None, publisher: str) -> str:
+def _section(downloads: Downloads | None, publisher: str, mark: Brand) -> str:
     """Return the download section; one not staged depends on few values and is rendered once per set of them."""
     if downloads is None or downloads.state == STAGED:
         return render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
-    key = (downloads, publisher, request.script_root, brand())
+    key = (downloads, publisher, request.script_root, mark)
     cache = section_cache()
     if (text := cache.get(key)) is None:
         text = render_template("landing/downloads.html", downloads=downloads, publisher=publisher)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
-
-from .blueprint import bp
+from typing import Any
 
 # No script at all: the JSON-LD block is data, which browsers never run. Styles and images
 # come from this server only (thumbnails too: each is its own resource); no CDN, no fonts.
@@ -17,15 +15,35 @@ HTML_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
 }
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-@bp.after_app_request
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    if "Content-Security-Policy" in headers:  # set by the view already (the record pages)
-        return response
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.mimetype in ("text/html", "application/xhtml+xml"):
-        for name, value in HTML_HEADERS.items():
-            headers.setdefault(name, value)
-    return response
+def add_defaults(headers: list[tuple[str, str]]) -> None:
+    """Add the security headers an answer lacks to its WSGI header list (a view's own CSP wins)."""
+    names = {name.lower() for name, _ in headers}
+    if "content-security-policy" in names:  # set by the view already (the record pages)
+        return
+    if "x-content-type-options" not in names:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+        names.add("x-content-type-options")
+    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+    if content_type.partition(";")[0].strip() in HTML_TYPES:
+        headers += [(name, value) for name, value in HTML_HEADERS.items() if name.lower() not in names]
+
+
+class SecurityHeaders:
+    """WSGI middleware applying `add_defaults` to every answer of the app.
+
+    On the WSGI header list rather than in a Flask after_request hook: werkzeug's Headers look-ups
+    (a KeyError per missing name) cost more per request than the rule itself (bench/stack.py).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            add_defaults(headers)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)

@@ -26,23 +26,26 @@ from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
 from .page import THUMBNAIL, RecordPage
 from .sections import record_sections
-from .security import HTML_HEADERS
+from .security import HTML_HEADERS, HTML_TYPES
 
 log = logging.getLogger(__name__)
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 # HTML first: a browser's */* (or an Accept we cannot serve) gets the page.
 OFFERS = (*HTML_TYPES, *BY_MEDIA_TYPE, signposting.LINKSET_TYPE)
 # DataCite content negotiation's name for schema.org JSON-LD.
 ALIASES = {"application/vnd.schemaorg.ld+json": "application/ld+json"}
 SUFFIXES = frozenset([*BY_NAME, "linkset", THUMBNAIL])
 CACHE = "public, max-age=300"
+HTML_TYPE = "text/html; charset=utf-8"  # what mimetype="text/html" makes, without working it out per request
 
 
-def _lookup(text: str) -> StoredRecord | None:
+def _lookup(text: str, page: bool = False) -> StoredRecord | None:
+    """Return the summary of the record a DOI names; for a `page` not cached, with its parts, read at once."""
     try:
         key = doi_key(text)
     except InvalidDOI:
         return None
+    if page and not page_cache().holds((key, request.script_root)):
+        return store().summary_with_part(key, PAGE_PARTS)
     return store().summary(key)
 
 
@@ -64,7 +67,7 @@ def resolve(rest: str) -> tuple[StoredRecord, str | None]:
         head, _, tail = candidate.rpartition("/")
         if tail in SUFFIXES and (found := _lookup(head)):
             return found, tail
-        if found := _lookup(candidate):
+        if found := _lookup(candidate, page=True):
             return found, None
     raise NoSuchRecord(rest)
 
@@ -103,12 +106,12 @@ def record(rest: str) -> BaseResponse:
         response = _linkset(record_page(_full(found)))
     else:
         response = _html(found)
-    response.vary.add("Accept")
+    response.headers.add("Vary", "Accept")  # none of these answers has a Vary yet: no need to parse one (vary.add)
     return response
 
 
-def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
-    """Return the page's body, status, Link header and ETag."""
+def _render(summary: StoredRecord) -> tuple[bytes, int, str, str]:
+    """Return the page's body (encoded once: cached and sent as is), status, Link header and ETag."""
     if summary.deleted:
         page = record_page(_full(summary))
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
@@ -116,12 +119,13 @@ def _render(summary: StoredRecord) -> tuple[str, int, str, str]:
     else:
         body, link = _from_parts(summary) or _fresh(summary)
         status = 200
-    return body, status, link, hashlib.sha256(body.encode()).hexdigest()[:24]
+    data = body.encode()
+    return data, status, link, hashlib.sha256(data).hexdigest()[:24]
 
 
 def _from_parts(summary: StoredRecord) -> tuple[str, str] | None:
     """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
-    stored = store().rendered_part(summary.key, PAGE_PARTS)
+    stored = summary.rendered.get(PAGE_PARTS) or store().rendered_part(summary.key, PAGE_PARTS)
     found = parts.Parts.loads(stored) if stored else None
     if found is None or found.fingerprint != parts.fingerprint():
         return None
@@ -168,26 +172,21 @@ def _html(found: StoredRecord) -> Response:
     # A page changes only with the record or the download area: serve it from the cache
     # until one of them does (rendering costs several times the rest of the request).
     downloads = None if found.deleted else download_area().signature(found.key)
-    inputs = (
-        found.key,
-        found.datestamp,
-        found.content_hash,
-        found.deleted,
-        found.reason,
-        downloads,
-        request.script_root,
-    )
-    cache = page_cache()
-    if (rendered := cache.get(inputs)) is None:
+    inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
+    # One page per record and script root: a lookup tells whether to read the parts with the summary.
+    cache, slot = page_cache(), (found.key, request.script_root)
+    if (cached := cache.get(slot)) is not None and cached[0] == inputs:
+        rendered = cached[1]
+    else:
         rendered = _render(found)
-        cache.put(inputs, rendered)
+        cache.put(slot, (inputs, rendered))
     body, status, link, etag = rendered
     headers = {"Link": link, **HTML_HEADERS}
     if status == 200:
         headers.update({"Cache-Control": CACHE, "ETag": f'"{etag}"'})
         if "If-None-Match" in request.headers and request.if_none_match.contains(etag):
             return Response(status=304, headers=headers)
-    return Response(body, status, headers=headers, mimetype="text/html")
+    return Response(body, status, headers=headers, content_type=HTML_TYPE)
 
 
 def _gone(page: RecordPage) -> Response:

@@ -1,4 +1,5 @@
-"""A gunicorn threaded worker whose sockets drop clients that trickle a request or stop reading a reply."""
+"""A gunicorn threaded worker whose sockets drop clients that trickle a request or stop reading a reply,
+and send a response's header block with its first body bytes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class DeadlineSocket(socket.socket):
 
     limit: float = 30.0
     deadline: float = float("inf")
+    held: bytes = b""
+    holding = False  # True while the worker writes a response (see sendall)
 
     @classmethod
     def adopt(cls, sock: socket.socket, limit: float) -> DeadlineSocket:
@@ -56,6 +59,40 @@ class DeadlineSocket(socket.socket):
         self._remaining()
         return super().recv_into(buffer, *args)
 
+    # gunicorn sends a response's header block and its body in two writes: two packets, and two
+    # wake-ups of the client, per request. The header block is held and leaves with the first body
+    # bytes, or when the worker has finished the request (`flush`), whichever comes first.
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        held, self.held = self.held, b""
+        if held:
+            if len(data) <= MERGE_LIMIT:
+                data = held + data
+            else:
+                super().sendall(held)  # a large body is not copied to save one write
+        elif self.holding and _is_header_block(data):
+            self.held = bytes(data)
+            return
+        super().sendall(data, flags)
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        self.flush()
+        return super().sendfile(file, offset, count)
+
+    def flush(self) -> None:
+        """Send the header block still held (a response without body bytes)."""
+        if self.held:
+            held, self.held = self.held, b""
+            super().sendall(held)
+
+
+# Bodies up to this size are copied behind the held header block to leave in one write.
+MERGE_LIMIT = 64 * 1024
+
+
+def _is_header_block(data: Any) -> bool:
+    """Tell whether `data` is a response's status line and headers, as gunicorn writes them (one bytes object)."""
+    return isinstance(data, bytes) and data.startswith(b"HTTP/") and data.endswith(b"\r\n\r\n")
+
 
 class DeadlineThreadWorker(ThreadWorker):
     """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds)."""
@@ -69,3 +106,16 @@ class DeadlineThreadWorker(ThreadWorker):
             conn.sock = DeadlineSocket.adopt(conn.sock, self._limit())
         conn.sock.arm()
         super().enqueue_req(conn)
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        sock = conn.sock
+        sock.holding = True
+        try:
+            keepalive: bool = super().handle_request(req, conn)
+        except BaseException:
+            sock.held = b""  # the response broke off: gunicorn closes the connection
+            raise
+        finally:
+            sock.holding = False
+        sock.flush()
+        return keepalive

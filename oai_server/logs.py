@@ -9,13 +9,15 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
 JSON_RENAME = {"asctime": "time", "levelname": "level", "name": "logger"}
 HEADER = "X-Request-ID"
+ENVIRON_HEADER = "HTTP_X_REQUEST_ID"
+ENVIRON_KEY = "dmzpub.request_id"  # the request's id in the WSGI environ
 # A caller's id is kept only when it is short and plain: it ends up in every log line.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _HANDLER_NAME = "dmzpub"
@@ -26,7 +28,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+            record.request_id = request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
         return True
 
 
@@ -84,32 +86,45 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
 
 def request_id() -> str:
     """Return the id of the current request."""
-    return g.get("request_id", "-")
+    return request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
+
+
+class RequestLog:
+    """WSGI middleware: give every request an id (the caller's X-Request-ID, or a new one), echo it back
+    and write its access line.
+
+    At the WSGI layer rather than as Flask before/after_request hooks: the hooks, `g` and werkzeug's
+    header objects cost about as much per request as a whole hello-world Flask request (bench/stack.py).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.access = logging.getLogger("dmzpub.access")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
+        given = environ.get(ENVIRON_HEADER, "")
+        rid = environ[ENVIRON_KEY] = given if VALID_ID.fullmatch(given) else uuid.uuid4().hex
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((HEADER, rid))
+            if self.access.isEnabledFor(logging.INFO):
+                self._line(environ, int(status[:3]), rid, (time.perf_counter() - started) * 1000)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+    def _line(self, environ: dict[str, Any], status: int, rid: str, elapsed: float) -> None:
+        method = environ.get("REQUEST_METHOD", "GET")
+        # What request.path gives: PATH_INFO as the server decoded it (latin-1), read as UTF-8.
+        path = "/" + environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace").lstrip("/")
+        extra = {"method": method, "path": path, "status": status, "request_id": rid}
+        self.access.info("%s %s %s %.1fms", method, path, status, elapsed, extra=extra)
 
 
 def init_app(app: Flask) -> None:
-    """Give every request an id (the caller's X-Request-ID, or a new one) and echo it back."""
-    access = logging.getLogger("dmzpub.access")
-
-    @app.before_request
-    def _assign() -> None:
-        given = request.headers.get(HEADER, "")
-        g.request_id = given if VALID_ID.fullmatch(given) else uuid.uuid4().hex
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _echo(response: Response) -> Response:
-        response.headers[HEADER] = request_id()
-        elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        access.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed,
-            extra={"method": request.method, "path": request.path, "status": response.status_code},
-        )
-        return response
+    """Give every request an id and an access line (RequestLog, innermost around the Flask app)."""
+    app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def setup_from_environment() -> None:

@@ -46,8 +46,10 @@ def _absolute_from_base(base_url: str) -> Any:
     def rewrite(response: Response) -> Response:
         # Werkzeug's routing redirects (merge_slashes, strict_slashes) are absolute URLs built
         # from the Host header; a forged Host must not send visitors elsewhere.
+        if response.status_code // 100 != 3:  # first: a header look-up costs more than the check
+            return response
         location = response.headers.get("Location")
-        if response.status_code // 100 == 3 and location:
+        if location:
             parts = urlsplit(location)
             if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
                 response.headers["Location"] = urlunsplit((base.scheme, base.netloc, *parts[2:]))

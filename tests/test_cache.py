@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from download_helpers import make_dataset, random_bytes
+from landing_data import mark, stage
 
 from download_cache.area import ACCESS, STATE, DownloadArea, dataset_dirname
 from download_cache.copier import QUARANTINE
@@ -175,3 +177,19 @@ def test_an_evicted_dataset_keeps_no_files_for_server_or_cache_ls(area: Path) ->
     assert DownloadArea(area).status("10.5555/new").files == ()
     info = Retention(open_target(str(area))).info("10.5555/new")
     assert (info.state, info.files) == ("evicted", 0) == (DownloadArea(area).status("10.5555/new").state, 0)
+
+
+def test_a_datasets_signature_changes_with_each_state_and_only_then(tmp_path: Path) -> None:
+    view, key = DownloadArea(tmp_path), "10.1234/signed"
+    seen = [view.signature(key)]
+    assert view.signature(key) == seen[0]
+    mark(tmp_path, key, "staging")
+    seen.append(view.signature(key))
+    stage(tmp_path, key)
+    seen.append(view.signature(key))
+    assert view.signature(key) == seen[-1]
+    mark(tmp_path, key, "evicted")
+    seen.append(view.signature(key))
+    assert len(set(seen)) == 4
+    shutil.rmtree(view.dataset_dir(key))
+    assert view.signature(key) == seen[0]

@@ -15,6 +15,7 @@ from lxml import html
 
 from catalogue_core.errors import StoreUnavailable
 from catalogue_core.urls import file_path
+from landing import security
 from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
@@ -244,6 +245,15 @@ def test_html_responses_carry_security_headers(client: FlaskClient, rich: Pusher
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
+def test_other_answers_say_nosniff_and_a_views_own_policy_is_kept(client: FlaskClient, rich: Pusher) -> None:
+    xml = client.get("/oai?verb=Identify").headers
+    assert xml["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" not in xml
+    assert "X-Frame-Options" not in xml
+    own = [("Content-Type", "image/png"), ("Content-Security-Policy", "default-src 'none'; sandbox")]
+    security.add_defaults(own)
+    assert own == [("Content-Type", "image/png"), ("Content-Security-Policy", "default-src 'none'; sandbox")]
+
+
 def test_record_text_is_escaped_in_html_and_json_ld(client: FlaskClient, pusher: Pusher) -> None:
     pusher.put(hostile_document())
     response = client.get("/doi/10.1234/hostile-1")
@@ -259,7 +269,7 @@ def test_store_outage_is_a_503_page(app: Flask, client: FlaskClient, monkeypatch
     def down(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("test outage")
 
-    for method in ("summary", "get", "browse"):
+    for method in ("summary", "summary_with_part", "get", "browse"):
         monkeypatch.setattr(type(store_of(app).store), method, down)
     for path in (PAGE, "/"):
         response = client.get(path)

@@ -46,6 +46,24 @@ def test_a_request_id_is_taken_from_the_caller_echoed_and_in_every_line(client: 
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", lines[0]["time"])
 
 
+def test_the_access_line_names_the_decoded_path_and_a_views_own_lines_carry_the_request_id(
+    client: Any, log_lines: io.StringIO
+) -> None:
+    pusher = Pusher(client)
+    response = client.put(
+        f"/api/v1/published/{DOI}", json=v4_document(DOI), headers={**pusher.headers, "X-Request-ID": "push-7"}
+    )
+    assert response.status_code == 201
+    client.get("/doi/10.99999/caf%C3%A9", headers={"X-Request-ID": "page-8"})
+    by_id = {r["request_id"]: r for r in records(log_lines) if r["logger"] == "dmzpub.access"}
+    assert (by_id["page-8"]["method"], by_id["page-8"]["path"], by_id["page-8"]["status"]) == (
+        "GET",
+        "/doi/10.99999/café",
+        404,
+    )
+    assert [r["request_id"] for r in audit_lines(log_lines)] == ["push-7"]
+
+
 @pytest.mark.parametrize("given", [None, "", "x" * 200, "bad id\twith spaces"])
 def test_a_missing_or_unusable_request_id_is_replaced_by_a_new_one(client: Any, given: str | None) -> None:
     headers = {"X-Request-ID": given} if given is not None else {}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import v4_document
 
-from catalogue_core.errors import RecordNotFound
+from catalogue_core.errors import RecordNotFound, StoreUnavailable
 from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
@@ -259,6 +259,35 @@ def test_the_write_probe_clears_markers_a_failed_write_left_behind(repo: Reposit
     assert repo.safe_now() == base.format_datestamp(clock.now) and not repo._orphans
 
 
+def test_a_committed_write_probe_answers_for_a_second_and_a_failed_one_for_none(
+    repo: Repository, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probes: list[float] = []
+    failing: list[str] = []
+    commit = repo._probe_write
+
+    def probe(orphans: Any) -> None:
+        probes.append(clock.now)
+        if failing:
+            raise StoreUnavailable(failing[0])
+        commit(orphans)
+
+    monkeypatch.setattr(repo, "_probe_write", probe)
+    repo.check_writable()
+    clock.now += base.PROBE_INTERVAL / 2
+    repo.check_writable()
+    assert len(probes) == 1  # the second call within the interval commits nothing
+    clock.now += base.PROBE_INTERVAL
+    failing.append("read-only")
+    for _ in range(2):
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            repo.check_writable()
+    assert len(probes) == 3  # a failed probe is not remembered: each call probes again
+    failing.clear()
+    repo.check_writable()
+    assert len(probes) == 4
+
+
 def test_incremental_harvest_misses_nothing_under_concurrent_pushes(
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -356,6 +385,18 @@ def test_stats_count_published_and_withdrawn(repo: Repository, clock: Clock) -> 
     result = repo.withdraw("10.1234/rec-00001")
     stats = repo.stats()
     assert (stats.published, stats.withdrawn, stats.latest_datestamp) == (2, 1, result.datestamp)
+
+
+def test_a_summary_comes_with_its_page_parts_in_one_read(repo: Repository, clock: Clock) -> None:
+    e = entry(repo, 1)
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "the parts"})])
+    found = repo.summary_with_part(e.key, PAGE_PARTS)
+    assert found is not None and found.rendered == {PAGE_PARTS: "the parts"}
+    assert replace(found, rendered={}) == repo.summary(e.key)
+    assert repo.summary_with_part(e.key, "no-such-part") == repo.summary(e.key)
+    assert repo.summary_with_part("10.1234/none", PAGE_PARTS) is None
+    repo.withdraw(e.key)
+    assert repo.summary_with_part(e.key, PAGE_PARTS) == repo.summary(e.key)  # a tombstone has no parts
 
 
 def test_page_parts_are_read_alone_and_never_move_a_datestamp(repo: Repository, clock: Clock) -> None:

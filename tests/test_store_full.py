@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from conftest import Pusher, v4_document
 
+from catalogue_core.store.base import PROBE_INTERVAL
 from oai_server.store import of as store_of
 
 
@@ -36,12 +37,15 @@ def test_a_full_store_answers_503_and_the_reply_matches_what_was_committed(
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_healthz_reports_a_store_that_cannot_be_written_with_503_and_the_reason(
-    app: Any, client: Any, store_kind: str
+    app: Any, client: Any, store_kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get("/healthz").status_code == 200
-    db = store_of(app).store._db()  # the test client runs in this thread: the same connection
+    store = store_of(app).store
+    db = store._db()  # the test client runs in this thread: the same connection
     db.execute("PRAGMA query_only = 1")  # SQLite refuses every write, as for a read-only file
     try:
+        assert client.get("/healthz").status_code == 200  # the probe of a moment ago still answers
+        monkeypatch.setattr(store, "_probed", store._probed - PROBE_INTERVAL)  # a second later
         response = client.get("/healthz")
     finally:
         db.execute("PRAGMA query_only = 0")

@@ -30,6 +30,9 @@ SEARCH_BUDGET = 2.0
 INFLIGHT_TTL = 300.0
 # Seconds a failed write keeps /healthz at 503 in the process that saw it, unless a write commits first.
 WRITE_FAILURE_MEMORY = 60.0
+# Seconds a committed write probe (/healthz) stands for the next ones in its process: probes every
+# few milliseconds (a load balancer, a crawler) each made a commit. Failed probes are not remembered.
+PROBE_INTERVAL = 1.0
 
 
 def format_datestamp(epoch: float) -> str:
@@ -154,6 +157,8 @@ class Repository(ABC):
     _orphans: frozenset[str] = frozenset()
     #: (when, why) of this process's last failed write, until a write commits.
     _write_failure: tuple[float, str] | None = None
+    #: utcnow() of this process's last write probe that committed.
+    _probed: float = float("-inf")
 
     def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         """Upsert records by key; unchanged content keeps its datestamp."""
@@ -189,9 +194,13 @@ class Repository(ABC):
         """Raise StoreUnavailable unless a small write commits and no recent write failed.
 
         The probe also clears the in-flight markers this process could not clear when a write
-        failed, so a full disk that was freed does not hold back the harvest watermark.
+        failed, so a full disk that was freed does not hold back the harvest watermark. A probe
+        that committed less than PROBE_INTERVAL ago answers for this one, unless markers wait.
         """
-        self._clear_orphans()
+        now = utcnow()
+        if self._orphans or abs(now - self._probed) >= PROBE_INTERVAL:  # abs: the clock may step back
+            self._clear_orphans()
+            self._probed = now
         failure = self._write_failure
         if failure and utcnow() - failure[0] < WRITE_FAILURE_MEMORY:
             raise StoreUnavailable(f"the last write failed {utcnow() - failure[0]:.0f} s ago: {failure[1]}")
@@ -238,6 +247,14 @@ class Repository(ABC):
         """Return one rendered part of a live record (e.g. its page parts), reading nothing else; None if absent."""
         found = self.get(key, formats=[name])
         return found.rendered.get(name) if found is not None else None
+
+    def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
+        """Return the summary, with one rendered part of a live record in `rendered` if it has one (a page's read)."""
+        found = self.summary(key)
+        if found is None or found.deleted:
+            return found
+        text = self.rendered_part(key, name)
+        return found if text is None else replace(found, rendered={name: text})
 
     @abstractmethod
     def list_records(

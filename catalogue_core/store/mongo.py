@@ -461,6 +461,10 @@ class MongoRepository(Repository):
         doc = self._call(self.records.find_one, {"_id": key}, _SUMMARY)
         return self._record(doc) if doc else None
 
+    def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
+        doc = self._call(self.records.find_one, {"_id": key}, {**_SUMMARY, f"rendered.{name}": 1})
+        return self._record(doc, prefix=name) if doc else None
+
     # backup, restore and schema version -------------------------------------------------------
 
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:

@@ -472,6 +472,17 @@ class SQLiteRepository(Repository):
         rows = self._read(f"SELECT {_SUMMARY} FROM records r WHERE key = ?", (key,))
         return StoredRecord(**self._summary(rows[0])) if rows else None
 
+    def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
+        rows = self._read(
+            f"SELECT {_SUMMARY}, p.xml FROM records r"
+            " LEFT JOIN rendered p ON p.key = r.key AND p.prefix = ? WHERE r.key = ?",
+            (name, key),
+        )
+        if not rows:
+            return None
+        text = rows[0]["xml"]
+        return StoredRecord(**self._summary(rows[0]), rendered={} if text is None else {name: text})
+
     def thumbnail(self, key: str) -> Thumbnail | None:
         return sqlite_read(self._read("SELECT media_type, sha256, data FROM thumbnails WHERE key = ?", (key,)))
 
