@@ -34,7 +34,7 @@ class PublishedRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property  # asked for several times per write; normalising the DOI again each time showed
     def key(self) -> str:
         """Return the case-folded DOI that identifies the record."""
         return doi_key(self.doi)

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+import orjson
+
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF) plus
 # C1 controls and DEL, which are legal but never meant in metadata.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -24,20 +26,48 @@ def clean_text(value: str) -> str:
 
 def clean_tree(value: Any) -> Any:
     """Return a copy of a JSON value with every string cleaned and empty strings dropped."""
-    # Plain loops, not generators: this walks every node of every pushed record.
+    # Most records need no cleaning at all: then a copy through orjson (in C) is the answer, ~10x
+    # faster than the walk below. Its text tells: only ASCII, no escapes (quotes, backslashes,
+    # control characters), no DEL, no string with outer space, no empty value, no null (orjson also
+    # writes infinities as null); anything else, or what orjson refuses, is walked.
+    try:
+        text = orjson.dumps(value)
+    except TypeError:
+        return _walk(value)
+    return _walk(value) if _needs_walk(text) else orjson.loads(text)
+
+
+def _needs_walk(text: bytes) -> bool:
+    """Tell whether orjson's text shows something clean_tree might change ("[]" inside a string: walked)."""
+    # One `in` each, not any() over a tuple: the generator cost more than the searches.
+    return (
+        not text.isascii()
+        or b"\\" in text
+        or b"\x7f" in text
+        or b'" ' in text
+        or b' "' in text
+        or b'""' in text
+        or b"[]" in text
+        or b"{}" in text
+        or b"null" in text
+    )
+
+
+def _walk(value: Any) -> Any:
+    # Plain loops, not generators: this walks every node of every pushed record that needs cleaning.
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):
         out = []
         for item in value:
-            item = clean_tree(item)
+            item = _walk(item)
             if item not in _EMPTY:
                 out.append(item)
         return out
     if isinstance(value, dict):
         tree = {}
         for key, item in value.items():
-            item = clean_tree(item)
+            item = _walk(item)
             if item not in _EMPTY:
                 tree[key] = item
         return tree

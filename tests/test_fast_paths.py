@@ -8,7 +8,7 @@ import pytest
 from conftest import scicat_example
 
 from catalogue_core.scicat import from_scicat
-from catalogue_core.text import clean_text
+from catalogue_core.text import clean_text, clean_tree
 from oai_server.api.push import MAX_DEPTH, _depth_over
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
@@ -51,3 +51,63 @@ def test_the_depth_bound_counts_containers_only_and_stops_at_the_limit() -> None
     assert _depth_over(nested(MAX_DEPTH + 1), MAX_DEPTH)
     assert not _depth_over("scalar", 0)
     assert _depth_over([[], {"a": [{}]}], 3) and not _depth_over([[], {"a": [{}]}], 4)
+
+
+def _clean_tree_before(value: object) -> object:
+    """clean_tree as it was before its orjson copy: a walk over every node."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        items = [_clean_tree_before(item) for item in value]
+        return [item for item in items if item not in ("", None, [], {})]
+    if isinstance(value, dict):
+        pairs = [(key, _clean_tree_before(item)) for key, item in value.items()]
+        return {key: item for key, item in pairs if item not in ("", None, [], {})}
+    return value
+
+
+def _typed(value: object) -> object:
+    """Return the value with every node's type beside it, so 1 and True, 1.0 and 1 differ."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, repr(value))
+
+
+def test_cleaning_a_tree_gives_what_the_walk_gave_on_hostile_and_odd_values() -> None:
+    from test_api_fuzz import VALUES, mutants
+    from test_compact_json import ODD
+
+    odd = [v for v in ODD if not isinstance(v, tuple)]  # JSON has no tuples
+    texts = [
+        "plain",
+        "  padded\t",
+        " lead",
+        "trail ",
+        "del\x7f",
+        "ctl\x01",
+        "end\n",
+        "ctl\x01\x7f",
+        "Müller",
+        "e\u0301",
+        "\u00a0nbsp",
+        "a\x85b",
+        "",
+        " ",
+        "[]",
+        "null",
+    ]
+    values: list[object] = [*VALUES, *odd, *texts, *(scicat_example(name) for name in NAMES)]
+    values += [{"k": v, "list": [v, "x", {"in": v}]} for v in values]
+    values += list(mutants(23, 300))
+    for value in values:
+        assert _typed(clean_tree(value)) == _typed(_clean_tree_before(value)), value
+
+
+def test_a_cleaned_tree_shares_nothing_with_its_source() -> None:
+    source = {"creators": [{"name": "A", "affiliation": [{"name": "B"}]}], "sizes": ["1 GB"]}
+    cleaned = clean_tree(source)
+    cleaned["creators"][0]["affiliation"][0]["name"] = "changed"
+    cleaned["sizes"].append("2 GB")
+    assert source == {"creators": [{"name": "A", "affiliation": [{"name": "B"}]}], "sizes": ["1 GB"]}

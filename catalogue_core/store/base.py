@@ -48,7 +48,11 @@ def json_text(value: Any) -> str:
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
     text = compact_json.dumps(value)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    try:
+        text.encode()  # much faster than the search below, and fails only when there is something to escape
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def next_datestamp(stamp: str) -> str:
