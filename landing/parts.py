@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
-from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
 from catalogue_core.record import PublishedRecord
@@ -26,6 +25,7 @@ from .brand import Brand, brand
 from .context import base_url, frames, section_cache, site_name
 from .downloads import Downloads, external_url
 from .exports import EXPORTS
+from .head import tojson
 from .page import RecordPage
 from .sections import record_sections
 
@@ -41,7 +41,10 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
-PART_MODULES = ("citation", "exports", "filters", "model", "page", "parts", "schemaorg", "sections", "signposting")
+PART_MODULES = (
+    *("citation", "exports", "filters", "head", "model"),
+    *("page", "parts", "schemaorg", "sections", "signposting"),
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,9 @@ class Parts:
             return None
 
 
-def _tojson(value: Any) -> str:
-    """Return a value as meta.html's `tojson` writes it (htmlsafe JSON)."""
-    policies = current_app.jinja_env.policies
-    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
-
-
 def _member(name: str, value: Any) -> str:
     # Member names are plain ASCII identifiers: their JSON is the name in quotes.
-    return f', "{name}": {_tojson(value)}'
+    return f', "{name}": {tojson(value)}'
 
 
 def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:

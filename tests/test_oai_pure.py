@@ -16,7 +16,7 @@ from catalogue_core.store import Repository
 from oai_server.oai.errors import BadResumptionToken
 from oai_server.oai.provider import Provider, ProviderConfig
 from oai_server.oai.response import respond
-from oai_server.oai.resumption_token import ListState, TokenCodec
+from oai_server.oai.resumption_token import ISSUED_KEPT, ListState, TokenCodec
 
 CONFIG = ProviderConfig("https://data.example.org/oai", "Example", "data.example.org", "oai@example.org", 2)
 
@@ -34,15 +34,35 @@ def test_tokens_round_trip_deterministically() -> None:
     assert codec.decode(token, "ListRecords", "2024-05-02T00:00:00Z") == state
 
 
+@pytest.mark.parametrize("reader", ["signer", "other-process"])
 @pytest.mark.parametrize(
     ("verb", "now"),
     [("ListIdentifiers", "2024-05-02T00:00:00Z"), ("ListRecords", "2024-05-08T00:00:01Z")],
     ids=["other-verb", "expired"],
 )
-def test_tokens_are_bound_to_verb_and_lifetime(verb: str, now: str) -> None:
+def test_tokens_are_bound_to_verb_and_lifetime(verb: str, now: str, reader: str) -> None:
     codec = TokenCodec("a-secret-of-enough-length")
+    token = codec.encode(_state())
+    if reader == "other-process":
+        codec = TokenCodec("a-secret-of-enough-length")  # knows the token by its signature only
     with pytest.raises(BadResumptionToken):
-        codec.decode(codec.encode(_state()), verb, now)
+        codec.decode(token, verb, now)
+
+
+def test_a_token_reads_the_same_in_the_process_that_signed_it_and_in_any_other() -> None:
+    # The signing codec remembers the states of its newest tokens instead of checking them again.
+    signer, other = TokenCodec("a-secret-of-enough-length"), TokenCodec("a-secret-of-enough-length")
+    first = signer.encode(_state())
+    for cursor in range(ISSUED_KEPT):  # enough tokens for the signer to forget the first
+        signer.encode(replace(_state(), cursor=cursor + 10))
+    last = replace(_state(), cursor=ISSUED_KEPT + 10)
+    token = signer.encode(last)
+    now = "2024-05-02T00:00:00Z"
+    assert signer.decode(token, "ListRecords", now) == other.decode(token, "ListRecords", now) == last
+    assert signer.decode(first, "ListRecords", now) == other.decode(first, "ListRecords", now) == _state()
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    with pytest.raises(BadResumptionToken):
+        signer.decode(altered, "ListRecords", now)
 
 
 def test_respond_needs_only_a_repository(repo: Repository, xsd: etree.XMLSchema) -> None:
