@@ -59,7 +59,7 @@ else:
     # Each layer as a Flask hook (older code) or a WSGI middleware around the Flask app.
     layers = {
         "request ids + access line": ("_assign", "_echo", "RequestLog"),
-        "redirect rewrite": ("rewrite",),
+        "redirect rewrite": ("rewrite", "AbsoluteFromBase"),
         "security headers": ("_security_headers", "SecurityHeaders"),
     }
     names = {name for layer, found in layers.items() if layer in off or "all" in off for name in found}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -13,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
-from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
 from catalogue_core.record import PublishedRecord
@@ -26,6 +26,7 @@ from .brand import Brand, brand
 from .context import base_url, frames, section_cache, site_name
 from .downloads import Downloads, external_url
 from .exports import EXPORTS
+from .head import tojson
 from .page import RecordPage
 from .sections import record_sections
 
@@ -41,7 +42,10 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
-PART_MODULES = ("citation", "exports", "filters", "model", "page", "parts", "schemaorg", "sections", "signposting")
+PART_MODULES = (
+    *("citation", "exports", "filters", "head", "model"),
+    *("page", "parts", "schemaorg", "sections", "signposting"),
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,20 @@ class Parts:
             return None
 
 
-def _tojson(value: Any) -> str:
-    """Return a value as meta.html's `tojson` writes it (htmlsafe JSON)."""
-    policies = current_app.jinja_env.policies
-    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
-
-
 def _member(name: str, value: Any) -> str:
     # Member names are plain ASCII identifiers: their JSON is the name in quotes.
-    return f', "{name}": {_tojson(value)}'
+    return f', "{name}": {tojson(value)}'
+
+
+# Datestamps and sizes ("2025-06-03T12:00:00Z", "12.3 kB"): JSON and htmlsafe JSON leave these characters as they are.
+_PLAIN = re.compile(r"[0-9A-Za-z :.+-]*")
+
+
+def _live_member(name: str, value: Any) -> str:
+    """Return a live member as _member does; plain strings without the JSON encoder (once per page served)."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return f', "{name}": "{value}"'
+    return _member(name, value)
 
 
 def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
@@ -190,7 +199,7 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
         "dateModified": datestamp,
     }
     for name, value in live.items():
-        member = "" if name in OPTIONAL_MEMBERS and not value else _member(name, value)
+        member = "" if name in OPTIONAL_MEMBERS and not value else _live_member(name, value)
         head = head.replace(SLOT.format(name), member, 1)
     section = _section(downloads, parts.publisher, mark)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)

@@ -3,6 +3,7 @@ and send a response's header block with its first body bytes."""
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from typing import Any
@@ -18,17 +19,25 @@ class DeadlineSocket(socket.socket):
 
     gunicorn reads a request in a thread with a blocking socket and no time limit: eight sockets
     sending a byte now and then held every thread of the server (slowloris).
+
+    The descriptor stays non-blocking for good and the timeouts gunicorn sets are kept here, not in
+    the kernel: a socket timeout costs a system call each time it is set (gunicorn sets it three or
+    four times per request) and a poll() before every read and write, each releasing the GIL to the
+    worker's other threads. Here a read or write is tried at once and waits (poll) only when the
+    kernel has nothing to give or take (bench/stack.py).
     """
 
     limit: float = 30.0
     deadline: float = float("inf")
     held: bytes = b""
     holding = False  # True while the worker writes a response (see sendall)
+    wanted: float | None = 0.0  # the timeout gunicorn last set (settimeout, setblocking): 0.0 non-blocking
 
     @classmethod
     def adopt(cls, sock: socket.socket, limit: float) -> DeadlineSocket:
         """Return the same connection as a DeadlineSocket (the old object gives up its descriptor)."""
         adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        super(DeadlineSocket, adopted).settimeout(0.0)  # the descriptor's one mode from now on
         adopted.limit = limit
         return adopted
 
@@ -36,43 +45,98 @@ class DeadlineSocket(socket.socket):
         """Start the clock for the next request."""
         self.deadline = time.monotonic() + self.limit
 
+    def settimeout(self, value: float | None) -> None:
+        self.wanted = value
+
+    def gettimeout(self) -> float | None:
+        return self.wanted
+
     def setblocking(self, flag: bool) -> None:
         # gunicorn switches to blocking mode before it reads: make that "blocking, within the deadline".
-        if flag:
-            self.settimeout(self.limit)
-        else:
-            super().setblocking(False)
+        self.wanted = self.limit if flag else 0.0
 
-    def _remaining(self) -> None:
-        if self.gettimeout() == 0.0:
-            return  # non-blocking use by the poller
+    def _read_wait(self) -> float:
+        """Return the seconds a read may wait: the request's deadline, at most the timeout set; 0 never waits."""
+        if self.wanted == 0.0:
+            return 0.0  # non-blocking use by the poller
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the client did not send its request in time")
-        self.settimeout(min(left, self.limit))
+        return min(left, self.limit, self.wanted or self.limit)
+
+    def _wait(self, events: int, seconds: float, what: str) -> None:
+        """Wait until the descriptor is ready for `events`; raise TimeoutError after `seconds`."""
+        poller = select.poll()
+        poller.register(self.fileno(), events)
+        if not poller.poll(seconds * 1000):
+            raise TimeoutError(f"timed out waiting for the client to {what}")
 
     def recv(self, size: int, *args: Any) -> bytes:
-        self._remaining()
-        return super().recv(size, *args)
+        wait = self._read_wait()
+        while True:
+            try:
+                return super().recv(size, *args)
+            except BlockingIOError:
+                if not wait:
+                    raise
+            self._wait(select.POLLIN, wait, "send")
+            wait = self._read_wait()
 
     def recv_into(self, buffer: Any, *args: Any) -> int:
-        self._remaining()
-        return super().recv_into(buffer, *args)
+        wait = self._read_wait()
+        while True:
+            try:
+                return super().recv_into(buffer, *args)
+            except BlockingIOError:
+                if not wait:
+                    raise
+            self._wait(select.POLLIN, wait, "send")
+            wait = self._read_wait()
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        """Send what the kernel takes now, waiting for room up to the timeout (as a blocking socket would)."""
+        deadline = time.monotonic() + (self.wanted or self.limit)
+        while True:
+            try:
+                return super().send(data, flags)
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if self.wanted == 0.0 or left <= 0:
+                    raise
+            self._wait(select.POLLOUT, left, "read")
+
+    def _send_all(self, *parts: Any, flags: int = 0) -> None:
+        """socket.sendall's contract for `parts` in order: every byte sent within one timeout, or TimeoutError.
+
+        Several parts go in one sendmsg (a gather write): nothing is copied to join them.
+        """
+        views = [view for view in (memoryview(part).cast("B") for part in parts) if view]
+        deadline = time.monotonic() + (self.wanted or self.limit)
+        while views:
+            try:
+                sent = super().sendmsg(views, (), flags) if len(views) > 1 else super().send(views[0], flags)
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if self.wanted == 0.0:
+                    raise
+                if left <= 0:
+                    raise TimeoutError("the client did not read the reply in time") from None
+                self._wait(select.POLLOUT, left, "read")
+                continue
+            while sent and sent >= len(views[0]):
+                sent -= len(views.pop(0))
+            if sent:
+                views[0] = views[0][sent:]
 
     # gunicorn sends a response's header block and its body in two writes: two packets, and two
     # wake-ups of the client, per request. The header block is held and leaves with the first body
-    # bytes, or when the worker has finished the request (`flush`), whichever comes first.
+    # bytes in one write, or when the worker has finished the request (`flush`), whichever comes first.
     def sendall(self, data: Any, flags: int = 0) -> None:
         held, self.held = self.held, b""
-        if held:
-            if len(data) <= MERGE_LIMIT:
-                data = held + data
-            else:
-                super().sendall(held)  # a large body is not copied to save one write
-        elif self.holding and _is_header_block(data):
+        if not held and self.holding and _is_header_block(data):
             self.held = bytes(data)
             return
-        super().sendall(data, flags)
+        self._send_all(held, data, flags=flags)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         self.flush()
@@ -82,11 +146,7 @@ class DeadlineSocket(socket.socket):
         """Send the header block still held (a response without body bytes)."""
         if self.held:
             held, self.held = self.held, b""
-            super().sendall(held)
-
-
-# Bodies up to this size are copied behind the held header block to leave in one write.
-MERGE_LIMIT = 64 * 1024
+            self._send_all(held)
 
 
 def _is_header_block(data: Any) -> bool:

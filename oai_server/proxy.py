@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -40,28 +40,40 @@ class TrustedProxyFix:
         return self.plain(environ, start_response)
 
 
-def _absolute_from_base(base_url: str) -> Any:
-    base = urlsplit(base_url)
+class AbsoluteFromBase:
+    """WSGI middleware: a redirect's absolute Location names DMZPUB_BASE_URL's scheme and host.
 
-    def rewrite(response: Response) -> Response:
-        # Werkzeug's routing redirects (merge_slashes, strict_slashes) are absolute URLs built
-        # from the Host header; a forged Host must not send visitors elsewhere.
-        if response.status_code // 100 != 3:  # first: a header look-up costs more than the check
-            return response
-        location = response.headers.get("Location")
-        if location:
-            parts = urlsplit(location)
-            if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-                response.headers["Location"] = urlunsplit((base.scheme, base.netloc, *parts[2:]))
-        return response
+    Werkzeug's routing redirects (merge_slashes, strict_slashes) are absolute URLs built from the
+    Host header; a forged Host must not send visitors elsewhere. At the WSGI layer, where only a
+    3xx answer costs anything, rather than a Flask after_request hook run for every answer.
+    """
 
-    return rewrite
+    def __init__(self, app: Any, base_url: str) -> None:
+        self.app = app
+        base = urlsplit(base_url)
+        self.origin = (base.scheme, base.netloc)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status.startswith("3"):
+                headers[:] = [(name, self._rewrite(name, value)) for name, value in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+    def _rewrite(self, name: str, value: str) -> str:
+        if name.lower() != "location":
+            return value
+        parts = urlsplit(value)
+        if parts.netloc and (parts.scheme, parts.netloc) != self.origin:
+            return urlunsplit((*self.origin, *parts[2:]))
+        return value
 
 
 def init_app(app: Flask) -> None:
-    """Install the trusted-proxy middleware (when behind a proxy) and the redirect rewrite."""
+    """Install the redirect rewrite and, when behind a proxy, the trusted-proxy middleware (outermost)."""
+    app.wsgi_app = AbsoluteFromBase(app.wsgi_app, app.config["DMZPUB_BASE_URL"])  # type: ignore[method-assign]
     hops = app.config["DMZPUB_PROXY_COUNT"]
     if hops:
         trusted = app.config["DMZPUB_FORWARDED_ALLOW_IPS"]
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, trusted)  # type: ignore[method-assign]
-    app.after_request(_absolute_from_base(app.config["DMZPUB_BASE_URL"]))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from download_helpers import gunicorn
 
-from oai_server.gunicorn_worker import MERGE_LIMIT, DeadlineSocket
+from oai_server.gunicorn_worker import DeadlineSocket
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
 Pair = tuple[DeadlineSocket, socket.socket, list[bytes]]
@@ -21,13 +23,18 @@ def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DeadlineSocket, sock
     server, client = socket.socketpair()
     sock = DeadlineSocket.adopt(server, 5.0)
     writes: list[bytes] = []
-    plain = socket.socket.sendall
+    send, sendmsg = socket.socket.send, socket.socket.sendmsg
 
-    def record(self: socket.socket, data: bytes, flags: int = 0) -> None:
+    def record(self: socket.socket, data: bytes, flags: int = 0) -> int:
         writes.append(bytes(data))
-        plain(self, data, flags)
+        return send(self, data, flags)
 
-    monkeypatch.setattr(socket.socket, "sendall", record)
+    def gather(self: socket.socket, buffers: list[bytes], *args: object) -> int:
+        writes.append(b"".join(buffers))
+        return sendmsg(self, buffers, *args)
+
+    monkeypatch.setattr(socket.socket, "send", record)
+    monkeypatch.setattr(socket.socket, "sendmsg", gather)
     sock.holding = True
     yield sock, client, writes
     sock.close()
@@ -44,6 +51,24 @@ def test_the_header_block_leaves_with_the_first_body_bytes(pair: Pair) -> None:
     assert client.recv(1000) == HEAD + b"hello, more"
 
 
+def test_a_reply_larger_than_the_socket_buffer_arrives_whole_and_in_order(pair: Pair) -> None:
+    sock, client, _ = pair
+    sock.setblocking(True)
+    body = bytes(range(256)) * (16 << 10)  # 4 MiB: many partial writes, the first one gathered
+    received = bytearray()
+
+    def read() -> None:
+        while len(received) < len(HEAD) + len(body):
+            received.extend(client.recv(1 << 16))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sock.sendall(HEAD)
+    sock.sendall(body)
+    reader.join(timeout=30)
+    assert bytes(received) == HEAD + body
+
+
 def test_a_response_without_body_bytes_is_sent_when_the_worker_flushes(
     pair: Pair,
 ) -> None:
@@ -54,12 +79,16 @@ def test_a_response_without_body_bytes_is_sent_when_the_worker_flushes(
     assert writes == [HEAD] and client.recv(1000) == HEAD
 
 
-def test_a_large_body_is_not_copied_behind_the_header_block(pair: Pair) -> None:
-    sock, _, writes = pair
+def test_a_large_body_leaves_with_the_header_block_in_one_write_too(pair: Pair) -> None:
+    sock, client, writes = pair
     sock.sendall(HEAD)
-    body = b"x" * (MERGE_LIMIT + 1)
+    body = b"x" * 100_000  # a ListRecords page
     sock.sendall(body)
-    assert writes == [HEAD, body]
+    assert writes == [HEAD + body]
+    received = b""
+    while len(received) < len(HEAD + body):
+        received += client.recv(1 << 20)
+    assert received == HEAD + body
 
 
 def test_writes_outside_a_response_are_never_held(pair: Pair) -> None:
@@ -67,6 +96,30 @@ def test_writes_outside_a_response_are_never_held(pair: Pair) -> None:
     sock.holding = False  # gunicorn's own error answers are written outside handle_request
     sock.sendall(HEAD)
     assert writes == [HEAD] and client.recv(1000) == HEAD
+
+
+def test_timeouts_are_kept_off_the_descriptor_and_reads_wait_for_data(pair: Pair) -> None:
+    sock, client, _ = pair
+    sock.arm()
+    sock.setblocking(True)
+    sock.settimeout(3.0)
+    assert sock.gettimeout() == 3.0 and not os.get_blocking(sock.fileno())  # no system call was made
+    threading.Timer(0.2, client.sendall, [b"GET / HTTP/1.1\r\n"]).start()
+    assert sock.recv(100) == b"GET / HTTP/1.1\r\n"  # it waited for the bytes
+    sock.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        sock.recv(100)
+
+
+def test_a_read_past_the_requests_deadline_and_a_reply_nobody_reads_time_out(pair: Pair) -> None:
+    sock = pair[0]
+    sock.limit = 0.3
+    sock.arm()
+    sock.setblocking(True)
+    with pytest.raises(TimeoutError):
+        sock.recv(100)  # the client never sends
+    with pytest.raises(TimeoutError):
+        sock.sendall(b"x" * (16 << 20))  # the client never reads
 
 
 def _exchange(port: int, request: bytes) -> bytes:

@@ -40,6 +40,10 @@ def _documents() -> dict[str, Any]:
     out |= {"rich": rich_document(), "hostile": hostile_document()}
     odd = "a & b < c > \"d\" 'e' \t \n ]]> ü 数据 https://x.example/a?b=1&c=2. \n\nsecond"
     out["odd"] = v4_document("10.1234/ODD-1", odd, descriptions=[{"description": odd, "descriptionType": "Abstract"}])
+    # Abstracts around the description tag's cut (300 characters, 5 of leeway), with and without spaces.
+    for i, text in enumerate(["Word & <b>bold</b> " * 40, "x" * 305, "x" * 306, "y " * 160, "z" * 400]):
+        abstract = [{"description": text, "descriptionType": "Abstract"}]
+        out[f"long[{i}]"] = v4_document(f"10.1234/LONG-{i}", "Long", descriptions=abstract)
     return out
 
 
@@ -66,7 +70,7 @@ def digests() -> dict[str, str]:
 def test_every_record_s_parts_are_byte_identical_to_before() -> None:
     expected = json.loads(DIGESTS.read_text())
     found = digests()
-    assert len(found) >= 36
+    assert len(found) >= 46
     assert {name: digest for name, digest in found.items() if expected.get(name) != digest} == {}
     assert found.keys() == expected.keys()
 

@@ -1,0 +1,110 @@
+"""The machine-readable head of a record page: canonical link, Highwire and Dublin Core tags, JSON-LD.
+
+templates/landing/meta.html calls `record_head`: written as a template these ~40 escaped tags cost
+about a fifth of a record's write-time page parts; as plain string building, a fraction of that.
+tests/test_page_parts_bytes.py holds the output byte-identical to the template it replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask import current_app
+from jinja2.filters import do_truncate
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
+
+from .blueprint import bp
+from .exports import Export
+from .page import RecordPage
+
+DESCRIPTION_LENGTH = 300  # the description tag's text, cut at a word as Jinja's `truncate` does
+_HTML_SPECIAL = re.compile("[&<>\"']")
+
+
+def _escape(value: object) -> str:
+    """Return text escaped as markupsafe.escape does, without making a Markup object per value."""
+    if type(value) is not str:
+        return str(escape(value))
+    if not _HTML_SPECIAL.search(value):
+        return value  # most values: one C-level scan, no copies
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
+def tojson(value: Any) -> str:
+    """Return a value as the templates' `tojson` filter writes it (htmlsafe JSON, the app's JSON settings)."""
+    policies = current_app.jinja_env.policies
+    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
+
+
+def _abstract(meta: dict[str, Any]) -> str:
+    """Return the first abstract's text, or ''."""
+    for item in meta.get("descriptions") or []:
+        if isinstance(item, dict) and item.get("descriptionType") == "Abstract":
+            return str(item.get("description", ""))
+    return ""
+
+
+def _tag(name: str, content: object) -> str:
+    return f'\n<meta name="{name}" content="{_escape(content)}">'
+
+
+@bp.app_template_global("record_head")
+def record_head(
+    page: RecordPage,
+    jsonld: dict[str, Any],
+    exports: Sequence[Export],
+    *,
+    issued: str,
+    publisher: str,
+    resource_type: str,
+    subjects: list[str],
+    licences: list[tuple[str, str | None]],
+) -> Markup:
+    """Return the head's tags, each on its own line, every value escaped."""
+    meta = page.meta
+    abstract = _abstract(meta)
+    description = do_truncate(current_app.jinja_env, abstract, DESCRIPTION_LENGTH)
+    out = [f'<link rel="canonical" href="{_escape(page.landing_url)}">', _tag("description", description)]
+    out.append(_tag("citation_title", page.title))
+    for person in page.creators:
+        out.append(_tag("citation_author", person.name))
+        out += [_tag("citation_author_institution", aff.name) for aff in person.affiliations]
+        if person.orcid:
+            out.append(_tag("citation_author_orcid", person.orcid))
+    out.append(_tag("citation_publication_date", issued.replace("-", "/")))
+    out += [_tag("citation_publisher", publisher), _tag("citation_doi", page.doi)]
+    out.append(_tag("citation_abstract_html_url", page.landing_url))
+    if subjects:
+        out.append(_tag("citation_keywords", "; ".join(subjects)))
+    if meta.get("language"):
+        out.append(_tag("citation_language", meta["language"]))
+    out.append('\n<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">')
+    out.append(_tag("DC.title", page.title))
+    out += [_tag("DC.creator", person.name) for person in page.creators]
+    out += [_tag("DC.publisher", publisher), _tag("DC.date", issued), _tag("DC.identifier", page.doi_url)]
+    out.append(_tag("DC.type", resource_type))
+    out += [_tag("DC.subject", subject) for subject in subjects]
+    out += [_tag("DC.rights", url or name) for name, url in licences]
+    if abstract:
+        out.append(_tag("DC.description", abstract))
+    if meta.get("language"):
+        out.append(_tag("DC.language", meta["language"]))
+    out.append(f'\n<link rel="cite-as" href="{_escape(page.doi_url)}">')
+    for export in exports:
+        href, media_type, label = (
+            _escape(page.export_url(export.name)),
+            _escape(export.media_type),
+            _escape(export.label),
+        )
+        out.append(f'\n<link rel="alternate" type="{media_type}" href="{href}" title="{label}">')
+    out.append(f'\n<script type="application/ld+json">{tojson(jsonld)}</script>')
+    return Markup("".join(out))
