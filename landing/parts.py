@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -90,6 +91,17 @@ class Parts:
 def _member(name: str, value: Any) -> str:
     # Member names are plain ASCII identifiers: their JSON is the name in quotes.
     return f', "{name}": {tojson(value)}'
+
+
+# Datestamps and sizes ("2025-06-03T12:00:00Z", "12.3 kB"): JSON and htmlsafe JSON leave these characters as they are.
+_PLAIN = re.compile(r"[0-9A-Za-z :.+-]*")
+
+
+def _live_member(name: str, value: Any) -> str:
+    """Return a live member as _member does; plain strings without the JSON encoder (once per page served)."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return f', "{name}": "{value}"'
+    return _member(name, value)
 
 
 def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
@@ -187,7 +199,7 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
         "dateModified": datestamp,
     }
     for name, value in live.items():
-        member = "" if name in OPTIONAL_MEMBERS and not value else _member(name, value)
+        member = "" if name in OPTIONAL_MEMBERS and not value else _live_member(name, value)
         head = head.replace(SLOT.format(name), member, 1)
     section = _section(downloads, parts.publisher, mark)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)

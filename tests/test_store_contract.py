@@ -69,6 +69,8 @@ def test_create_then_read_back_everything(repo: Repository, clock: Clock) -> Non
     assert got.sets == e.sets and "openaire_data" in got.sets
     assert (got.created, got.deleted, got.content_hash) == (result.datestamp, False, e.content_hash)
     assert repo.get(e.key, formats=["oai_dc"]).rendered == {"oai_dc": e.rendered["oai_dc"]}
+    bare = repo.get(e.key, formats=())  # what reindex and amendments read: the record without its formats
+    assert bare is not None and bare.rendered == {} and bare.payload == e.payload and bare.metadata == e.metadata
 
 
 def test_unchanged_push_keeps_datestamp(repo: Repository, clock: Clock) -> None:

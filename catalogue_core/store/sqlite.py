@@ -313,7 +313,9 @@ class SQLiteRepository(Repository):
         if not rows:
             return None
         row = rows[0]
-        rendered = _rendered(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
+        rendered: dict[str, str] = {}
+        if formats is None or formats:  # formats=() (reindex, amendments): the ~10 KB of XML is not read
+            rendered = _rendered(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
         if formats is not None:
             rendered = {p: x for p, x in rendered.items() if p in formats}
         return StoredRecord(
