@@ -13,6 +13,7 @@ http.client with keep-alive, and its own CPU per page is printed: both sides pay
     .venv/bin/python bench/harvest.py                       # SQLite, 20,000 records, with oai-repo
     .venv/bin/python bench/harvest.py --records 1000000 --no-compare --encodings identity --formats oai_dc
     .venv/bin/python bench/harvest.py --store mongo         # MongoDB wire server (mongoeco)
+    .venv/bin/python bench/harvest.py --no-compare --baseline da43307   # against older code, same store
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 from _bulk_fill import replicate  # noqa: E402
 from _oai_repo_app import copy_records  # noqa: E402
-from _server import dmzpub_server, free_port  # noqa: E402
+from _server import checkout_command, dmzpub_server, free_port  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.record_writer import RecordWriter  # noqa: E402
@@ -272,7 +273,9 @@ def checked(url: str, prefix: str, encoding: str, expected: int, label: str) -> 
     return result
 
 
-def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
+def compare(
+    ours: str, theirs: str, args: argparse.Namespace, peer: str = "oai-repo", target: str = " (target >= 3)"
+) -> None:
     """Harvest both servers taking turns page by page, per format and encoding.
 
     Turns, not one whole harvest after the other: the load of a shared machine swings within
@@ -281,7 +284,7 @@ def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
     servers' CPU per page: what each server spends, which scheduling does not blur.
     """
     ratios, cpu_ratios = [], []
-    servers = {"dmzpub": ours, "oai-repo": theirs}
+    servers = {"dmzpub": ours, peer: theirs}
     ports = {label: int(url.split(":")[2].split("/")[0]) for label, url in servers.items()}
     for encoding in args.encodings.split(","):
         for prefix in args.formats.split(","):
@@ -299,17 +302,26 @@ def compare(ours: str, theirs: str, args: argparse.Namespace) -> None:
                 rates[label] = walk.records / walk.seconds
                 cpu[label] = (worker_cpu(ports[label]) - before[label]) / len(walk.latencies) * 1000
                 client[label] = walk.cpu / len(walk.latencies) * 1000
-            ratio = rates["dmzpub"] / rates["oai-repo"]
+            ratio = rates["dmzpub"] / rates[peer]
             ratios.append(ratio)
-            cpu_ratios.append(cpu["oai-repo"] / cpu["dmzpub"])
+            cpu_ratios.append(cpu[peer] / cpu["dmzpub"])
             print(
                 f"  {prefix:13} {encoding:8} dmzpub {rates['dmzpub']:>8,.0f} records/s   "
-                f"oai-repo {rates['oai-repo']:>8,.0f} records/s   ratio {ratio:5.2f}   "
-                f"server CPU ms/page {cpu['dmzpub']:5.2f} vs {cpu['oai-repo']:5.2f} ({cpu_ratios[-1]:4.2f}x)   "
-                f"client CPU ms/page {client['dmzpub']:4.2f} vs {client['oai-repo']:4.2f}"
+                f"{peer} {rates[peer]:>8,.0f} records/s   ratio {ratio:5.2f}   "
+                f"server CPU ms/page {cpu['dmzpub']:5.2f} vs {cpu[peer]:5.2f} ({cpu_ratios[-1]:4.2f}x)   "
+                f"client CPU ms/page {client['dmzpub']:4.2f} vs {client[peer]:4.2f}"
             )
-    print(f"  median ratio dmzpub/oai-repo: {statistics.median(ratios):.2f} (target >= 3)")
-    print(f"  median server CPU per page, oai-repo/dmzpub: {statistics.median(cpu_ratios):.2f}x")
+    print(f"  median ratio dmzpub/{peer}: {statistics.median(ratios):.2f}{target}")
+    print(f"  median server CPU per page, {peer}/dmzpub: {statistics.median(cpu_ratios):.2f}x")
+
+
+def compare_baseline(ours: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    """Serve the same store with the code of git commit --baseline and harvest both, taking turns."""
+    with tempfile.TemporaryDirectory(prefix="dmzpub-baseline-") as folder:
+        command = checkout_command(args.baseline, Path(folder))
+        with dmzpub_server(env, workers=args.workers, command=command) as old:
+            print(f"the same store served by the code of {args.baseline} ({args.workers} workers):")
+            compare(ours, f"{old}/oai", args, peer=args.baseline, target="")
 
 
 def fill_store(store: Repository, data_dir: str, args: argparse.Namespace) -> None:
@@ -340,6 +352,12 @@ def main() -> None:
         "--reuse", metavar="DIR", help="a folder kept by --keep holding --records records: harvest it, no fill"
     )
     parser.add_argument("--encodings", default="identity,gzip", help="Accept-Encoding values to harvest with")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        default="",
+        help="also harvest the code of git commit REF, taking turns (e.g. da43307)",
+    )
     args = parser.parse_args()
 
     data_dir = args.reuse or tempfile.mkdtemp(prefix="dmzpub-bench-")
@@ -384,6 +402,8 @@ def main() -> None:
                     )
                     compare(f"{base}/oai", f"http://127.0.0.1:{port}/oai", args)
                     print(f"  oai-repo RSS per worker: {', '.join(f'{r:.0f} MiB' for r in worker_rss(port))}")
+            if args.baseline:
+                compare_baseline(f"{base}/oai", env, args)
     finally:
         if wire is not None:
             wire.stop()

@@ -17,6 +17,9 @@ LINKSET_TYPE = "application/linkset+json"
 MAX_LINKS = 5  # more authors or items than this and the header carries only the linkset link
 TYPES = ("https://schema.org/Dataset", "https://schema.org/AboutPage")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+# Exactly the characters quote() keeps with _URI_SAFE: letters, digits, "_.-~" and the safe ones.
+_PLAIN_URI = re.compile(r"[A-Za-z0-9_.\-~:/?#\[\]@!$&'()*+,;=%]*")
 
 
 def linkset_url(page: RecordPage) -> str:
@@ -59,7 +62,9 @@ def item_targets(downloads: Downloads | None) -> list[dict[str, str]]:
 
 def _uri(href: str) -> str:
     """Return the link as an ASCII URI (RFC 8288, RFC 9264): IRIs and stray % from metadata are %-encoded."""
-    return quote(_STRAY_PERCENT.sub("%25", href), safe=":/?#[]@!$&'()*+,;=%~")
+    if _PLAIN_URI.fullmatch(href) and not _STRAY_PERCENT.search(href):
+        return href  # what quote() would return unchanged: a page has a dozen links, most of them plain
+    return quote(_STRAY_PERCENT.sub("%25", href), safe=_URI_SAFE)
 
 
 def _quote(value: str) -> str:
