@@ -197,15 +197,73 @@ def rows() -> list[Row]:
     return table
 
 
-def measure(table: list[Row], env: dict[str, str], args: argparse.Namespace, code: Path | None) -> dict[str, float]:
-    """Return the best server CPU microseconds per request of each set-up, under this code or `code`."""
-    best: dict[str, float] = {}
+def measure(
+    table: list[Row], envs: dict[str, dict[str, str]], codes: dict[str, Path | None], args: argparse.Namespace
+) -> dict[str, dict[str, float]]:
+    """Return the best server CPU microseconds per request of each set-up under each code.
+
+    The codes take turns set-up by set-up, round after round: the shared machine's load swings
+    within a minute, and the best of several turns is the figure least inflated by it.
+    """
+    best: dict[str, dict[str, float]] = {name: {} for name in codes}
     for _ in range(args.rounds):
         for label, spec, path in table:
-            with Served(spec, env, code) as served:
-                figure = cost(served, path, args)
-            best[label] = min(best.get(label, float("inf")), figure)
+            for name, code in codes.items():
+                with Served(spec, envs[name], code) as served:
+                    figure = cost(served, path, args)
+                best[name][label] = min(best[name].get(label, float("inf")), figure)
     return best
+
+
+INPROC = """
+import io, json, sys, time
+spec = json.loads(sys.argv[1])
+if spec.get("code"):
+    sys.path[:0] = [spec["code"], spec["site"]]
+import logging, os
+from flask import Flask
+from oai_server import create_app, logs
+logs.setup("text", "INFO", stream=open(os.devnull, "w"))
+hello = Flask("hello")
+hello.add_url_rule("/hello", "hello", lambda: "Hello, World!")
+app = create_app()
+app.add_url_rule("/hello", "hello", lambda: "Hello, World!")
+
+def environ():
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/hello", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8080", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr, "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8080",
+            "HTTP_USER_AGENT": "bench", "HTTP_ACCEPT": "*/*", "wsgi.multithread": True, "wsgi.multiprocess": True,
+            "wsgi.run_once": False, "wsgi.version": (1, 0)}
+
+def per_call(wsgi, n):
+    started = time.process_time()
+    for _ in range(n):
+        body = wsgi(environ(), lambda status, headers, exc_info=None: None)
+        b"".join(body)
+        body.close()
+    return (time.process_time() - started) / n * 1e6
+
+best = {"hello": float("inf"), "dmzpub": float("inf")}
+for _ in range(spec["rounds"]):
+    for name, wsgi in (("hello", hello), ("dmzpub", app)):
+        best[name] = min(best[name], per_call(wsgi, spec["requests"]))
+print(json.dumps(best))
+"""
+
+
+def in_process(code: Path | None, env: dict[str, str], args: argparse.Namespace) -> dict[str, float]:
+    """Return the CPU microseconds per request of hello Flask and dmzpub's app called as WSGI, no server."""
+    spec: dict[str, object] = {"rounds": 5, "requests": args.requests}
+    flags = []
+    if code:
+        spec.update(code=str(code), site=next(p for p in sys.path if p.endswith("site-packages")))
+        flags = ["-S"]
+    out = subprocess.run(
+        [sys.executable, *flags, "-c", INPROC, json.dumps(spec)], env=env, cwd=ROOT, capture_output=True, check=True
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
 
 
 def export(ref: str, folder: Path) -> Path:
@@ -228,23 +286,28 @@ def main() -> None:
     table = [row for row in rows() if args.only in row[0]]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DMZPUB_DATA_DIR": f"{tmp}/var", "DMZPUB_MONGO_URI": "", "DMZPUB_LOG_LEVEL": "INFO"}
-        before = {}
+        codes: dict[str, Path | None] = {"this code": None}
+        envs = {"this code": env}
         if args.baseline:
-            code = export(args.baseline, Path(tmp, "baseline-code"))
-            before = measure(table, {**env, "DMZPUB_DATA_DIR": f"{tmp}/baseline-var"}, args, code)
-        best = measure(table, env, args, None)
+            codes = {args.baseline: export(args.baseline, Path(tmp, "baseline-code")), **codes}
+            envs[args.baseline] = {**env, "DMZPUB_DATA_DIR": f"{tmp}/baseline-var"}
+        best = measure(table, envs, codes, args)
+        inproc = {name: in_process(code, envs[name], args) for name, code in codes.items()}
         print(
             f"stack bench: server CPU per request (gunicorn master + {table[0][1]['workers']} workers x "
             f"{table[0][1]['threads']} threads, {args.connections} keep-alive connections, {args.requests} requests,"
             f" best of {args.rounds}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})"
         )
-        if before:
-            print(f"  {'set-up':<50} {'path':<9} {args.baseline:>10} {'this code':>10}")
-        hello = best.get("hello Flask, dmzpub worker")
+        print(f"  {'set-up':<50} {'path':<9} " + " ".join(f"{name:>10}" for name in codes))
         for label, _, path in table:
-            ratio = f"  {best[label] / hello:5.2f}x hello Flask" if hello else ""
-            was = f"{before[label]:7.0f} us " if before else ""
-            print(f"  {label:<50} {path:<9} {was}{best[label]:7.0f} us{ratio}")
+            figures = " ".join(f"{best[name][label]:7.0f} us" for name in codes)
+            print(f"  {label:<50} {path:<9} {figures}")
+        for kind in ("hello", "dmzpub"):
+            figures = " ".join(f"{inproc[name][kind]:7.1f} us" for name in codes)
+            print(f"  {'in-process WSGI call, ' + kind + ' app':<50} {'/hello':<9} {figures}")
+        for name in codes:
+            extra = inproc[name]["dmzpub"] - inproc[name]["hello"]
+            print(f"  in-process, dmzpub's app over hello Flask ({name}): {extra:.1f} us per request")
         if args.strace and shutil.which("strace"):
             for label, spec, path in table:
                 if label in ("dmzpub app, all layers", "dmzpub app GET /healthz", "hello Flask, gthread worker"):

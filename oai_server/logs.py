@@ -45,11 +45,19 @@ class _Stderr(logging.StreamHandler):
 
 
 class _UTCFormatter(logging.Formatter):
+    _second: tuple[int, str] = (-1, "")  # (a second, its formatted stamp): one tuple, swapped whole
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        second, stamp = self._second
+        if second != int(record.created):  # one strftime per second, not one per line (an access line a request)
+            second = int(record.created)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, stamp)
+        return f"{stamp}.{int(record.msecs):03d}Z"
 
 
 class _JSONFormatter(JsonFormatter):
+    _second = _UTCFormatter._second
     formatTime = _UTCFormatter.formatTime
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,13 @@ def test_a_bad_log_format_stops_every_command_with_the_fix(monkeypatch: pytest.M
     monkeypatch.setenv("DMZPUB_LOG_FORMAT", "xml")
     result = CliRunner().invoke(main, ["check-config"])
     assert result.exit_code == 78 and "DMZPUB_LOG_FORMAT" in result.output and "text or json" in result.output
+
+
+@pytest.mark.parametrize("kind", ["text", "json"])
+def test_a_lines_timestamp_names_its_own_second_when_seconds_alternate(kind: str) -> None:
+    stamp = logs.formatter(kind).formatTime
+    for created in (1_700_000_000.999, 1_700_000_001.0, 1_700_000_000.25, 0.5, 1_700_000_000.5):
+        record = logging.LogRecord("x", logging.INFO, None, 0, "m", (), None)
+        record.created, record.msecs = created, (created % 1) * 1000
+        plain = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(record.msecs):03d}Z"
+        assert stamp(record) == plain

@@ -122,8 +122,9 @@ def publish(document: Any, doi: str | None, order: int | None = None) -> tuple[R
     if result.outcome == "stale":
         raise stale(record.doi)  # audited as refused, with the problem's title
     audit.written("publish", record.doi, result.outcome)
-    response = jsonify(write_reply(result, record.doi))
-    response.headers["Location"] = public_url("push.get_record", doi=result.key)
+    reply = write_reply(result, record.doi)
+    response = jsonify(reply)
+    response.headers["Location"] = reply["links"]["self"]  # built once: url_for is a visible part of a PUT
     return response, STATUS_OF[result.outcome]
 
 
