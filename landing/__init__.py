@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import brand, filters, head, listing, old_urls, parts, security, sitemap, template_globals, views
+from . import brand, filters, head, listing, main, old_urls, parts, security, sitemap, template_globals, views
 from .blueprint import bp
 from .context import init_app as _init_context
 
@@ -30,6 +30,7 @@ __all__ = [
     "head",
     "init_app",
     "listing",
+    "main",
     "old_urls",
     "parts",
     "security",

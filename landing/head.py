@@ -24,7 +24,7 @@ DESCRIPTION_LENGTH = 300  # the description tag's text, cut at a word as Jinja's
 _HTML_SPECIAL = re.compile("[&<>\"']")
 
 
-def _escape(value: object) -> str:
+def html_escape(value: object) -> str:
     """Return text escaped as markupsafe.escape does, without making a Markup object per value."""
     if type(value) is not str:
         return str(escape(value))
@@ -54,7 +54,7 @@ def _abstract(meta: dict[str, Any]) -> str:
 
 
 def _tag(name: str, content: object) -> str:
-    return f'\n<meta name="{name}" content="{_escape(content)}">'
+    return f'\n<meta name="{name}" content="{html_escape(content)}">'
 
 
 @bp.app_template_global("record_head")
@@ -73,7 +73,7 @@ def record_head(
     meta = page.meta
     abstract = _abstract(meta)
     description = do_truncate(current_app.jinja_env, abstract, DESCRIPTION_LENGTH)
-    out = [f'<link rel="canonical" href="{_escape(page.landing_url)}">', _tag("description", description)]
+    out = [f'<link rel="canonical" href="{html_escape(page.landing_url)}">', _tag("description", description)]
     out.append(_tag("citation_title", page.title))
     for person in page.creators:
         out.append(_tag("citation_author", person.name))
@@ -98,12 +98,12 @@ def record_head(
         out.append(_tag("DC.description", abstract))
     if meta.get("language"):
         out.append(_tag("DC.language", meta["language"]))
-    out.append(f'\n<link rel="cite-as" href="{_escape(page.doi_url)}">')
+    out.append(f'\n<link rel="cite-as" href="{html_escape(page.doi_url)}">')
     for export in exports:
         href, media_type, label = (
-            _escape(page.export_url(export.name)),
-            _escape(export.media_type),
-            _escape(export.label),
+            html_escape(page.export_url(export.name)),
+            html_escape(export.media_type),
+            html_escape(export.label),
         )
         out.append(f'\n<link rel="alternate" type="{media_type}" href="{href}" title="{label}">')
     out.append(f'\n<script type="application/ld+json">{tojson(jsonld)}</script>')

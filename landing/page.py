@@ -34,12 +34,12 @@ class RecordPage:
         """Return the DOI as the catalogue pushed it."""
         return self.record.doi
 
-    @property
+    @cached_property  # cached, as the rest below: a page reads each of these many times
     def doi_url(self) -> str:
         """Return the DOI's resolver link."""
         return doi_url(self.record.doi)
 
-    @property
+    @cached_property
     def landing_url(self) -> str:
         """Return the absolute canonical URL of the page."""
         return self.base_url + landing_path(self.record.key)

@@ -43,7 +43,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
 PART_MODULES = (
-    *("citation", "exports", "filters", "head", "model"),
+    *("citation", "exports", "filters", "head", "main", "model"),
     *("page", "parts", "schemaorg", "sections", "signposting"),
 )
 

@@ -1,0 +1,264 @@
+"""The record-specific body of a record page (kicker, bylines, sections, citation and details cards).
+
+templates/landing/record_main.html calls `record_main`, so a facility's own record_main.html still wins:
+written as a template, its ~100 escaped values and tests were ~40 % of a record's write-time page parts;
+as plain string building, a fraction of that. tests/test_record_main_bytes.py holds the output
+byte-identical to the template it replaced (kept as tests/templates/record_main_jinja.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from flask import url_for
+from jinja2 import pass_context
+from jinja2.filters import do_urlencode
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from .blueprint import asset_url, bp
+from .exports import Export
+from .filters import paragraphs, thousands
+from .head import html_escape as esc
+from .page import RecordPage
+
+_ORCID_PREFIX = "https://orcid.org/"
+
+
+class Values(Protocol):
+    """The values landing/sections.py gathers, by name: its dict, or the template context holding them."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def _differs(subtype: Any, general: str) -> bool:
+    """Return whether the resource subtype is shown beside the general type (as the `lower` filter compares)."""
+    return bool(subtype) and str(subtype).lower() != general.lower()
+
+
+def _kicker(page: RecordPage, s: Values) -> str:
+    meta = page.meta
+    out = [f'  <p class="kicker">\n    <span class="badge">{esc(s["resource_type"])}</span>']
+    if _differs(s["resource_subtype"], s["resource_type"]):
+        out.append(f'<span class="badge">{esc(s["resource_subtype"])}</span>')
+    out.append(f"\n    <span>Published {esc(s['issued'])}</span>")
+    if meta.get("version"):
+        out.append(f"<span>Version {esc(meta['version'])}</span>")
+    if s["pending"]:
+        out.append('<span class="badge pending">DOI registration pending</span>')
+    out.append(f'\n  </p>\n  <h1 class="title" id="record-title">{esc(page.title)}</h1>')
+    for kind, text in s["other_titles"]:
+        out.append(f'\n  <p class="subtitle"><span class="visually-hidden">{esc(kind)}: </span>{esc(text)}</p>')
+    return "".join(out)
+
+
+def _creators(s: Values, orcid_img: str) -> str:
+    affiliations = s["affiliations"]
+    out = ['\n  <ul class="creators" aria-label="Creators">']
+    for line in s["bylines"]:
+        person = line.person
+        head, _, tail = person.name.rpartition(" ")
+        out.append(f'\n    <li>{esc(head)}{" " if head else ""}<span class="person">{esc(tail)}')
+        if person.orcid:
+            shown = esc(person.orcid.replace(_ORCID_PREFIX, ""))
+            out.append(
+                f'<a class="orcid" href="{esc(person.orcid)}" title="ORCID {shown}"><img src="{orcid_img}"'
+                f' alt="ORCID iD of {esc(person.name)}" width="16" height="16"></a>'
+            )
+        if line.marks and len(affiliations) > 1:
+            out.append(f"<sup>{esc(','.join(map(str, line.marks)))}</sup>")
+        out.append("</span></li>")
+    out.append("\n  </ul>")
+    if affiliations:
+        out.append('\n  <ul class="affiliations" aria-label="Affiliations">')
+        numbered = len(affiliations) > 1
+        for index, aff in enumerate(affiliations, 1):
+            mark = f"<sup>{index}</sup> " if numbered else ""
+            name = f'<a href="{esc(aff.url)}">{esc(aff.name)}</a>' if aff.url else esc(aff.name)
+            out.append(f"\n    <li>{mark}{name}</li>")
+        out.append("\n  </ul>")
+    return "".join(out)
+
+
+def _descriptions(s: Values) -> str:
+    out = []
+    for index, (heading, texts) in enumerate(s["descriptions"], 1):
+        prose = "".join([paragraphs(text) for text in texts])
+        out.append(
+            f'\n  <section aria-labelledby="sec-{index}">\n    <h2 id="sec-{index}">{esc(heading)}</h2>'
+            f'\n    <div class="prose">{prose}</div>\n  </section>'
+        )
+    return "".join(out)
+
+
+def _keywords(subjects: Sequence[Any]) -> str:
+    if not subjects:
+        return ""
+    index_url = esc(url_for("landing.index"))
+    chips = "".join([f'<li><a href="{index_url}?q={esc(do_urlencode(s))}">{esc(s)}</a></li>' for s in subjects])
+    return (
+        '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>'
+        f'\n    <ul class="chips">{chips}\n    </ul>\n  </section>'
+    )
+
+
+def _list_section(name: str, heading: str, items: list[str]) -> str:
+    """Return a section of plain list items, or '' without items."""
+    if not items:
+        return ""
+    return (
+        f'\n  <section aria-labelledby="sec-{name}">\n    <h2 id="sec-{name}">{heading}</h2>'
+        f'\n    <ul class="plain">{"".join(items)}\n    </ul>\n  </section>'
+    )
+
+
+def _related(s: Values) -> str:
+    items = []
+    for item in s["related"]:
+        ident = esc(item.identifier)
+        shown = f'<span class="ident">{ident}</span>'
+        if item.url:
+            shown = f'<a class="ident" href="{esc(item.url)}">{ident}</a>'
+        items.append(
+            f'\n      <li><span class="relation">{esc(item.relation)}</span> {shown}'
+            f'<span class="scheme">{esc(item.scheme)}</span></li>'
+        )
+    return _list_section("related", "Related works", items)
+
+
+def _funding(s: Values) -> str:
+    items = []
+    for fund in s["funding"]:
+        funder = esc(fund["funder"])
+        if fund["funder_url"]:
+            funder = f'<a href="{esc(fund["funder_url"])}">{funder}</a>'
+        out = [f"\n      <li>{funder}"]
+        if fund["award"]:
+            award = esc(fund["award"])
+            if fund["award_url"]:
+                award = f'<a href="{esc(fund["award_url"])}">{award}</a>'
+            else:
+                award = f'<span class="mono">{award}</span>'
+            out.append(f", grant {award}")
+        if fund["award_title"]:
+            out.append(f": <em>{esc(fund['award_title'])}</em>")
+        out.append("</li>")
+        items.append("".join(out))
+    return _list_section("funding", "Funding", items)
+
+
+def _contributors(s: Values, orcid_img: str) -> str:
+    items = []
+    for person in s["contributors"]:
+        role = f'<span class="relation">{esc(person.role)}</span> ' if person.role else ""
+        out = [f"\n      <li>{role}{esc(person.name)}"]
+        if person.orcid:
+            out.append(
+                f'<a class="orcid" href="{esc(person.orcid)}"><img src="{orcid_img}"'
+                f' alt="ORCID iD of {esc(person.name)}" width="16" height="16"></a>'
+            )
+        if person.affiliations:
+            out.append(f' <span class="scheme">{esc("; ".join([str(a.name) for a in person.affiliations]))}</span>')
+        out.append("</li>")
+        items.append("".join(out))
+    return _list_section("contributors", "Contributors", items)
+
+
+def _cite_card(page: RecordPage, citation: Any, bibtex: Any, exports: Sequence[Export]) -> str:
+    links = "".join(
+        [
+            f'<li><a href="{esc(page.export_url(e.name))}" type="{esc(e.media_type)}">{esc(e.label)}</a></li>'
+            for e in exports
+        ]
+    )
+    return (
+        '\n<aside class="record-side" aria-label="Citation and details">'
+        '\n  <section class="card" aria-labelledby="side-cite">\n    <h2 id="side-cite">Cite as</h2>'
+        f'\n    <p class="citation">{esc(citation)}</p>\n    <details>\n      <summary>BibTeX</summary>'
+        f'\n      <pre class="bibtex">{esc(bibtex)}</pre>\n    </details>'
+        f'\n    <ul class="exports" aria-label="Export the citation">{links}\n    </ul>\n  </section>\n'
+    )
+
+
+def _facts(page: RecordPage, s: Values, updated: Any) -> str:
+    meta = page.meta
+    out = ['\n  <section class="card" aria-labelledby="side-details">\n    <h2 id="side-details">Details</h2>']
+    if s["thumbnail"]:
+        out.append(f'<img class="thumb" src="{esc(s["thumbnail"])}" alt="Preview image of the dataset">')
+    publisher = esc(s["publisher"])
+    if s["publisher_url"]:
+        publisher = f'<a href="{esc(s["publisher_url"])}">{publisher}</a>'
+    # A missing key is Jinja's Undefined (shown as nothing); a present None shows as "None".
+    year = esc(meta["publicationYear"]) if "publicationYear" in meta else ""
+    general, subtype = s["resource_type"], s["resource_subtype"]
+    types = esc(general) + (f" ({esc(subtype)})" if _differs(subtype, general) else "")
+    out.append(
+        f'\n    <dl class="facts">\n      <dt>DOI</dt><dd><a href="{esc(page.doi_url)}">{esc(page.doi)}</a></dd>'
+        f"\n      <dt>Publisher</dt><dd>{publisher}</dd>\n      <dt>Publication year</dt><dd>{year}</dd>"
+        f"\n      <dt>Resource type</dt><dd>{types}</dd>"
+    )
+    if meta.get("version"):
+        out.append(f"<dt>Version</dt><dd>{esc(meta['version'])}</dd>")
+    if s["language"]:
+        out.append(f"<dt>Language</dt><dd>{esc(s['language'])}</dd>")
+    for name, url in s["licences"]:
+        shown = f'<a href="{esc(url)}" rel="license">{esc(name)}</a>' if url else esc(name)
+        out.append(f"<dt>Licence</dt><dd>{shown}</dd>")
+    if s["number_of_files"] is not None:
+        out.append(f"<dt>Files</dt><dd>{esc(thousands(s['number_of_files']))}</dd>")
+    if s["size"]:
+        out.append(f"<dt>Size</dt><dd>{esc(s['size'])}</dd>")
+    out += [f"<dt>{esc(kind)}</dt><dd>{esc(when)}</dd>" for kind, when in s["dates"]]
+    out += [f"<dt>Place</dt><dd>{esc(place)}</dd>" for place in s["places"]]
+    if pids := page.dataset_pids:
+        codes = "<br>".join([f'<code class="ident">{esc(pid)}</code>' for pid in pids])
+        out.append(f"<dt>Dataset PID{'s' if len(pids) > 1 else ''}</dt><dd>{codes}</dd>")
+    if url := s["catalogue_url"]:
+        out.append(f'<dt>Catalogue entry</dt><dd><a href="{esc(url)}">{esc(url)}</a></dd>')
+    out.append(f"\n      <dt>Record updated</dt><dd>{esc(updated)}</dd>\n    </dl>\n  </section>\n</aside>\n</div>")
+    return "".join(out)
+
+
+@bp.app_template_global("record_main")
+@pass_context
+def record_main_global(context: Context) -> Markup:
+    """Return the page body of the calling template's context (the names record_main.html always had)."""
+    # The context is the sections' mapping itself: no dict of ~25 names built per page.
+    return record_main(
+        context["page"], context["slots"], context["citation"], context["bibtex"], context["exports"], context
+    )
+
+
+def record_main(
+    page: RecordPage,
+    slots: Mapping[str, Any],
+    citation: Any,
+    bibtex: Any,
+    exports: Sequence[Export],
+    sections: Values,
+) -> Markup:
+    """Return the record's page body, every value escaped, the slots as given."""
+    orcid_img = esc(asset_url("orcid.svg"))  # once per page, not once per ORCID
+    doi_url = esc(page.doi_url)
+    return Markup(
+        "".join(
+            [
+                '<div class="wrap record">\n<article class="record-main" aria-labelledby="record-title">\n',
+                _kicker(page, sections),
+                _creators(sections, orcid_img),
+                f'\n  <p class="doi-line"><a class="doi" href="{doi_url}"><span class="label">DOI</span>'
+                f'<span class="value">{doi_url}</span></a>'
+                '\n    <span class="jump"><a href="#side-cite">Cite</a><a href="#files">Files</a></span></p>',
+                _descriptions(sections),
+                f"\n\n  {esc(slots['downloads'])}",
+                _keywords(sections["subjects"]),
+                _related(sections),
+                _funding(sections),
+                _contributors(sections, orcid_img),
+                "\n</article>\n",
+                _cite_card(page, citation, bibtex, exports),
+                _facts(page, sections, slots["updated"]),
+            ]
+        )
+    )
