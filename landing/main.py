@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from flask import url_for
+from flask import request, url_for
 from jinja2 import pass_context
 from jinja2.filters import do_urlencode
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 from .blueprint import asset_url, bp
+from .context import frames
 from .exports import Export
 from .filters import paragraphs, thousands
 from .head import html_escape as esc
@@ -92,10 +93,19 @@ def _descriptions(s: Values) -> str:
     return "".join(out)
 
 
+def _index_url() -> str:
+    """Return the escaped link of the site's index, once per script root (url_for costs ~a tenth of a body)."""
+    key = ("index url", request.script_root)
+    memo = frames()
+    if (found := memo.get(key)) is None:
+        found = memo[key] = esc(url_for("landing.index"))
+    return str(found)
+
+
 def _keywords(subjects: Sequence[Any]) -> str:
     if not subjects:
         return ""
-    index_url = esc(url_for("landing.index"))
+    index_url = _index_url()
     chips = "".join([f'<li><a href="{index_url}?q={esc(do_urlencode(s))}">{esc(s)}</a></li>' for s in subjects])
     return (
         '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ def safe_url(value: Any) -> str | None:
     return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+@lru_cache(maxsize=1024)  # a few dozen DataCite terms, each humanised several times per page
 def humanize(value: str) -> str:
     """Return a DataCite CamelCase term as words: 'IsSupplementTo' -> 'Is supplement to'."""
     words = _CAMEL.sub(" ", value).split(" ")

@@ -71,7 +71,7 @@ class RecordPage:
         """Return the PIDs of the datasets the record publishes."""
         return [p for p in self.record.extras.get("datasetPids") or [] if isinstance(p, str)]
 
-    @property
+    @cached_property
     def license_urls(self) -> list[str]:
         """Return the licence links."""
         return [url for _, url in model.rights(self.meta) if url]

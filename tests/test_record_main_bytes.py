@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jinja2 import FileSystemLoader
+from landing_data import rich_document
 from markupsafe import Markup
 from test_page_parts_bytes import _documents
 
@@ -25,6 +26,7 @@ from landing.context import base_url
 from landing.exports import EXPORTS
 from landing.main import record_main
 from landing.page import RecordPage
+from landing.parts import Parts, writer
 from landing.sections import record_sections
 from oai_server import create_app
 
@@ -161,3 +163,19 @@ def test_the_body_written_in_python_equals_the_old_template_on_every_record(base
             if direct != expected or new.render({**base_context, **context, **sections}) != expected:
                 differ.append(stored.doi)
         assert differ == []
+
+
+def test_a_facility_s_own_body_and_head_templates_still_win_at_write_time(tmp_path: Path) -> None:
+    folder = tmp_path / "templates" / "landing"
+    folder.mkdir(parents=True)
+    (folder / "record_main.html").write_text("<p>Own body of {{ page.doi }} by {{ publisher }}</p>", encoding="utf-8")
+    (folder / "meta.html").write_text('<meta name="own" content="{{ issued }}">', encoding="utf-8")
+    config = {"DMZPUB_DATA_DIR": str(tmp_path / "data"), "DMZPUB_BASE_URL": "https://doi.example.org"}
+    own = create_app({**config, "DMZPUB_TEMPLATE_DIR": str(tmp_path / "templates")})
+    built_in = create_app(config)
+    record = from_scicat(rich_document())
+    parts = Parts.loads(writer(own)(record))
+    plain = Parts.loads(writer(built_in)(record))
+    assert parts is not None and plain is not None
+    assert parts.main == f"<p>Own body of {record.doi} by {parts.publisher}</p>"
+    assert parts.head.startswith('<meta name="own" content="') and "Own body" not in plain.main
