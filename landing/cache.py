@@ -26,10 +26,6 @@ class PageCache:
                 self._items.move_to_end(key)
             return value
 
-    def holds(self, key: Hashable) -> bool:
-        """Tell whether a value is cached under the key (without marking it used)."""
-        return key in self._items
-
     def put(self, key: Hashable, value: Any) -> None:
         """Store a value, dropping the least recently used one beyond the size."""
         with self._lock:

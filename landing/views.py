@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 from urllib.parse import unquote
 
-from flask import Response, redirect, render_template, request
+from flask import Response, g, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.wrappers import Response as BaseResponse
@@ -39,13 +40,24 @@ HTML_TYPE = "text/html; charset=utf-8"  # what mimetype="text/html" makes, witho
 
 
 def _lookup(text: str, page: bool = False) -> StoredRecord | None:
-    """Return the summary of the record a DOI names; for a `page` not cached, with its parts, read at once."""
+    """Return the summary of the record a DOI names; for a `page` not cached, with its parts, read at once.
+
+    A cached page keeps the summary it was checked against and the store generation read before
+    that summary: while the generation has not moved nothing was written, so no record is read.
+    """
     try:
         key = doi_key(text)
     except InvalidDOI:
         return None
-    if page and not page_cache().holds((key, request.script_root)):
+    if not page:
+        return store().summary(key)
+    generation = store().generation()  # read before the summary: a write after this moves it again
+    cached = page_cache().get((key, request.script_root))
+    g.landing_page = (generation, cached)
+    if cached is None:
         return store().summary_with_part(key, PAGE_PARTS)
+    if cached[2] == generation:
+        return cached[3]
     return store().summary(key)
 
 
@@ -173,13 +185,7 @@ def _html(found: StoredRecord) -> Response:
     # until one of them does (rendering costs several times the rest of the request).
     downloads = None if found.deleted else download_area().signature(found.key)
     inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
-    # One page per record and script root: a lookup tells whether to read the parts with the summary.
-    cache, slot = page_cache(), (found.key, request.script_root)
-    if (cached := cache.get(slot)) is not None and cached[0] == inputs:
-        rendered = cached[1]
-    else:
-        rendered = _render(found)
-        cache.put(slot, (inputs, rendered))
+    rendered = _page(found, inputs)
     body, status, link, etag = rendered
     headers = {"Link": link, **HTML_HEADERS}
     if status == 200:
@@ -187,6 +193,19 @@ def _html(found: StoredRecord) -> Response:
         if "If-None-Match" in request.headers and request.if_none_match.contains(etag):
             return Response(status=304, headers=headers)
     return Response(body, status, headers=headers, content_type=HTML_TYPE)
+
+
+def _page(found: StoredRecord, inputs: tuple[Any, ...]) -> tuple[bytes, int, str, str]:
+    """Return the page rendered from these inputs: cached (one per record and script root) or rendered now."""
+    generation, cached = g.landing_page  # what _lookup read: `found` is at least as new as this generation
+    if cached is not None and cached[0] == inputs:
+        if cached[2] == generation:
+            return cached[1]
+        rendered = cached[1]
+    else:
+        rendered = _render(found)
+    page_cache().put((found.key, request.script_root), (inputs, rendered, generation, found))
+    return rendered
 
 
 def _gone(page: RecordPage) -> Response:

@@ -184,6 +184,25 @@ def test_every_gunicorn_worker_shows_staging_and_eviction_at_once(tmp_path: Path
         assert all("not in the download area" in body for body in pages())
 
 
+def test_every_gunicorn_worker_shows_a_push_and_a_withdrawal_at_once(tmp_path: Path) -> None:
+    token = "parts-token-0123456789abcdef0123"
+    with gunicorn(tmp_path, DMZPUB_PUSH_TOKENS=token, DMZPUB_THREADS="2") as server:
+        base, auth = server["base"], {"Authorization": f"Bearer {token}"}
+        url = f"{base}/api/v1/published/{RICH_KEY}"
+        assert requests.put(url, json=rich_document(), headers=auth, timeout=30).status_code == 201
+
+        def pages() -> list[requests.Response]:
+            # A new connection each time: the two workers take turns accepting them.
+            return [requests.get(f"{base}{PAGE}", timeout=30) for _ in range(16)]
+
+        assert all("Corrected title" not in page.text for page in pages())  # now cached in each worker
+        changed = {**rich_document(), "title": "Corrected title"}
+        assert requests.put(url, json=changed, headers=auth, timeout=30).status_code == 200
+        assert all("Corrected title" in page.text for page in pages())
+        assert requests.delete(url, headers=auth, timeout=30).status_code in (200, 204)
+        assert all(page.status_code == 410 for page in pages())
+
+
 @pytest.mark.parametrize("stored", ["", "not parts", '{"fingerprint": 1}\n<p>', "{}\n"])
 def test_unreadable_parts_are_rendered_afresh(app: Flask, client: FlaskClient, pusher: Pusher, stored: str) -> None:
     assert pusher.put(rich_document()).status_code == 201

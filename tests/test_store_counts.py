@@ -13,6 +13,7 @@ import pytest
 from test_store_contract import Clock, clock, entry  # noqa: F401
 
 from catalogue_core.store import Entry, ListQuery, Repository, schema
+from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
 
 STATUSES = (None, (), ("public",), ("private",), ("registered",), ("public", "private"), ("registered", "private"))
@@ -82,6 +83,28 @@ def test_the_generation_moves_with_every_write_and_only_then(repo: Repository, c
     repo.put([e])  # unchanged: nothing written
     repo.count(ListQuery())
     assert repo.generation() == seen[-1]
+
+
+def test_the_generation_moves_with_a_write_from_another_connection(
+    repo: Repository, clock: Clock, request: pytest.FixtureRequest
+) -> None:
+    # Landing pages trust a cached summary while the generation holds: another worker's write must move it.
+    if isinstance(repo, SQLiteRepository):
+        other: Repository = SQLiteRepository(repo.path)
+    else:
+        other = MongoRepository(request.getfixturevalue("mongo_uri"))
+    try:
+        e = entry(repo, 1)
+        repo.put([e])
+        for write in (lambda: other.put([_changed(e, "other")]), lambda: other.withdraw(e.key)):
+            before = repo.generation()
+            write()
+            assert repo.generation() > before
+        before = repo.generation()
+        other.count(ListQuery())
+        assert repo.generation() == before
+    finally:
+        other.close()
 
 
 def test_migrate_recounts_a_store_whose_counts_are_wrong(repo: Repository, clock: Clock) -> None:
