@@ -46,7 +46,8 @@ class RecordPage:
 
     def export_url(self, name: str) -> str:
         """Return the absolute URL of one export."""
-        return self.base_url + export_path(self.record.key, name)
+        # export_path's form on the cached landing URL: a page links each export three times (head, body, Link)
+        return f"{self.landing_url}/{name}"
 
     @property
     def thumbnail_path(self) -> str | None:
