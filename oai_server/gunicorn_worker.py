@@ -6,9 +6,12 @@ from __future__ import annotations
 import select
 import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from gunicorn.workers.gthread import ThreadWorker
+
+_T = TypeVar("_T")
 
 # Without the app's DMZPUB_CLIENT_TIMEOUT (a foreign app), this many seconds.
 DEFAULT_LIMIT = 30.0
@@ -71,27 +74,23 @@ class DeadlineSocket(socket.socket):
         if not poller.poll(seconds * 1000):
             raise TimeoutError(f"timed out waiting for the client to {what}")
 
-    def recv(self, size: int, *args: Any) -> bytes:
+    def _reading(self, read: Callable[..., _T], *args: Any) -> _T:
+        """Call `read` (a socket read), waiting for data up to the timeout as a blocking socket would."""
         wait = self._read_wait()
         while True:
             try:
-                return super().recv(size, *args)
+                return read(*args)
             except BlockingIOError:
                 if not wait:
                     raise
             self._wait(select.POLLIN, wait, "send")
             wait = self._read_wait()
 
+    def recv(self, size: int, *args: Any) -> bytes:
+        return self._reading(super().recv, size, *args)
+
     def recv_into(self, buffer: Any, *args: Any) -> int:
-        wait = self._read_wait()
-        while True:
-            try:
-                return super().recv_into(buffer, *args)
-            except BlockingIOError:
-                if not wait:
-                    raise
-            self._wait(select.POLLIN, wait, "send")
-            wait = self._read_wait()
+        return self._reading(super().recv_into, buffer, *args)
 
     def send(self, data: Any, flags: int = 0) -> int:
         """Send what the kernel takes now, waiting for room up to the timeout (as a blocking socket would)."""
