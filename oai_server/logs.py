@@ -7,6 +7,7 @@ import random
 import re
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -21,6 +22,8 @@ ENVIRON_KEY = "dmzpub.request_id"  # the request's id in the WSGI environ
 # A caller's id is kept only when it is short and plain: it ends up in every log line.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _HANDLER_NAME = "dmzpub"
+# The request id while a fast route's handler runs (oai_server.fast_routes): it has no Flask request context.
+CURRENT_ID: ContextVar[str] = ContextVar("dmzpub_request_id", default="-")
 
 
 class RequestIdFilter(logging.Filter):
@@ -28,7 +31,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
+            record.request_id = request_id()
         return True
 
 
@@ -94,7 +97,7 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
 
 def request_id() -> str:
     """Return the id of the current request."""
-    return request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
+    return request.environ.get(ENVIRON_KEY, "-") if has_request_context() else CURRENT_ID.get()
 
 
 def new_id() -> str:
