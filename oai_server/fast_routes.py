@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 
+from catalogue_core.urls import LANDING_PREFIX
+
 from . import logs
 
 if TYPE_CHECKING:
@@ -36,10 +38,12 @@ _METHODS = frozenset({"GET", "HEAD"})
 
 
 def _routes(app: Flask) -> dict[str, Handler]:
-    """Return the fast routes of `app`: exact path -> handler. Add a route here."""
+    """Return the fast routes of `app`: exact path -> handler (a first segment "/doi/": every path under it)."""
+    import landing
+
     from . import health
 
-    return {"/healthz": health.fast_healthz(app)}
+    return {"/healthz": health.fast_healthz(app), LANDING_PREFIX: landing.fast.page_route(app)}
 
 
 def status(code: int) -> str:
@@ -56,7 +60,8 @@ class FastRoutes:
         self.routes = routes
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        handler = self.routes.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        handler = self.routes.get(path) or self.routes.get(path[: path.find("/", 1) + 1])  # or its first segment
         method = environ.get("REQUEST_METHOD")
         if handler is None or method not in _METHODS:
             return self.app(environ, start_response)
