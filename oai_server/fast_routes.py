@@ -1,7 +1,10 @@
 """Fast routes: hot GET/HEAD routes answered by plain WSGI handlers ahead of Flask, behind the same middleware.
 
 Contract:
-- A fast route accelerates a Flask route that stays registered: it answers GET and HEAD of its path only.
+- A fast route accelerates a Flask route that stays registered: it answers GET and HEAD of its path only,
+  an exact path ("/healthz") or, for a key ending in "*", every path under a prefix ("/doi/*"; exact paths
+  win, then the longest prefix). PATH_INFO is WSGI's latin-1 string: `request.path_of(environ)` gives the text
+  Flask's `request.path` gives.
   Every other method (405, OPTIONS), every other path (routing's redirects and 404s) and every request the
   handler declines (it returns None) goes to Flask as before.
 - It sits innermost, where Flask's own WSGI callable was, so request ids, access lines, security headers,
@@ -36,7 +39,7 @@ _METHODS = frozenset({"GET", "HEAD"})
 
 
 def _routes(app: Flask) -> dict[str, Handler]:
-    """Return the fast routes of `app`: exact path -> handler. Add a route here."""
+    """Return the fast routes of `app`: exact path or "prefix*" -> handler. Add a route here."""
     from . import health
 
     return {"/healthz": health.fast_healthz(app)}
@@ -53,12 +56,27 @@ class FastRoutes:
     def __init__(self, app: Flask, routes: dict[str, Handler]) -> None:
         self.flask = app
         self.app = app.wsgi_app  # Flask's own callable (bench/stack.py walks `.app` chains)
-        self.routes = routes
+        self.routes = routes  # exact paths; prefix routes are keyed "prefix*"
+        self.prefixes: tuple[tuple[str, Handler], ...] = ()
+
+    def add(self, routes: dict[str, Handler]) -> None:
+        """Add routes (exact path or "prefix*" -> handler); the longest prefix is tried first."""
+        self.routes.update(routes)
+        prefixes = [(key[:-1], handler) for key, handler in self.routes.items() if key.endswith("*")]
+        self.prefixes = tuple(sorted(prefixes, key=lambda item: -len(item[0])))
+
+    def _find(self, path_info: str) -> Handler | None:
+        handler = self.routes.get(path_info)
+        if handler is None:
+            for prefix, candidate in self.prefixes:
+                if path_info.startswith(prefix):
+                    return candidate
+        return handler
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        handler = self.routes.get(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD")
-        if handler is None or method not in _METHODS:
+        handler = self._find(environ.get("PATH_INFO", "")) if method in _METHODS else None
+        if handler is None:
             return self.app(environ, start_response)
         try:
             token = logs.CURRENT_ID.set(environ.get(logs.ENVIRON_KEY, "-"))
@@ -103,7 +121,7 @@ def init_app(app: Flask) -> None:
 
 def install(app: Flask) -> None:
     """Build the handlers of `_routes`, once the app's extensions they use are set up."""
-    routes_of(app).routes.update(_routes(app))
+    routes_of(app).add(_routes(app))
 
 
 def routes_of(app: Flask) -> FastRoutes:

@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
+from .request import path_of
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
 JSON_RENAME = {"asctime": "time", "levelname": "level", "name": "logger"}
@@ -136,8 +138,7 @@ class RequestLog:
 
     def _line(self, environ: dict[str, Any], status: int, rid: str, elapsed: float) -> None:
         method = environ.get("REQUEST_METHOD", "GET")
-        # What request.path gives: PATH_INFO as the server decoded it (latin-1), read as UTF-8.
-        path = "/" + environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace").lstrip("/")
+        path = path_of(environ)
         extra = {"method": method, "path": path, "status": status, "request_id": rid}
         self.access.info("%s %s %s %.1fms", method, path, status, elapsed, extra=extra)
 
