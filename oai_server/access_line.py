@@ -44,19 +44,21 @@ def _handler() -> logging.Handler | None:
     if direct is None:
         return None
     handler, text = direct
-    root = ACCESS.parent
+    root = logging.root
     if (
-        root is not logging.root
-        or len(root.handlers) != 1
+        len(root.handlers) != 1
         or root.handlers[0] is not handler
         or handler.formatter is not text
-        or ACCESS.handlers
         or ACCESS.filters
-        or not ACCESS.propagate
         or len(handler.filters) != 1  # logs.RequestIdFilter only: the line brings its id
         or handler.level > _INFO
     ):
         return None
+    node: logging.Logger | None = ACCESS
+    while node is not root and node is not None:  # what Logger.callHandlers walks on the way to the root
+        if node.handlers or not node.propagate:
+            return None
+        node = node.parent
     return handler
 
 

@@ -117,6 +117,13 @@ def other_set_ups(text_log: io.StringIO) -> None:
     finally:
         logging.getLogger().removeHandler(extra)
     assert access_line._handler() is not None
+    between = logging.getLogger("dmzpub")  # a logger between dmzpub.access and the root, as under gunicorn
+    assert access_line.ACCESS.parent is between and access_line._handler() is not None
+    between.addHandler(extra)
+    try:
+        assert access_line._handler() is None
+    finally:
+        between.removeHandler(extra)
     logs.setup("json", "INFO", stream=text_log)
     assert access_line._handler() is None
     logs.setup("text", "WARNING", stream=text_log)
