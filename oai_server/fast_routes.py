@@ -1,7 +1,10 @@
 """Fast routes: hot GET/HEAD routes answered by plain WSGI handlers ahead of Flask, behind the same middleware.
 
 Contract:
-- A fast route accelerates a Flask route that stays registered: it answers GET and HEAD of its path only.
+- A fast route accelerates a Flask route that stays registered: it answers GET and HEAD of its path only,
+  an exact path ("/healthz") or, for a key ending in "*", every path under a prefix ("/doi/*"; exact paths
+  win, then the longest prefix). PATH_INFO is WSGI's latin-1 string: `request.path_of(environ)` gives the text
+  Flask's `request.path` gives.
   Every other method (405, OPTIONS), every other path (routing's redirects and 404s) and every request the
   handler declines (it returns None) goes to Flask as before.
 - It sits innermost, where Flask's own WSGI callable was, so request ids, access lines, security headers,
@@ -38,12 +41,13 @@ _METHODS = frozenset({"GET", "HEAD"})
 
 
 def _routes(app: Flask) -> dict[str, Handler]:
-    """Return the fast routes of `app`: exact path -> handler (a first segment "/doi/": every path under it)."""
+    """Return the fast routes of `app`: exact path or "prefix*" -> handler. Add a route here."""
     import landing
 
     from . import health
+    from .oai.fast import fast_oai
 
-    return {"/healthz": health.fast_healthz(app), LANDING_PREFIX: landing.fast.page_route(app)}
+    return {"/healthz": health.fast_healthz(app), **fast_oai(app), LANDING_PREFIX + "*": landing.fast.page_route(app)}
 
 
 def status(code: int) -> str:
@@ -57,13 +61,27 @@ class FastRoutes:
     def __init__(self, app: Flask, routes: dict[str, Handler]) -> None:
         self.flask = app
         self.app = app.wsgi_app  # Flask's own callable (bench/stack.py walks `.app` chains)
-        self.routes = routes
+        self.routes = routes  # exact paths; prefix routes are keyed "prefix*"
+        self.prefixes: tuple[tuple[str, Handler], ...] = ()
+
+    def add(self, routes: dict[str, Handler]) -> None:
+        """Add routes (exact path or "prefix*" -> handler); the longest prefix is tried first."""
+        self.routes.update(routes)
+        prefixes = [(key[:-1], handler) for key, handler in self.routes.items() if key.endswith("*")]
+        self.prefixes = tuple(sorted(prefixes, key=lambda item: -len(item[0])))
+
+    def _find(self, path_info: str) -> Handler | None:
+        handler = self.routes.get(path_info)
+        if handler is None:
+            for prefix, candidate in self.prefixes:
+                if path_info.startswith(prefix):
+                    return candidate
+        return handler
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        handler = self.routes.get(path) or self.routes.get(path[: path.find("/", 1) + 1])  # or its first segment
         method = environ.get("REQUEST_METHOD")
-        if handler is None or method not in _METHODS:
+        handler = self._find(environ.get("PATH_INFO", "")) if method in _METHODS else None
+        if handler is None:
             return self.app(environ, start_response)
         try:
             token = logs.CURRENT_ID.set(environ.get(logs.ENVIRON_KEY, "-"))
@@ -108,7 +126,7 @@ def init_app(app: Flask) -> None:
 
 def install(app: Flask) -> None:
     """Build the handlers of `_routes`, once the app's extensions they use are set up."""
-    routes_of(app).routes.update(_routes(app))
+    routes_of(app).add(_routes(app))
 
 
 def routes_of(app: Flask) -> FastRoutes:

@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 from catalogue_core.store.base import PROBE_INTERVAL
 from oai_server import logs
 from oai_server.fast_routes import routes_of, status
+from oai_server.request import path_of
 from oai_server.store import of as store_of
 
 ID = {"X-Request-ID": "fast-1"}
@@ -91,7 +92,7 @@ def test_other_methods_and_paths_go_to_flask(app: Flask, method: str, path: str)
 
 def test_a_handler_that_declines_leaves_the_request_to_flask(app: Flask) -> None:
     app.add_url_rule("/test-only/fast", "fast", lambda: "from flask")
-    routes_of(app).routes["/test-only/fast"] = lambda environ: None
+    routes_of(app).add({"/test-only/fast": lambda environ: None})
     assert app.test_client().get("/test-only/fast").get_data() == b"from flask"
 
 
@@ -105,7 +106,7 @@ def test_a_failing_handler_gets_the_error_page_a_failing_flask_view_gets(
     app.add_url_rule("/test-only/fast", "fast", fail)
     client = app.test_client()
     slow = answer(client.get("/test-only/fast", headers=ID))
-    routes_of(app).routes["/test-only/fast"] = fail
+    routes_of(app).add({"/test-only/fast": fail})
     fast = answer(client.get("/test-only/fast", headers=ID))
     assert fast == slow and fast[0] == status(code)
     assert ("Content-Type", "text/html; charset=utf-8") in fast[1]
@@ -123,7 +124,7 @@ def test_a_handlers_log_lines_carry_the_request_id_and_each_request_gets_an_acce
         logging.getLogger("test.fast").warning("inside")
         return status(200), [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok"
 
-    routes_of(app).routes["/test-only/fast"] = handler
+    routes_of(app).add({"/test-only/fast": handler})
     response = app.test_client().get("/test-only/fast", headers=ID)
     assert response.get_data() == b"ok" and response.headers["X-Request-ID"] == "fast-1"
     lines = log_text.getvalue().splitlines()
@@ -137,3 +138,29 @@ def test_status_lines_are_written_as_werkzeug_writes_them() -> None:
 
     for code in (200, 201, 304, 404, 410, 503):
         assert status(code) == Response(status=code).status
+
+
+def test_prefix_routes_take_the_paths_under_them_longest_first_and_exact_paths_win(app: Flask) -> None:
+    def says(text: str) -> Any:
+        body = text.encode()
+        return lambda environ: (status(200), [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))], body)
+
+    routes_of(app).add({"/test-only/*": says("short"), "/test-only/deep/*": says("long"), "/test-only/x": says("x")})
+    client = app.test_client()
+    assert client.get("/test-only/a/b").get_data() == b"short"
+    assert client.get("/test-only/deep/café").get_data() == b"long"
+    assert client.get("/test-only/x").get_data() == b"x"
+    assert client.get("/test-only").status_code == 404  # not under the prefix: Flask's answer
+    assert client.post("/test-only/a").status_code == 404  # Flask's answer: no Flask route there
+
+
+def test_path_of_reads_path_info_as_flask_reads_request_path(app: Flask) -> None:
+    from flask import request as flask_request
+    from werkzeug.test import EnvironBuilder
+
+    # PATH_INFO as a WSGI server hands it over: the raw bytes, each as one latin-1 character.
+    for raw in (b"/doi/10.1/caf\xc3\xa9", b"//x", b"x", b"/a b", b"/bad\xff", b""):
+        environ = EnvironBuilder().get_environ()
+        environ["PATH_INFO"] = raw.decode("latin-1")
+        with app.request_context(environ):
+            assert path_of(environ) == flask_request.path

@@ -17,6 +17,7 @@ from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
 HOSTILE = "10.1234/hostile-1"
+ROUTE = LANDING_PREFIX + "*"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -24,7 +25,8 @@ def _app(folder: Path, fast: bool = True) -> Flask:
     settings = {"DMZPUB_DATA_DIR": str(folder / "var"), "DMZPUB_DOWNLOAD_DIR": str(folder / "downloads")}
     app = create_app({**settings, "DMZPUB_PUSH_TOKENS": "t", "DMZPUB_BASE_URL": "https://data.example.org"})
     if not fast:
-        fast_routes.routes_of(app).routes.pop(LANDING_PREFIX)
+        fast_routes.routes_of(app).routes.pop(ROUTE)
+        fast_routes.routes_of(app).add({})
     return app
 
 
@@ -36,8 +38,8 @@ def apps(tmp_path: Path) -> Iterator[tuple[Flask, Flask, list[str]]]:
     for doc in (rich_document(), hostile_document()):
         assert fast.test_client().put(f"/api/v1/published/{doc['doi']}", json=doc, headers=auth).status_code == 201
     answered: list[str] = []
-    routes = fast_routes.routes_of(fast).routes
-    handler = routes[LANDING_PREFIX]
+    routes = fast_routes.routes_of(fast)
+    handler = routes.routes[ROUTE]
 
     def counted(environ: dict[str, Any]) -> Any:
         answered.append("raised")
@@ -45,7 +47,7 @@ def apps(tmp_path: Path) -> Iterator[tuple[Flask, Flask, list[str]]]:
         answered[-1] = "fast" if answer is not None else "flask"
         return answer
 
-    routes[LANDING_PREFIX] = counted
+    routes.add({ROUTE: counted})
     yield fast, flask, answered
     store_of(fast).close()
     store_of(flask).close()
