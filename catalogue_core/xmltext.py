@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-# What lxml refuses to put in a document (it raises ValueError): checked once over a whole output.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What lxml refuses to put in a document (it raises ValueError), checked once over a whole output on its
+# UTF-8 bytes: ~10x cheaper than a regex over a 3 kB document. Encoding fails on a lone surrogate, control
+# characters are single bytes below 0x20, U+FFFE and U+FFFF have one sequence each.
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NON_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # Most metadata holds none of these: one C-level scan then spares the chain of replaces.
 _TEXT_SPECIAL = re.compile("[&<>\r]")
 _ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r]')
@@ -68,6 +71,17 @@ def children(tag: str, parts: Iterable[str], attributes: Mapping[str, object] | 
     return element(tag, attributes, content or None)
 
 
+def has_illegal(document: str) -> bool:
+    """Return whether the text holds a character XML 1.0 cannot carry (controls, surrogates, U+FFFE/U+FFFF)."""
+    try:
+        data = document.encode()
+    except UnicodeEncodeError:
+        return True  # a lone surrogate
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return True
+    return not document.isascii() and any(sequence in data for sequence in _NON_CHARACTERS)
+
+
 def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
     """Return a whole document's root element: raw namespace declarations and attributes, then the children.
 
@@ -75,6 +89,6 @@ def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
     """
     content = "".join(parts)
     document = f"<{tag} {declarations}>{content}</{tag}>" if content else f"<{tag} {declarations}/>"
-    if _ILLEGAL.search(document):
+    if has_illegal(document):
         raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
     return document

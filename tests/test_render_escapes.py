@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from markupsafe import Markup, escape
 
@@ -45,3 +47,21 @@ def test_text_and_attributes_refuse_what_is_not_a_string_as_lxml_did(value: obje
         xmltext.attribute(value)
     with pytest.raises(TypeError, match="bad argument type"):
         xmltext.leaf("t", value)
+
+
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # the check it replaced
+
+
+def test_the_illegal_character_check_agrees_with_the_regex_on_every_code_point() -> None:
+    for point in range(0x110000):
+        char = chr(point)
+        assert xmltext.has_illegal(f"ab{char}cd") == bool(XML_ILLEGAL.search(char)), hex(point)
+    assert not xmltext.has_illegal("")
+    assert xmltext.has_illegal("plain \u00fc text then \uffff")
+    assert not xmltext.has_illegal("\ufffd \U0001f600 \x7f \x85 \t\n\r")
+
+
+def test_a_document_holding_an_illegal_character_is_refused_as_lxml_refuses_it() -> None:
+    with pytest.raises(ValueError, match="XML compatible"):
+        xmltext.root("r", 'xmlns="urn:x"', [xmltext.leaf("t", "a\x0bb")])
+    assert xmltext.root("r", 'xmlns="urn:x"', [xmltext.leaf("t", "a\tb")]) == '<r xmlns="urn:x"><t>a\tb</t></r>'
