@@ -43,7 +43,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
-_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
+_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: a _RequestMemo
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
     *("page", "parts", "schemaorg", "sections", "signposting"),
@@ -106,19 +106,32 @@ def _live_member(name: str, value: Any) -> str:
     return _member(name, value)
 
 
-def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
-    """Return, once per request, the context processors' values and the JSON-LD members holding sentinels."""
+@dataclass(frozen=True)
+class _RequestMemo:
+    """What every record rendered in one request shares: looked up once, not through the proxies per record."""
+
+    request: object
+    base: dict[str, Any]  # the context processors' values
+    members: dict[str, str]  # the JSON-LD members holding sentinels
+    fingerprint: str
+    built_in_head: bool
+    built_in_main: bool
+
+
+def _request_memo() -> _RequestMemo:
+    """Return, once per request, what render() shares between records."""
     # A bulk push renders two templates per record in one request: render_template would run every
     # context processor and send two signals per call (nothing here listens), ~15 % of a record's parts.
     here = request._get_current_object()  # type: ignore[attr-defined]
     memo = g.get(_TEMPLATE_CONTEXT)
-    if memo is None or memo[0] is not here:
+    if memo is None or memo.request is not here:
         base: dict[str, Any] = {}
         current_app.update_template_context(base)
         members = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
-        memo = (here, base, members)
+        built_in = (_built_in("landing/meta.html"), _built_in("landing/record_main.html"))
+        memo = _RequestMemo(here, base, members, fingerprint(), *built_in)
         setattr(g, _TEMPLATE_CONTEXT, memo)
-    return memo[1], memo[2]
+    return memo  # type: ignore[no-any-return]
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
@@ -140,12 +153,13 @@ def _built_in(name: str) -> bool:
 
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
-    base, members = _request_memo()
+    memo = _request_memo()
+    base, members = memo.base, memo.members
     sections = record_sections(page)
-    jsonld = schemaorg.dataset(page, live=SENTINELS)
+    jsonld = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if _built_in("landing/meta.html"):
+    if memo.built_in_head:
         head = str(record_head(page, jsonld, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
     else:
         head = _render("landing/meta.html", base, page=page, jsonld=jsonld, exports=EXPORTS, **sections)
@@ -154,13 +168,13 @@ def render(page: RecordPage) -> Parts:
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
     bibtex = citation.bibtex(page.doi, page.meta, page.landing_url, page.creators)
-    if _built_in("landing/record_main.html"):
+    if memo.built_in_main:
         main = str(record_main(page, slots, cite, bibtex, EXPORTS, sections))
     else:
         context = {"page": page, "slots": slots, "citation": cite, "bibtex": bibtex, "exports": EXPORTS}
         main = _render("landing/record_main.html", base, **context, **sections)
     return Parts(
-        fingerprint=fingerprint(),
+        fingerprint=memo.fingerprint,
         title=str(escape(page.title)),
         head=head,
         main=main,
