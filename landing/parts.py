@@ -131,7 +131,7 @@ def _request_memo() -> _RequestMemo:
         built_in = (_built_in("landing/meta.html"), _built_in("landing/record_main.html"))
         memo = _RequestMemo(here, base, members, fingerprint(), *built_in)
         setattr(g, _TEMPLATE_CONTEXT, memo)
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
