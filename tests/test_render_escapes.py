@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import tempfile
 
 import pytest
 from markupsafe import Markup, escape
@@ -65,3 +68,25 @@ def test_a_document_holding_an_illegal_character_is_refused_as_lxml_refuses_it()
     with pytest.raises(ValueError, match="XML compatible"):
         xmltext.root("r", 'xmlns="urn:x"', [xmltext.leaf("t", "a\x0bb")])
     assert xmltext.root("r", 'xmlns="urn:x"', [xmltext.leaf("t", "a\tb")]) == '<r xmlns="urn:x"><t>a\tb</t></r>'
+
+
+def test_stored_parts_keep_json_s_own_text_for_their_small_fields() -> None:
+    from test_page_parts_bytes import BASES, _documents
+
+    from catalogue_core.errors import InvalidRecord
+    from catalogue_core.scicat import from_scicat
+    from landing.parts import writer
+    from oai_server import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        render = writer(create_app({"DMZPUB_DATA_DIR": tmp, "DMZPUB_BASE_URL": BASES[1]}))
+        written = 0
+        for document in _documents().values():
+            try:
+                text = render(from_scicat(copy.deepcopy(document)))
+            except InvalidRecord:
+                continue
+            line = text.partition("\n")[0]
+            assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+            written += 1
+        assert written >= 20
