@@ -44,7 +44,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
-_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: a _RequestMemo
+_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
     *("page", "parts", "schemaorg", "sections", "signposting"),
@@ -108,32 +108,27 @@ def _live_member(name: str, value: Any) -> str:
     return _member(name, value)
 
 
-@dataclass(frozen=True)
-class _RequestMemo:
-    """What every record rendered in one request shares: looked up once, not through the proxies per record."""
-
-    request: object
-    base: dict[str, Any]  # the context processors' values
-    members: dict[str, str]  # the JSON-LD members holding sentinels
-    fingerprint: str
-    built_in_head: bool
-    built_in_main: bool
-
-
-def _request_memo() -> _RequestMemo:
-    """Return, once per request, what render() shares between records."""
+def _request_memo() -> dict[str, Any]:
+    """Return, once per request, the context processors' values (only a facility's own part templates need them)."""
     # A bulk push renders two templates per record in one request: render_template would run every
     # context processor and send two signals per call (nothing here listens), ~15 % of a record's parts.
     here = request._get_current_object()  # type: ignore[attr-defined]
     memo = g.get(_TEMPLATE_CONTEXT)
-    if memo is None or memo.request is not here:
+    if memo is None or memo[0] is not here:
         base: dict[str, Any] = {}
         current_app.update_template_context(base)
-        members = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
-        built_in = (_built_in("landing/meta.html"), _built_in("landing/record_main.html"))
-        memo = _RequestMemo(here, base, members, fingerprint(), *built_in)
+        memo = (here, base)
         setattr(g, _TEMPLATE_CONTEXT, memo)
-    return memo
+    return memo[1]
+
+
+def _members() -> dict[str, str]:
+    """Return the JSON-LD members holding sentinels, as the head writes them (the same for every record)."""
+    # Once per app, not per request: a sequential PUT is one record per request (~0.2 ms of it).
+    memo = frames()
+    if (found := memo.get("sentinel members")) is None:
+        found = memo["sentinel members"] = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
+    return found
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
@@ -155,28 +150,26 @@ def _built_in(name: str) -> bool:
 
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
-    memo = _request_memo()
-    base, members = memo.base, memo.members
     sections = record_sections(page)
     jsonld = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if memo.built_in_head:
+    if _built_in("landing/meta.html"):
         head = str(record_head(page, jsonld, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
     else:
-        head = _render("landing/meta.html", base, page=page, jsonld=jsonld, exports=EXPORTS, **sections)
-    for name, member in members.items():
+        head = _render("landing/meta.html", _request_memo(), page=page, jsonld=jsonld, exports=EXPORTS, **sections)
+    for name, member in _members().items():
         head = head.replace(member, SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
     bibtex = citation.bibtex(page.doi, page.meta, page.landing_url, page.creators)
-    if memo.built_in_main:
+    if _built_in("landing/record_main.html"):
         main = str(record_main(page, slots, cite, bibtex, EXPORTS, sections))
     else:
         context = {"page": page, "slots": slots, "citation": cite, "bibtex": bibtex, "exports": EXPORTS}
-        main = _render("landing/record_main.html", base, **context, **sections)
+        main = _render("landing/record_main.html", _request_memo(), **context, **sections)
     return Parts(
-        fingerprint=memo.fingerprint,
+        fingerprint=fingerprint(),
         title=str(escape(page.title)),
         head=head,
         main=main,
