@@ -43,7 +43,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
-_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values, members)
+_TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
     *("page", "parts", "schemaorg", "sections", "signposting"),
@@ -106,8 +106,8 @@ def _live_member(name: str, value: Any) -> str:
     return _member(name, value)
 
 
-def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
-    """Return, once per request, the context processors' values and the JSON-LD members holding sentinels."""
+def _request_memo() -> dict[str, Any]:
+    """Return, once per request, the context processors' values (only a facility's own part templates need them)."""
     # A bulk push renders two templates per record in one request: render_template would run every
     # context processor and send two signals per call (nothing here listens), ~15 % of a record's parts.
     here = request._get_current_object()  # type: ignore[attr-defined]
@@ -115,10 +115,18 @@ def _request_memo() -> tuple[dict[str, Any], dict[str, str]]:
     if memo is None or memo[0] is not here:
         base: dict[str, Any] = {}
         current_app.update_template_context(base)
-        members = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
-        memo = (here, base, members)
+        memo = (here, base)
         setattr(g, _TEMPLATE_CONTEXT, memo)
-    return memo[1], memo[2]
+    return memo[1]
+
+
+def _members() -> dict[str, str]:
+    """Return the JSON-LD members holding sentinels, as the head writes them (the same for every record)."""
+    # Once per app, not per request: a sequential PUT is one record per request (~0.2 ms of it).
+    memo = frames()
+    if (found := memo.get("sentinel members")) is None:
+        found = memo["sentinel members"] = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
+    return found
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
@@ -140,7 +148,6 @@ def _built_in(name: str) -> bool:
 
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
-    base, members = _request_memo()
     sections = record_sections(page)
     jsonld = schemaorg.dataset(page, live=SENTINELS)
     # The built-in templates only call record_head and record_main: calling those directly skips
@@ -148,8 +155,8 @@ def render(page: RecordPage) -> Parts:
     if _built_in("landing/meta.html"):
         head = str(record_head(page, jsonld, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
     else:
-        head = _render("landing/meta.html", base, page=page, jsonld=jsonld, exports=EXPORTS, **sections)
-    for name, member in members.items():
+        head = _render("landing/meta.html", _request_memo(), page=page, jsonld=jsonld, exports=EXPORTS, **sections)
+    for name, member in _members().items():
         head = head.replace(member, SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
@@ -158,7 +165,7 @@ def render(page: RecordPage) -> Parts:
         main = str(record_main(page, slots, cite, bibtex, EXPORTS, sections))
     else:
         context = {"page": page, "slots": slots, "citation": cite, "bibtex": bibtex, "exports": EXPORTS}
-        main = _render("landing/record_main.html", base, **context, **sections)
+        main = _render("landing/record_main.html", _request_memo(), **context, **sections)
     return Parts(
         fingerprint=fingerprint(),
         title=str(escape(page.title)),

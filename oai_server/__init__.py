@@ -40,10 +40,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import landing
     from download_cache import web as download_web
 
-    from . import health, logs, metrics, problems, proxy, store
+    from . import fast_routes, health, logs, metrics, problems, proxy, store
     from .api import auth, openapi, push, scicat
     from .oai import blueprint as oai
 
+    fast_routes.init_app(app)  # first: innermost, so every middleware below wraps the fast routes too
     logs.init_app(app)
     proxy.init_app(app)
     store.init_app(app)
@@ -60,4 +61,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     stores.page_parts = landing.parts.writer(app)
     app.register_blueprint(oai.bp)
     download_web.init_app(app, lambda: stores.store)
+    fast_routes.install(app)
     return app

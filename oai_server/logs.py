@@ -7,10 +7,13 @@ import random
 import re
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
+
+from .request import path_of
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
@@ -21,6 +24,8 @@ ENVIRON_KEY = "dmzpub.request_id"  # the request's id in the WSGI environ
 # A caller's id is kept only when it is short and plain: it ends up in every log line.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _HANDLER_NAME = "dmzpub"
+# The request id while a fast route's handler runs (oai_server.fast_routes): it has no Flask request context.
+CURRENT_ID: ContextVar[str] = ContextVar("dmzpub_request_id", default="-")
 
 
 class RequestIdFilter(logging.Filter):
@@ -28,7 +33,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
+            record.request_id = request_id()
         return True
 
 
@@ -94,7 +99,7 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
 
 def request_id() -> str:
     """Return the id of the current request."""
-    return request.environ.get(ENVIRON_KEY, "-") if has_request_context() else "-"
+    return request.environ.get(ENVIRON_KEY, "-") if has_request_context() else CURRENT_ID.get()
 
 
 def new_id() -> str:
@@ -133,8 +138,7 @@ class RequestLog:
 
     def _line(self, environ: dict[str, Any], status: int, rid: str, elapsed: float) -> None:
         method = environ.get("REQUEST_METHOD", "GET")
-        # What request.path gives: PATH_INFO as the server decoded it (latin-1), read as UTF-8.
-        path = "/" + environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace").lstrip("/")
+        path = path_of(environ)
         extra = {"method": method, "path": path, "status": status, "request_id": rid}
         self.access.info("%s %s %s %.1fms", method, path, status, elapsed, extra=extra)
 

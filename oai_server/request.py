@@ -26,3 +26,8 @@ class LenientQueryRequest(Request):
         super().__init__(environ, *args, **kwargs)
         if _NOT_PRINTABLE.search(self.query_string):
             self.query_string = quote_from_bytes(self.query_string, safe=_PRINTABLE).encode("ascii")
+
+
+def path_of(environ: dict[str, Any]) -> str:
+    """Return the request's path as Flask's `request.path` reads it: PATH_INFO (latin-1 in WSGI) as UTF-8."""
+    return "/" + environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace").lstrip("/")
