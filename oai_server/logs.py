@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-from .request import path_of
+from . import access_line
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
@@ -50,19 +50,11 @@ class _Stderr(logging.StreamHandler):
 
 
 class _UTCFormatter(logging.Formatter):
-    _second: tuple[int, str] = (-1, "")  # (a second, its formatted stamp): one tuple, swapped whole
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        second, stamp = self._second
-        if second != int(record.created):  # one strftime per second, not one per line (an access line a request)
-            second = int(record.created)
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = (second, stamp)
-        return f"{stamp}.{int(record.msecs):03d}Z"
+        return access_line.stamp(record.created, record.msecs)
 
 
 class _JSONFormatter(JsonFormatter):
-    _second = _UTCFormatter._second
     formatTime = _UTCFormatter.formatTime
 
 
@@ -80,10 +72,11 @@ def setup(kind: str = "text", level: str = "INFO", stream: Any = None) -> loggin
         root.removeHandler(old)
     handler: logging.Handler = logging.StreamHandler(stream) if stream else _Stderr()
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(formatter(kind))
+    handler.setFormatter(line_format := formatter(kind))
     handler.addFilter(RequestIdFilter())  # on the handler: records of every logger pass it
     root.addHandler(handler)
     root.setLevel(level)
+    access_line.use(handler, line_format if kind == "text" else None)
     # Our formats name no source line, thread or process: the logging docs' "Optimization" switches
     # spare every record (an access line per request) the stack walk and the lookups.
     logging._srcfile = None
@@ -121,7 +114,6 @@ class RequestLog:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.access = logging.getLogger("dmzpub.access")
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
@@ -130,17 +122,10 @@ class RequestLog:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers.append((HEADER, rid))
-            if self.access.isEnabledFor(logging.INFO):
-                self._line(environ, int(status[:3]), rid, (time.perf_counter() - started) * 1000)
+            access_line.write(environ, int(status[:3]), rid, (time.perf_counter() - started) * 1000)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
-
-    def _line(self, environ: dict[str, Any], status: int, rid: str, elapsed: float) -> None:
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = path_of(environ)
-        extra = {"method": method, "path": path, "status": status, "request_id": rid}
-        self.access.info("%s %s %s %.1fms", method, path, status, elapsed, extra=extra)
 
 
 def init_app(app: Flask) -> None:
