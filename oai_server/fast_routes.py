@@ -41,8 +41,9 @@ _METHODS = frozenset({"GET", "HEAD"})
 def _routes(app: Flask) -> dict[str, Handler]:
     """Return the fast routes of `app`: exact path or "prefix*" -> handler. Add a route here."""
     from . import health
+    from .oai.fast import fast_oai
 
-    return {"/healthz": health.fast_healthz(app)}
+    return {"/healthz": health.fast_healthz(app), **fast_oai(app)}
 
 
 def status(code: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote_from_bytes
+from urllib.parse import parse_qsl, quote_from_bytes
 
 from flask import Request
 
@@ -24,8 +24,18 @@ class LenientQueryRequest(Request):
 
     def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(environ, *args, **kwargs)
-        if _NOT_PRINTABLE.search(self.query_string):
-            self.query_string = quote_from_bytes(self.query_string, safe=_PRINTABLE).encode("ascii")
+        self.query_string = lenient_query(self.query_string)
+
+
+def lenient_query(raw: bytes) -> bytes:
+    """Return a raw query string with its bytes other than printable ASCII percent-encoded (see LenientQueryRequest)."""
+    return quote_from_bytes(raw, safe=_PRINTABLE).encode("ascii") if _NOT_PRINTABLE.search(raw) else raw
+
+
+def query_pairs(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return the query's (name, value) pairs as `request.args` parses them, for handlers run without Flask."""
+    query = lenient_query(environ.get("QUERY_STRING", "").encode("latin1")).decode()
+    return parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
 
 
 def path_of(environ: dict[str, Any]) -> str:

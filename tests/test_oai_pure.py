@@ -119,3 +119,15 @@ def test_list_pages_carry_each_record_byte_for_byte_as_get_record_serves_it(repo
     assert b'status="deleted"' in b"".join(expected_records) and b"<setSpec>" in b"".join(expected_records)
     assert records == expected_records
     assert headers == expected_headers
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["oai-identifiers", "bare-dois"])
+@pytest.mark.parametrize(
+    "keys",
+    [["10.5555/a", "10.5555/b-1"], ["10.5555/a", "10.5555/a b&c<d>", "10.5555/é"], ["10.5555/x&y"], []],
+    ids=["plain", "mixed", "markup", "empty-page"],
+)
+def test_a_page_of_identifiers_reads_as_each_identifier_alone(keys: list[str], bare: bool) -> None:
+    # A list page checks its keys in one go; any key needing escapes must still get them.
+    provider = Provider(lambda: None, replace(CONFIG, bare_identifiers=bare), TokenCodec("a-secret-of-enough-length"))  # type: ignore[arg-type,return-value]
+    assert provider.identifiers_xml(keys) == [provider.identifier_xml(key) for key in keys]

@@ -31,6 +31,8 @@ EXTENSION = "dmzpub.oai"
 FALLBACK_REPOSITORY_ID = "dmzpub.localhost"
 RETRY_AFTER = "30"
 _FORM = "application/x-www-form-urlencoded"
+CONTENT_TYPE = "text/xml; charset=utf-8"
+_VARY = [("Vary", "Accept-Encoding")]
 # Fast levels: pages are regenerated per request, so CPU matters more than the last few bytes.
 # ISA-L (isal), not zlib: its level 1 compressed a 230 KB page in 0.08 ms against zlib's 0.8 ms
 # (a tenth of a page's CPU), into fewer bytes; any gzip/zlib reader decodes it (RFC 1952/1950).
@@ -74,8 +76,9 @@ def _unavailable(reason: object) -> Response:
     return response
 
 
-def _compress(body: bytes) -> tuple[bytes, str | None]:
-    encoding = _encoding(request.headers.get("Accept-Encoding"))
+def compress(body: bytes, accept_encoding: str | None) -> tuple[bytes, str | None]:
+    """Return the body in the encoding the Accept-Encoding value asks for, and that encoding (None: identity)."""
+    encoding = _encoding(accept_encoding)
     if encoding == "gzip":
         return igzip.compress(body, _GZIP_LEVEL, mtime=0), encoding
     if encoding == "deflate":
@@ -126,17 +129,25 @@ def oai() -> Response:
     config, codec = current_app.extensions[EXTENSION]
     if request.path != OAI_PATH:
         config = replace(config, base_url=current_app.config["DMZPUB_BASE_URL"] + request.path)
-    pairs = _arguments()
+    answer = answer_oai(Provider(get_store, config, codec), _arguments(), request.headers.get("Accept-Encoding"))
+    if not isinstance(answer, tuple):
+        return answer
+    body, headers = answer
+    response = Response(body, 200, content_type=CONTENT_TYPE)
+    response.headers.extend(headers)
+    return response
+
+
+def answer_oai(
+    provider: Provider, pairs: list[tuple[str, str]] | BadArgument, accept_encoding: str | None
+) -> tuple[bytes, list[tuple[str, str]]] | Response:
+    """Return the body and extra headers of an OAI-PMH answer, or the 503 while the store or key is down."""
     try:
         if isinstance(pairs, BadArgument):
-            body = envelope(now(), request_element(config.base_url, None), error_element(pairs))
+            body = envelope(now(), request_element(provider.config.base_url, None), error_element(pairs))
         else:
-            body = respond(Provider(get_store, config, codec), pairs)
+            body = respond(provider, pairs)
     except (StoreUnavailable, ConfigError) as exc:  # the store, or the signing key, is down
         return _unavailable(exc)
-    body, encoding = _compress(body)
-    response = Response(body, 200, content_type="text/xml; charset=utf-8")
-    response.headers["Vary"] = "Accept-Encoding"
-    if encoding:
-        response.headers["Content-Encoding"] = encoding
-    return response
+    body, encoding = compress(body, accept_encoding)
+    return body, [("Vary", "Accept-Encoding"), ("Content-Encoding", encoding)] if encoding else _VARY

@@ -61,6 +61,14 @@ class Provider:
             return f"oai:{self.config.repository_id}:{key}"
         return self.identifier(key).replace("&", "&amp;")  # quote() left no other markup character
 
+    def identifiers_xml(self, keys: list[str]) -> list[str]:
+        """Return identifier_xml of each key: one check for a whole page in the common case."""
+        if not self.config.bare_identifiers and "" not in keys and _ID_PLAIN.match("".join(keys)):
+            # The joined keys match only if every key does: one regex over a page, not one per key.
+            prefix = f"oai:{self.config.repository_id}:"
+            return [prefix + key for key in keys]
+        return [self.identifier_xml(key) for key in keys]
+
     def key_of(self, identifier: str) -> str | None:
         """Return the record key an identifier names: `oai:<id>:<doi>`, or a bare DOI as SciCat's provider used."""
         prefix = f"oai:{self.config.repository_id}:"

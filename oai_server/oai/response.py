@@ -105,16 +105,16 @@ def _record(provider: Provider, record: StoredRecord, prefix: str) -> str:
 
 def _items(provider: Provider, rows: list[ListedRecord], with_metadata: bool) -> str:
     """Return a list page's <header>s, or its <record>s (tombstones: header only), as one string."""
-    # One loop over plain tuples with the identifier method bound once: a page has 100 of them.
-    ident = provider.identifier_xml
+    # One loop over plain tuples, identifiers checked once per page: a page has 100 rows.
+    idents = provider.identifiers_xml([row[0] for row in rows])
     if not with_metadata:
-        return "".join([_header(ident(key), stamp, gone, sets) for key, stamp, gone, sets, _ in rows])
+        return "".join([_header(ident, row[1], row[2], row[3]) for ident, row in zip(idents, rows, strict=True)])
     return "".join(
         [
-            f"<record>{_header(ident(key), stamp, gone, sets)}</record>"
+            f"<record>{_header(ident, stamp, gone, sets)}</record>"
             if gone
-            else f"<record>{_header(ident(key), stamp, gone, sets)}<metadata>{xml}</metadata></record>"
-            for key, stamp, gone, sets, xml in rows
+            else f"<record>{_header(ident, stamp, gone, sets)}<metadata>{xml}</metadata></record>"
+            for ident, (_, stamp, gone, sets, xml) in zip(idents, rows, strict=True)
         ]
     )
 
