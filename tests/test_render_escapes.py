@@ -6,11 +6,13 @@ import copy
 import json
 import re
 import tempfile
+from datetime import date
 
 import pytest
 from markupsafe import Markup, escape
 
 from catalogue_core import xmltext
+from catalogue_core.crosswalks import links
 from landing.head import html_escape
 
 ODD = [
@@ -90,3 +92,23 @@ def test_stored_parts_keep_json_s_own_text_for_their_small_fields() -> None:
             assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
             written += 1
         assert written >= 20
+
+
+def test_today_is_the_local_date_read_again_when_the_second_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    before, found, after = date.today().isoformat(), links.local_today(), date.today().isoformat()
+    assert found in {before, after}
+
+    class Clock:
+        day = date(2031, 5, 6)
+
+        @classmethod
+        def today(cls) -> date:
+            return cls.day
+
+    monkeypatch.setattr(links, "date", Clock)
+    monkeypatch.setattr(links.time, "time", lambda: 1_900_000_000.25)
+    assert links.local_today() == "2031-05-06"
+    Clock.day = date(2031, 5, 7)
+    assert links.local_today() == "2031-05-06"  # the same second: not read again
+    monkeypatch.setattr(links.time, "time", lambda: 1_900_000_001.0)
+    assert links.local_today() == "2031-05-07"
