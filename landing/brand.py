@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from flask import Response, abort, current_app, request, send_file
 
@@ -27,8 +29,8 @@ class Brand:
     privacy_url: str
 
 
-def _colours() -> tuple[str, str]:
-    return current_app.config["DMZPUB_BRAND_COLOUR"], current_app.config["DMZPUB_ACCENT_COLOUR"]
+def _colours(config: Mapping[str, Any]) -> tuple[str, str]:
+    return config["DMZPUB_BRAND_COLOUR"], config["DMZPUB_ACCENT_COLOUR"]
 
 
 @cache
@@ -38,13 +40,16 @@ def _version(*parts: str) -> str:
 
 def brand() -> Brand:
     """Return the brand of the running app, from its DMZPUB_* settings."""
-    config = current_app.config
-    root = request.script_root
+    return brand_of(current_app.config, request.script_root)
+
+
+def brand_of(config: Mapping[str, Any], root: str) -> Brand:
+    """Return the brand of an app's settings under a script root (the landing fast route has no request)."""
     logo = config["DMZPUB_BRAND_LOGO"]
     logo_url = f"{root}{STATIC_URL}/brand/logo?v={_version(logo, str(_mtime(logo)))}" if logo else ""
     return Brand(
         logo_url=logo_url,
-        css_url=f"{root}{STATIC_URL}/brand.css?v={_version(*_colours())}",
+        css_url=f"{root}{STATIC_URL}/brand.css?v={_version(*_colours(config))}",
         contact_email=config["DMZPUB_CONTACT_EMAIL"] or config["DMZPUB_ADMIN_EMAIL"],
         imprint_url=config["DMZPUB_IMPRINT_URL"],
         privacy_url=config["DMZPUB_PRIVACY_URL"],
@@ -61,7 +66,7 @@ def _mtime(path: str) -> int:
 @bp.route(f"{STATIC_URL}/brand.css")
 def brand_css() -> Response:
     """Serve the colours of DMZPUB_BRAND_COLOUR and DMZPUB_ACCENT_COLOUR (validated #rrggbb values)."""
-    brand_colour, accent = _colours()
+    brand_colour, accent = _colours(current_app.config)
     response = Response(BRAND_CSS.format(brand=brand_colour, accent=accent), mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response

@@ -35,7 +35,11 @@ def page_route(app: Flask) -> Callable[[dict[str, Any]], Any]:
             return None  # Flask answers the 404 page or the redirect
 
         def render(summary: StoredRecord) -> views.Rendered:
-            with app.request_context(environ):  # rendering reads templates, brand and settings as the view does
+            with app.app_context():  # cheap, unlike a request context (its URL matching above all)
+                done = views.render_from_memos(app, summary, root)
+            if done is not None:
+                return done
+            with app.request_context(environ):  # rendering templates reads brand and settings as the view does
                 return views.render(summary)
 
         body, status, checked, etag = views.page_for(state, area_of(app), found, seen, root, render)

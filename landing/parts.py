@@ -7,7 +7,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from download_cache.state import STAGED
 
 from . import citation, schemaorg, signposting
 from .blueprint import asset_url
-from .brand import Brand, brand
-from .context import base_url, frames, section_cache, site_name
+from .brand import Brand, brand, brand_of
+from .context import base_url, frames, section_cache, state_of
 from .downloads import Downloads, external_url
 from .exports import EXPORTS
 from .head import record_head, tojson
@@ -43,6 +43,7 @@ BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
+DOWNLOADS = "landing/downloads.html"  # the live download section's template
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
@@ -182,7 +183,7 @@ def render(page: RecordPage) -> Parts:
 
 def fingerprint() -> str:
     """Return what the parts rendered in this request's context depend on besides the record."""
-    key = ("fingerprint", request.script_root)
+    key = _fingerprint_key(request.script_root)
     memo = frames()
     if (found := memo.get(key)) is None:
         env = current_app.jinja_env
@@ -194,9 +195,21 @@ def fingerprint() -> str:
     return str(found)
 
 
+def _fingerprint_key(root: str) -> tuple[str, str]:
+    return ("fingerprint", root)
+
+
+def _frame_key(config: Mapping[str, Any], root: str, mark: Brand) -> Hashable:
+    return ("frame", root, mark, config["DMZPUB_SITE_NAME"], config["DMZPUB_BASE_URL"])
+
+
+def _section_key(downloads: Downloads | None, publisher: str, root: str, mark: Brand) -> Hashable:
+    return (downloads, publisher, root, mark)
+
+
 def _frame(mark: Brand) -> tuple[str, ...] | None:
     """Return the page around the parts (site header, footer), split at the parts; None if a template drops one."""
-    key = ("frame", request.script_root, mark, site_name(), base_url())
+    key = _frame_key(current_app.config, request.script_root, mark)
     memo = frames()
     if key not in memo:
         text = render_template("landing/record.html", parts={n: Markup(SLOT.format(n)) for n in FRAME_PARTS})
@@ -217,6 +230,36 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
     frame = _frame(mark)
     if frame is None:
         return None
+    return _splice(parts, frame, _section(downloads, parts.publisher, mark), downloads, datestamp)
+
+
+def assemble_from_memos(
+    app: Flask, root: str, parts: Parts, downloads: Downloads | None, datestamp: str
+) -> tuple[str, str] | None:
+    """Return what assemble returns, without a request context: None unless earlier pages left the frame and section."""
+    # The fast route's page not yet cached: a request context (its URL matching above all) cost a quarter of it.
+    state = state_of(app)
+    if parts.fingerprint != state.frames.get(_fingerprint_key(root)) or downloads is None:
+        return None  # stale parts (or not yet checked in this process): the view renders or re-renders them
+    mark = brand_of(app.config, root)
+    frame = state.frames.get(_frame_key(app.config, root, mark))
+    if downloads.state != STAGED:
+        section = state.sections.get(_section_key(downloads, parts.publisher, root, mark))
+    elif state.frames.get(("built-in", DOWNLOADS)):
+        # The built-in section reads only these values; a facility's own may read the request: render_template.
+        template = app.jinja_env.get_template(DOWNLOADS)
+        section = template.render(downloads=downloads, publisher=parts.publisher, brand=mark)
+    else:
+        section = None
+    if frame is None or section is None:
+        return None
+    return _splice(parts, frame, section, downloads, datestamp)
+
+
+def _splice(
+    parts: Parts, frame: tuple[str, ...], section: str, downloads: Downloads | None, datestamp: str
+) -> tuple[str, str]:
+    """Return the page's body and Link header: the frame around the parts, their slots filled with live values."""
     head = parts.head
     live = {
         "contentSize": schemaorg.content_size(downloads, parts.archive_size),
@@ -226,7 +269,6 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
     for name, value in live.items():
         member = "" if name in OPTIONAL_MEMBERS and not value else _live_member(name, value)
         head = head.replace(SLOT.format(name), member, 1)
-    section = _section(downloads, parts.publisher, mark)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
     main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
     body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
@@ -236,11 +278,12 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
 def _section(downloads: Downloads | None, publisher: str, mark: Brand) -> str:
     """Return the download section; one not staged depends on few values and is rendered once per set of them."""
     if downloads is None or downloads.state == STAGED:
-        return render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
-    key = (downloads, publisher, request.script_root, mark)
+        _built_in(DOWNLOADS)  # noted for assemble_from_memos, which renders the built-in one without a request
+        return render_template(DOWNLOADS, downloads=downloads, publisher=publisher)
+    key = _section_key(downloads, publisher, request.script_root, mark)
     cache = section_cache()
     if (text := cache.get(key)) is None:
-        text = render_template("landing/downloads.html", downloads=downloads, publisher=publisher)
+        text = render_template(DOWNLOADS, downloads=downloads, publisher=publisher)
         cache.put(key, text)
     return str(text)
 

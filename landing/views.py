@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from flask import Response, g, redirect, render_template, request
+from flask import Flask, Response, g, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import Headers, MIMEAccept
 from werkzeug.http import parse_etags
@@ -18,13 +18,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.page_parts import PAGE_PARTS
-from catalogue_core.store import StoredRecord
+from catalogue_core.store import Repository, StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
 from download_cache.area import DownloadArea
 
 from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
-from .context import LandingState, base_url, download_area, landing_state, record_page, store
+from .context import LandingState, area_of, base_url, download_area, landing_state, record_page, state_of, store
 from .downloads import section
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
@@ -140,10 +140,25 @@ def render(summary: StoredRecord) -> Rendered:
     if summary.deleted:
         page = record_page(_full(summary))
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
-        status, link = 410, signposting.tombstone_link_header(page)
-    else:
-        body, link = _from_parts(summary) or _fresh(summary)
-        status = 200
+        return _rendered(body, signposting.tombstone_link_header(page), status=410)
+    return _rendered(*(_from_parts(summary) or _fresh(summary)), status=200)
+
+
+def render_from_memos(app: Flask, summary: StoredRecord, root: str) -> Rendered | None:
+    """Return what render returns, without a request context; None when the page needs one (landing/fast.py)."""
+    if summary.deleted:
+        return None
+    state = state_of(app)
+    found = _stored_parts(state.repository(), summary)
+    if found is None:
+        return None
+    status = area_of(app).status(summary.key)
+    files = section(status, summary.key, found.external_url, app.config["DMZPUB_BASE_URL"])
+    done = parts.assemble_from_memos(app, root, found, files, summary.datestamp)
+    return None if done is None else _rendered(*done, status=200)
+
+
+def _rendered(body: str, link: str, status: int) -> Rendered:
     data = body.encode()
     etag = hashlib.sha256(data).hexdigest()[:24]
     headers = {"Link": link, **HTML_HEADERS}
@@ -152,10 +167,15 @@ def render(summary: StoredRecord) -> Rendered:
     return data, status, Headers(headers).to_wsgi_list(), etag
 
 
+def _stored_parts(repository: Repository, summary: StoredRecord) -> parts.Parts | None:
+    """Return the record's write-time parts; None when missing or unreadable."""
+    stored = summary.rendered.get(PAGE_PARTS) or repository.rendered_part(summary.key, PAGE_PARTS)
+    return parts.Parts.loads(stored) if stored else None
+
+
 def _from_parts(summary: StoredRecord) -> tuple[str, str] | None:
     """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
-    stored = summary.rendered.get(PAGE_PARTS) or store().rendered_part(summary.key, PAGE_PARTS)
-    found = parts.Parts.loads(stored) if stored else None
+    found = _stored_parts(store(), summary)
     if found is None or found.fingerprint != parts.fingerprint():
         return None
     status = download_area().status(summary.key)

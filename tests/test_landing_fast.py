@@ -12,17 +12,20 @@ from landing_data import RICH_DOI, RICH_KEY, hostile_document, mark, rich_docume
 
 from catalogue_core.errors import StoreUnavailable
 from catalogue_core.urls import LANDING_PREFIX
+from landing import views
+from landing.context import state_of
 from oai_server import create_app, fast_routes
 from oai_server.store import of as store_of
 
 PAGE = "/doi/" + RICH_KEY
 HOSTILE = "10.1234/hostile-1"
 ROUTE = LANDING_PREFIX + "*"
+OWN_SECTION = """<section id="files">{{ request.path }} {{ downloads.state }} {{ publisher }}</section>"""
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-def _app(folder: Path, fast: bool = True) -> Flask:
-    settings = {"DMZPUB_DATA_DIR": str(folder / "var"), "DMZPUB_DOWNLOAD_DIR": str(folder / "downloads")}
+def _app(folder: Path, fast: bool = True, **extra: str) -> Flask:
+    settings = {"DMZPUB_DATA_DIR": str(folder / "var"), "DMZPUB_DOWNLOAD_DIR": str(folder / "downloads"), **extra}
     app = create_app({**settings, "DMZPUB_PUSH_TOKENS": "t", "DMZPUB_BASE_URL": "https://data.example.org"})
     if not fast:
         fast_routes.routes_of(app).routes.pop(ROUTE)
@@ -31,9 +34,15 @@ def _app(folder: Path, fast: bool = True) -> Flask:
 
 
 @pytest.fixture
-def apps(tmp_path: Path) -> Iterator[tuple[Flask, Flask, list[str]]]:
+def apps(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Flask, Flask, list[str]]]:
     """Return an app with the fast route, one without (the Flask view alone) on the same store, and who answered."""
-    fast, flask = _app(tmp_path), _app(tmp_path, fast=False)
+    extra = dict(getattr(request, "param", {}))
+    if "DMZPUB_TEMPLATE_DIR" in extra:  # a facility's own download section
+        folder = tmp_path / extra["DMZPUB_TEMPLATE_DIR"]
+        (folder / "landing").mkdir(parents=True)
+        (folder / "landing" / "downloads.html").write_text(OWN_SECTION)
+        extra["DMZPUB_TEMPLATE_DIR"] = str(folder)
+    fast, flask = _app(tmp_path, **extra), _app(tmp_path, fast=False, **extra)
     auth = {"Authorization": "Bearer t"}
     for doc in (rich_document(), hostile_document()):
         assert fast.test_client().put(f"/api/v1/published/{doc['doi']}", json=doc, headers=auth).status_code == 201
@@ -129,3 +138,46 @@ def test_a_store_that_fails_gets_the_flask_views_503_page_from_the_fast_route(
     status, headers, body = _same(apps, "GET", PAGE)
     assert status == "503 SERVICE UNAVAILABLE" and ("Retry-After", "30") in headers and b"<html" in body.lower()
     assert apps[2] == ["raised"]  # the fast route raised; Flask's error handler answered
+
+
+def _rendered_without_request(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record, per page rendered by the fast route, whether it needed no request context."""
+    seen: list[bool] = []
+    original = views.render_from_memos
+
+    def recorded(*args: Any) -> Any:
+        done = original(*args)
+        seen.append(done is not None)
+        return done
+
+    monkeypatch.setattr(views, "render_from_memos", recorded)
+    return seen
+
+
+def test_pages_not_cached_are_rendered_without_a_request_once_frame_and_section_are_known(
+    apps: tuple[Flask, Flask, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _rendered_without_request(monkeypatch)
+    shown = {"absent": "on request", "staging": "being prepared", "staged": "Download all", "evicted": "removed"}
+    for state, text in shown.items():
+        if state == "staged":
+            stage(tmp_path / "downloads", RICH_KEY)
+        elif state != "absent":
+            mark(tmp_path / "downloads", RICH_KEY, state)
+        first = _same(apps, "GET", PAGE)  # the first of its kind in this process: rendered in a request
+        assert text in first[2].decode()
+        state_of(apps[0]).pages.clear()
+        assert _same(apps, "GET", PAGE) == first  # rendered again, now from the memos
+    assert len(seen) == 8 and seen[0] is False and seen[1::2] == [True] * 4
+
+
+@pytest.mark.parametrize("apps", [{"DMZPUB_TEMPLATE_DIR": "templates"}], indirect=True)
+def test_a_facilitys_own_download_section_that_reads_the_request_is_rendered_in_one(
+    apps: tuple[Flask, Flask, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _rendered_without_request(monkeypatch)
+    stage(tmp_path / "downloads", RICH_KEY)
+    _same(apps, "GET", "/doi/" + HOSTILE)
+    first = _same(apps, "GET", PAGE)
+    assert f"{PAGE} staged" in first[2].decode()
+    assert seen == [False, False]
