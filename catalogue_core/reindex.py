@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -20,8 +21,16 @@ _WRITER: RecordWriter | None = None
 
 def _render(stored: list[tuple[str, str, object, str]]) -> list[Entry | Rerendered]:
     assert _WRITER is not None, "set before the pool forked"
-    # An unchanged record comes back as its renderings alone: half the bytes to pickle of a whole entry.
-    return [_WRITER.reindexed(*record) for record in stored]
+    try:
+        # An unchanged record comes back as its renderings alone: half the bytes to pickle of a whole entry.
+        return [_WRITER.reindexed(*record) for record in stored]
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            # One the parent could not unpickle would stop the pool's result thread and hang the reindex.
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
 
 
 def _pages(writer: RecordWriter) -> Iterator[list[str]]:
