@@ -4,7 +4,8 @@ Serves one trivial endpoint (a short text body) under gunicorn in several set-up
 other, drives each with the same keep-alive client and prints the server's CPU microseconds per
 request (the gunicorn master and its workers, from /proc): a bare WSGI callable, a hello-world
 Flask app, dmzpub's app with each app-wide layer switched off in turn, and the same app under
-gunicorn's sync and gthread workers and dmzpub's deadline worker. The last rows are whole
+gunicorn's sync and gthread workers and dmzpub's deadline worker, and the endpoint as a fast route
+(oai_server/fast_routes.py; a code without them serves it through Flask). The last rows are whole
 routes of dmzpub's app (/healthz, with its store probe) for reference.
 
     .venv/bin/python bench/stack.py [--requests 4000] [--connections 4] [--rounds 2] [--strace]
@@ -76,6 +77,14 @@ else:
     app.wsgi_app = chain
     if "lenient request" in off or "all" in off:
         app.request_class = Request
+    if spec.get("fast"):
+        try:  # code older than fast routes serves the Flask route
+            from oai_server.fast_routes import routes_of, status
+            body = BODY.encode()
+            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+            routes_of(app).add({"/hello": lambda environ: (status(200), list(headers), body)})
+        except ImportError:
+            pass
 workers, threads = spec["workers"], spec["threads"]
 opts = options(config, spec["bind"], workers, threads)
 opts["worker_class"] = spec["worker"]
@@ -187,6 +196,7 @@ def rows() -> list[Row]:
         ("hello Flask, gthread worker", {**base, "app": "hello", "worker": "gthread"}, "/hello"),
         ("hello Flask, sync worker", {**base, "app": "hello", "worker": "sync"}, "/hello"),
         ("dmzpub app, all layers", {**base, "app": "dmzpub"}, "/hello"),
+        ("dmzpub app, all layers, as a fast route", {**base, "app": "dmzpub", "fast": True}, "/hello"),
     ]
     table += [(f"dmzpub app, without {layer}", {**base, "app": "dmzpub", "off": [layer]}, "/hello") for layer in LAYERS]
     table += [

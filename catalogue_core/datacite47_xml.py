@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .datacite47 import ITEM_IDENTIFIER_ATTRIBUTES, SCHEMA_LOCATION
-from .xmltext import children, element, leaf, root, text
+from .xmltext import attribute, children, element, leaf, root, text
 
 Attributes = dict[str, Any]
 _OPEN = (
@@ -28,32 +28,49 @@ def _put(attributes: Attributes, name: str, value: Any) -> None:
         attributes[name] = value
 
 
+def _a(name: str, value: Any) -> str:
+    """Return an attribute as _put sets it, already written: '' unless the value is truthy."""
+    # Written straight to text, not gathered in a dict first: a record has ~60 optional attributes.
+    # Callers read every value before escaping the text, then write the attributes: leaf's order,
+    # so a value lxml refuses raises the same error first.
+    return f' {name}="{attribute(value)}"' if value else ""
+
+
+def _leaf(tag: str, value: Any) -> str:
+    return f"<{tag}>{text(value)}</{tag}>"
+
+
 def _name(tag: str, value: dict[str, Any]) -> str:
-    attributes: Attributes = {}
-    _put(attributes, "nameType", value.get("nameType"))
-    _put(attributes, XML_LANG, value.get("lang"))
-    return leaf(tag, value["name"], attributes)
+    name_type, lang = value.get("nameType"), value.get("lang")
+    content = text(value["name"])
+    return f"<{tag}{_a('nameType', name_type)}{_a(XML_LANG, lang)}>{content}</{tag}>"
 
 
-def _person(tag: str, name_tag: str, value: dict[str, Any], attributes: Attributes | None = None) -> str:
+def _person(tag: str, name_tag: str, value: dict[str, Any], kind: Any = None) -> str:
     parts = [_name(name_tag, value)]
     if given := value.get("givenName"):
-        parts.append(leaf("givenName", given))
+        parts.append(_leaf("givenName", given))
     if family := value.get("familyName"):
-        parts.append(leaf("familyName", family))
+        parts.append(_leaf("familyName", family))
     for ident in value.get("nameIdentifiers", []):
         if ident.get("nameIdentifier"):
-            found: Attributes = {"nameIdentifierScheme": ident["nameIdentifierScheme"]}
-            _put(found, "schemeURI", ident.get("schemeUri"))
-            parts.append(leaf("nameIdentifier", ident["nameIdentifier"], found))
+            scheme, uri = ident["nameIdentifierScheme"], ident.get("schemeUri")
+            content = text(ident["nameIdentifier"])
+            found = f' nameIdentifierScheme="{attribute(scheme)}"{_a("schemeURI", uri)}'
+            parts.append(f"<nameIdentifier{found}>{content}</nameIdentifier>")
     for aff in value.get("affiliation", []):
         if aff.get("name"):
-            found = {}
-            _put(found, "affiliationIdentifier", aff.get("affiliationIdentifier"))
-            _put(found, "affiliationIdentifierScheme", aff.get("affiliationIdentifierScheme"))
-            _put(found, "schemeURI", aff.get("schemeUri"))
-            parts.append(leaf("affiliation", aff["name"], found))
-    return children(tag, parts, attributes)
+            ident, scheme, uri = (
+                aff.get("affiliationIdentifier"),
+                aff.get("affiliationIdentifierScheme"),
+                aff.get("schemeUri"),
+            )
+            content = text(aff["name"])
+            found = (
+                _a("affiliationIdentifier", ident) + _a("affiliationIdentifierScheme", scheme) + _a("schemeURI", uri)
+            )
+            parts.append(f"<affiliation{found}>{content}</affiliation>")
+    return f"<{tag}{_a('contributorType', kind)}>{''.join(parts)}</{tag}>"  # never empty: the name comes first
 
 
 def _creators(values: list[dict[str, Any]]) -> str:
@@ -61,23 +78,19 @@ def _creators(values: list[dict[str, Any]]) -> str:
 
 
 def _contributors(values: list[dict[str, Any]]) -> str:
-    parts = []
-    for value in values:
-        attributes: Attributes = {}
-        _put(attributes, "contributorType", value.get("contributorType"))
-        parts.append(_person("contributor", "contributorName", value, attributes))
-    return children("contributors", parts)
+    return children(
+        "contributors", [_person("contributor", "contributorName", v, v.get("contributorType")) for v in values]
+    )
 
 
 def _titles(values: list[dict[str, Any]] | None) -> str:
     parts = []
     for value in values or []:
-        attributes: Attributes = {}
-        _put(attributes, XML_LANG, value.get("lang"))
-        _put(attributes, "titleType", value.get("type"))  # kernel 4.0's name, superseded by titleType
-        _put(attributes, "titleType", value.get("titleType"))
-        title = value["title"]
-        parts.append(element("title", attributes, None if title is None else text(title)))
+        # kernel 4.0's `type`, superseded by titleType: titleType wins, in the one place either takes.
+        lang, kind, title = value.get("lang"), value.get("titleType") or value.get("type"), value["title"]
+        content = None if title is None else text(title)
+        attrs = _a(XML_LANG, lang) + _a("titleType", kind)
+        parts.append(f"<title{attrs}/>" if content is None else f"<title{attrs}>{content}</title>")
     return children("titles", parts)
 
 
@@ -91,31 +104,34 @@ def _alternate_identifiers(values: list[dict[str, Any]]) -> str:
 
 
 def _publisher(value: dict[str, Any]) -> str:
-    attributes: Attributes = {}
-    _put(attributes, "publisherIdentifier", value.get("publisherIdentifier"))
-    _put(attributes, "publisherIdentifierScheme", value.get("publisherIdentifierScheme"))
-    _put(attributes, "schemeURI", value.get("schemeUri"))
-    return leaf("publisher", value.get("name"), attributes)
+    ident, scheme, uri = (
+        value.get("publisherIdentifier"),
+        value.get("publisherIdentifierScheme"),
+        value.get("schemeUri"),
+    )
+    content = text(value.get("name"))
+    attrs = _a("publisherIdentifier", ident) + _a("publisherIdentifierScheme", scheme) + _a("schemeURI", uri)
+    return f"<publisher{attrs}>{content}</publisher>"
 
 
 def _subjects(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
-        attributes: Attributes = {}
-        _put(attributes, XML_LANG, value.get("lang"))
-        _put(attributes, "subjectScheme", value.get("subjectScheme"))
-        _put(attributes, "schemeURI", value.get("schemeUri"))
-        _put(attributes, "valueURI", value.get("valueUri"))
-        parts.append(leaf("subject", value["subject"], attributes))
+        lang, scheme, uri = value.get("lang"), value.get("subjectScheme"), value.get("schemeUri")
+        value_uri = value.get("valueUri")
+        content = text(value["subject"])
+        attrs = _a(XML_LANG, lang) + _a("subjectScheme", scheme) + _a("schemeURI", uri) + _a("valueURI", value_uri)
+        parts.append(f"<subject{attrs}>{content}</subject>")
     return children("subjects", parts)
 
 
 def _dates(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
-        attributes: Attributes = {"dateType": value["dateType"]}
-        _put(attributes, "dateInformation", value.get("dateInformation"))
-        parts.append(leaf("date", value["date"], attributes))
+        kind, information = value["dateType"], value.get("dateInformation")
+        content = text(value["date"])
+        attrs = f' dateType="{attribute(kind)}"{_a("dateInformation", information)}'
+        parts.append(f"<date{attrs}>{content}</date>")
     return children("dates", parts)
 
 
@@ -139,15 +155,29 @@ def _information(attributes: Attributes, value: dict[str, Any]) -> None:
         attributes["relationTypeInformation"] = information
 
 
+# _related_object's attributes then relatedIdentifierType: (JSON key, XML attribute) in the package's order.
+_RELATED_KEYS = ("relatedMetadataScheme", "schemeUri", "schemeType", "resourceTypeGeneral", "relatedIdentifierType")
+_RELATED_NAMES = ("relatedMetadataScheme", "schemeURI", "schemeType", "resourceTypeGeneral", "relatedIdentifierType")
+
+
 def _related_identifiers(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
-        attributes: Attributes = {"relationType": value["relationType"]}
-        _related_object(attributes, value)
-        _put(attributes, "relatedIdentifierType", value.get("relatedIdentifierType"))
-        _information(attributes, value)
+        relation = value["relationType"]
+        found = [value.get(key) for key in _RELATED_KEYS]
+        information = value.get("relationTypeInformation")
         identifier = value["relatedIdentifier"]
-        parts.append(element("relatedIdentifier", attributes, None if identifier is None else text(identifier)))
+        content = None if identifier is None else text(identifier)
+        attrs = f' relationType="{attribute(relation)}"' + "".join(
+            [_a(name, item) for name, item in zip(_RELATED_NAMES, found, strict=True)]
+        )
+        if isinstance(information, str) and information:  # datacite47's addition: only a non-empty string
+            attrs += f' relationTypeInformation="{attribute(information)}"'
+        parts.append(
+            f"<relatedIdentifier{attrs}/>"
+            if content is None
+            else f"<relatedIdentifier{attrs}>{content}</relatedIdentifier>"
+        )
     return children("relatedIdentifiers", parts)
 
 
@@ -158,27 +188,26 @@ def _free_texts(plural: str, singular: str) -> Callable[[list[Any]], str]:
     return write
 
 
+_RIGHTS_KEYS = ("rightsUri", "rightsIdentifierScheme", "rightsIdentifier", "schemeUri", "lang")
+_RIGHTS_NAMES = ("rightsURI", "rightsIdentifierScheme", "rightsIdentifier", "schemeURI", XML_LANG)
+
+
 def _rights(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
-        attributes: Attributes = {}
-        _put(attributes, "rightsURI", value.get("rightsUri"))
-        _put(attributes, "rightsIdentifierScheme", value.get("rightsIdentifierScheme"))
-        _put(attributes, "rightsIdentifier", value.get("rightsIdentifier"))
-        _put(attributes, "schemeURI", value.get("schemeUri"))
-        _put(attributes, XML_LANG, value.get("lang"))
-        parts.append(
-            leaf("rights", value["rights"], attributes) if "rights" in value else element("rights", attributes)
-        )
+        found = [value.get(key) for key in _RIGHTS_KEYS]
+        content = text(value["rights"]) if "rights" in value else None
+        attrs = "".join([_a(name, item) for name, item in zip(_RIGHTS_NAMES, found, strict=True)])
+        parts.append(f"<rights{attrs}/>" if content is None else f"<rights{attrs}>{content}</rights>")
     return children("rightsList", parts)
 
 
 def _descriptions(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
-        attributes: Attributes = {"descriptionType": value["descriptionType"]}
-        _put(attributes, XML_LANG, value.get("lang"))
-        parts.append(leaf("description", value["description"], attributes))
+        kind, lang = value["descriptionType"], value.get("lang")
+        content = text(value["description"])
+        parts.append(f'<description descriptionType="{attribute(kind)}"{_a(XML_LANG, lang)}>{content}</description>')
     return children("descriptions", parts)
 
 

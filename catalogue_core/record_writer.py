@@ -67,14 +67,22 @@ class RecordWriter:
 
         Tombstones and unknown keys are left out of the results.
         """
+        stored = [s for s in (self.store.get(key, formats=()) for key in keys) if s is not None and not s.deleted]
+        return self.write_reindexed(
+            [self.rerendered(s.payload, s.doi) for s in stored], [(s.key, s.content_hash) for s in stored]
+        )
+
+    def rerendered(self, payload: object, doi: str) -> Entry:
+        """Return the entry a stored record's payload renders to now (what reindex writes)."""
+        return self.entry(from_scicat(payload, doi))
+
+    def write_reindexed(self, entries: Sequence[Entry], stored: Sequence[tuple[str, str]]) -> list[WriteResult]:
+        """Write re-rendered entries beside their stored (key, content hash): moved content as puts, the rest
+        as re-renderings."""
         moved: list[Entry] = []
         rendered: list[Rerendered] = []
-        for key in keys:
-            stored = self.store.get(key, formats=())  # the store compares the old formats itself
-            if stored is None or stored.deleted:
-                continue
-            entry = self.entry(from_scicat(stored.payload, stored.doi))
-            if entry.content_hash != stored.content_hash:
+        for entry, (key, stored_hash) in zip(entries, stored, strict=True):
+            if entry.content_hash != stored_hash:
                 moved.append(entry)
             else:
                 rendered.append(Rerendered(key, entry.rendered, entry.sets, entry.search))

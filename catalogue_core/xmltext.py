@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-# What lxml refuses to put in a document (it raises ValueError): checked once over a whole output.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What lxml refuses to put in a document (it raises ValueError), checked once over a whole output on its
+# UTF-8 bytes: ~10x cheaper than a regex over a 3 kB document. Encoding fails on a lone surrogate, control
+# characters are single bytes below 0x20, U+FFFE and U+FFFF have one sequence each.
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NON_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # Most metadata holds none of these: one C-level scan then spares the chain of replaces.
 _TEXT_SPECIAL = re.compile("[&<>\r]")
 _ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r]')
@@ -22,37 +25,61 @@ def _strict(value: object) -> str:
 
 def text(value: object) -> str:
     """Return element content as lxml writes it: & < > and carriage returns escaped, quotes kept."""
-    plain = _strict(value)
-    if not _TEXT_SPECIAL.search(plain):
-        return plain
-    escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # The type check inlined, not _strict's call: a record writes ~100 values through here.
+    if type(value) is not str:
+        return _strict(value)
+    if not _TEXT_SPECIAL.search(value):
+        return value
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("\r", "&#13;") if "\r" in escaped else escaped
 
 
 def attribute(value: object) -> str:
     """Return a double-quoted attribute value as lxml writes it (tab, newline and carriage return as references)."""
-    plain = _strict(value)
-    if not _ATTRIBUTE_SPECIAL.search(plain):
-        return plain
-    escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    if type(value) is not str:
+        return _strict(value)
+    if not _ATTRIBUTE_SPECIAL.search(value):
+        return value
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return escaped.translate(_ATTRIBUTE_SPACE) if ("\t" in escaped or "\n" in escaped or "\r" in escaped) else escaped
+
+
+def _attributes(attributes: Mapping[str, object] | None) -> str:
+    if not attributes:
+        return ""
+    return "".join([f' {name}="{attribute(value)}"' for name, value in attributes.items()])
 
 
 def element(tag: str, attributes: Mapping[str, object] | None = None, content: str | None = None) -> str:
     """Return an element with already escaped content; None makes it empty (<tag/>), "" makes <tag></tag>."""
-    attrs = "".join(f' {name}="{attribute(value)}"' for name, value in attributes.items()) if attributes else ""
+    attrs = _attributes(attributes)
     return f"<{tag}{attrs}/>" if content is None else f"<{tag}{attrs}>{content}</{tag}>"
 
 
 def leaf(tag: str, value: object, attributes: Mapping[str, object] | None = None) -> str:
     """Return an element holding one text value (which must be a string, as lxml's builder demands)."""
-    return element(tag, attributes, text(value))
+    # element(tag, attributes, text(value)) written out: one call per value instead of three.
+    content = text(value)
+    if attributes:
+        return f"<{tag}{_attributes(attributes)}>{content}</{tag}>"
+    return f"<{tag}>{content}</{tag}>"
 
 
 def children(tag: str, parts: Iterable[str], attributes: Mapping[str, object] | None = None) -> str:
     """Return an element holding already written children; none make it empty (<tag/>)."""
     content = "".join(parts)
     return element(tag, attributes, content or None)
+
+
+def has_illegal(document: str) -> bool:
+    """Return whether the text holds a character XML 1.0 cannot carry (controls, surrogates, U+FFFE/U+FFFF)."""
+    try:
+        data = document.encode()
+    except UnicodeEncodeError:
+        return True  # a lone surrogate
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return True
+    return not document.isascii() and any(sequence in data for sequence in _NON_CHARACTERS)
 
 
 def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
@@ -62,6 +89,6 @@ def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
     """
     content = "".join(parts)
     document = f"<{tag} {declarations}>{content}</{tag}>" if content else f"<{tag} {declarations}/>"
-    if _ILLEGAL.search(document):
+    if has_illegal(document):
         raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
     return document

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .blueprint import bp
+from .head import html_escape
 from .model import human_size
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
@@ -16,14 +17,15 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 def linkify(text: str) -> Markup:
     """Return the text escaped, with its http(s) URLs as links."""
     # Plain strings joined once, not Markup.format per piece: every description passes here at write time.
+    # html_escape: markupsafe's escape without a Markup object per piece.
     out: list[str] = []
     last = 0
     for match in _URL.finditer(text):
-        out.append(escape(text[last : match.start()]))
-        url = escape(match.group(0))
+        out.append(html_escape(text[last : match.start()]))
+        url = html_escape(match.group(0))
         out.append(f'<a href="{url}" rel="nofollow">{url}</a>')
         last = match.end()
-    out.append(escape(text[last:]))
+    out.append(html_escape(text[last:]))
     return Markup("".join(out))
 
 

@@ -7,7 +7,6 @@ tests/test_page_parts_bytes.py holds the output byte-identical to the template i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,27 +15,25 @@ from jinja2.filters import do_truncate
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
+try:
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # markupsafe built without its C extension
+    from markupsafe._native import _escape_inner
+
 from .blueprint import bp
 from .exports import Export
 from .page import RecordPage
 
 DESCRIPTION_LENGTH = 300  # the description tag's text, cut at a word as Jinja's `truncate` does
-_HTML_SPECIAL = re.compile("[&<>\"']")
 
 
 def html_escape(value: object) -> str:
     """Return text escaped as markupsafe.escape does, without making a Markup object per value."""
     if type(value) is not str:
         return str(escape(value))
-    if not _HTML_SPECIAL.search(value):
-        return value  # most values: one C-level scan, no copies
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&#34;")
-        .replace("'", "&#39;")
-    )
+    # markupsafe's own C routine on the plain string: ~6x cheaper than a regex test and chain of replaces
+    # (a page escapes ~120 values); it hands back the very string when nothing needs escaping.
+    return _escape_inner(value)
 
 
 def tojson(value: Any) -> str:

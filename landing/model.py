@@ -112,14 +112,15 @@ def _affiliations(person: dict[str, Any]) -> tuple[Affiliation, ...]:
 
 def person(data: dict[str, Any], role_key: str | None = None) -> Person:
     """Return a creator or contributor of DataCite JSON."""
-    personal = data.get("nameType") == "Personal" or bool(data.get("familyName") or _orcid(data))
+    orcid = _orcid(data)  # once: it decides `personal` too
+    personal = data.get("nameType") == "Personal" or bool(data.get("familyName") or orcid)
     role = data.get(role_key) if role_key else None
     return Person(
         name=data.get("name", ""),
         personal=personal and data.get("nameType") != "Organizational",
         given=data.get("givenName"),
         family=data.get("familyName"),
-        orcid=_orcid(data),
+        orcid=orcid,
         affiliations=_affiliations(data),
         role=humanize(role) if isinstance(role, str) else None,
     )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from catalogue_core import compact_json
 from catalogue_core.record import PublishedRecord
 from catalogue_core.store import StoredRecord
 from download_cache.state import STAGED
@@ -69,10 +70,11 @@ class Parts:
         # Shallow, not dataclasses.asdict: its deep copy of every link cost more than the JSON dump.
         small: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         links = self.links
-        small["links"] = {"links": links.links, "linkset": links.linkset, "too_many": links.too_many}
+        # A list, not the tuple: JSON writes both alike, and compact_json takes orjson's path only for lists.
+        small["links"] = {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many}
         texts = [small.pop(name) for name in BIG_FIELDS]
         small["lengths"] = [len(text) for text in texts]
-        return json.dumps(small, ensure_ascii=False, separators=(",", ":")) + "\n" + "".join(texts)
+        return compact_json.dumps(small) + "\n" + "".join(texts)
 
     @classmethod
     def loads(cls, text: str) -> Parts | None:
@@ -149,7 +151,7 @@ def _built_in(name: str) -> bool:
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
     sections = record_sections(page)
-    jsonld = schemaorg.dataset(page, live=SENTINELS)
+    jsonld = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
     if _built_in("landing/meta.html"):

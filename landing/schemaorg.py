@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from download_cache.state import STAGED
@@ -99,13 +100,30 @@ def _description(page: RecordPage) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
 
 
-def dataset(page: RecordPage, live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the schema.org Dataset of the record (JSON-LD, compact form); `live` replaces `live_members`."""
+def _shared(meta: dict[str, Any]) -> dict[str, Any]:
+    """Return the values dataset() reads that landing/sections.py gathers too, under its names."""
+    return {
+        "publisher": model.publisher(meta),
+        "publisher_url": model.publisher_url(meta),
+        "issued": model.issued(meta),
+        "subjects": model.subjects(meta),
+        "funding": model.funding(meta),
+    }
+
+
+def dataset(
+    page: RecordPage, live: dict[str, Any] | None = None, sections: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return the schema.org Dataset of the record (JSON-LD, compact form); `live` replaces `live_members`.
+
+    `sections`: the page's record_sections, when the caller has them (write time): not read from the metadata again.
+    """
     live = live_members(page) if live is None else live
     meta = page.meta
+    shared = _shared(meta) if sections is None else sections
     agents = [_agent(p) for p in page.creators]
-    publisher: dict[str, Any] = {"@type": "Organization", "name": model.publisher(meta)}
-    if url := model.publisher_url(meta):
+    publisher: dict[str, Any] = {"@type": "Organization", "name": shared["publisher"]}
+    if url := shared["publisher_url"]:
         publisher["@id"] = url
     out: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -120,13 +138,13 @@ def dataset(page: RecordPage, live: dict[str, Any] | None = None) -> dict[str, A
         "creator": agents,
         "author": agents,
         "publisher": publisher,
-        "datePublished": model.issued(meta),
+        "datePublished": shared["issued"],
         "isAccessibleForFree": True,
     }
     out["description"] = _description(page)
     if licences := page.license_urls:
         out["license"] = licences[0] if len(licences) == 1 else licences
-    if keywords := model.subjects(meta):
+    if keywords := shared["subjects"]:
         out["keywords"] = keywords
     if meta.get("version"):
         out["version"] = str(meta["version"])
@@ -142,7 +160,7 @@ def dataset(page: RecordPage, live: dict[str, Any] | None = None) -> dict[str, A
         out["citation"] = cited
     funders = [
         {"@type": "Organization", "name": f["funder"], **({"@id": f["funder_url"]} if f["funder_url"] else {})}
-        for f in model.funding(meta)
+        for f in shared["funding"]
         if f["funder"]
     ]
     if funders:

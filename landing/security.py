@@ -20,14 +20,20 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 def add_defaults(headers: list[tuple[str, str]]) -> None:
     """Add the security headers an answer lacks to its WSGI header list (a view's own CSP wins)."""
-    names = {name.lower() for name, _ in headers}
-    if "content-security-policy" in names:  # set by the view already (the record pages)
-        return
-    if "x-content-type-options" not in names:
+    # One pass over the list, no set of every name: this runs on every answer (bench/stack.py).
+    nosniff, content_type = False, None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "content-security-policy":  # set by the view already (the record pages)
+            return
+        if lowered == "x-content-type-options":
+            nosniff = True
+        elif lowered == "content-type" and content_type is None:
+            content_type = value
+    if not nosniff:
         headers.append(("X-Content-Type-Options", "nosniff"))
-        names.add("x-content-type-options")
-    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
-    if content_type.partition(";")[0].strip() in HTML_TYPES:
+    if content_type and content_type.partition(";")[0].strip() in HTML_TYPES:
+        names = {name.lower() for name, _ in headers}
         headers += [(name, value) for name, value in HTML_HEADERS.items() if name.lower() not in names]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,29 @@ def test_head_answers_and_keep_alive_requests_arrive_whole_through_gunicorn(tmp_
                 while not answer.endswith(b"}\n"):
                     answer += sock.recv(65536)
                 assert answer.startswith(b"HTTP/1.1 200 ") and b'"status":"ok"' in answer
+
+
+def test_the_date_header_is_gunicorns_formatted_once_a_second() -> None:
+    from email.utils import formatdate
+
+    from oai_server.gunicorn_worker import _SecondDate
+
+    date = _SecondDate()
+    for _ in range(2000):  # a second's turn may fall between two calls: the plain one lies between
+        before, plain, after = date(), formatdate(None, localtime=False, usegmt=True), date()
+        assert plain in (before, after)
+    for stamp in (0.0, 0.999, 1_764_638_400.5, 1_764_638_400.9999999):
+        assert date(stamp) == formatdate(stamp, localtime=False, usegmt=True)
+
+
+def test_responses_through_the_worker_carry_a_current_date(tmp_path: Path) -> None:
+    from email.utils import parsedate_to_datetime
+
+    with gunicorn(tmp_path, DMZPUB_WORKERS="1", DMZPUB_THREADS="2") as app:
+        for _ in range(2):
+            sent = time.time()
+            head = _exchange(int(app["port"]), b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answered = time.time()
+            date = next(line for line in head.split(b"\r\n") if line.startswith(b"Date: "))[6:].decode()
+            assert int(sent) <= parsedate_to_datetime(date).timestamp() <= int(answered)
+            time.sleep(1.1)  # the next second's answer names the next second

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import oai_support
 import pytest
 from conftest import CLI, NS, Pusher
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
+from catalogue_core import reindex
 from catalogue_core.crosswalks import FORMATS
+from catalogue_core.scicat import from_scicat
+from oai_server.store import of as store_of
 
 oai = oai_support.oai
 clock = oai_support.clock
 NOTE = "<dc:type>software-note</dc:type></oai_dc:dc>"
 
 
+@pytest.mark.parametrize("workers", ["1", "3"])
 def test_reindex_bumps_only_records_whose_output_changed(
-    oai: OAIClient, pusher: Pusher, runner: CLI, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    oai: OAIClient, pusher: Pusher, runner: CLI, clock: Clock, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
+    monkeypatch.setattr(reindex, "PAGE", 2)  # three pages, rendered by several workers at once
     keys = push_all(pusher, corpus(6))  # indices 2 and 5 are Software
     pusher.withdraw(keys[0])
     first = clock.stamp
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed; counts rebuilt"
+    reindexed = runner.invoke("reindex", "--workers", workers).output.strip()
+    assert reindexed == "reindexed 6 records, 0 changed; counts rebuilt"
     changed_at = clock.advance(3600)
     original = FORMATS["oai_dc"].render
 
@@ -32,12 +39,30 @@ def test_reindex_bumps_only_records_whose_output_changed(
         return out.replace("</oai_dc:dc>", NOTE) if software else out
 
     monkeypatch.setitem(FORMATS, "oai_dc", dataclasses.replace(FORMATS["oai_dc"], render=noted))
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 2 changed; counts rebuilt"
+    reindexed = runner.invoke("reindex", "--workers", workers).output.strip()
+    assert reindexed == "reindexed 6 records, 2 changed; counts rebuilt"
     assert oai.identifiers(metadataPrefix="oai_dc", from_=changed_at) == [oai_id(keys[2]), oai_id(keys[5])]
     assert len(oai.identifiers(metadataPrefix="oai_dc", until=first)) == 4
     doc = oai(verb="GetRecord", identifier=oai_id(keys[5]), metadataPrefix="oai_dc")
     assert "software-note" in doc.xpath("//dc:type/text()", namespaces=NS)
     assert doc.findtext("oai:GetRecord/oai:record/oai:header/oai:datestamp", namespaces=NS) == changed_at
     clock.advance(60)
-    assert runner.invoke("reindex").output.strip() == "reindexed 6 records, 0 changed; counts rebuilt"
+    reindexed = runner.invoke("reindex", "--workers", workers).output.strip()
+    assert reindexed == "reindexed 6 records, 0 changed; counts rebuilt"
     assert oai.identifiers(metadataPrefix="oai_dc", from_=changed_at) == [oai_id(keys[2]), oai_id(keys[5])]
+
+
+def test_reindex_in_worker_processes_stores_the_bytes_this_process_renders(
+    app: Any, pusher: Pusher, runner: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reindex, "PAGE", 3)
+    keys = push_all(pusher, corpus(8))
+    original = FORMATS["oai_dc"].render
+    noted = dataclasses.replace(FORMATS["oai_dc"], render=lambda *args: original(*args).replace("</oai_dc:dc>", NOTE))
+    monkeypatch.setitem(FORMATS, "oai_dc", noted)  # after a crosswalk change, every record is written again
+    assert runner.invoke("reindex", "--workers", "2").output.strip() == "reindexed 8 records, 8 changed; counts rebuilt"
+    writer = store_of(app).writer
+    for key in keys:
+        stored = writer.store.get(key)
+        assert stored is not None
+        assert stored.rendered == writer.entry(from_scicat(stored.payload, stored.doi)).rendered

@@ -96,6 +96,36 @@ def test_datestamp_never_goes_backwards_when_the_clock_does(repo: Repository, cl
     assert second.datestamp >= first.datestamp
 
 
+def test_a_batch_puts_each_record_as_one_put_after_another_would(repo: Repository, clock: Clock) -> None:
+    [held] = repo.put([replace(entry(repo, 4), sequence=7)])
+    clock.now += 61
+    batch = [
+        entry(repo, 1),
+        entry(repo, 2),
+        entry(repo, 1, title="Again in the same batch"),  # sees the write before it
+        replace(entry(repo, 3), sequence=5),
+        replace(entry(repo, 3, title="Older"), sequence=4),  # stale against the one before it
+        entry(repo, 2),  # unchanged
+        replace(entry(repo, 4, title="Older than held"), sequence=6),
+    ]
+    outcomes = [(r.key[-5:], r.outcome) for r in repo.put(batch)]
+    assert outcomes == [
+        ("00001", "created"),
+        ("00002", "created"),
+        ("00001", "updated"),
+        ("00003", "created"),
+        ("00003", "stale"),
+        ("00002", "unchanged"),
+        ("00004", "stale"),
+    ]
+    one, three, four = (repo.get(f"10.1234/rec-0000{n}") for n in (1, 3, 4))
+    assert one is not None and one.metadata["titles"][0]["title"] == "Again in the same batch"
+    assert one.rendered == batch[2].rendered and one.created == one.datestamp > held.datestamp
+    assert three is not None and three.metadata["titles"][0]["title"] == "Title"
+    assert four is not None and four.datestamp == held.datestamp
+    assert repo.count(ListQuery()) == 4 and repo.count(ListQuery(set_spec="openaire_data")) == 4
+
+
 def test_withdrawal_keeps_a_tombstone(repo: Repository, clock: Clock) -> None:
     [created] = repo.put([entry(repo, 1)])
     clock.now += 10

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_store_contract import Clock, clock, entry  # noqa: F401
 
-from catalogue_core.store import Entry, ListQuery, Repository, schema
+from catalogue_core.store import Entry, ListQuery, Repository, schema, sqlite_batch
 from catalogue_core.store.mongo import MongoRepository
 from catalogue_core.store.sqlite import SQLiteRepository
 
@@ -152,7 +152,7 @@ def test_sqlite_counts_roll_back_with_a_write_that_fails_midway(
     def crash(*_: object) -> None:
         raise RuntimeError("the process died after the record row was written")
 
-    monkeypatch.setattr(SQLiteRepository, "_write_sets", staticmethod(crash))
+    monkeypatch.setattr(sqlite_batch, "sqlite_write_many", crash)  # the batch's last table, after the records
     with pytest.raises(RuntimeError):
         repo.put([_changed(entry(repo, 0), "x", status="private"), entry(repo, 9)])
     assert (repo.count(ListQuery(statuses=status)), repo.generation(), repo.set_specs()) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..urls import doi_url
-from ..xmltext import element, root, text
+from ..xmltext import root, text
 from .links import access_right, catalogue_url, thumbnail_url
 
 if TYPE_CHECKING:
@@ -66,7 +66,9 @@ def _relation(related: dict) -> str:
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <oai_dc:dc> element as a string without XML declaration."""
+    # element() written out: no attributes here, and ~25 elements per record.
     parts = [
-        element(f"dc:{name}", None, None if value is None else text(value)) for name, value in values(record, context)
+        f"<dc:{name}/>" if value is None else f"<dc:{name}>{text(value)}</dc:{name}>"
+        for name, value in values(record, context)
     ]
     return root("oai_dc:dc", _OPEN, parts)

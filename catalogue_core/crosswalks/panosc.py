@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..urls import PANOSC_SCHEMA_PATH
-from ..xmltext import attribute, element, root, text
+from ..xmltext import attribute, root, text
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -71,8 +71,9 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
     # Written straight to text (lxml's bytes: tests/test_direct_writers.py), not built as a tree: it is cheaper.
     location = attribute(f"{PANOSC_NS} {context.base_url.rstrip('/')}{PANOSC_SCHEMA_PATH}")
     declarations = f'xmlns:panosc="{PANOSC_NS}" xmlns:xsi="{_XSI}" xsi:schemaLocation="{location}"'
+    # element() written out: no attributes here (as oai_dc.render).
     parts = [
-        element(f"panosc:{name}", None, None if value is None else text(value))
+        f"<panosc:{name}/>" if value is None else f"<panosc:{name}>{text(value)}</panosc:{name}>"
         for name, value in values(record, context)
     ]
     return root("panosc:panosctype", declarations, parts)

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import sqlite_counts
+from . import sqlite_batch, sqlite_counts
 from .base import (
     Entry,
     ListedRecord,
@@ -176,41 +176,8 @@ class SQLiteRepository(Repository):
         return self._read("SELECT min(started) AS oldest FROM inflight WHERE started > ?", (newer_than,))[0]["oldest"]
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        results = []
         with self._write(settles=True) as db:
-            for entry in entries:
-                row = db.execute(
-                    "SELECT datestamp, created, deleted, content_hash FROM records WHERE key = ?",
-                    (entry.key,),
-                ).fetchone()
-                if not self._claim(db, entry.key, entry.sequence):
-                    results.append(WriteResult(entry.key, "stale", row["datestamp"] if row else ""))
-                    continue
-                if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
-                    results.append(WriteResult(entry.key, "unchanged", row["datestamp"]))
-                    continue
-                stamp = self._stamp(row["datestamp"] if row else None)
-                db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?,?)",
-                    (
-                        entry.key,
-                        entry.doi,
-                        stamp,
-                        row["created"] if row else stamp,
-                        entry.content_hash,
-                        _dumps(list(entry.sets)),
-                        entry.search,
-                        _dumps(entry.metadata),
-                        _dumps(entry.extras),
-                        _dumps(entry.payload),
-                        entry.status,
-                    ),
-                )
-                self._write_rendered(db, entry.key, entry.rendered)
-                self._write_sets(db, entry.key, stamp, entry.sets)
-                sqlite_write(db, entry.key, entry.thumbnail)
-                results.append(WriteResult(entry.key, "updated" if row else "created", stamp))
-        return results
+            return sqlite_batch.put(db, entries, self._stamp)
 
     @staticmethod
     def _claim(db: sqlite3.Connection, key: str, sequence: int | None) -> bool:

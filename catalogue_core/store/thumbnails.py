@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from ..thumbnail import Thumbnail
@@ -24,12 +25,16 @@ _PAGE = 200
 
 def sqlite_write(db: sqlite3.Connection, key: str, image: Thumbnail | None) -> None:
     """Keep or drop a record's thumbnail, inside the caller's write transaction."""
-    if image is None:
-        db.execute("DELETE FROM thumbnails WHERE key = ?", (key,))
-    else:
-        db.execute(
-            "INSERT OR REPLACE INTO thumbnails VALUES (?, ?, ?, ?)", (key, image.media_type, image.sha256, image.data)
-        )
+    sqlite_write_many(db, [(key, image)])
+
+
+def sqlite_write_many(db: sqlite3.Connection, images: Sequence[tuple[str, Thumbnail | None]]) -> None:
+    """Keep or drop the thumbnails of distinct records, inside the caller's write transaction."""
+    db.executemany("DELETE FROM thumbnails WHERE key = ?", [(key,) for key, image in images if image is None])
+    db.executemany(
+        "INSERT OR REPLACE INTO thumbnails VALUES (?, ?, ?, ?)",
+        [(key, image.media_type, image.sha256, image.data) for key, image in images if image is not None],
+    )
 
 
 def sqlite_read(rows: list[sqlite3.Row]) -> Thumbnail | None:

@@ -69,18 +69,22 @@ def stage_demo_files(download_dir: str) -> None:
 
 
 @command(DMZ)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes rendering records (default: the CPU count; 1 renders in this process).",
+)
 @click.pass_context
-def reindex(ctx: click.Context) -> None:
+def reindex(ctx: click.Context, workers: int | None) -> None:
     """Re-render every record; bump datestamps of those whose output changed; recount the records."""
+    import os
+
+    from catalogue_core.reindex import reindex_all
+
     app = dmz_app(ctx)
     writer = stores(app).writer
-    changed = total = 0
-    after = None
-    while page := writer.store.list_keys(after, 500):
-        results = writer.reindex_many([summary.key for summary in page])
-        total += len(page)  # tombstones too, as before: each key was looked at
-        changed += sum(result.outcome != "unchanged" for result in results)
-        after = page[-1].key
+    total, changed = reindex_all(writer, workers or os.cpu_count() or 1)
     # MongoDB counts follow each record write, not inside it: a crash between the two drifts them by one.
     writer.store.rebuild_counts()
     click.echo(f"reindexed {total} records, {changed} changed; counts rebuilt")

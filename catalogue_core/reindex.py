@@ -1,0 +1,89 @@
+"""Reindex the whole store: worker processes render pages of records while this process reads and writes them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.pool import AsyncResult
+from typing import Any
+
+from .record_writer import RecordWriter
+from .store import Entry, StoredRecord, WriteResult
+
+PAGE = 500  # keys per keyset page read, rendered by one worker and written in one pair of commits
+
+# The writer the forked workers render with: set before the fork, inherited, never pickled.
+_WRITER: RecordWriter | None = None
+
+
+def _render(documents: list[tuple[object, str]]) -> list[Entry]:
+    assert _WRITER is not None, "set before the pool forked"
+    return [_WRITER.rerendered(payload, doi) for payload, doi in documents]
+
+
+def _pages(writer: RecordWriter) -> Iterator[list[str]]:
+    """Yield every key, page by page in key order (keyset: each page costs the same at any depth)."""
+    after = None
+    while page := writer.store.list_keys(after, PAGE):
+        yield [summary.key for summary in page]
+        after = page[-1].key
+
+
+def _live(writer: RecordWriter, keys: list[str]) -> list[StoredRecord]:
+    stored = [writer.store.get(key, formats=()) for key in keys]  # formats=(): the store compares them itself
+    return [s for s in stored if s is not None and not s.deleted]
+
+
+def reindex_all(writer: RecordWriter, workers: int) -> tuple[int, int]:
+    """Re-render every record with `workers` processes (1: in this one); return (keys looked at, records changed)."""
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _serial(writer)
+    global _WRITER
+    _WRITER = writer
+    try:
+        with warnings.catch_warnings():
+            # Forking a process with threads (the store's checkpointer, a MongoDB client's monitors) is
+            # safe here: the workers only render in-memory records and never use what those threads hold.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        with pool:
+            return _parallel(writer, pool, workers)
+    finally:
+        _WRITER = None
+
+
+def _serial(writer: RecordWriter) -> tuple[int, int]:
+    total = changed = 0
+    for keys in _pages(writer):
+        total += len(keys)  # tombstones too: each key was looked at
+        changed += _changed(writer.reindex_many(keys))
+    return total, changed
+
+
+def _parallel(writer: RecordWriter, pool: Any, workers: int) -> tuple[int, int]:
+    total = changed = 0
+    # A few pages in flight keep every worker busy while this process writes; more would only hold memory.
+    pending: deque[tuple[list[StoredRecord], AsyncResult[list[Entry]]]] = deque()
+    for keys in _pages(writer):
+        total += len(keys)
+        stored = _live(writer, keys)
+        pending.append((stored, pool.apply_async(_render, ([(s.payload, s.doi) for s in stored],))))
+        if len(pending) > 2 * workers:
+            changed += _write(writer, *_ready(pending.popleft()))
+    while pending:
+        changed += _write(writer, *_ready(pending.popleft()))
+    return total, changed
+
+
+def _ready(item: tuple[list[StoredRecord], AsyncResult[list[Entry]]]) -> tuple[list[StoredRecord], list[Entry]]:
+    return item[0], item[1].get()
+
+
+def _write(writer: RecordWriter, stored: list[StoredRecord], entries: list[Entry]) -> int:
+    return _changed(writer.write_reindexed(entries, [(s.key, s.content_hash) for s in stored]))
+
+
+def _changed(results: list[WriteResult]) -> int:
+    return sum(result.outcome != "unchanged" for result in results)

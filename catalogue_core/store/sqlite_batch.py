@@ -1,0 +1,96 @@
+"""SQLite: a batch of puts as one read of the stored rows and one statement per table, in the caller's transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from .base import Entry, WriteResult, json_text
+from .thumbnails import sqlite_write_many
+
+# Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
+_READ = 500
+
+
+def put(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str | None], str]) -> list[WriteResult]:
+    """Upsert entries by key as one-by-one puts would, a run of distinct keys at a time; return their results."""
+    results: list[WriteResult] = []
+    for run in _distinct_runs(entries):
+        results += _put_run(db, run, stamp)
+    return results
+
+
+def _distinct_runs(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
+    # A key met again must see the write before it: it starts a new run, read after that write.
+    start, keys = 0, set[str]()
+    for i, entry in enumerate(entries):
+        if entry.key in keys:
+            yield entries[start:i]
+            start, keys = i, set()
+        keys.add(entry.key)
+    if start < len(entries):
+        yield entries[start:]
+
+
+def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str | None], str]) -> list[WriteResult]:
+    keys = [entry.key for entry in entries]
+    rows = _read(db, "SELECT key, datestamp, created, deleted, content_hash FROM records", keys)
+    sequenced = [entry.key for entry in entries if entry.sequence is not None]
+    sequences = {row["key"]: row["seq"] for row in _rows(db, "SELECT key, seq FROM sequences", sequenced)}
+    results, claims, written = [], [], []
+    for entry in entries:
+        row = rows.get(entry.key)
+        if entry.sequence is not None:
+            if sequences.get(entry.key, entry.sequence) > entry.sequence:  # a later write was recorded: stale
+                results.append(WriteResult(entry.key, "stale", row["datestamp"] if row else ""))
+                continue
+            claims.append((entry.key, entry.sequence))
+        if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
+            results.append(WriteResult(entry.key, "unchanged", row["datestamp"]))
+            continue
+        now = stamp(row["datestamp"] if row else None)
+        written.append((entry, now, row["created"] if row else now))
+        results.append(WriteResult(entry.key, "updated" if row else "created", now))
+    db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
+    _write(db, written)
+    return results
+
+
+def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]]) -> None:
+    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?,?)", map(_record_row, written))
+    keys = [(entry.key,) for entry, _, _ in written]
+    db.executemany("DELETE FROM rendered WHERE key = ?", keys)
+    db.executemany(
+        "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
+    )
+    db.executemany("DELETE FROM record_sets WHERE key = ?", keys)
+    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
+    sqlite_write_many(db, [(entry.key, entry.thumbnail) for entry, _, _ in written])
+
+
+def _record_row(item: tuple[Entry, str, str]) -> tuple[Any, ...]:
+    entry, now, created = item
+    return (
+        entry.key,
+        entry.doi,
+        now,
+        created,
+        entry.content_hash,
+        json_text(list(entry.sets)),
+        entry.search,
+        json_text(entry.metadata),
+        json_text(entry.extras),
+        json_text(entry.payload),
+        entry.status,
+    )
+
+
+def _read(db: sqlite3.Connection, select: str, keys: list[str]) -> dict[str, sqlite3.Row]:
+    return {row["key"]: row for row in _rows(db, select, keys)}
+
+
+def _rows(db: sqlite3.Connection, select: str, keys: list[str]) -> Iterator[sqlite3.Row]:
+    for start in range(0, len(keys), _READ):
+        chunk = keys[start : start + _READ]
+        yield from db.execute(f"{select} WHERE key IN ({', '.join('?' * len(chunk))})", chunk)
