@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from catalogue_core import xmltext
 from catalogue_core.crosswalks import links
+from landing import filters
 from landing.head import html_escape
 
 ODD = [
@@ -112,3 +113,12 @@ def test_today_is_the_local_date_read_again_when_the_second_changes(monkeypatch:
     assert links.local_today() == "2031-05-06"  # the same second: not read again
     monkeypatch.setattr(links.time, "time", lambda: 1_900_000_001.0)
     assert links.local_today() == "2031-05-07"
+
+
+ONE_LINE = ["", "   ", "one line", "  padded & <odd> 'line'  ", "a\rb", "see https://x.example/a?b=1&c=2.", "\u2003x"]
+
+
+@pytest.mark.parametrize("text", ONE_LINE)
+def test_a_one_line_text_makes_the_paragraph_the_general_path_makes(text: str) -> None:
+    # A trailing newline changes nothing in the output but sends the text down the general path.
+    assert filters.paragraphs(text) == filters.paragraphs(text + "\n")
