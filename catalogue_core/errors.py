@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class CatalogueError(Exception):
@@ -29,6 +30,10 @@ class InvalidRecord(CatalogueError):
         self.title = title
         fields = ", ".join(dict.fromkeys(p.field for p in problems))
         super().__init__(f"{title}: {fields}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by reindex's worker processes; the default would call __init__ with the message alone.
+        return type(self), (self.problems, self.title)
 
 
 class NotPublishable(InvalidRecord):

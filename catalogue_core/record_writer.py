@@ -68,24 +68,19 @@ class RecordWriter:
         Tombstones and unknown keys are left out of the results.
         """
         stored = [s for s in (self.store.get(key, formats=()) for key in keys) if s is not None and not s.deleted]
-        return self.write_reindexed(
-            [self.rerendered(s.payload, s.doi) for s in stored], [(s.key, s.content_hash) for s in stored]
-        )
+        return self.write_reindexed([self.reindexed(s.key, s.doi, s.payload, s.content_hash) for s in stored])
 
-    def rerendered(self, payload: object, doi: str) -> Entry:
-        """Return the entry a stored record's payload renders to now (what reindex writes)."""
-        return self.entry(from_scicat(payload, doi))
+    def reindexed(self, key: str, doi: str, payload: object, stored_hash: str) -> Entry | Rerendered:
+        """Return what reindex writes for a stored record: a whole entry if its content moved, else its renderings."""
+        entry = self.entry(from_scicat(payload, doi))
+        if entry.content_hash != stored_hash:
+            return entry
+        return Rerendered(key, entry.rendered, entry.sets, entry.search)
 
-    def write_reindexed(self, entries: Sequence[Entry], stored: Sequence[tuple[str, str]]) -> list[WriteResult]:
-        """Write re-rendered entries beside their stored (key, content hash): moved content as puts, the rest
-        as re-renderings."""
-        moved: list[Entry] = []
-        rendered: list[Rerendered] = []
-        for entry, (key, stored_hash) in zip(entries, stored, strict=True):
-            if entry.content_hash != stored_hash:
-                moved.append(entry)
-            else:
-                rendered.append(Rerendered(key, entry.rendered, entry.sets, entry.search))
+    def write_reindexed(self, items: Sequence[Entry | Rerendered]) -> list[WriteResult]:
+        """Write what `reindexed` returned: moved content as puts, the rest as re-renderings."""
+        moved = [item for item in items if isinstance(item, Entry)]
+        rendered = [item for item in items if isinstance(item, Rerendered)]
         # Batched: a write per record would make 100,000 records 100,000 commits.
         return (self.store.put(moved) if moved else []) + (
             self.store.update_rendered_many(rendered) if rendered else []

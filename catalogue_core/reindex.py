@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from .record_writer import RecordWriter
-from .store import Entry, StoredRecord, WriteResult
+from .store import Entry, Rerendered, StoredRecord, WriteResult
 
 PAGE = 500  # keys per keyset page read, rendered by one worker and written in one pair of commits
 
@@ -18,9 +19,18 @@ PAGE = 500  # keys per keyset page read, rendered by one worker and written in o
 _WRITER: RecordWriter | None = None
 
 
-def _render(documents: list[tuple[object, str]]) -> list[Entry]:
+def _render(stored: list[tuple[str, str, object, str]]) -> list[Entry | Rerendered]:
     assert _WRITER is not None, "set before the pool forked"
-    return [_WRITER.rerendered(payload, doi) for payload, doi in documents]
+    try:
+        # An unchanged record comes back as its renderings alone: half the bytes to pickle of a whole entry.
+        return [_WRITER.reindexed(*record) for record in stored]
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            # One the parent could not unpickle would stop the pool's result thread and hang the reindex.
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
 
 
 def _pages(writer: RecordWriter) -> Iterator[list[str]]:
@@ -65,24 +75,16 @@ def _serial(writer: RecordWriter) -> tuple[int, int]:
 def _parallel(writer: RecordWriter, pool: Any, workers: int) -> tuple[int, int]:
     total = changed = 0
     # A few pages in flight keep every worker busy while this process writes; more would only hold memory.
-    pending: deque[tuple[list[StoredRecord], AsyncResult[list[Entry]]]] = deque()
+    pending: deque[AsyncResult[list[Entry | Rerendered]]] = deque()
     for keys in _pages(writer):
         total += len(keys)
-        stored = _live(writer, keys)
-        pending.append((stored, pool.apply_async(_render, ([(s.payload, s.doi) for s in stored],))))
+        stored = [(s.key, s.doi, s.payload, s.content_hash) for s in _live(writer, keys)]
+        pending.append(pool.apply_async(_render, (stored,)))
         if len(pending) > 2 * workers:
-            changed += _write(writer, *_ready(pending.popleft()))
+            changed += _changed(writer.write_reindexed(pending.popleft().get()))
     while pending:
-        changed += _write(writer, *_ready(pending.popleft()))
+        changed += _changed(writer.write_reindexed(pending.popleft().get()))
     return total, changed
-
-
-def _ready(item: tuple[list[StoredRecord], AsyncResult[list[Entry]]]) -> tuple[list[StoredRecord], list[Entry]]:
-    return item[0], item[1].get()
-
-
-def _write(writer: RecordWriter, stored: list[StoredRecord], entries: list[Entry]) -> int:
-    return _changed(writer.write_reindexed(entries, [(s.key, s.content_hash) for s in stored]))
 
 
 def _changed(results: list[WriteResult]) -> int:

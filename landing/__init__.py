@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import brand, filters, head, listing, main, old_urls, parts, security, sitemap, template_globals, views
+from . import brand, fast, filters, head, listing, main, old_urls, parts, security, sitemap, template_globals, views
 from .blueprint import bp
 from .context import init_app as _init_context
 
@@ -26,6 +26,7 @@ def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
 __all__ = [
     "bp",
     "brand",
+    "fast",
     "filters",
     "head",
     "init_app",

@@ -38,14 +38,20 @@ def init_app(app: Flask, repository: Callable[[], Repository]) -> None:
     app.extensions[_KEY] = LandingState(repository)
 
 
-def _state() -> LandingState:
-    state: LandingState = current_app.extensions[_KEY]
+def state_of(app: Flask) -> LandingState:
+    """Return an app's landing state (the fast route has no app context)."""
+    state: LandingState = app.extensions[_KEY]
     return state
+
+
+def landing_state() -> LandingState:
+    """Return the running app's landing state."""
+    return state_of(current_app)
 
 
 def store() -> Repository:
     """Return this process's repository (opened by the app's store extension)."""
-    return _state().repository()
+    return landing_state().repository()
 
 
 def base_url() -> str:
@@ -58,32 +64,32 @@ def site_name() -> str:
     return current_app.config["DMZPUB_SITE_NAME"]
 
 
-def download_dir() -> str:
-    """Return the root of the download area."""
-    return current_app.config["DMZPUB_DOWNLOAD_DIR"]
-
-
 def download_area() -> DownloadArea:
     """Return this app's view of the download area (one per app: pages read it on every request)."""
-    state = _state()
+    return area_of(current_app)
+
+
+def area_of(app: Flask) -> DownloadArea:
+    """Return an app's view of the download area (opened on first use)."""
+    state = state_of(app)
     if state.area is None:
-        state.area = DownloadArea(download_dir())
+        state.area = DownloadArea(app.config["DMZPUB_DOWNLOAD_DIR"])
     return state.area
 
 
 def page_cache() -> PageCache:
     """Return this app's cache of rendered pages."""
-    return _state().pages
+    return landing_state().pages
 
 
 def frames() -> dict[Hashable, Any]:
     """Return this app's memo of page frames and part fingerprints (landing/parts.py)."""
-    return _state().frames
+    return landing_state().frames
 
 
 def section_cache() -> PageCache:
     """Return this app's cache of rendered download sections of datasets not staged."""
-    return _state().sections
+    return landing_state().sections
 
 
 def record_page(record: StoredRecord) -> RecordPage:

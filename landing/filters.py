@@ -32,6 +32,10 @@ def linkify(text: str) -> Markup:
 @bp.app_template_filter("paragraphs")
 def paragraphs(text: str) -> Markup:
     """Return free text as <p> elements: blank lines part paragraphs, newlines break lines."""
+    if "\n" not in text and "http" not in text:
+        # One line without a link (most abstracts): one paragraph, what the general path below gives it.
+        line = text.strip()
+        return Markup(f"<p>{html_escape(line)}</p>" if line else "")
     parts = [p.strip() for p in _BLANK_LINE.split(text.replace("\r\n", "\n")) if p.strip()]
     return Markup("".join("<p>" + "<br>".join(linkify(line) for line in part.split("\n")) + "</p>" for part in parts))
 

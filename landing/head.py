@@ -15,10 +15,13 @@ from jinja2.filters import do_truncate
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
-try:
+try:  # markupsafe's private C routine behind escape(): the same text, without a Markup object per value
     from markupsafe._speedups import _escape_inner
-except ImportError:  # markupsafe built without its C extension
-    from markupsafe._native import _escape_inner
+except ImportError:  # markupsafe built without its C extension, or a release that moved it
+
+    def _escape_inner(s: str, /) -> str:
+        return str(escape(s))
+
 
 from .blueprint import bp
 from .exports import Export

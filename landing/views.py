@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from flask import Response, g, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import Headers, MIMEAccept
+from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response as BaseResponse
 
 from catalogue_core.doi import doi_key
@@ -18,10 +20,11 @@ from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.store import StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
+from download_cache.area import DownloadArea
 
 from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
-from .context import base_url, download_area, page_cache, record_page, store
+from .context import LandingState, base_url, download_area, landing_state, record_page, store
 from .downloads import section
 from .errors import NoSuchRecord
 from .exports import BY_MEDIA_TYPE, BY_NAME, EXPORTS, Export
@@ -38,29 +41,37 @@ SUFFIXES = frozenset([*BY_NAME, "linkset", THUMBNAIL])
 CACHE = "public, max-age=300"
 # A rendered page: body, status, its headers (checked) and ETag.
 Rendered = tuple[bytes, int, list[tuple[str, str]], str]
+# What lookup_page saw: the store generation read first, and the cached page (inputs, Rendered, generation, summary).
+Seen = tuple[int, Any]
 HTML_TYPE = "text/html; charset=utf-8"  # what mimetype="text/html" makes, without working it out per request
 
 
 def _lookup(text: str, page: bool = False) -> StoredRecord | None:
-    """Return the summary of the record a DOI names; for a `page` not cached, with its parts, read at once.
-
-    A cached page keeps the summary it was checked against and the store generation read before
-    that summary: while the generation has not moved nothing was written, so no record is read.
-    """
+    """Return the summary of the record a DOI names; for a `page` not cached, with its parts, read at once."""
     try:
         key = doi_key(text)
     except InvalidDOI:
         return None
     if not page:
         return store().summary(key)
-    generation = store().generation()  # read before the summary: a write after this moves it again
-    cached = page_cache().get((key, request.script_root))
-    g.landing_page = (generation, cached)
+    found, g.landing_page = lookup_page(landing_state(), key, request.script_root)
+    return found
+
+
+def lookup_page(state: LandingState, key: str, root: str) -> tuple[StoredRecord | None, Seen]:
+    """Return the summary of a record whose page is asked for (with its parts if not cached) and what was seen.
+
+    A cached page keeps the summary it was checked against and the store generation read before
+    that summary: while the generation has not moved nothing was written, so no record is read.
+    """
+    repository = state.repository()
+    generation = repository.generation()  # read before the summary: a write after this moves it again
+    cached = state.pages.get((key, root))
     if cached is None:
-        return store().summary_with_part(key, PAGE_PARTS)
+        return repository.summary_with_part(key, PAGE_PARTS), (generation, cached)
     if cached[2] == generation:
-        return cached[3]
-    return store().summary(key)
+        return cached[3], (generation, cached)
+    return repository.summary(key), (generation, cached)
 
 
 def _full(summary: StoredRecord) -> StoredRecord:
@@ -124,7 +135,7 @@ def record(rest: str) -> BaseResponse:
     return response
 
 
-def _render(summary: StoredRecord) -> Rendered:
+def render(summary: StoredRecord) -> Rendered:
     """Return the page's body (encoded once: cached and sent as is), status, headers and ETag."""
     if summary.deleted:
         page = record_page(_full(summary))
@@ -172,12 +183,16 @@ def _fresh(summary: StoredRecord) -> tuple[str, str]:
     return body, signposting.link_header(page)
 
 
-def _negotiate() -> str:
-    """Return the media type to answer with; browsers' Accept headers take a short cut."""
-    accept = request.headers.get("Accept", "")
+def browser_html(accept: str) -> bool:
+    """Tell whether an Accept header surely chooses the HTML page, without parsing it."""
     # A first media range of plain text/html (every browser) or */* has quality 1 and HTML
     # is the first offer, so best_match would choose HTML too.
-    if not accept or accept == "*/*" or accept.startswith(("text/html,", "text/html;q=1")) or accept == "text/html":
+    return not accept or accept == "*/*" or accept.startswith(("text/html,", "text/html;q=1")) or accept == "text/html"
+
+
+def _negotiate() -> str:
+    """Return the media type to answer with; browsers' Accept headers take a short cut."""
+    if browser_html(request.headers.get("Accept", "")):
         return "text/html"
     # Parameters (DataCite's style= and locale=, JSON-LD's profile=) refine a type; werkzeug would make
     # them part of it, so "text/x-bibliography; style=apa" would match nothing.
@@ -187,31 +202,44 @@ def _negotiate() -> str:
 
 
 def _html(found: StoredRecord) -> Response:
-    # A page changes only with the record or the download area: serve it from the cache
-    # until one of them does (rendering costs several times the rest of the request).
-    downloads = None if found.deleted else download_area().signature(found.key)
-    inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
-    body, status, checked, etag = _page(found, inputs)
+    root = request.script_root
+    body, status, checked, etag = page_for(landing_state(), download_area(), found, g.landing_page, root, render)
     # The page's headers were checked (no newlines) once when it was rendered: Headers(dict)
     # checks every value again on each request, a twentieth of a warm page's cost.
     headers = Headers()
     headers._list = checked.copy()
-    if status == 200 and "If-None-Match" in request.headers and request.if_none_match.contains(etag):
+    if not_modified(status, etag, request.headers.get("If-None-Match")):
         return Response(status=304, headers=headers)
     return Response(body, status, headers=headers, content_type=HTML_TYPE)
 
 
-def _page(found: StoredRecord, inputs: tuple[Any, ...]) -> Rendered:
-    """Return the page rendered from these inputs: cached (one per record and script root) or rendered now."""
-    generation, cached = g.landing_page  # what _lookup read: `found` is at least as new as this generation
+def page_for(
+    state: LandingState,
+    area: DownloadArea,
+    found: StoredRecord,
+    seen: Seen,
+    root: str,
+    render: Callable[[StoredRecord], Rendered],
+) -> Rendered:
+    """Return the page of `found` (as lookup_page saw it): cached (one per record and script root) or rendered now."""
+    # A page changes only with the record or the download area: serve it from the cache
+    # until one of them does (rendering costs several times the rest of the request).
+    downloads = None if found.deleted else area.signature(found.key)
+    inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
+    generation, cached = seen  # `found` is at least as new as this generation
     if cached is not None and cached[0] == inputs:
         if cached[2] == generation:
             return cached[1]
         rendered = cached[1]
     else:
-        rendered = _render(found)
-    page_cache().put((found.key, request.script_root), (inputs, rendered, generation, found))
+        rendered = render(found)
+    state.pages.put((found.key, root), (inputs, rendered, generation, found))
     return rendered
+
+
+def not_modified(status: int, etag: str, if_none_match: str | None) -> bool:
+    """Tell whether a conditional request already holds this page (the answer is then a 304)."""
+    return status == 200 and if_none_match is not None and parse_etags(if_none_match).contains(etag)
 
 
 def _gone(page: RecordPage) -> Response:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 
+from catalogue_core.urls import LANDING_PREFIX
+
 from . import logs
 
 if TYPE_CHECKING:
@@ -40,10 +42,12 @@ _METHODS = frozenset({"GET", "HEAD"})
 
 def _routes(app: Flask) -> dict[str, Handler]:
     """Return the fast routes of `app`: exact path or "prefix*" -> handler. Add a route here."""
+    import landing
+
     from . import health
     from .oai.fast import fast_oai
 
-    return {"/healthz": health.fast_healthz(app), **fast_oai(app)}
+    return {"/healthz": health.fast_healthz(app), **fast_oai(app), LANDING_PREFIX + "*": landing.fast.page_route(app)}
 
 
 def status(code: int) -> str:

@@ -10,8 +10,9 @@ import pytest
 from conftest import CLI, NS, Pusher
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
-from catalogue_core import reindex
+from catalogue_core import record_writer, reindex
 from catalogue_core.crosswalks import FORMATS
+from catalogue_core.errors import FieldProblem, InvalidRecord
 from catalogue_core.scicat import from_scicat
 from oai_server.store import of as store_of
 
@@ -66,3 +67,21 @@ def test_reindex_in_worker_processes_stores_the_bytes_this_process_renders(
         stored = writer.store.get(key)
         assert stored is not None
         assert stored.rendered == writer.entry(from_scicat(stored.payload, stored.doi)).rendered
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_reindex_stops_with_the_error_of_a_stored_record_that_no_longer_normalises(
+    pusher: Pusher, runner: CLI, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    keys = push_all(pusher, corpus(4))
+    refused = InvalidRecord([FieldProblem("title", "refused by a newer rule")])
+
+    def stricter(payload: Any, doi: str | None = None) -> Any:
+        if doi is not None and doi.lower() == keys[2]:
+            raise refused
+        return from_scicat(payload, doi)
+
+    monkeypatch.setattr(record_writer, "from_scicat", stricter)  # inherited by the forked workers
+    with pytest.raises(InvalidRecord) as raised:  # not a hang: the workers' error reaches this process
+        runner.invoke("reindex", "--workers", workers)
+    assert raised.value.problems == refused.problems

@@ -6,11 +6,14 @@ import copy
 import json
 import re
 import tempfile
+from datetime import date
 
 import pytest
 from markupsafe import Markup, escape
 
 from catalogue_core import xmltext
+from catalogue_core.crosswalks import links
+from landing import filters
 from landing.head import html_escape
 
 ODD = [
@@ -90,3 +93,32 @@ def test_stored_parts_keep_json_s_own_text_for_their_small_fields() -> None:
             assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
             written += 1
         assert written >= 20
+
+
+def test_today_is_the_local_date_read_again_when_the_second_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    before, found, after = date.today().isoformat(), links.local_today(), date.today().isoformat()
+    assert found in {before, after}
+
+    class Clock:
+        day = date(2031, 5, 6)
+
+        @classmethod
+        def today(cls) -> date:
+            return cls.day
+
+    monkeypatch.setattr(links, "date", Clock)
+    monkeypatch.setattr(links.time, "time", lambda: 1_900_000_000.25)
+    assert links.local_today() == "2031-05-06"
+    Clock.day = date(2031, 5, 7)
+    assert links.local_today() == "2031-05-06"  # the same second: not read again
+    monkeypatch.setattr(links.time, "time", lambda: 1_900_000_001.0)
+    assert links.local_today() == "2031-05-07"
+
+
+ONE_LINE = ["", "   ", "one line", "  padded & <odd> 'line'  ", "a\rb", "see https://x.example/a?b=1&c=2.", "\u2003x"]
+
+
+@pytest.mark.parametrize("text", ONE_LINE)
+def test_a_one_line_text_makes_the_paragraph_the_general_path_makes(text: str) -> None:
+    # A trailing newline changes nothing in the output but sends the text down the general path.
+    assert filters.paragraphs(text) == filters.paragraphs(text + "\n")

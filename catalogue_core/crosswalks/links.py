@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,6 +34,19 @@ def thumbnail_url(record: PublishedRecord, context: RenderContext) -> str | None
     return PublicURLs(context.base_url).export(record.key, THUMBNAIL_SUFFIX)
 
 
+_today: tuple[int, str] = (-1, "")  # (the second it was read in, the local date then)
+
+
+def local_today() -> str:
+    """Return today's local date in ISO form, read at most once a second."""
+    # date.today() stats /etc/localtime on each call (glibc without TZ): ~10 us, twice per record written.
+    global _today
+    second, memo = int(time.time()), _today
+    if memo[0] != second:
+        memo = _today = (second, date.today().isoformat())
+    return memo[1]
+
+
 def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str, str]:
     """Return the record's access right as (label, rightsURI) from the info:eu-repo/semantics/ vocabulary.
 
@@ -40,7 +54,7 @@ def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str
     (a `downloadLink`) are open access, unless an `Available` date in the future embargoes them;
     without a download link the files are available on request: restricted access.
     """
-    today = today or date.today().isoformat()
+    today = today or local_today()
     available = [d.get("date", "") for d in record.metadata.get("dates", []) if d.get("dateType") == "Available"]
     if any(when[:10] > today for when in available):
         return "Embargoed Access", EU_REPO + "embargoedAccess"

@@ -73,7 +73,7 @@ def stage_demo_files(download_dir: str) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes rendering records (default: the CPU count; 1 renders in this process).",
+    help="Processes rendering records (default: the CPU count, at most 8; 1 renders in this process).",
 )
 @click.pass_context
 def reindex(ctx: click.Context, workers: int | None) -> None:
@@ -84,7 +84,9 @@ def reindex(ctx: click.Context, workers: int | None) -> None:
 
     app = dmz_app(ctx)
     writer = stores(app).writer
-    total, changed = reindex_all(writer, workers or os.cpu_count() or 1)
+    # At most 8 by default: one process writes for all of them (~4 renderers keep it busy), and each
+    # holds two pages of records in flight.
+    total, changed = reindex_all(writer, workers or min(os.cpu_count() or 1, 8))
     # MongoDB counts follow each record write, not inside it: a crash between the two drifts them by one.
     writer.store.rebuild_counts()
     click.echo(f"reindexed {total} records, {changed} changed; counts rebuilt")

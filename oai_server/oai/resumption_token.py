@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
 
 from catalogue_core.store import ListQuery
 
@@ -19,6 +20,7 @@ from .errors import BadResumptionToken
 TOKEN_LIFETIME = timedelta(days=7)
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _VERSION = 1
+SALT = "dmzpub.oai.resumption-token"
 # Tokens whose state a codec remembers having signed (the newest; each ~1 KB).
 ISSUED_KEPT = 1024
 
@@ -58,24 +60,51 @@ def _expires(watermark: str) -> str:
     return (datetime.strptime(watermark, _FORMAT).replace(tzinfo=UTC) + TOKEN_LIFETIME).strftime(_FORMAT)
 
 
+class _Signer(Signer):
+    """itsdangerous's signer, deriving its key once (it derived it again for every signature)."""
+
+    @functools.cached_property
+    def _derived(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._derived if secret_key is None else super().derive_key(secret_key)
+
+
+class _Serializer(URLSafeSerializer):
+    """itsdangerous's URL-safe signed JSON, written uncompressed and signed by one signer made once."""
+
+    def dump_payload(self, obj: object) -> bytes:
+        # Never zlib-compressed: a fresh deflate state per token cost more than the rest of it. Readers
+        # (this one, and releases before) accept both forms, so every token issued before stays valid.
+        return base64_encode(want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs)))
+
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer(None)
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        return self._signer if salt is None else super().make_signer(salt)
+
+
 class TokenCodec:
     """Sign list states into tokens and check them back; the same state gives the same token."""
 
     def __init__(self, secret: str | Callable[[], str]) -> None:
         self._secret = secret
-        self._ready: URLSafeSerializer | None = None
+        self._ready: _Serializer | None = None
         # A harvester sends each token back once, mostly to the worker that signed it (keep-alive):
         # remembering the states signed here spares checking and parsing them again (~3 % of a page).
         self._issued: dict[str, ListState] = {}
         self._issued_lock = threading.Lock()
 
     @property
-    def _serializer(self) -> URLSafeSerializer:
+    def _serializer(self) -> _Serializer:
         # The key may be resolved late (its file could not be read at start); racing threads
         # resolve the same key, so no lock is needed.
         if self._ready is None:
             secret = self._secret() if callable(self._secret) else self._secret
-            self._ready = URLSafeSerializer(secret, salt="dmzpub.oai.resumption-token")
+            self._ready = _Serializer(secret, salt=SALT, signer=_Signer)
         return self._ready
 
     def encode(self, state: ListState) -> str:

@@ -1,0 +1,131 @@
+"""The record page's fast route answers exactly what the Flask view answers, and leaves everything else to Flask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from landing_data import RICH_DOI, RICH_KEY, hostile_document, mark, rich_document, stage
+
+from catalogue_core.errors import StoreUnavailable
+from catalogue_core.urls import LANDING_PREFIX
+from oai_server import create_app, fast_routes
+from oai_server.store import of as store_of
+
+PAGE = "/doi/" + RICH_KEY
+HOSTILE = "10.1234/hostile-1"
+ROUTE = LANDING_PREFIX + "*"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def _app(folder: Path, fast: bool = True) -> Flask:
+    settings = {"DMZPUB_DATA_DIR": str(folder / "var"), "DMZPUB_DOWNLOAD_DIR": str(folder / "downloads")}
+    app = create_app({**settings, "DMZPUB_PUSH_TOKENS": "t", "DMZPUB_BASE_URL": "https://data.example.org"})
+    if not fast:
+        fast_routes.routes_of(app).routes.pop(ROUTE)
+        fast_routes.routes_of(app).add({})
+    return app
+
+
+@pytest.fixture
+def apps(tmp_path: Path) -> Iterator[tuple[Flask, Flask, list[str]]]:
+    """Return an app with the fast route, one without (the Flask view alone) on the same store, and who answered."""
+    fast, flask = _app(tmp_path), _app(tmp_path, fast=False)
+    auth = {"Authorization": "Bearer t"}
+    for doc in (rich_document(), hostile_document()):
+        assert fast.test_client().put(f"/api/v1/published/{doc['doi']}", json=doc, headers=auth).status_code == 201
+    answered: list[str] = []
+    routes = fast_routes.routes_of(fast)
+    handler = routes.routes[ROUTE]
+
+    def counted(environ: dict[str, Any]) -> Any:
+        answered.append("raised")
+        answer = handler(environ)
+        answered[-1] = "fast" if answer is not None else "flask"
+        return answer
+
+    routes.add({ROUTE: counted})
+    yield fast, flask, answered
+    store_of(fast).close()
+    store_of(flask).close()
+
+
+def _answer(app: Flask, method: str, path: str, **headers: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    response = app.test_client().open(path, method=method, headers=headers)
+    kept = [(name, value) for name, value in response.headers.items() if name != "X-Request-ID"]
+    return response.status, kept, response.data
+
+
+def _same(apps: tuple[Flask, Flask, list[str]], method: str, path: str, **headers: str) -> tuple[str, Any, bytes]:
+    fast, flask, _ = apps
+    answer = _answer(fast, method, path, **headers)
+    assert answer == _answer(flask, method, path, **headers)
+    return answer
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("accept", ["", "*/*", BROWSER, "text/html"])
+def test_a_record_page_from_the_fast_route_is_the_flask_views_answer_byte_for_byte(
+    apps: tuple[Flask, Flask, list[str]], tmp_path: Path, method: str, accept: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    first = _same(apps, method, PAGE, **headers)
+    assert first[0] == "200 OK" and ("Vary", "Accept") in first[1]
+    assert _same(apps, method, PAGE, **headers) == first  # cached
+    etag = dict(first[1])["ETag"]
+    not_modified = _same(apps, method, PAGE, **{"If-None-Match": etag, **headers})
+    assert not_modified[0] == "304 NOT MODIFIED" and not_modified[2] == b""
+    assert _same(apps, method, PAGE, **{"If-None-Match": '"other"', **headers})[0] == "200 OK"
+    stage(tmp_path / "downloads", RICH_KEY)  # the download section is live: the next answer shows the files
+    staged = _same(apps, method, PAGE, **headers)
+    assert staged[0] == "200 OK" and dict(staged[1])["ETag"] != etag
+    mark(tmp_path / "downloads", RICH_KEY, "evicted")
+    assert _same(apps, method, PAGE, **headers) != staged
+    assert apps[2] and set(apps[2]) == {"fast"}
+
+
+def test_a_withdrawn_record_and_a_hostile_one_get_the_flask_views_pages(apps: tuple[Flask, Flask, list[str]]) -> None:
+    hostile = "/doi/" + HOSTILE
+    assert _same(apps, "GET", hostile)[0] == "200 OK"
+    assert apps[0].test_client().delete(f"/api/v1/published/{RICH_DOI}", headers={"Authorization": "Bearer t"})
+    gone = _same(apps, "GET", PAGE)
+    assert gone[0] == "410 GONE" and b"withdrawn" in gone[2].lower()
+    assert set(apps[2]) == {"fast"}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        (PAGE + "/datacite.xml", {}),  # an export
+        (PAGE + "/linkset", {}),
+        (PAGE, {"Accept": "application/vnd.datacite.datacite+xml"}),  # negotiated
+        (PAGE, {"Accept": "text/turtle, text/html;q=0.5"}),  # negotiated, to HTML
+        ("/doi/" + RICH_KEY.upper(), {}),  # another spelling: redirected
+        ("/doi/10.17199%252Fess-2025-00042", {}),  # SciCat v3's twice-encoded DOI
+        ("/doi/10.1234/nope", {}),  # not found: the HTML 404 page
+        ("/doi/not-a-doi", {}),
+        ("/doi/", {}),
+    ],
+)
+def test_whatever_is_not_a_canonical_page_in_html_is_left_to_flask(
+    apps: tuple[Flask, Flask, list[str]], path: str, headers: dict[str, str]
+) -> None:
+    _same(apps, "GET", path, **headers)
+    assert set(apps[2]) <= {"flask"}
+
+
+def test_a_store_that_fails_gets_the_flask_views_503_page_from_the_fast_route(
+    apps: tuple[Flask, Flask, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogue_core.store.sqlite import SQLiteRepository
+
+    def fail(self: Any) -> int:
+        raise StoreUnavailable("disk gone")
+
+    monkeypatch.setattr(SQLiteRepository, "generation", fail)
+    status, headers, body = _same(apps, "GET", PAGE)
+    assert status == "503 SERVICE UNAVAILABLE" and ("Retry-After", "30") in headers and b"<html" in body.lower()
+    assert apps[2] == ["raised"]  # the fast route raised; Flask's error handler answered
