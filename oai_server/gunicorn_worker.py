@@ -178,9 +178,22 @@ class _SecondDate:
 class DeadlineThreadWorker(ThreadWorker):
     """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds)."""
 
+    heartbeat = float("-inf")  # when notify() last told the arbiter this worker lives
+
     def init_process(self) -> None:
         util.http_date = _SecondDate()  # in this worker process only (after the fork): see _SecondDate
         super().init_process()
+
+    def notify(self) -> None:
+        """Tell the arbiter this worker lives, at most once a second.
+
+        gunicorn's loop calls this on every turn, about once per request, and each is a utime()
+        system call; the arbiter only kills a worker silent for its whole timeout (60 s).
+        """
+        now = time.monotonic()
+        if now - self.heartbeat >= 1.0:
+            self.heartbeat = now
+            super().notify()
 
     def _limit(self) -> float:
         config = getattr(self.wsgi, "config", None) or {}

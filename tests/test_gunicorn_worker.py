@@ -170,3 +170,24 @@ def test_responses_through_the_worker_carry_a_current_date(tmp_path: Path) -> No
             date = next(line for line in head.split(b"\r\n") if line.startswith(b"Date: "))[6:].decode()
             assert int(sent) <= parsedate_to_datetime(date).timestamp() <= int(answered)
             time.sleep(1.1)  # the next second's answer names the next second
+
+
+def test_the_worker_tells_the_arbiter_it_lives_at_most_once_a_second() -> None:
+    from gunicorn.config import Config
+    from gunicorn.workers.workertmp import WorkerTmp
+
+    from oai_server.gunicorn_worker import DeadlineThreadWorker
+
+    worker = object.__new__(DeadlineThreadWorker)  # only the heartbeat: no sockets, no app
+    worker.tmp = WorkerTmp(Config())
+    try:
+        worker.notify()
+        first = worker.tmp.last_update()
+        for _ in range(200):
+            worker.notify()
+        assert worker.tmp.last_update() == first  # many turns of the loop, one system call
+        time.sleep(1.05)
+        worker.notify()
+        assert worker.tmp.last_update() > first  # a second later the arbiter hears again
+    finally:
+        worker.tmp.close()
