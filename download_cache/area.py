@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Hashable
@@ -57,8 +58,14 @@ class DatasetStatus:
         return sum(f.size for f in self.files)
 
 
+# Characters quote() never escapes, and the slash it escapes as %2F: nearly every DOI key is only these.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
 def dataset_dirname(key: str) -> str:
     """Return the folder name of a dataset: its DOI key with every reserved character escaped."""
+    if _PLAIN_KEY.fullmatch(key):  # quote's own result, ~10x cheaper: a landing page asks twice per page
+        return key.replace("/", "%2F")
     return quote(key, safe="")
 
 

@@ -161,10 +161,12 @@ def render_from_memos(app: Flask, summary: StoredRecord, root: str) -> Rendered 
 def _rendered(body: str, link: str, status: int) -> Rendered:
     data = body.encode()
     etag = hashlib.sha256(data).hexdigest()[:24]
-    headers = {"Link": link, **HTML_HEADERS}
+    if "\n" in link or "\r" in link:  # werkzeug's check of a header value (the rest are constants)
+        raise ValueError("Header values must not contain newline characters.")
+    headers = [("Link", link), *HTML_HEADERS.items()]
     if status == 200:
-        headers.update({"Cache-Control": CACHE, "ETag": f'"{etag}"'})
-    return data, status, Headers(headers).to_wsgi_list(), etag
+        headers += [("Cache-Control", CACHE), ("ETag", f'"{etag}"')]
+    return data, status, headers, etag
 
 
 def _stored_parts(repository: Repository, summary: StoredRecord) -> parts.Parts | None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from landing_data import RICH_DOI, RICH_KEY, hostile_document, mark, rich_document, stage
+from werkzeug.datastructures import Headers
 
 from catalogue_core.errors import StoreUnavailable
 from catalogue_core.urls import LANDING_PREFIX
+from download_cache.area import dataset_dirname
 from landing import views
 from landing.context import state_of
+from landing.security import HTML_HEADERS
 from oai_server import create_app, fast_routes
 from oai_server.store import of as store_of
 
@@ -181,3 +186,29 @@ def test_a_facilitys_own_download_section_that_reads_the_request_is_rendered_in_
     first = _same(apps, "GET", PAGE)
     assert f"{PAGE} staged" in first[2].decode()
     assert seen == [False, False]
+
+
+KEY_CHARACTERS = "abcXYZ0189_.-~/%:;?#[]@!$&'()*+,= é数\u2028\t"
+
+
+def test_a_dataset_folder_name_is_quotes_own_for_every_key() -> None:
+    rng = random.Random(13)
+    keys = [RICH_KEY, HOSTILE, "10.5555/a-b_c.d~e", "", "/", "%2F", "10.1/É"]
+    keys += ["".join(rng.choices(KEY_CHARACTERS, k=rng.randint(0, 24))) for _ in range(3000)]
+    keys += ["10.17199/" + "".join(rng.choices("abcdef0123456789-._~/", k=rng.randint(1, 30))) for _ in range(1000)]
+    for key in keys:
+        assert dataset_dirname(key) == quote(key, safe=""), key
+
+
+def test_page_headers_are_werkzeugs_and_a_link_with_a_newline_is_refused_as_werkzeug_refuses_it() -> None:
+    _, _, headers, etag = views._rendered("<p>page</p>", '<https://x.example/a>; rel="cite-as"', status=200)
+    expected = {"Link": '<https://x.example/a>; rel="cite-as"', **HTML_HEADERS}
+    expected.update({"Cache-Control": views.CACHE, "ETag": f'"{etag}"'})
+    assert headers == Headers(expected).to_wsgi_list()
+    assert views._rendered("gone", "<a>", status=410)[2] == Headers({"Link": "<a>", **HTML_HEADERS}).to_wsgi_list()
+    for bad in ("<a>\n<b>", "<a>\r<b>"):
+        with pytest.raises(ValueError) as ours:
+            views._rendered("x", bad, status=200)
+        with pytest.raises(ValueError) as theirs:
+            Headers({"Link": bad})
+        assert str(ours.value) == str(theirs.value)
