@@ -6,6 +6,7 @@ import re
 
 from markupsafe import Markup
 
+from . import model
 from .blueprint import bp
 from .head import html_escape
 from .model import human_size
@@ -49,4 +50,4 @@ def bytes_filter(size: int | None) -> str:
 @bp.app_template_filter("thousands")
 def thousands(number: int) -> str:
     """Return a whole number with thin-space thousands separators."""
-    return f"{number:,}".replace(",", "\u202f")
+    return model.thousands(number)

@@ -42,6 +42,11 @@ def humanize(value: str) -> str:
     return " ".join([words[0], *(w.lower() for w in words[1:])])
 
 
+def thousands(number: int) -> str:
+    """Return a whole number with thin-space thousands separators."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def human_size(size: int | None) -> str:
     """Return a byte count in decimal units, as storage vendors and Zenodo show it."""
     if size is None:

@@ -25,7 +25,7 @@ from . import citation, schemaorg, signposting
 from .blueprint import asset_url
 from .brand import Brand, brand, brand_of
 from .context import base_url, frames, section_cache, state_of
-from .downloads import Downloads, external_url
+from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
 from .head import record_head, tojson
 from .main import record_main
@@ -246,9 +246,8 @@ def assemble_from_memos(
     if downloads.state != STAGED:
         section = state.sections.get(_section_key(downloads, parts.publisher, root, mark))
     elif state.frames.get(("built-in", DOWNLOADS)):
-        # The built-in section reads only these values; a facility's own may read the request: render_template.
-        template = app.jinja_env.get_template(DOWNLOADS)
-        section = template.render(downloads=downloads, publisher=parts.publisher, brand=mark)
+        # The built-in section, written in Python; a facility's own may read the request: render_template.
+        section = staged_section(downloads)
     else:
         section = None
     if frame is None or section is None:
@@ -278,7 +277,9 @@ def _splice(
 def _section(downloads: Downloads | None, publisher: str, mark: Brand) -> str:
     """Return the download section; one not staged depends on few values and is rendered once per set of them."""
     if downloads is None or downloads.state == STAGED:
-        _built_in(DOWNLOADS)  # noted for assemble_from_memos, which renders the built-in one without a request
+        # Noted for assemble_from_memos too, which writes the built-in one without a request.
+        if _built_in(DOWNLOADS) and downloads is not None:
+            return staged_section(downloads)
         return render_template(DOWNLOADS, downloads=downloads, publisher=publisher)
     key = _section_key(downloads, publisher, request.script_root, mark)
     cache = section_cache()
