@@ -50,10 +50,10 @@ if kind == "hello":
     app.add_url_rule("/hello", "hello", lambda: "Hello, World!")
 else:
     from oai_server import create_app
-    app = create_app()
-    if kind == "cold":
+    if kind == "cold":  # before create_app(): the app builds its page cache with this size
         from landing import cache
         cache.PAGE_CACHE_SIZE = 0
+    app = create_app()
 run(app, bind, workers, threads)
 """
 
