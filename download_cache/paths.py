@@ -62,7 +62,7 @@ def contained(root: Path, relpath: str) -> Path:
     return target
 
 
-def open_regular(path: Path, relpath: str) -> BinaryIO:
+def open_regular(path: str | Path, relpath: str) -> BinaryIO:
     """Open a regular file for reading; raise UnsafePath for a link or a special file (FIFO, device, socket).
 
     Opening a FIFO would hang the worker; a link in place of SHA256SUMS or manifest.json would serve
