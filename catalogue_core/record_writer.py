@@ -11,7 +11,7 @@ from .page_parts import PAGE_PARTS, PartsRenderer
 from .record import PublishedRecord
 from .scicat import from_scicat
 from .sets import DEFAULT_SET_RULES, derive_sets
-from .store import Entry, Repository, Rerendered, WriteResult
+from .store import Entry, Repository, Rerendered, StoredRecord, WriteResult
 from .text import fold
 
 
@@ -67,8 +67,13 @@ class RecordWriter:
 
         Tombstones and unknown keys are left out of the results.
         """
-        stored = [s for s in (self.store.get(key, formats=()) for key in keys) if s is not None and not s.deleted]
+        stored = self.live(keys)
         return self.write_reindexed([self.reindexed(s.key, s.doi, s.payload, s.content_hash) for s in stored])
+
+    def live(self, keys: Sequence[str]) -> list[StoredRecord]:
+        """Return the stored records of `keys` a reindex renders: tombstones and unknown keys left out."""
+        stored = (self.store.get(key, formats=()) for key in keys)  # formats=(): the store compares them itself
+        return [s for s in stored if s is not None and not s.deleted]
 
     def reindexed(self, key: str, doi: str, payload: object, stored_hash: str) -> Entry | Rerendered:
         """Return what reindex writes for a stored record: a whole entry if its content moved, else its renderings."""

@@ -11,7 +11,7 @@ from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from .record_writer import RecordWriter
-from .store import Entry, Rerendered, StoredRecord, WriteResult
+from .store import Entry, Rerendered, WriteResult
 
 PAGE = 500  # keys per keyset page read, rendered by one worker and written in one pair of commits
 
@@ -39,11 +39,6 @@ def _pages(writer: RecordWriter) -> Iterator[list[str]]:
     while page := writer.store.list_keys(after, PAGE):
         yield [summary.key for summary in page]
         after = page[-1].key
-
-
-def _live(writer: RecordWriter, keys: list[str]) -> list[StoredRecord]:
-    stored = [writer.store.get(key, formats=()) for key in keys]  # formats=(): the store compares them itself
-    return [s for s in stored if s is not None and not s.deleted]
 
 
 def reindex_all(writer: RecordWriter, workers: int) -> tuple[int, int]:
@@ -78,7 +73,7 @@ def _parallel(writer: RecordWriter, pool: Any, workers: int) -> tuple[int, int]:
     pending: deque[AsyncResult[list[Entry | Rerendered]]] = deque()
     for keys in _pages(writer):
         total += len(keys)
-        stored = [(s.key, s.doi, s.payload, s.content_hash) for s in _live(writer, keys)]
+        stored = [(s.key, s.doi, s.payload, s.content_hash) for s in writer.live(keys)]
         pending.append(pool.apply_async(_render, (stored,)))
         if len(pending) > 2 * workers:
             changed += _changed(writer.write_reindexed(pending.popleft().get()))

@@ -150,4 +150,4 @@ def answer_oai(
     except (StoreUnavailable, ConfigError) as exc:  # the store, or the signing key, is down
         return _unavailable(exc)
     body, encoding = compress(body, accept_encoding)
-    return body, [("Vary", "Accept-Encoding"), ("Content-Encoding", encoding)] if encoding else _VARY
+    return body, [*_VARY, ("Content-Encoding", encoding)] if encoding else _VARY
