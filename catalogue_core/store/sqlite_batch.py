@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from . import sqlite_listing
 from .base import Entry, WriteResult, json_text
 from .thumbnails import sqlite_write_many
 
@@ -64,6 +65,7 @@ def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]]) -> Non
     db.executemany(
         "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
     )
+    sqlite_listing.write(db, [(entry.key, now, entry.rendered) for entry, now, _ in written])
     db.executemany("DELETE FROM record_sets WHERE key = ?", keys)
     db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
     sqlite_write_many(db, [(entry.key, entry.thumbnail) for entry, _, _ in written])
