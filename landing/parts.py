@@ -21,13 +21,13 @@ from catalogue_core.record import PublishedRecord
 from catalogue_core.store import StoredRecord
 from download_cache.state import STAGED
 
-from . import citation, schemaorg, signposting
+from . import citation, jsonld, schemaorg, signposting
 from .blueprint import asset_url
 from .brand import Brand, brand, brand_of
 from .context import base_url, frames, section_cache, state_of
 from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
-from .head import record_head, tojson
+from .head import head_tags, ld_script, record_head, tojson
 from .main import record_main
 from .page import RecordPage
 from .sections import record_sections
@@ -48,7 +48,7 @@ HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
-    *("page", "parts", "schemaorg", "sections", "signposting"),
+    *("jsonld", "page", "parts", "schemaorg", "sections", "signposting"),
 )
 
 
@@ -132,6 +132,18 @@ def _members() -> dict[str, str]:
     return found
 
 
+def _slot_texts() -> dict[str, str]:
+    return {name: SLOT.format(name) for name in LIVE_MEMBERS}
+
+
+def _plain_tojson() -> bool:
+    """Return whether jsonld.text writes what this app's tojson would (memo per app)."""
+    memo = frames()
+    if (found := memo.get("plain tojson")) is None:
+        found = memo["plain tojson"] = jsonld.plain_tojson(current_app)
+    return bool(found)
+
+
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
     """Return a template rendered as flask.render_template does, with the context processors' values given."""
     return current_app.jinja_env.get_template(name).render({**base, **context})
@@ -152,15 +164,21 @@ def _built_in(name: str) -> bool:
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
     sections = record_sections(page)
-    jsonld = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if _built_in("landing/meta.html"):
-        head = str(record_head(page, jsonld, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
+    if _built_in("landing/meta.html") and _plain_tojson():
+        head = head_tags(page, EXPORTS, sections) + ld_script(
+            jsonld.text(page, sections, _slot_texts())
+        )  # the JSON-LD without its dict
     else:
-        head = _render("landing/meta.html", _request_memo(), page=page, jsonld=jsonld, exports=EXPORTS, **sections)
-    for name, member in _members().items():
-        head = head.replace(member, SLOT.format(name), 1)
+        dataset = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
+        if _built_in("landing/meta.html"):
+            head = str(record_head(page, dataset, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
+        else:
+            context = {"page": page, "jsonld": dataset, "exports": EXPORTS, **sections}
+            head = _render("landing/meta.html", _request_memo(), **context)
+        for name, member in _members().items():
+            head = head.replace(member, SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
     bibtex = citation.bibtex(page.doi, page.meta, page.landing_url, page.creators)
