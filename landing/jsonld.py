@@ -3,7 +3,7 @@
 At write time the dict and its sorted, ASCII-escaped dump were ~30 % of a record's page parts (the C
 encoder's sort_keys alone doubled the dump). This writer puts each member in sorted order itself and
 writes the creators once for `creator` and `author`. It applies only while the app's `tojson` is
-Flask's default (`plain_tojson`); tests/test_jsonld_text.py holds it byte-identical to the dict path.
+Flask's default (`live_json.plain_json`); tests/test_jsonld_text.py holds it byte-identical to the dict path.
 """
 
 from __future__ import annotations
@@ -12,29 +12,15 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from flask import Flask, current_app
-from flask.json.provider import DefaultJSONProvider
+from flask import current_app
 
 from . import model
+from .live_json import html_safe
 from .page import RecordPage
 from .schemaorg import description
 
-# What htmlsafe_json_dumps replaces; ASCII-escaped JSON has these characters only inside strings.
-_HTML_UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 # Stand-ins for the slots while the text is made HTML-safe: ASCII-escaped JSON holds no non-ASCII character.
 _MARKS = {"contentSize": "\ue000", "dateModified": "\ue001", "distribution": "\ue002"}
-
-
-def plain_tojson(app: Flask) -> bool:
-    """Return whether the app's `tojson` is Flask's default (ASCII, sorted keys), the one this writer matches."""
-    policies = app.jinja_env.policies
-    provider = app.json
-    return (
-        type(provider) is DefaultJSONProvider
-        and provider.ensure_ascii is True
-        and policies["json.dumps_function"] == provider.dumps
-        and policies["json.dumps_kwargs"] == {"sort_keys": True}
-    )
 
 
 def _value(value: Any) -> str:
@@ -120,8 +106,7 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     if meta.get("version"):
         out.append(f'"version": {_value(str(meta["version"]))}')
     written = ", ".join(out) + "}"
-    for unsafe, escaped in _HTML_UNSAFE:
-        written = written.replace(unsafe, escaped)
+    written = html_safe(written)  # ASCII-escaped JSON has <, >, & and ' only inside strings: same as per string
     for name, mark in _MARKS.items():
         written = written.replace(mark, slots[name], 1)
     return written

@@ -28,6 +28,7 @@ from .context import base_url, frames, section_cache, state_of
 from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
 from .head import head_tags, ld_script, record_head, tojson
+from .live_json import distribution_member, plain_json
 from .main import record_main
 from .page import RecordPage
 from .sections import record_sections
@@ -37,7 +38,6 @@ SLOT = "<!--dmzpub:{}-->"
 # JSON-LD members that change without a push; at write time each holds a sentinel, then a slot.
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
-OPTIONAL_MEMBERS = ("contentSize", "distribution")  # left out when empty, as schemaorg.dataset does
 FRAME_PARTS = ("title", "head", "main")
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
@@ -48,7 +48,7 @@ HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
-    *("jsonld", "page", "parts", "schemaorg", "sections", "signposting"),
+    *("jsonld", "live_json", "page", "parts", "schemaorg", "sections", "signposting"),
 )
 
 
@@ -123,6 +123,19 @@ def _request_memo() -> dict[str, Any]:
     return memo[1]
 
 
+def _distribution(downloads: Downloads | None) -> str:
+    value = schemaorg.distribution(downloads)
+    return _live_member("distribution", value) if value else ""
+
+
+def _plain_json() -> bool:
+    """Tell (once per app) whether JSON-LD may be written without Flask's JSON (live_json, jsonld)."""
+    memo = frames()
+    if (found := memo.get("plain json")) is None:
+        found = memo["plain json"] = plain_json(current_app)
+    return bool(found)
+
+
 def _members() -> dict[str, str]:
     """Return the JSON-LD members holding sentinels, as the head writes them (the same for every record)."""
     # Once per app, not per request: a sequential PUT is one record per request (~0.2 ms of it).
@@ -134,14 +147,6 @@ def _members() -> dict[str, str]:
 
 def _slot_texts() -> dict[str, str]:
     return {name: SLOT.format(name) for name in LIVE_MEMBERS}
-
-
-def _plain_tojson() -> bool:
-    """Return whether jsonld.text writes what this app's tojson would (memo per app)."""
-    memo = frames()
-    if (found := memo.get("plain tojson")) is None:
-        found = memo["plain tojson"] = jsonld.plain_tojson(current_app)
-    return bool(found)
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
@@ -166,7 +171,7 @@ def render(page: RecordPage) -> Parts:
     sections = record_sections(page)
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if _built_in("landing/meta.html") and _plain_tojson():
+    if _built_in("landing/meta.html") and _plain_json():
         head = head_tags(page, EXPORTS, sections) + ld_script(
             jsonld.text(page, sections, _slot_texts())
         )  # the JSON-LD without its dict
@@ -278,13 +283,15 @@ def _splice(
 ) -> tuple[str, str]:
     """Return the page's body and Link header: the frame around the parts, their slots filled with live values."""
     head = parts.head
-    live = {
-        "contentSize": schemaorg.content_size(downloads, parts.archive_size),
-        "distribution": schemaorg.distribution(downloads) or None,
-        "dateModified": datestamp,
+    size = schemaorg.content_size(downloads, parts.archive_size)
+    # Empty members are left out, as schemaorg.dataset does; the distribution is written directly unless
+    # a facility changed the app's JSON settings (live_json).
+    members = {
+        "contentSize": _live_member("contentSize", size) if size else "",
+        "distribution": distribution_member(downloads) if _plain_json() else _distribution(downloads),
+        "dateModified": _live_member("dateModified", datestamp),
     }
-    for name, value in live.items():
-        member = "" if name in OPTIONAL_MEMBERS and not value else _live_member(name, value)
+    for name, member in members.items():
         head = head.replace(SLOT.format(name), member, 1)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
     main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)

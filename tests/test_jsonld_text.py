@@ -147,17 +147,6 @@ def test_random_metadata_s_json_ld_text_is_the_dict_path_s(seed: int) -> None:
                 assert _new(page) == _old(page), page.meta
 
 
-def test_the_writer_applies_only_while_the_app_s_tojson_is_flask_s_default() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        app = _app(BASES[0], tmp)
-        assert jsonld.plain_tojson(app)
-        app.json.ensure_ascii = False  # type: ignore[attr-defined]
-        assert not jsonld.plain_tojson(app)
-        app.json.ensure_ascii = True  # type: ignore[attr-defined]
-        app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "indent": 1}
-        assert not jsonld.plain_tojson(app)
-
-
 def test_a_page_s_parts_keep_the_dict_path_s_head_when_tojson_is_configured_otherwise() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(BASES[0], tmp)
