@@ -28,6 +28,7 @@ from .context import base_url, frames, section_cache, state_of
 from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
 from .head import record_head, tojson
+from .live_json import distribution_member, plain_json
 from .main import record_main
 from .page import RecordPage
 from .sections import record_sections
@@ -37,7 +38,6 @@ SLOT = "<!--dmzpub:{}-->"
 # JSON-LD members that change without a push; at write time each holds a sentinel, then a slot.
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
-OPTIONAL_MEMBERS = ("contentSize", "distribution")  # left out when empty, as schemaorg.dataset does
 FRAME_PARTS = ("title", "head", "main")
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
@@ -121,6 +121,19 @@ def _request_memo() -> dict[str, Any]:
         memo = (here, base)
         setattr(g, _TEMPLATE_CONTEXT, memo)
     return memo[1]
+
+
+def _distribution(downloads: Downloads | None) -> str:
+    value = schemaorg.distribution(downloads)
+    return _live_member("distribution", value) if value else ""
+
+
+def _plain_json() -> bool:
+    """Tell (once per app) whether the distribution member may be written without Flask's JSON (live_json)."""
+    memo = frames()
+    if (found := memo.get("plain json")) is None:
+        found = memo["plain json"] = plain_json(current_app)
+    return bool(found)
 
 
 def _members() -> dict[str, str]:
@@ -260,13 +273,15 @@ def _splice(
 ) -> tuple[str, str]:
     """Return the page's body and Link header: the frame around the parts, their slots filled with live values."""
     head = parts.head
-    live = {
-        "contentSize": schemaorg.content_size(downloads, parts.archive_size),
-        "distribution": schemaorg.distribution(downloads) or None,
-        "dateModified": datestamp,
+    size = schemaorg.content_size(downloads, parts.archive_size)
+    # Empty members are left out, as schemaorg.dataset does; the distribution is written directly unless
+    # a facility changed the app's JSON settings (live_json).
+    members = {
+        "contentSize": _live_member("contentSize", size) if size else "",
+        "distribution": distribution_member(downloads) if _plain_json() else _distribution(downloads),
+        "dateModified": _live_member("dateModified", datestamp),
     }
-    for name, value in live.items():
-        member = "" if name in OPTIONAL_MEMBERS and not value else _live_member(name, value)
+    for name, member in members.items():
         head = head.replace(SLOT.format(name), member, 1)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
     main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
