@@ -21,13 +21,13 @@ from catalogue_core.record import PublishedRecord
 from catalogue_core.store import StoredRecord
 from download_cache.state import STAGED
 
-from . import citation, schemaorg, signposting
+from . import citation, jsonld, schemaorg, signposting
 from .blueprint import asset_url
 from .brand import Brand, brand, brand_of
 from .context import base_url, frames, section_cache, state_of
 from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
-from .head import record_head, tojson
+from .head import head_tags, ld_script, record_head, tojson
 from .live_json import distribution_member, plain_json
 from .main import record_main
 from .page import RecordPage
@@ -48,7 +48,7 @@ HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
-    *("page", "parts", "schemaorg", "sections", "signposting"),
+    *("jsonld", "live_json", "page", "parts", "schemaorg", "sections", "signposting"),
 )
 
 
@@ -129,7 +129,7 @@ def _distribution(downloads: Downloads | None) -> str:
 
 
 def _plain_json() -> bool:
-    """Tell (once per app) whether the distribution member may be written without Flask's JSON (live_json)."""
+    """Tell (once per app) whether JSON-LD may be written without Flask's JSON (live_json, jsonld)."""
     memo = frames()
     if (found := memo.get("plain json")) is None:
         found = memo["plain json"] = plain_json(current_app)
@@ -143,6 +143,10 @@ def _members() -> dict[str, str]:
     if (found := memo.get("sentinel members")) is None:
         found = memo["sentinel members"] = {name: _member(name, sentinel) for name, sentinel in SENTINELS.items()}
     return found
+
+
+def _slot_texts() -> dict[str, str]:
+    return {name: SLOT.format(name) for name in LIVE_MEMBERS}
 
 
 def _render(name: str, base: dict[str, Any], **context: Any) -> str:
@@ -165,15 +169,21 @@ def _built_in(name: str) -> bool:
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
     sections = record_sections(page)
-    jsonld = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if _built_in("landing/meta.html"):
-        head = str(record_head(page, jsonld, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
+    if _built_in("landing/meta.html") and _plain_json():
+        head = head_tags(page, EXPORTS, sections) + ld_script(
+            jsonld.text(page, sections, _slot_texts())
+        )  # the JSON-LD without its dict
     else:
-        head = _render("landing/meta.html", _request_memo(), page=page, jsonld=jsonld, exports=EXPORTS, **sections)
-    for name, member in _members().items():
-        head = head.replace(member, SLOT.format(name), 1)
+        dataset = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
+        if _built_in("landing/meta.html"):
+            head = str(record_head(page, dataset, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
+        else:
+            context = {"page": page, "jsonld": dataset, "exports": EXPORTS, **sections}
+            head = _render("landing/meta.html", _request_memo(), **context)
+        for name, member in _members().items():
+            head = head.replace(member, SLOT.format(name), 1)
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
     bibtex = citation.bibtex(page.doi, page.meta, page.landing_url, page.creators)
