@@ -329,6 +329,14 @@ class Repository(ABC):
         """Return record summaries (no metadata) after `after`, in key order."""
 
     @abstractmethod
+    def reindex_sources(self, keys: Sequence[str]) -> list[tuple[StoredRecord, str]]:
+        """Return (record, search text) of the live records among `keys`, in their order, as a reindex reads them.
+
+        Each record has its payload, sets, content hash and every rendered format; metadata and
+        extras are not read (a reindex renders from the payload). Tombstones and unknown keys are left out.
+        """
+
+    @abstractmethod
     def earliest_datestamp(self) -> str | None:
         """Return the smallest datestamp in the store, or None when it is empty."""
 
@@ -369,6 +377,10 @@ class Repository(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @abstractmethod
+    def after_fork(self) -> None:
+        """Open this copy's own connections in a forked child process; the parent's are never used there."""
 
     @abstractmethod
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_reindex, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -364,6 +364,9 @@ class SQLiteRepository(Repository):
         )
         return [StoredRecord(**self._summary(row)) for row in rows]
 
+    def reindex_sources(self, keys: Sequence[str]) -> list[tuple[StoredRecord, str]]:
+        return self._counted(sqlite_reindex.sources, keys, _SUMMARY, self._summary)
+
     def earliest_datestamp(self) -> str | None:
         return self._read("SELECT min(datestamp) AS earliest FROM records")[0]["earliest"]
 
@@ -400,6 +403,12 @@ class SQLiteRepository(Repository):
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+    def after_fork(self) -> None:
+        # SQLite connections must not cross a fork: the parent's stay referenced (never closed here,
+        # where closing could touch the parent's locks) and this process opens its own.
+        self._inherited = self._all
+        self._local, self._all, self._all_lock = threading.local(), [], threading.Lock()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         with self._budget(self.search_budget):
