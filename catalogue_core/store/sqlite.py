@@ -211,7 +211,7 @@ class SQLiteRepository(Repository):
                 (reason, stamp, key),
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-            sqlite_listing.write(db, [(key, stamp, {})])
+            sqlite_listing.write(db, [(key, row["datestamp"], stamp, {})])
             sqlite_write(db, key, None)
             self._write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
@@ -247,7 +247,7 @@ class SQLiteRepository(Repository):
             (stamp, _dumps(list(sets)), key),
         )
         self._write_rendered(db, key, rendered)
-        sqlite_listing.write(db, [(key, stamp, rendered)])
+        sqlite_listing.write(db, [(key, row["datestamp"], stamp, rendered)])
         self._write_sets(db, key, stamp, sets)
         return WriteResult(key, "updated", stamp)
 
@@ -477,6 +477,7 @@ class SQLiteRepository(Repository):
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
             for record, search in records:
+                held = db.execute("SELECT datestamp FROM records WHERE key = ?", (record.key,)).fetchone()
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -496,7 +497,7 @@ class SQLiteRepository(Repository):
                     ),
                 )
                 self._write_rendered(db, record.key, record.rendered)
-                sqlite_listing.write(db, [(record.key, record.datestamp, record.rendered)])
+                sqlite_listing.write(db, [(record.key, held and held[0], record.datestamp, record.rendered)])
                 self._write_sets(db, record.key, record.datestamp, record.sets)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 

@@ -55,6 +55,8 @@ def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[
         results.append(WriteResult(entry.key, "updated" if row else "created", now))
     db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
     _write(db, written)
+    held = {key: row["datestamp"] for key, row in rows.items()}
+    sqlite_listing.write(db, [(e.key, held.get(e.key), now, e.rendered) for e, now, _ in written])
     return results
 
 
@@ -65,7 +67,6 @@ def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]]) -> Non
     db.executemany(
         "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
     )
-    sqlite_listing.write(db, [(entry.key, now, entry.rendered) for entry, now, _ in written])
     db.executemany("DELETE FROM record_sets WHERE key = ?", keys)
     db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
     sqlite_write_many(db, [(entry.key, entry.thumbnail) for entry, _, _ in written])

@@ -21,19 +21,16 @@ CREATE TABLE IF NOT EXISTS listing (
     xml TEXT NOT NULL
 );
 """
-_INDEXES = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS listing_order ON listing (prefix, datestamp, key)",
-    "CREATE INDEX IF NOT EXISTS listing_key ON listing (key)",
-)
+_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS listing_order ON listing (prefix, datestamp, key)",)
 SCHEMA = _TABLES + "".join(f"{index};\n" for index in _INDEXES)
 _SLOT_BITS = 40
 _NEW_SLOT = "INSERT OR IGNORE INTO listing_slots SELECT ?, coalesce(max(slot), 0) + 1 FROM listing_slots"
-# The slot's last rowid (or the slot's start): one seek, not a scan of the slot.
+# Each slot's last rowid (or the slot's start): one seek, not a scan of the slot.
 _LAST = f"""
-SELECT max(s.slot << {_SLOT_BITS}, coalesce((SELECT rowid FROM listing
+SELECT s.prefix, max(s.slot << {_SLOT_BITS}, coalesce((SELECT rowid FROM listing
     WHERE rowid < (s.slot + 1) << {_SLOT_BITS} ORDER BY rowid DESC LIMIT 1), 0))
-FROM listing_slots s WHERE s.prefix = ?
-"""
+FROM listing_slots s"""
+_DROP = "DELETE FROM listing WHERE prefix IN (SELECT prefix FROM listing_slots) AND datestamp = ? AND key = ?"
 # Every format's rows at once: `rendered` read in its own order (the disk's) beside each record's
 # datestamp, sorted, numbered within the format. Looking each document up in datestamp order
 # instead made one random read per row (a million records' copies took over half an hour).
@@ -51,16 +48,17 @@ _STAMPS = (
 )
 
 
-def write(db: sqlite3.Connection, records: Iterable[tuple[str, str, Mapping[str, str]]]) -> None:
-    """Replace the listed documents of each (key, datestamp, rendered), in the caller's transaction."""
+def write(db: sqlite3.Connection, records: Iterable[tuple[str, str | None, str, Mapping[str, str]]]) -> None:
+    """Replace the listed documents of each (key, datestamp before or None, datestamp now, rendered), in the
+    caller's transaction."""
     items = list(records)
-    db.executemany("DELETE FROM listing WHERE key = ?", [(key,) for key, _, _ in items])
-    rows = [(p, stamp, key, xml) for key, stamp, rendered in items for p, xml in disseminated(rendered).items()]
-    last: dict[str, int] = {}
-    for prefix in sorted({row[0] for row in rows}):
-        db.execute(_NEW_SLOT, (prefix,))
-        last[prefix] = db.execute(_LAST, (prefix,)).fetchone()[0]
-    # Rowids numbered here, once per batch: a look-up of the slot's end per row cost ~40 % more.
+    # Rows found by the datestamp they were listed under: no index on the key to keep up.
+    db.executemany(_DROP, [(before, key) for key, before, _, _ in items if before is not None])
+    rows = [(p, stamp, key, xml) for key, _, stamp, rendered in items for p, xml in disseminated(rendered).items()]
+    if not rows:
+        return
+    last = _ends(db, {row[0] for row in rows})
+    # Rowids numbered here, once per write: a look-up of the slot's end per row cost ~40 % more.
     numbered = []
     for prefix, stamp, key, xml in rows:
         last[prefix] += 1
@@ -68,13 +66,21 @@ def write(db: sqlite3.Connection, records: Iterable[tuple[str, str, Mapping[str,
     db.executemany("INSERT INTO listing (rowid, prefix, datestamp, key, xml) VALUES (?, ?, ?, ?, ?)", numbered)
 
 
+def _ends(db: sqlite3.Connection, prefixes: set[str]) -> dict[str, int]:
+    """Return each format's last rowid (or its slot's start), giving a format seen for the first time a slot."""
+    marks = ", ".join("?" * len(prefixes))
+    ends = dict(db.execute(f"{_LAST} WHERE s.prefix IN ({marks})", sorted(prefixes)).fetchall())
+    for prefix in sorted(prefixes - ends.keys()):
+        db.execute(_NEW_SLOT, (prefix,))
+        ends.update(db.execute(f"{_LAST} WHERE s.prefix = ?", (prefix,)).fetchall())
+    return ends
+
+
 def rebuild(db: sqlite3.Connection) -> None:
     """Fill the listing from `records` and `rendered`, each format's rows in order, in the caller's transaction."""
     db.execute("DELETE FROM listing")
-    # Indexes built after the rows, by one sort each: kept during the fill, the key index's
-    # random inserts made a million records' layout take many times longer.
+    # The index built after the rows, by one sort, not kept up row by row.
     db.execute("DROP INDEX IF EXISTS listing_order")
-    db.execute("DROP INDEX IF EXISTS listing_key")
     prefixes = [row[0] for row in db.execute("SELECT DISTINCT prefix FROM rendered ORDER BY prefix")]
     for prefix in disseminated(dict.fromkeys(prefixes, "")):
         db.execute(_NEW_SLOT, (prefix,))
