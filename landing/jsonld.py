@@ -75,9 +75,7 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     meta, doi_url = page.meta, _value(page.doi_url)
     agents = _list([_agent(p) for p in page.creators])  # creator and author are the same list: written once
     out = [f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}']
-    # model.related without the dataset PIDs left out, as schemaorg.dataset reads it
-    related = model.related(meta) if page.dataset_pids else sections["related"]
-    cited = [r.url for r in related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
+    cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:
         out.append(f'"citation": {_list([_value(url) for url in cited])}')
     out[-1] += _MARKS["contentSize"]

@@ -29,7 +29,7 @@ from .downloads import Downloads, external_url, staged_section
 from .exports import EXPORTS
 from .head import head_tags, ld_script, record_head, tojson
 from .live_json import distribution_member, plain_json
-from .main import record_main
+from .main import esc, index_url, record_main
 from .page import RecordPage
 from .sections import record_sections
 
@@ -69,7 +69,7 @@ class Parts:
         """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
         # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
         # Shallow, not dataclasses.asdict: its deep copy of every link cost more than the JSON dump.
-        small: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        small: dict[str, Any] = {name: getattr(self, name) for name in _FIELDS}  # fields() per record cost ~2 %
         links = self.links
         # A list, not the tuple: JSON writes both alike, and compact_json takes orjson's path only for lists.
         small["links"] = {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many}
@@ -91,6 +91,9 @@ class Parts:
             return cls(**small, **big, links=static) if start == len(rest) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+_FIELDS = tuple(f.name for f in fields(Parts))
 
 
 def _member(name: str, value: Any) -> str:
@@ -166,18 +169,41 @@ def _built_in(name: str) -> bool:
     return bool(found)
 
 
+@dataclass(frozen=True)
+class _Fixed:
+    """What every record's parts take from the app and script root: read once, not per record."""
+
+    fingerprint: str
+    meta_built_in: bool
+    main_built_in: bool
+    plain_json: bool
+    orcid_img: str  # escaped
+    index_url: str  # escaped
+
+
+def _fixed() -> _Fixed:
+    # A dozen context-local look-ups (frames, request, current_app) per record were ~5 % of its parts.
+    memo, root = frames(), request.script_root
+    if (found := memo.get(("fixed", root))) is None:
+        meta, main = _built_in("landing/meta.html"), _built_in("landing/record_main.html")
+        found = _Fixed(fingerprint(), meta, main, _plain_json(), esc(asset_url("orcid.svg")), index_url())
+        memo["fixed", root] = found
+    return found
+
+
 def render(page: RecordPage) -> Parts:
     """Return the record's parts; needs a request context (URLs carry its script root)."""
+    fixed = _fixed()
     sections = record_sections(page)
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
-    if _built_in("landing/meta.html") and _plain_json():
+    if fixed.meta_built_in and fixed.plain_json:
         head = head_tags(page, EXPORTS, sections) + ld_script(
             jsonld.text(page, sections, _slot_texts())
         )  # the JSON-LD without its dict
     else:
         dataset = schemaorg.dataset(page, live=SENTINELS, sections=sections)  # values gathered once per record
-        if _built_in("landing/meta.html"):
+        if fixed.meta_built_in:
             head = str(record_head(page, dataset, EXPORTS, **{name: sections[name] for name in HEAD_SECTIONS}))
         else:
             context = {"page": page, "jsonld": dataset, "exports": EXPORTS, **sections}
@@ -187,20 +213,20 @@ def render(page: RecordPage) -> Parts:
     slots = {"downloads": Markup(SLOT.format("downloads")), "updated": Markup(SLOT.format("updated"))}
     cite = citation.datacite(page.doi, page.meta, page.creators)
     bibtex = citation.bibtex(page.doi, page.meta, page.landing_url, page.creators)
-    if _built_in("landing/record_main.html"):
-        main = str(record_main(page, slots, cite, bibtex, EXPORTS, sections))
+    if fixed.main_built_in:
+        main = str(record_main(page, slots, cite, bibtex, EXPORTS, sections, (fixed.orcid_img, fixed.index_url)))
     else:
         context = {"page": page, "slots": slots, "citation": cite, "bibtex": bibtex, "exports": EXPORTS}
         main = _render("landing/record_main.html", _request_memo(), **context, **sections)
     return Parts(
-        fingerprint=fingerprint(),
+        fingerprint=fixed.fingerprint,
         title=str(escape(page.title)),
         head=head,
         main=main,
         links=signposting.static_links(page),
         external_url=external_url(page.record.extras),
         publisher=sections["publisher"],
-        archive_size=schemaorg.archive_size(page.record.extras),
+        archive_size=sections["size"],  # schemaorg.archive_size's value, already read
     )
 
 
@@ -319,6 +345,7 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
     # The page's own URLs carry the script root of the public base URL's path (a proxy's prefix).
     root_url = app.config["DMZPUB_BASE_URL"] + "/"
     root = urlsplit(root_url).path.rstrip("/")
+    base = app.config["DMZPUB_BASE_URL"]  # context.base_url() of the app, read once
 
     def render_record(record: PublishedRecord) -> str:
         stored = StoredRecord(
@@ -332,13 +359,13 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
             extras=record.extras,
         )
         if has_request_context() and current_app.config is app.config and request.script_root == root:
-            return render(RecordPage(stored, base_url())).dumps()  # a push request: its context fits
+            return render(RecordPage(stored, base)).dumps()  # a push request: its context fits
         # Sync and reindex write outside requests: one context per thread, pushed again for each record,
         # keeps the request-wide memos (_request_memo); a new one per record cost ~0.8 ms.
         if (contexts := getattr(outside, "contexts", None)) is None:
             contexts = outside.contexts = (app.app_context(), app.test_request_context("/", base_url=root_url))
         with contexts[0], contexts[1]:
-            return render(RecordPage(stored, base_url())).dumps()
+            return render(RecordPage(stored, base)).dumps()
 
     outside = threading.local()
     return render_record

@@ -155,7 +155,7 @@ def dataset(
             out[name] = live[name]
     # The DOI resolves here, and SciCat's own landing page (v3 `url`) shows the same dataset.
     out["sameAs"] = [page.doi_url, *filter(None, [model.safe_url(page.record.extras.get("url"))])]
-    cited = [r.url for r in model.related(meta) if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
+    cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:
         out["citation"] = cited
     funders = [
