@@ -34,7 +34,7 @@ DESCRIPTION_SECTIONS = (
 _HEADINGS = dict(DESCRIPTION_SECTIONS)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)  # not frozen: see model.Affiliation
 class Byline:
     """A creator with the numbers of their affiliations in the page's affiliation list."""
 
