@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "examples"
+from _baseline import best_in_turns, measured_at  # noqa: E402 - bench/ is still on the path here
+
 if sys.path[0] == str(ROOT / "bench"):
     del sys.path[0]  # bench/landing.py would shadow the `landing` package
 
@@ -82,17 +83,7 @@ def _round(items: list[Any], parts: Any, context: Any, best: dict[str, float]) -
 
 def baseline(ref: str, args: argparse.Namespace) -> dict[str, float]:
     """Return the figures of git ref `ref`'s code, measured by this script in a child process."""
-    with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        site = next(p for p in sys.path if p.endswith("site-packages"))
-        # -S: the editable install's import hook stays off, so the exported tree is imported instead.
-        code = (
-            f"import sys; sys.path[:0] = [{folder!r}, {site!r}, {str(ROOT / 'bench')!r}]; import render; "
-            f"print(render.json.dumps(render.measure({args.records}, 1)))"
-        )
-        out = subprocess.run([sys.executable, "-S", "-c", code], check=True, capture_output=True, text=True).stdout
-        return dict(json.loads(out.splitlines()[-1]))
+    return dict(measured_at(ref, "render", f"measure({args.records}, 1)"))
 
 
 def main() -> None:
@@ -102,23 +93,13 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
     args = parser.parse_args()
     print(f"render benchmark: {args.records + 3} records, best of {args.rounds}, CPU microseconds per record")
-    figures: dict[str, float] = {}
-    old: dict[str, float] = {}
-    # This code and the baseline's take turns, so a burst of load on the shared machine hits both.
-    for _ in range(args.rounds):
-        _lower(figures, measure(args.records, 1))
-        if args.baseline:
-            _lower(old, baseline(args.baseline, args))
+    there = (lambda: baseline(args.baseline, args)) if args.baseline else None
+    figures, old = best_in_turns(args.rounds, lambda: measure(args.records, 1), there)
     for name, value in figures.items():
         line = f"{name:14s} {value:9.1f} us"
         if name in old:
             line += f"   {args.baseline}: {old[name]:9.1f} us   speed-up x{old[name] / value:.1f}"
         print(line)
-
-
-def _lower(best: dict[str, float], figures: dict[str, float]) -> None:
-    for name, value in figures.items():
-        best[name] = min(best.get(name, float("inf")), value)
 
 
 if __name__ == "__main__":

@@ -72,8 +72,7 @@ class RecordWriter:
 
     def live(self, keys: Sequence[str]) -> list[StoredRecord]:
         """Return the stored records of `keys` a reindex renders: tombstones and unknown keys left out."""
-        stored = (self.store.get(key, formats=()) for key in keys)  # formats=(): the store compares them itself
-        return [s for s in stored if s is not None and not s.deleted]
+        return [record for record, _ in self.store.reindex_sources(keys)]
 
     def reindexed(self, key: str, doi: str, payload: object, stored_hash: str) -> Entry | Rerendered:
         """Return what reindex writes for a stored record: a whole entry if its content moved, else its renderings."""

@@ -1,4 +1,4 @@
-"""Reindex the whole store: worker processes render pages of records while this process reads and writes them."""
+"""Reindex the whole store: worker processes read, render and compare pages of records; this process writes."""
 
 from __future__ import annotations
 
@@ -6,24 +6,40 @@ import multiprocessing
 import pickle
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from .record_writer import RecordWriter
 from .store import Entry, Rerendered, WriteResult
 
-PAGE = 500  # keys per keyset page read, rendered by one worker and written in one pair of commits
+PAGE = 500  # keys per keyset page: read, rendered and compared by one worker, written in one pair of commits
 
 # The writer the forked workers render with: set before the fork, inherited, never pickled.
 _WRITER: RecordWriter | None = None
 
 
-def _render(stored: list[tuple[str, str, object, str]]) -> list[Entry | Rerendered]:
+def changes(writer: RecordWriter, keys: Sequence[str]) -> list[Entry | Rerendered]:
+    """Return what a reindex writes for `keys`: live records whose content, renderings, sets or search text moved."""
+    items: list[Entry | Rerendered] = []
+    for stored, search in writer.store.reindex_sources(keys):
+        item = writer.reindexed(stored.key, stored.doi, stored.payload, stored.content_hash)
+        # A record rendered exactly as stored would only be read and compared again by the write, then
+        # left as it is: leaving it out here spares the write and (in a worker) sending it back.
+        if isinstance(item, Entry) or (item.rendered, item.sets, item.search) != (stored.rendered, stored.sets, search):
+            items.append(item)
+    return items
+
+
+def _forked() -> None:
+    assert _WRITER is not None, "set before the pool forked"
+    _WRITER.store.after_fork()  # each worker reads through connections of its own
+
+
+def _render(keys: list[str]) -> list[Entry | Rerendered]:
     assert _WRITER is not None, "set before the pool forked"
     try:
-        # An unchanged record comes back as its renderings alone: half the bytes to pickle of a whole entry.
-        return [_WRITER.reindexed(*record) for record in stored]
+        return changes(_WRITER, keys)
     except Exception as exc:
         try:
             pickle.loads(pickle.dumps(exc))
@@ -50,9 +66,9 @@ def reindex_all(writer: RecordWriter, workers: int) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
             # Forking a process with threads (the store's checkpointer, a MongoDB client's monitors) is
-            # safe here: the workers only render in-memory records and never use what those threads hold.
+            # safe here: the workers open connections of their own and never use what those threads hold.
             warnings.simplefilter("ignore", DeprecationWarning)
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_forked)
         with pool:
             return _parallel(writer, pool, workers)
     finally:
@@ -63,7 +79,7 @@ def _serial(writer: RecordWriter) -> tuple[int, int]:
     total = changed = 0
     for keys in _pages(writer):
         total += len(keys)  # tombstones too: each key was looked at
-        changed += _changed(writer.reindex_many(keys))
+        changed += _changed(writer.write_reindexed(changes(writer, keys)))
     return total, changed
 
 
@@ -73,8 +89,7 @@ def _parallel(writer: RecordWriter, pool: Any, workers: int) -> tuple[int, int]:
     pending: deque[AsyncResult[list[Entry | Rerendered]]] = deque()
     for keys in _pages(writer):
         total += len(keys)
-        stored = [(s.key, s.doi, s.payload, s.content_hash) for s in writer.live(keys)]
-        pending.append(pool.apply_async(_render, (stored,)))
+        pending.append(pool.apply_async(_render, (keys,)))  # only the keys cross: each worker reads the records
         if len(pending) > 2 * workers:
             changed += _changed(writer.write_reindexed(pending.popleft().get()))
     while pending:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 # What lxml refuses to put in a document (it raises ValueError), checked once over a whole output on its
@@ -10,9 +9,6 @@ from collections.abc import Iterable, Mapping
 # characters are single bytes below 0x20, U+FFFE and U+FFFF have one sequence each.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _NON_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
-# Most metadata holds none of these: one C-level scan then spares the chain of replaces.
-_TEXT_SPECIAL = re.compile("[&<>\r]")
-_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r]')
 _ATTRIBUTE_SPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
 
 
@@ -28,7 +24,8 @@ def text(value: object) -> str:
     # The type check inlined, not _strict's call: a record writes ~100 values through here.
     if type(value) is not str:
         return _strict(value)
-    if not _TEXT_SPECIAL.search(value):
+    # Four substring tests, not a regex search: ~3x cheaper on the plain values most metadata holds.
+    if not ("&" in value or "<" in value or ">" in value or "\r" in value):
         return value
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("\r", "&#13;") if "\r" in escaped else escaped
@@ -38,7 +35,9 @@ def attribute(value: object) -> str:
     """Return a double-quoted attribute value as lxml writes it (tab, newline and carriage return as references)."""
     if type(value) is not str:
         return _strict(value)
-    if not _ATTRIBUTE_SPECIAL.search(value):
+    if not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "\t" in value or "\n" in value or "\r" in value
+    ):
         return value
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return escaped.translate(_ATTRIBUTE_SPACE) if ("\t" in escaped or "\n" in escaped or "\r" in escaped) else escaped

@@ -7,7 +7,7 @@ tests/test_page_parts_bytes.py holds the output byte-identical to the template i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import current_app
@@ -70,6 +70,23 @@ def record_head(
     licences: list[tuple[str, str | None]],
 ) -> Markup:
     """Return the head's tags, each on its own line, every value escaped."""
+    sections = {"issued": issued, "publisher": publisher, "resource_type": resource_type}
+    tags = head_tags(page, exports, {**sections, "subjects": subjects, "licences": licences})
+    return Markup(tags + ld_script(tojson(jsonld)))
+
+
+def ld_script(jsonld: str) -> str:
+    """Return the head's last line: the JSON-LD script of htmlsafe JSON text."""
+    return f'\n<script type="application/ld+json">{jsonld}</script>'
+
+
+def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str, Any]) -> str:
+    """Return the head's tags but the JSON-LD script, each on its own line, every value escaped.
+
+    `sections`: landing/sections.py's values, of which issued, publisher, resource_type, subjects, licences.
+    """
+    issued, publisher, subjects = sections["issued"], sections["publisher"], sections["subjects"]
+    resource_type, licences = sections["resource_type"], sections["licences"]
     meta = page.meta
     abstract = _abstract(meta)
     description = do_truncate(current_app.jinja_env, abstract, DESCRIPTION_LENGTH)
@@ -106,5 +123,4 @@ def record_head(
             html_escape(export.label),
         )
         out.append(f'\n<link rel="alternate" type="{media_type}" href="{href}" title="{label}">')
-    out.append(f'\n<script type="application/ld+json">{tojson(jsonld)}</script>')
-    return Markup("".join(out))
+    return "".join(out)

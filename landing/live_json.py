@@ -25,7 +25,7 @@ def plain_json(app: Flask) -> bool:
     )
 
 
-def _html_safe(text: str) -> str:
+def html_safe(text: str) -> str:
     # jinja2.utils.htmlsafe_json_dumps' escapes, in its order.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
 
@@ -48,4 +48,4 @@ def distribution_member(downloads: Downloads | None) -> str:
             f'"encodingFormat": {encode_basestring_ascii(item.media_type)}, '
             f'"name": {encode_basestring_ascii(item.path)}, "sha256": {encode_basestring_ascii(item.sha256)}}}'
         )
-    return _html_safe(', "distribution": [' + ", ".join(entries) + "]")
+    return html_safe(', "distribution": [' + ", ".join(entries) + "]")

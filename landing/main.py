@@ -8,6 +8,7 @@ byte-identical to the template it replaced (kept as tests/templates/record_main_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -93,7 +94,7 @@ def _descriptions(s: Values) -> str:
     return "".join(out)
 
 
-def _index_url() -> str:
+def index_url() -> str:
     """Return the escaped link of the site's index, once per script root (url_for costs ~a tenth of a body)."""
     key = ("index url", request.script_root)
     memo = frames()
@@ -102,11 +103,21 @@ def _index_url() -> str:
     return str(found)
 
 
-def _keywords(subjects: Sequence[Any]) -> str:
+# What Jinja's urlencode (quote with "/" safe) leaves as it is, and the space it writes as %20.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~/ -]*")
+
+
+def _query(subject: Any) -> str:
+    """Return a keyword as Jinja's urlencode filter writes it; plain words without its quoting (most keywords)."""
+    if type(subject) is str and _PLAIN_QUERY.fullmatch(subject):
+        return subject.replace(" ", "%20")
+    return str(do_urlencode(subject))
+
+
+def _keywords(subjects: Sequence[Any], index_url: str) -> str:
     if not subjects:
         return ""
-    index_url = _index_url()
-    chips = "".join([f'<li><a href="{index_url}?q={esc(do_urlencode(s))}">{esc(s)}</a></li>' for s in subjects])
+    chips = "".join([f'<li><a href="{index_url}?q={esc(_query(s))}">{esc(s)}</a></li>' for s in subjects])
     return (
         '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>'
         f'\n    <ul class="chips">{chips}\n    </ul>\n  </section>'
@@ -247,9 +258,13 @@ def record_main(
     bibtex: Any,
     exports: Sequence[Export],
     sections: Values,
+    urls: tuple[str, str] | None = None,
 ) -> Markup:
-    """Return the record's page body, every value escaped, the slots as given."""
-    orcid_img = esc(asset_url("orcid.svg"))  # once per page, not once per ORCID
+    """Return the record's page body, every value escaped, the slots as given.
+
+    `urls`: the escaped ORCID image and site index URLs, when the caller has them (write time); else read here.
+    """
+    orcid_img, index = urls or (esc(asset_url("orcid.svg")), index_url())  # once per page, not per use
     doi_url = esc(page.doi_url)
     return Markup(
         "".join(
@@ -262,7 +277,7 @@ def record_main(
                 '\n    <span class="jump"><a href="#side-cite">Cite</a><a href="#files">Files</a></span></p>',
                 _descriptions(sections),
                 f"\n\n  {esc(slots['downloads'])}",
-                _keywords(sections["subjects"]),
+                _keywords(sections["subjects"], index),
                 _related(sections),
                 _funding(sections),
                 _contributors(sections, orcid_img),

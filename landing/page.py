@@ -72,6 +72,11 @@ class RecordPage:
         """Return the PIDs of the datasets the record publishes."""
         return [p for p in self.record.extras.get("datasetPids") or [] if isinstance(p, str)]
 
+    @cached_property  # the page's sections (less the dataset PIDs) and its JSON-LD citations both read these
+    def related(self) -> list[model.Related]:
+        """Return every related identifier with its link."""
+        return model.related(self.meta)
+
     @cached_property
     def license_urls(self) -> list[str]:
         """Return the licence links."""

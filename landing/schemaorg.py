@@ -87,7 +87,7 @@ def live_members(page: RecordPage) -> dict[str, Any]:
     }
 
 
-def _description(page: RecordPage) -> str:
+def description(page: RecordPage) -> str:
     """Return the abstract (or technical info), lengthened or cut to what Google accepts."""
     meta = page.meta
     text = "\n\n".join(model.descriptions(meta, "Abstract") or model.descriptions(meta, "TechnicalInfo"))
@@ -141,7 +141,7 @@ def dataset(
         "datePublished": shared["issued"],
         "isAccessibleForFree": True,
     }
-    out["description"] = _description(page)
+    out["description"] = description(page)
     if licences := page.license_urls:
         out["license"] = licences[0] if len(licences) == 1 else licences
     if keywords := shared["subjects"]:
@@ -155,7 +155,7 @@ def dataset(
             out[name] = live[name]
     # The DOI resolves here, and SciCat's own landing page (v3 `url`) shows the same dataset.
     out["sameAs"] = [page.doi_url, *filter(None, [model.safe_url(page.record.extras.get("url"))])]
-    cited = [r.url for r in model.related(meta) if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
+    cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:
         out["citation"] = cited
     funders = [

@@ -31,9 +31,10 @@ DESCRIPTION_SECTIONS = (
     ("TableOfContents", "Contents"),
     ("Other", "Notes"),
 )
+_HEADINGS = dict(DESCRIPTION_SECTIONS)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)  # not frozen: see model.Affiliation
 class Byline:
     """A creator with the numbers of their affiliations in the page's affiliation list."""
 
@@ -64,21 +65,31 @@ def language(code: str | None) -> str | None:
     return LANGUAGES.get(code.lower().split("-")[0], code)
 
 
+def _descriptions(meta: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Return (heading, texts) of each description section that has texts, as model.descriptions reads them."""
+    # One pass over the descriptions, not one per section kind.
+    found: dict[str, list[str]] = {}
+    for item in meta.get("descriptions") or []:
+        kind = item.get("descriptionType")
+        if type(kind) is str and kind in _HEADINGS:
+            found.setdefault(kind, []).append(item["description"])
+    return [(heading, found[kind]) for kind, heading in DESCRIPTION_SECTIONS if kind in found]
+
+
 def record_sections(page: RecordPage) -> dict[str, Any]:
     """Return every value the record template shows besides the page itself."""
     meta, extras = page.meta, page.record.extras
     lines, affiliations = bylines(page.creators)
     size = extras.get("sizeOfArchive")
+    skip = set(page.dataset_pids)  # shown as the dataset's PIDs, not as related works
     return {
         "bylines": lines,
         "affiliations": affiliations,
         "other_titles": model.other_titles(meta),
-        "descriptions": [
-            (heading, texts) for kind, heading in DESCRIPTION_SECTIONS if (texts := model.descriptions(meta, kind))
-        ],
+        "descriptions": _descriptions(meta),
         "subjects": model.subjects(meta),
         "licences": model.rights(meta),
-        "related": model.related(meta, skip=set(page.dataset_pids)),
+        "related": [item for item in page.related if item.identifier not in skip],
         "contributors": model.contributors(meta),
         "funding": model.funding(meta),
         "dates": model.dates(meta),

@@ -4,7 +4,8 @@ Contract:
 - A fast route accelerates a Flask route that stays registered: it answers GET and HEAD of its path only,
   an exact path ("/healthz") or, for a key ending in "*", every path under a prefix ("/doi/*"; exact paths
   win, then the longest prefix). PATH_INFO is WSGI's latin-1 string: `request.path_of(environ)` gives the text
-  Flask's `request.path` gives.
+  Flask's `request.path` gives. A key "METHOD path" ("PUT /api/v1/published/*") answers that method
+  instead (a write the handler does in full: the API's PUT).
   Every other method (405, OPTIONS), every other path (routing's redirects and 404s) and every request the
   handler declines (it returns None) goes to Flask as before.
 - It sits innermost, where Flask's own WSGI callable was, so request ids, access lines, security headers,
@@ -45,9 +46,15 @@ def _routes(app: Flask) -> dict[str, Handler]:
     import landing
 
     from . import health
+    from .api.fast_put import put_route
     from .oai.fast import fast_oai
 
-    return {"/healthz": health.fast_healthz(app), **fast_oai(app), LANDING_PREFIX + "*": landing.fast.page_route(app)}
+    return {
+        "/healthz": health.fast_healthz(app),
+        **fast_oai(app),
+        LANDING_PREFIX + "*": landing.fast.page_route(app),
+        **put_route(app),
+    }
 
 
 def status(code: int) -> str:
@@ -70,17 +77,18 @@ class FastRoutes:
         prefixes = [(key[:-1], handler) for key, handler in self.routes.items() if key.endswith("*")]
         self.prefixes = tuple(sorted(prefixes, key=lambda item: -len(item[0])))
 
-    def _find(self, path_info: str) -> Handler | None:
-        handler = self.routes.get(path_info)
+    def _find(self, method: str, path_info: str) -> Handler | None:
+        target = path_info if method in _METHODS else f"{method} {path_info}"
+        handler = self.routes.get(target)
         if handler is None:
             for prefix, candidate in self.prefixes:
-                if path_info.startswith(prefix):
+                if target.startswith(prefix):
                     return candidate
         return handler
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        handler = self._find(environ.get("PATH_INFO", "")) if method in _METHODS else None
+        handler = self._find(method, environ.get("PATH_INFO", "")) if method else None
         if handler is None:
             return self.app(environ, start_response)
         try:

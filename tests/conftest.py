@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -193,3 +195,37 @@ class Pusher:
 def pusher(client: FlaskClient) -> Pusher:
     """Return a pusher using the test token."""
     return Pusher(client)
+
+
+@contextmanager
+def write_in_flight(
+    store: Repository, write: Callable[[], Any], monkeypatch: pytest.MonkeyPatch, commits_after: float = 0.5
+) -> Iterator[list[Any]]:
+    """Run `write` in a thread, held after it took its datestamp until `commits_after` s into the block.
+
+    Yields the list the write's result lands in (after the block). The block's own calls may
+    wait for the write (SQLite's safe_now does): the write goes on by itself, never a deadlock.
+    """
+    stamped, release = threading.Event(), threading.Event()
+    stamp = store._stamp
+
+    def held(previous: str | None = None) -> str:
+        found = stamp(previous)
+        if threading.current_thread() is writer:
+            stamped.set()
+            release.wait(30)
+        return found
+
+    monkeypatch.setattr(store, "_stamp", held)
+    results: list[Any] = []
+    writer = threading.Thread(target=lambda: results.append(write()))
+    writer.start()
+    assert stamped.wait(30), "the write never took its datestamp"
+    timer = threading.Timer(commits_after, release.set)
+    timer.start()
+    try:
+        yield results
+    finally:
+        release.set()
+        timer.cancel()
+        writer.join(30)

@@ -7,10 +7,11 @@ from typing import Any
 
 import oai_support
 import pytest
-from conftest import NS, Pusher, v4_document
+from conftest import NS, Pusher, v4_document, write_in_flight
 from flask import Flask
 from oai_support import Clock, OAIClient, corpus, oai_id, push_all
 
+from catalogue_core.record_writer import RecordWriter
 from oai_server import create_app
 from oai_server.store import of as store_of
 
@@ -127,13 +128,14 @@ def test_listed_identifiers_round_trip_through_every_identifier_verb(
 
 @pytest.mark.parametrize("stored", [0, 1])
 def test_earliest_datestamp_bounds_writes_still_in_flight(
-    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock, stored: int
+    oai: OAIClient, app: Flask, pusher: Pusher, clock: Clock, stored: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 4.2: earliestDatestamp is "the guaranteed lower limit of all datestamps"; a write in flight
     # may still commit with a datestamp from when it started, so Identify must not pass it.
     store = store_of(app).store
     started = clock.stamp
-    with store._inflight():
+    write = lambda: RecordWriter(store).publish(v4_document("10.1234/in-flight"))  # noqa: E731
+    with write_in_flight(store, write, monkeypatch):
         clock.advance(60)
         push_all(pusher, corpus(stored))
         earliest = oai(verb="Identify").findtext("oai:Identify/oai:earliestDatestamp", namespaces=NS)

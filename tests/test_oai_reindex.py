@@ -85,3 +85,54 @@ def test_reindex_stops_with_the_error_of_a_stored_record_that_no_longer_normalis
     with pytest.raises(InvalidRecord) as raised:  # not a hang: the workers' error reaches this process
         runner.invoke("reindex", "--workers", workers)
     assert raised.value.problems == refused.problems
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_reindex_writes_a_new_search_text_alone_without_moving_a_datestamp(
+    app: Any, pusher: Pusher, runner: CLI, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    keys = push_all(pusher, corpus(3))
+    store = store_of(app).writer.store
+    before = {key: store.summary(key).datestamp for key in keys}
+    assert store.browse("zeolite", None, 10) == []
+    original = record_writer.search_text
+    monkeypatch.setattr(record_writer, "search_text", lambda record: original(record) + " zeolite")
+    # Formats, parts and sets render as stored: only the search text moved, and it must still be written.
+    assert (
+        runner.invoke("reindex", "--workers", workers).output.strip()
+        == "reindexed 3 records, 0 changed; counts rebuilt"
+    )
+    assert sorted(r.key for r in store.browse("zeolite", None, 10)) == sorted(keys)
+    assert {key: store.summary(key).datestamp for key in keys} == before
+
+
+def test_reindex_in_worker_processes_writes_what_a_single_process_reindex_writes(
+    app: Any, pusher: Pusher, runner: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reindex, "PAGE", 2)
+    keys = push_all(pusher, corpus(7))
+    pusher.withdraw(keys[3])
+    store = store_of(app).writer.store
+    original = FORMATS["oai_dc"].render
+
+    def noted(record, context):  # type: ignore[no-untyped-def]
+        out = original(record, context)
+        software = record.metadata["types"]["resourceTypeGeneral"] == "Software"
+        return out.replace("</oai_dc:dc>", NOTE) if software else out
+
+    monkeypatch.setitem(FORMATS, "oai_dc", noted_format := dataclasses.replace(FORMATS["oai_dc"], render=noted))
+    assert FORMATS["oai_dc"] is noted_format
+    said = runner.invoke("reindex", "--workers", "2").output.strip()
+    parallel = {key: store.get(key) for key in keys}
+    monkeypatch.setitem(FORMATS, "oai_dc", dataclasses.replace(FORMATS["oai_dc"], render=original))
+    runner.invoke("reindex", "--workers", "1")  # back to the stored renderings, in this one process
+    monkeypatch.setitem(FORMATS, "oai_dc", noted_format)
+    assert (
+        runner.invoke("reindex", "--workers", "1").output.strip()
+        == said
+        == ("reindexed 7 records, 2 changed; counts rebuilt")
+    )
+    serial = {key: store.get(key) for key in keys}
+    assert [(s.rendered, s.sets, s.deleted) for s in serial.values()] == [
+        (p.rendered, p.sets, p.deleted) for p in parallel.values()
+    ]

@@ -1,7 +1,8 @@
-"""SQLite writes commit as few times as the harvest watermark allows: the in-flight marker goes in the write."""
+"""SQLite writes commit once each: the harvest watermark waits for a write in flight instead of a marker."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from conftest import v4_document
 
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
+from catalogue_core.store.base import format_datestamp
 from catalogue_core.store.sqlite import SQLiteRepository
 
 
@@ -31,24 +33,34 @@ def _markers(repo: SQLiteRepository) -> int:
     return repo._read("SELECT count(*) FROM inflight")[0][0]
 
 
-def test_a_put_commits_its_marker_then_the_record_with_the_marker_deleted(repo: SQLiteRepository) -> None:
+def test_a_put_commits_once_and_leaves_no_marker(repo: SQLiteRepository) -> None:
     writer = RecordWriter(repo)
     commits = _commits(repo)
     assert writer.publish(v4_document("10.1234/one")).outcome == "created"
-    assert len(commits) == 2 and _markers(repo) == 0
+    assert len(commits) == 1 and _markers(repo) == 0
 
 
-def test_a_reindex_page_is_two_commits_however_many_records_it_holds(repo: SQLiteRepository) -> None:
+def test_a_withdrawal_commits_once(repo: SQLiteRepository) -> None:
+    writer = RecordWriter(repo)
+    writer.publish(v4_document("10.1234/gone"))
+    commits = _commits(repo)
+    assert repo.withdraw("10.1234/gone").outcome == "withdrawn"
+    assert len(commits) == 1 and _markers(repo) == 0
+
+
+def test_a_reindex_page_is_one_commit_however_many_records_it_holds(repo: SQLiteRepository) -> None:
     writer = RecordWriter(repo)
     writer.publish_many([from_scicat(v4_document(f"10.1234/r{i}")) for i in range(20)])
     commits = _commits(repo)
     results = writer.reindex_many([f"10.1234/r{i}" for i in range(20)])
     assert [r.outcome for r in results] == ["unchanged"] * 20
-    assert len(commits) == 2 and _markers(repo) == 0
+    assert len(commits) == 1 and _markers(repo) == 0
 
 
-def test_an_outer_write_in_flight_keeps_its_marker_while_a_nested_write_commits(repo: SQLiteRepository) -> None:
-    with repo._inflight():
-        RecordWriter(repo).publish(v4_document("10.1234/inner"))
-        assert _markers(repo) == 1  # the outer one: it still holds back the harvest watermark
-    assert _markers(repo) == 0
+def test_a_marker_another_process_registered_still_holds_back_the_watermark(repo: SQLiteRepository) -> None:
+    # A worker of an earlier release, during a rolling upgrade, still registers markers.
+    started = time.time() - 60
+    repo._register_inflight("earlier-release", started)
+    assert repo.safe_now() == format_datestamp(started)
+    repo._clear_inflight("earlier-release")
+    assert repo.safe_now() >= format_datestamp(started + 60)

@@ -7,6 +7,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -163,6 +164,9 @@ class Repository(ABC):
     _write_failure: tuple[float, str] | None = None
     #: utcnow() of this process's last write probe that committed.
     _probed: float = float("-inf")
+    #: Whether each write registers an in-flight marker; a store that waits for writes in
+    #: _writes_settled instead needs none (markers others registered still hold back safe_now).
+    _marks_writes: bool = True
 
     def put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         """Upsert records by key; unchanged content keeps its datestamp."""
@@ -185,14 +189,20 @@ class Repository(ABC):
         """Return a datestamp every later-visible write is stamped at or after.
 
         A harvester that next asks `from=` this value cannot miss a write that was in flight
-        while it read: such a write took its datestamp after registering as in flight.
+        while it read: such a write took its datestamp after registering as in flight, or (a
+        store whose writes take their datestamps under a lock, see _writes_settled) after now.
         """
-        now = utcnow()
-        oldest = self._oldest_inflight(now - INFLIGHT_TTL)
+        with self._writes_settled():
+            now = utcnow()
+            oldest = self._oldest_inflight(now - INFLIGHT_TTL)
         return format_datestamp(min(now, oldest) if oldest is not None else now)
 
+    def _writes_settled(self) -> AbstractContextManager[None]:
+        """Hold off writes while safe_now reads the clock (a store whose writes register no marker)."""
+        return nullcontext()
+
     def _inflight(self) -> _Inflight:
-        return _Inflight(self)
+        return _Inflight(self, self._marks_writes)
 
     def check_writable(self) -> None:
         """Raise StoreUnavailable unless a small write commits and no recent write failed.
@@ -319,6 +329,14 @@ class Repository(ABC):
         """Return record summaries (no metadata) after `after`, in key order."""
 
     @abstractmethod
+    def reindex_sources(self, keys: Sequence[str]) -> list[tuple[StoredRecord, str]]:
+        """Return (record, search text) of the live records among `keys`, in their order, as a reindex reads them.
+
+        Each record has its payload, sets, content hash and every rendered format; metadata and
+        extras are not read (a reindex renders from the payload). Tombstones and unknown keys are left out.
+        """
+
+    @abstractmethod
     def earliest_datestamp(self) -> str | None:
         """Return the smallest datestamp in the store, or None when it is empty."""
 
@@ -359,6 +377,10 @@ class Repository(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @abstractmethod
+    def after_fork(self) -> None:
+        """Open this copy's own connections in a forked child process; the parent's are never used there."""
 
     @abstractmethod
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
@@ -431,17 +453,19 @@ def _starts(longer: list[str], shorter: list[str]) -> bool:
 
 
 class _Inflight:
-    """Register a write as in flight for the harvest watermark; clear it afterwards."""
+    """Register a write as in flight for the harvest watermark (if it must); clear it afterwards."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, mark: bool = True) -> None:
         self.repo = repo
+        self.mark = mark
         self.token = uuid.uuid4().hex
 
     def __enter__(self) -> None:
         try:
             if self.repo._orphans:
                 self.repo._clear_orphans()
-            self.repo._register_inflight(self.token, utcnow())
+            if self.mark:
+                self.repo._register_inflight(self.token, utcnow())
         except StoreUnavailable as exc:
             self.repo._note_write(exc)
             raise
@@ -449,6 +473,8 @@ class _Inflight:
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if kind is None or isinstance(exc, StoreUnavailable):
             self.repo._note_write(exc if isinstance(exc, StoreUnavailable) else None)
+        if not self.mark:
+            return
         try:
             self.repo._clear_inflight(self.token)
         except StoreUnavailable:

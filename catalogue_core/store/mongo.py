@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import thumbnails
+from . import mongo_reindex, thumbnails
 from .base import (
     Entry,
     ListedRecord,
@@ -56,15 +56,10 @@ class MongoRepository(Repository):
         options: dict[str, Any] = (
             {} if "serverselectiontimeoutms" in uri.lower() else {"serverSelectionTimeoutMS": 5000}
         )
-        self.client = client or MongoClient(uri, tz_aware=True, **options)
+        self._reopen = lambda: MongoClient(uri, tz_aware=True, **options)
+        self.client = client or self._reopen()
         try:
-            db = self.client[database] if database else self.client.get_default_database("dmzpub")
-            self.records = db["published_records"]
-            self.inflight = db["inflight_writes"]
-            self.meta = db["dmzpub_meta"]
-            self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
-            self.thumbnails = db["thumbnails"]  # decoded at write, apart from the records
-            self.counts = Counts(db)  # records per (status, set) and the write generation
+            self._bind(database)
             self.records.create_index([("datestamp", ASCENDING), ("_id", ASCENDING)], name="datestamp_key")
             self.records.create_index(
                 [("sets", ASCENDING), ("datestamp", ASCENDING), ("_id", ASCENDING)],
@@ -77,6 +72,22 @@ class MongoRepository(Repository):
             if client is None:
                 self.client.close()
             raise StoreUnavailable(f"MongoDB at {uri} does not answer: {exc}") from exc
+
+    def _bind(self, database: str | None) -> None:
+        db = self.client[database] if database else self.client.get_default_database("dmzpub")
+        self._database = database
+        self.records = db["published_records"]
+        self.inflight = db["inflight_writes"]
+        self.meta = db["dmzpub_meta"]
+        self.sequences = db["doi_sequences"]  # the publisher's last X-Dmzpub-Sequence per DOI
+        self.thumbnails = db["thumbnails"]  # decoded at write, apart from the records
+        self.counts = Counts(db)  # records per (status, set) and the write generation
+
+    def after_fork(self) -> None:
+        # A MongoClient is not fork-safe (pymongo warns when a forked child uses its parent's):
+        # the child gets a client of its own; the parent's is left alone, never closed here.
+        self.client = self._reopen()
+        self._bind(self._database)
 
     def _fill_statuses(self) -> None:
         """Give records written before they carried their SciCat status the one in their extras."""
@@ -403,6 +414,9 @@ class MongoRepository(Repository):
         flt = {"_id": {"$gt": after}} if after else {}
         cursor = self.records.find(flt, _SUMMARY).sort("_id", ASCENDING).limit(limit)
         return [self._record(doc) for doc in self._call(list, cursor)]
+
+    def reindex_sources(self, keys: Sequence[str]) -> list[tuple[StoredRecord, str]]:
+        return self._call(mongo_reindex.sources, self.records, self.thumbnails, keys, self._record)
 
     def earliest_datestamp(self) -> str | None:
         doc = self._call(self.records.find_one, {}, {"datestamp": 1}, sort=[("datestamp", ASCENDING)])

@@ -8,14 +8,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts
+from . import sqlite_batch, sqlite_counts, sqlite_reindex, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -100,8 +100,8 @@ class SQLiteRepository(Repository):
         return db
 
     @contextmanager
-    def _write(self, settles: bool = False) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction; one that `settles` a record write also deletes this thread's in-flight marker."""
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction (its datestamps taken inside it: see sqlite_watermark)."""
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -109,15 +109,8 @@ class SQLiteRepository(Repository):
             raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
         try:
             yield db
-            # The in-flight marker this thread registered goes in the write's own commit: one
-            # commit fewer per write, and the record shows the moment the marker stops holding back.
-            token = getattr(self._local, "inflight", None) if settles else None
-            if token is not None:
-                db.execute("DELETE FROM inflight WHERE token = ?", (token,))
             db.execute("COMMIT")
             self._checkpoints.committed()
-            if token is not None:
-                self._local.inflight, self._local.cleared = None, token
         except sqlite3.Error as exc:
             # Disk full, read-only file: nothing of this transaction was committed, so the answer
             # is "try again later" (503), never an unexpected error.
@@ -155,15 +148,18 @@ class SQLiteRepository(Repository):
 
     # writes ---------------------------------------------------------------------------------
 
+    # Writes register no marker: safe_now waits for the one running instead (one commit per write).
+    # Markers in the table still hold back the watermark (a process of an earlier release, mid-upgrade).
+    _marks_writes = False
+
+    def _writes_settled(self) -> AbstractContextManager[None]:
+        return sqlite_watermark.settled(self._db(), self.path)
+
     def _register_inflight(self, token: str, started: float) -> None:
         with self._write() as db:
             db.execute("INSERT INTO inflight VALUES (?, ?)", (token, started))
-        self._local.inflight = token  # deleted by this thread's record write as it commits (see _write)
 
     def _clear_inflight(self, token: str) -> None:
-        if getattr(self._local, "cleared", None) == token:
-            return  # the write's own commit deleted it
-        self._local.inflight = None
         with self._write() as db:
             db.execute("DELETE FROM inflight WHERE token = ?", (token,))
 
@@ -176,7 +172,7 @@ class SQLiteRepository(Repository):
         return self._read("SELECT min(started) AS oldest FROM inflight WHERE started > ?", (newer_than,))[0]["oldest"]
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        with self._write(settles=True) as db:
+        with self._write() as db:
             return sqlite_batch.put(db, entries, self._stamp)
 
     @staticmethod
@@ -201,7 +197,7 @@ class SQLiteRepository(Repository):
         db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
-        with self._write(settles=True) as db:
+        with self._write() as db:
             row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if not self._claim(db, key, sequence):
                 return WriteResult(key, "stale", row["datestamp"] if row else "")
@@ -222,11 +218,11 @@ class SQLiteRepository(Repository):
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult:
-        with self._write(settles=True) as db:
+        with self._write() as db:
             return self._rerender(db, key, rendered, sets, search)
 
     def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
-        with self._write(settles=True) as db:  # one commit for the lot: a reindex writes 100,000 records
+        with self._write() as db:  # one commit for the lot: a reindex writes 100,000 records
             return [self._rerender(db, i.key, i.rendered, tuple(i.sets), i.search) for i in items]
 
     def _rerender(
@@ -368,6 +364,9 @@ class SQLiteRepository(Repository):
         )
         return [StoredRecord(**self._summary(row)) for row in rows]
 
+    def reindex_sources(self, keys: Sequence[str]) -> list[tuple[StoredRecord, str]]:
+        return self._counted(sqlite_reindex.sources, keys, _SUMMARY, self._summary)
+
     def earliest_datestamp(self) -> str | None:
         return self._read("SELECT min(datestamp) AS earliest FROM records")[0]["earliest"]
 
@@ -404,6 +403,12 @@ class SQLiteRepository(Repository):
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+    def after_fork(self) -> None:
+        # SQLite connections must not cross a fork: the parent's stay referenced (never closed here,
+        # where closing could touch the parent's locks) and this process opens its own.
+        self._inherited = self._all
+        self._local, self._all, self._all_lock = threading.local(), [], threading.Lock()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         with self._budget(self.search_budget):

@@ -36,20 +36,19 @@ def _tokens() -> tuple[Token, ...]:
     return current_app.extensions["dmzpub.tokens"].tokens()
 
 
-def _check_network() -> None:
+def _check_network(remote_addr: str | None) -> None:
     allowed = current_app.config["DMZPUB_PUSH_ALLOW_CIDRS"]
     if not allowed:
         return
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         address = None
     if address is None or not any(address in net for net in allowed):
-        raise APIProblem(403, "Forbidden", f"{request.remote_addr} is not in DMZPUB_PUSH_ALLOW_CIDRS")
+        raise APIProblem(403, "Forbidden", f"{remote_addr} is not in DMZPUB_PUSH_ALLOW_CIDRS")
 
 
-def _authenticated(allow_basic: bool) -> bool:
-    header = request.headers.get("Authorization", "")
+def _authenticated(header: str, allow_basic: bool) -> bool:
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
@@ -70,22 +69,44 @@ def _authenticated(allow_basic: bool) -> bool:
     return False
 
 
+def check_pusher(remote_addr: str | None, authorization: str, allow_basic: bool = False) -> None:
+    """Let only configured pushers from allowed networks through (APIProblem 403/401 otherwise); note who it is."""
+    _check_network(remote_addr)
+    configured = _tokens() or (allow_basic and current_app.extensions["dmzpub.scicat_basic"])
+    if not configured:
+        raise APIProblem(
+            403,
+            "Push disabled",
+            "no push credentials are configured: set DMZPUB_PUSH_TOKENS",
+        )
+    if not _authenticated(authorization, allow_basic):
+        headers = dict(CHALLENGE)
+        if allow_basic:
+            headers["WWW-Authenticate"] += ', Basic realm="dmzpub"'
+        raise APIProblem(401, "Unauthorized", "a valid Authorization header is required", headers=headers)
+
+
+def audit_refusal(action: str | None, target: str, exc: Exception) -> None:
+    """Leave the audit line of a write refused by `exc` (an APIProblem, InvalidRecord or HTTPException)."""
+    if not action or not isinstance(exc, (APIProblem, InvalidRecord, HTTPException)):
+        return
+    status = (
+        exc.status
+        if isinstance(exc, APIProblem)
+        else invalid_record_status(exc)
+        if isinstance(exc, InvalidRecord)
+        else exc.code or 500
+    )
+    why = exc.title if isinstance(exc, (APIProblem, InvalidRecord)) else exc.name
+    audit.refused(action, target, status, why)
+
+
 def _audited(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a view; when a write is refused, leave an audit line before the error answers."""
-    action = WRITES.get(request.method)
     try:
         return view(*args, **kwargs)
     except (APIProblem, InvalidRecord, HTTPException) as exc:
-        if action:
-            status = (
-                exc.status
-                if isinstance(exc, APIProblem)
-                else invalid_record_status(exc)
-                if isinstance(exc, InvalidRecord)
-                else exc.code or 500
-            )
-            why = exc.title if isinstance(exc, (APIProblem, InvalidRecord)) else exc.name
-            audit.refused(action, _target(), status, why)
+        audit_refusal(WRITES.get(request.method), _target(), exc)
         raise
 
 
@@ -103,19 +124,7 @@ def require_pusher(allow_basic: bool = False) -> Callable[[Callable[..., Any]], 
             return _audited(_guarded, *args, **kwargs)
 
         def _guarded(*args: Any, **kwargs: Any) -> Any:
-            _check_network()
-            configured = _tokens() or (allow_basic and current_app.extensions["dmzpub.scicat_basic"])
-            if not configured:
-                raise APIProblem(
-                    403,
-                    "Push disabled",
-                    "no push credentials are configured: set DMZPUB_PUSH_TOKENS",
-                )
-            if not _authenticated(allow_basic):
-                headers = dict(CHALLENGE)
-                if allow_basic:
-                    headers["WWW-Authenticate"] += ', Basic realm="dmzpub"'
-                raise APIProblem(401, "Unauthorized", "a valid Authorization header is required", headers=headers)
+            check_pusher(request.remote_addr, request.headers.get("Authorization", ""), allow_basic)
             return view(*args, **kwargs)
 
         return wrapped

@@ -31,7 +31,11 @@ MAX_DEPTH = 32
 
 def read_json() -> Any:
     """Return the parsed request body; raise a problem naming the body when it is not JSON."""
-    mimetype = request.mimetype
+    return json_body(request.mimetype, lambda: request.get_data(cache=False), request.content_length)
+
+
+def json_body(mimetype: str, read: Callable[[], bytes], content_length: int | None) -> Any:
+    """Return a body read by `read` parsed (its media type checked first); raise a problem naming it when not JSON."""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise APIProblem(
             415,
@@ -39,12 +43,13 @@ def read_json() -> Any:
             f"send application/json, not {mimetype}",
             [FieldProblem("Content-Type", "must be application/json")],
         )
-    raw = request.get_data(cache=False)
-    if request.content_length is None and len(raw) >= (request.max_content_length or len(raw) + 1):
+    raw = read()
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if content_length is None and len(raw) >= (limit or len(raw) + 1):
         # A chunked body is cut at the limit without an error; the rest would parse as bad JSON (a 400).
         raise RequestEntityTooLarge()
-    read = _orjson_body(raw)
-    body, deep = read if read is not None else _json_body(raw)
+    read_fast = _orjson_body(raw)
+    body, deep = read_fast if read_fast is not None else _json_body(raw)
     if deep:
         # PublishedData is a few levels deep; a deeper body is an attack on the recursive code after us.
         message = f"nested deeper than {MAX_DEPTH} levels"
@@ -155,15 +160,22 @@ def accepted_record(document: Any, doi: str | None = None) -> PublishedRecord:
 
 def publish(document: Any, doi: str | None, order: int | None = None) -> tuple[Response, int]:
     """Publish one document and answer 201 (created) or 200 (updated or unchanged); 409 when stale."""
+    reply, code = publish_reply(document, doi, order)
+    response = jsonify(reply)
+    response.headers["Location"] = reply["links"]["self"]  # built once: url_for is a visible part of a PUT
+    return response, code
+
+
+def publish_reply(
+    document: Any, doi: str | None, order: int | None = None, link: Callable[[str], str] | None = None
+) -> tuple[dict[str, Any], int]:
+    """Publish one document; return the reply and its status, 201 (created) or 200; raise the 409 when stale."""
     record = accepted_record(document, doi)
     result = ext().writer.publish_many([record], [order])[0]
     if result.outcome == "stale":
         raise stale(record.doi)  # audited as refused, with the problem's title
     audit.written("publish", record.doi, result.outcome)
-    reply = write_reply(result, record.doi)
-    response = jsonify(reply)
-    response.headers["Location"] = reply["links"]["self"]  # built once: url_for is a visible part of a PUT
-    return response, STATUS_OF[result.outcome]
+    return write_reply(result, record.doi, link), STATUS_OF[result.outcome]
 
 
 def amend(amendment: Any, doi: str) -> tuple[Response, int] | None:

@@ -26,7 +26,11 @@ def _number(text: str) -> int:
 
 def sequence() -> int | None:
     """Return the request's sequence for one DOI, or None when it sends none."""
-    raw = request.headers.get(HEADER)
+    return sequence_of(request.headers.get(HEADER))
+
+
+def sequence_of(raw: str | None) -> int | None:
+    """Return the sequence a request's header value gives (None when the header is missing)."""
     return None if raw is None else _number(raw)
 
 

@@ -1,0 +1,126 @@
+"""Print the store's own write cost per record: single puts (one record each) and batch puts, no server.
+
+Usage: python bench/store_write.py [--records N] [--batch N] [--rounds N] [--stores sqlite,mongo] [--baseline REF]
+In process: records shaped like SciCat's full v4 example are normalised and rendered once (RecordWriter.entry),
+then written to a fresh store that already holds --records others: --records single puts, then --records
+more in puts of --batch. Each figure is the best of --rounds runs, in microseconds per record: CPU (process
+time, the store's background checkpoint thread included) and by the clock. MongoDB is a mongoeco wire server
+started in this process (Python >= 3.13), whose CPU is counted too. --baseline REF also runs the code of git
+commit REF the same way in a child process, in turns with this code, and prints the speed-up over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _baseline import best_in_turns, measured_at
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "examples" / "scicat"
+
+
+def documents(n: int, run: str) -> list[dict[str, Any]]:
+    """Return n distinct v4 documents shaped like SciCat's full example."""
+    template = json.loads((SHARED / "v4-registered-full.json").read_text())
+    out = []
+    for i in range(n):
+        doc = copy.deepcopy(template)
+        doc["doi"] = f"10.5555/store-{run}-{i:07d}"
+        doc["title"] = f"{template['title']} #{i}"
+        out.append(doc)
+    return out
+
+
+def measure(kind: str, records: int, batch: int) -> dict[str, float]:
+    """Return microseconds per record (CPU and clock) of single and batch puts on a fresh store."""
+    from catalogue_core.record_writer import RecordWriter
+    from catalogue_core.scicat import from_scicat
+
+    with tempfile.TemporaryDirectory() as tmp, _store(kind, tmp) as repo:
+        writer = RecordWriter(repo)
+        entries = {run: [writer.entry(from_scicat(d)) for d in documents(records, run)] for run in "wsb"}
+        repo.put(entries["w"])  # a store that is not empty: its indexes have depth
+        figures: dict[str, float] = {}
+        with _timed(figures, "single put", records):
+            for entry in entries["s"]:
+                repo.put([entry])
+        with _timed(figures, f"batch put ({batch})", records):
+            for start in range(0, records, batch):
+                repo.put(entries["b"][start : start + batch])
+    return figures
+
+
+class _timed:
+    """Add `name`'s CPU and clock microseconds per record to `figures`."""
+
+    def __init__(self, figures: dict[str, float], name: str, records: int) -> None:
+        self.figures, self.name, self.records = figures, name, records
+
+    def __enter__(self) -> None:
+        self.cpu, self.clock = time.process_time(), time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.figures[f"{self.name} CPU"] = (time.process_time() - self.cpu) * 1e6 / self.records
+        self.figures[f"{self.name} clock"] = (time.perf_counter() - self.clock) * 1e6 / self.records
+
+
+class _store:
+    """A fresh store of the kind, closed (and its wire server stopped) on exit."""
+
+    def __init__(self, kind: str, tmp: str) -> None:
+        self.kind, self.tmp, self.server = kind, tmp, None
+
+    def __enter__(self) -> Any:
+        if self.kind == "sqlite":
+            from catalogue_core.store.sqlite import SQLiteRepository
+
+            self.repo: Any = SQLiteRepository(Path(self.tmp) / "store.sqlite")
+        else:
+            sys.path.insert(0, str(ROOT / "tests"))
+            from mongo_server import mongo_base_uri, with_database
+
+            from catalogue_core.store.mongo import MongoRepository
+
+            uri, self.server = mongo_base_uri()
+            self.repo = MongoRepository(with_database(uri, "dmzpub_store_bench"))
+        return self.repo
+
+    def __exit__(self, *exc: object) -> None:
+        self.repo.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+def baseline(ref: str, kind: str, args: argparse.Namespace) -> dict[str, float]:
+    """Return the figures of git ref `ref`'s code, measured by this script in a child process."""
+    return dict(measured_at(ref, "store_write", f"measure({kind!r}, {args.records}, {args.batch})"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stores", default="sqlite")
+    parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
+    args = parser.parse_args()
+    print(f"store write benchmark: {args.records} records each way, best of {args.rounds}, microseconds per record")
+    for kind in args.stores.split(","):
+        there = (lambda kind=kind: baseline(args.baseline, kind, args)) if args.baseline else None
+        figures, old = best_in_turns(args.rounds, lambda kind=kind: measure(kind, args.records, args.batch), there)
+        for name, value in figures.items():
+            line = f"{kind:6s} {name:24s} {value:8.1f} us"
+            if name in old:
+                line += f"   {args.baseline}: {old[name]:8.1f} us   speed-up x{old[name] / value:.2f}"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

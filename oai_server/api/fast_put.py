@@ -1,0 +1,92 @@
+"""PUT /api/v1/published/<doi> as a fast route: the Flask view's answer, built without a request context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.utils import get_content_length
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_input_stream
+
+from ..request import path_of
+from .auth import audit_refusal, check_pusher
+from .push import STATUS_OF, json_body, publish_reply, record_link, url_key
+from .sequence import sequence_of
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+PREFIX = "/api/v1/published/"
+_LINKS = 16  # record_link per SCRIPT_NAME kept; a proxy sends one or two
+# Status lines as werkzeug writes them (fast_routes.status, not imported: fast_routes imports this module).
+_LINES = {code: Response(status=code).status for code in STATUS_OF.values()}
+
+
+def put_route(app: Flask) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """Return the fast route of the API's PUT (the Flask view `push.put_record` stays for what it declines)."""
+    links: dict[str, Callable[[str], str]] = {}
+
+    def link_for(environ: dict[str, Any]) -> Callable[[str], str]:
+        # Flask's url_for depends on the request only through its script root: built by Flask, once per root.
+        script = environ.get("SCRIPT_NAME", "")
+        link = links.get(script)
+        if link is None:
+            with app.request_context(environ):
+                link = record_link()
+            if len(links) < _LINKS:
+                links[script] = link
+        return link
+
+    def put(environ: dict[str, Any]) -> Any:
+        path = path_of(environ)
+        doi = path[len(PREFIX) :]
+        # What Flask's router might redirect or not match (merged slashes, a trailing one, no DOI) goes to Flask.
+        if not doi or doi.startswith("/") or doi.endswith("/") or "//" in doi:
+            return None
+        with app.app_context():
+            try:
+                check_pusher(environ.get("REMOTE_ADDR"), environ.get("HTTP_AUTHORIZATION", ""))
+                url_key(doi)
+                order = sequence_of(environ.get("HTTP_X_DMZPUB_SEQUENCE"))
+                length = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
+                document = json_body(_mimetype(environ), lambda: _read(app, environ), length)
+                reply, code = publish_reply(document, doi, order, link_for(environ))
+            except Exception as exc:
+                audit_refusal("publish", doi, exc)  # as the Flask view's guard does
+                raise
+            body = _json(app, reply)
+            return _LINES[code], _headers(app, reply, body), body
+
+    return {"PUT " + PREFIX + "*": put}
+
+
+def _mimetype(environ: dict[str, Any]) -> str:
+    """Return `request.mimetype`: the Content-Type's media type, lower-cased."""
+    return parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
+
+
+def _read(app: Flask, environ: dict[str, Any]) -> bytes:
+    """Return `request.get_data(cache=False)`: the body, cut at the length limits (413 past MAX_CONTENT_LENGTH)."""
+    return get_input_stream(environ, max_content_length=app.config["MAX_CONTENT_LENGTH"]).read()
+
+
+def _json(app: Flask, reply: dict[str, Any]) -> bytes:
+    """Return the body `jsonify(reply)` writes."""
+    provider: Any = app.json
+    compact = getattr(provider, "compact", None)
+    args: dict[str, Any] = (
+        {"indent": 2} if (compact is None and app.debug) or compact is False else {"separators": (",", ":")}
+    )
+    return f"{provider.dumps(reply, **args)}\n".encode()
+
+
+def _headers(app: Flask, reply: dict[str, Any], body: bytes) -> list[tuple[str, str]]:
+    """Return the header list Flask's answer has: JSON, its length, the record's Location."""
+    return [
+        ("Content-Type", getattr(app.json, "mimetype", "application/json")),
+        ("Content-Length", str(len(body))),
+        ("Location", iri_to_uri(reply["links"]["self"])),
+    ]
