@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,11 @@ from typing import Any
 import pytest
 from conftest import TOKEN, scicat_example, v4_document
 from flask import Flask
+from werkzeug.urls import iri_to_uri
 
 from oai_server import create_app
-from oai_server.api.fast_put import PREFIX
+from oai_server.api.fast_put import PREFIX, Links
+from oai_server.api.push import record_link
 from oai_server.fast_routes import routes_of
 from oai_server.store import of as store_of
 
@@ -194,3 +197,27 @@ def test_a_put_on_the_fast_route_stores_what_the_flask_view_stores(tmp_path: Pat
     finally:
         store_of(fast).close()
         store_of(slow).close()
+
+
+KEY_CHARS = "aZ09-._~/%?#<>\"' []{}|\\^`!$&()*+,;=:@é€😀\u0301\x7f"
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://doi.example.org", "https://DOI.Example.org:8443/sub", "http://bücher.example"]
+)
+@pytest.mark.parametrize("script_root", ["", "/pub", "/ü b"])
+def test_the_location_header_is_werkzeugs_iri_to_uri_of_the_link_for_odd_keys(
+    tmp_path: Path, base_url: str, script_root: str
+) -> None:
+    app = make_app(tmp_path, "links", True, DMZPUB_BASE_URL=base_url)
+    try:
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": script_root}):
+            links = Links.of(record_link())
+        rng = random.Random(f"{base_url}{script_root}")
+        keys = ["", "10.5555/x", *("".join(rng.choices(KEY_CHARS, k=rng.randint(1, 24))) for _ in range(1500))]
+        for key in keys:
+            link = links.link(key)
+            assert links.location(link) == iri_to_uri(link), key
+        assert links.location("https://other.example/Ü?x#y") == iri_to_uri("https://other.example/Ü?x#y")
+    finally:
+        store_of(app).close()
