@@ -31,7 +31,7 @@ class ServerURL(str):
 
 
 def tree_cpu(pid: int) -> float:
-    """Return the CPU seconds (user + system) a process and its live descendants have used.
+    """Return the CPU seconds (user + system) a process and its live descendants have used, with what they reaped.
 
     On a loaded machine wall-clock figures mostly measure the other load; the server's own CPU
     time per record does not.
@@ -41,7 +41,8 @@ def tree_cpu(pid: int) -> float:
         process = stack.pop()
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            # utime, stime, then cutime, cstime: children already waited for (a short-lived fork) count too.
+            total += sum(int(field) for field in fields[11:15]) / tick
             for task in Path(f"/proc/{process}/task").iterdir():
                 stack += [int(child) for child in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):

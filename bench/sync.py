@@ -1,5 +1,7 @@
 """Print records/s of a first SciCat sync of 10,000 records and of a re-sync with no change, on both stores.
 
+Each line also gives the CPU per record in this process (publisher and SciCat stand-in) and in the DMZ.
+
 Then `dmzpub sync --watch` against 100,000 records in SciCat (`--watch-records`), starting in step: the
 DMZ store and the publisher's remembered state are seeded first through the code `dmzpub sync` leaves
 them by (the push API's record writer, the outbox's `remember`), since delivering 100,000 records over
@@ -125,6 +127,20 @@ def start_dmz(data_dir: Path, mongo_uri: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the DMZ did not start")
 
 
+def tree_cpu(pid: int) -> float:
+    """Return the CPU seconds of a process and its children still running (the DMZ's gunicorn master and workers)."""
+    # CPU time is what a loaded machine distorts least; the clock mostly measures the other load.
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # not a process, or it ended meanwhile
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def one_sync(source_url: str, settings: PushSettings) -> tuple[float, float, int, int]:
     """Run one sync plus delivery; return (seconds, of which reading and queueing, read, delivered)."""
     outbox = Outbox(settings.outbox_path)
@@ -150,10 +166,14 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
         try:
             settings = PushSettings(url, TOKEN, Path(tmp) / "intranet", timeout=300, policy=RetryPolicy(give_up=300))
             for label in ("first sync", "no-change sync"):
+                cpu, dmz_cpu = time.process_time(), tree_cpu(process.pid)
                 seconds, queued, read, sent = one_sync(scicat.url, settings)
+                cpu, dmz_cpu = time.process_time() - cpu, tree_cpu(process.pid) - dmz_cpu
                 print(
                     f"{store:6} {label + ':':15} {read} read, {sent} delivered in {seconds:6.2f} s"
-                    f" (read+hash+queue {queued:5.2f} s) = {read / seconds:7.0f} records/s"
+                    f" (read+hash+queue {queued:5.2f} s) = {read / seconds:7.0f} records/s;"
+                    f" CPU per record: {cpu / read * 1000:.2f} ms here (publisher + SciCat stand-in),"
+                    f" {dmz_cpu / read * 1000:.2f} ms in the DMZ"
                 )
         finally:
             process.terminate()

@@ -169,7 +169,7 @@ def _related_identifiers(values: list[dict[str, Any]]) -> str:
         identifier = value["relatedIdentifier"]
         content = None if identifier is None else text(identifier)
         attrs = f' relationType="{attribute(relation)}"' + "".join(
-            [_a(name, item) for name, item in zip(_RELATED_NAMES, found, strict=True)]
+            [_a(name, item) for name, item in zip(_RELATED_NAMES, found, strict=True) if item]  # most are unset
         )
         if isinstance(information, str) and information:  # datacite47's addition: only a non-empty string
             attrs += f' relationTypeInformation="{attribute(information)}"'
@@ -197,7 +197,7 @@ def _rights(values: list[dict[str, Any]]) -> str:
     for value in values:
         found = [value.get(key) for key in _RIGHTS_KEYS]
         content = text(value["rights"]) if "rights" in value else None
-        attrs = "".join([_a(name, item) for name, item in zip(_RIGHTS_NAMES, found, strict=True)])
+        attrs = "".join([_a(name, item) for name, item in zip(_RIGHTS_NAMES, found, strict=True) if item])
         parts.append(f"<rights{attrs}/>" if content is None else f"<rights{attrs}>{content}</rights>")
     return children("rightsList", parts)
 

@@ -72,6 +72,7 @@ def api_record_path(doi: str | None = None) -> str:
     return f"{API_RECORDS_PATH}/{in_path(doi)}" if doi else API_RECORDS_PATH
 
 
+@lru_cache(maxsize=1024)  # a record's page, citations and formats convert its DOI ~6 times at write time
 def doi_url(doi: str) -> str:
     """Return the resolver URL of a DOI, %-encoded as the DOI Handbook's URL encoding rules say."""
     return RESOLVER + _RESOLVER_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", doi)

@@ -24,7 +24,7 @@ except ImportError:  # markupsafe built without its C extension, or a release th
 
 
 from .blueprint import bp
-from .exports import Export
+from .exports import EXPORTS, Export
 from .page import RecordPage
 
 DESCRIPTION_LENGTH = 300  # the description tag's text, cut at a word as Jinja's `truncate` does
@@ -51,6 +51,20 @@ def _abstract(meta: dict[str, Any]) -> str:
         if isinstance(item, dict) and item.get("descriptionType") == "Abstract":
             return str(item.get("description", ""))
     return ""
+
+
+def _escape_exports(exports: Sequence[Export]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((html_escape("/" + e.name), html_escape(e.media_type), html_escape(e.label)) for e in exports)
+
+
+_ESCAPED_EXPORTS = _escape_exports(EXPORTS)
+
+
+def escaped_exports(exports: Sequence[Export]) -> tuple[tuple[str, str, str], ...]:
+    """Return each export's escaped "/name" (its URL after the page's), media type and label."""
+    # The built-in exports' once per process: the head and the body link each, three escapes per link.
+    # Escaping is per character, so escape(page URL) + escape("/name") is escape(export_url(name)).
+    return _ESCAPED_EXPORTS if exports is EXPORTS else _escape_exports(exports)
 
 
 def _tag(name: str, content: object) -> str:
@@ -116,11 +130,7 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
     if meta.get("language"):
         out.append(_tag("DC.language", meta["language"]))
     out.append(f'\n<link rel="cite-as" href="{html_escape(page.doi_url)}">')
-    for export in exports:
-        href, media_type, label = (
-            html_escape(page.export_url(export.name)),
-            html_escape(export.media_type),
-            html_escape(export.label),
-        )
-        out.append(f'\n<link rel="alternate" type="{media_type}" href="{href}" title="{label}">')
+    landing = html_escape(page.landing_url)
+    for name, media_type, label in escaped_exports(exports):
+        out.append(f'\n<link rel="alternate" type="{media_type}" href="{landing}{name}" title="{label}">')
     return "".join(out)

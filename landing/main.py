@@ -22,6 +22,7 @@ from .blueprint import asset_url, bp
 from .context import frames
 from .exports import Export
 from .filters import paragraphs, thousands
+from .head import escaped_exports
 from .head import html_escape as esc
 from .page import RecordPage
 
@@ -187,10 +188,11 @@ def _contributors(s: Values, orcid_img: str) -> str:
 
 
 def _cite_card(page: RecordPage, citation: Any, bibtex: Any, exports: Sequence[Export]) -> str:
+    landing = esc(page.landing_url)
     links = "".join(
         [
-            f'<li><a href="{esc(page.export_url(e.name))}" type="{esc(e.media_type)}">{esc(e.label)}</a></li>'
-            for e in exports
+            f'<li><a href="{landing}{name}" type="{kind}">{label}</a></li>'
+            for name, kind, label in escaped_exports(exports)
         ]
     )
     return (

@@ -82,6 +82,7 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
     lines, affiliations = bylines(page.creators)
     size = extras.get("sizeOfArchive")
     skip = set(page.dataset_pids)  # shown as the dataset's PIDs, not as related works
+    thumbnail = page.thumbnail_path  # a property that quotes the key: read once
     return {
         "bylines": lines,
         "affiliations": affiliations,
@@ -103,7 +104,7 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         "size": model.human_size(size) if isinstance(size, int) else None,
         "pending": extras.get("status") == "pending_registration",
         # Served by this server (never a remote URL, which would leak visitors to a third party).
-        "thumbnail": page.thumbnail_path and page.base_url + page.thumbnail_path,
+        "thumbnail": thumbnail and page.base_url + thumbnail,
         "catalogue_url": model.safe_url(extras.get("url")),
         "places": [g["geoLocationPlace"] for g in meta.get("geoLocations") or [] if g.get("geoLocationPlace")],
     }

@@ -17,7 +17,7 @@ from conftest import TOKEN, scicat_example, v4_document
 from flask import Flask
 from werkzeug.urls import iri_to_uri
 
-from oai_server import create_app
+from oai_server import create_app, logs
 from oai_server.api.fast_put import PREFIX, Links
 from oai_server.api.push import record_link
 from oai_server.fast_routes import routes_of
@@ -87,10 +87,11 @@ CASES: list[tuple[str, str, dict[str, str], bytes | None, dict[str, Any]]] = [
 
 @contextmanager
 def audit_lines() -> Iterator[list[str]]:
-    """Collect the audit lines written meanwhile."""
+    """Collect the audit lines written meanwhile, each with the request id it is stamped with."""
     lines: list[str] = []
     handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    handler.addFilter(logs.RequestIdFilter())
+    handler.emit = lambda record: lines.append(f"{record.request_id} {record.getMessage()}")  # type: ignore
     log = logging.getLogger("dmzpub.audit")
     log.addHandler(handler)
     level = log.level
@@ -161,6 +162,7 @@ def test_every_put_answer_and_audit_line_is_the_flask_views(tmp_path: Path) -> N
     assert statuses["chunked, too large"].startswith("413") and statuses["script root"] == "201 CREATED"
     assert statuses["non-ASCII DOI"] == "201 CREATED"
     assert len(fast[-1]) >= 15  # the writes and the refusals each left their line
+    assert all(line.startswith("put-1 ") for line in fast[-1])
 
 
 @pytest.mark.parametrize(

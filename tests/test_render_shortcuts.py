@@ -109,3 +109,15 @@ def test_page_values_built_twice_are_equal_and_hash_alike_as_frozen_ones_did() -
         assert first[name] == second[name]
         assert {hash(value) for value in first[name]} == {hash(value) for value in second[name]}
     assert len({*first["bylines"], *second["bylines"]}) == 1
+
+
+def test_export_links_are_the_escaped_export_urls_for_the_built_in_exports_and_any_other_list() -> None:
+    from landing.exports import EXPORTS
+    from landing.head import escaped_exports, html_escape
+
+    assert escaped_exports(EXPORTS) == escaped_exports(list(EXPORTS))
+    for key in ODD:
+        page = _page(key or "k", {"titles": [{"title": "T"}]})
+        for export, (name, media_type, label) in zip(EXPORTS, escaped_exports(EXPORTS), strict=True):
+            assert html_escape(page.landing_url) + name == html_escape(page.export_url(export.name))
+            assert (media_type, label) == (html_escape(export.media_type), html_escape(export.label))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from .. import compact_json
 from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..progress import Progress
@@ -70,7 +70,8 @@ def read(document: Any) -> SourceRecord | None:
         doi = normalize_doi(document.get("doi"))
     except InvalidDOI:
         return None
-    body = json.dumps(document, ensure_ascii=False)
+    # Compact, and written by orjson where that is byte for byte what `json` writes: the DMZ reads the same document.
+    body = compact_json.dumps(document)
     source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
     kind = "private" if document.get("status") == "private" else "unchecked"
     return SourceRecord(fold_doi(doi), doi, document, body, kind, source_hash)

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -421,6 +421,19 @@ class Repository(ABC):
     @abstractmethod
     def set_schema_version(self, version: int) -> None:
         """Stamp the store with a schema version."""
+
+
+def distinct_runs(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
+    """Split a batch into runs of distinct keys: a store may write a run at once, as one put after another would."""
+    # A key met again must see the write before it: it starts a new run, read after that write.
+    start, keys = 0, set[str]()
+    for i, entry in enumerate(entries):
+        if entry.key in keys:
+            yield entries[start:i]
+            start, keys = i, set()
+        keys.add(entry.key)
+    if start < len(entries):
+        yield entries[start:]
 
 
 def restored_thumbnail(record: StoredRecord) -> Thumbnail | None:

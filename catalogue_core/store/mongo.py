@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import mongo_reindex, thumbnails
+from . import mongo_batch, mongo_reindex, thumbnails
 from .base import (
     Entry,
     ListedRecord,
@@ -28,6 +28,7 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
+from .mongo_batch import record_document
 from .mongo_counts import Counts
 from .mongo_order import Conflict, is_stale, later, until_settled
 
@@ -123,7 +124,7 @@ class MongoRepository(Repository):
         return doc["started"] if doc else None
 
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
-        return [self._call(until_settled, self._put_step(entry)) for entry in entries]
+        return mongo_batch.put(self, entries)
 
     def _held(self, key: str, old: dict[str, Any] | None) -> int | None:
         """Return the DOI's last sequence: the record's own, or one claimed while it was not held."""
@@ -145,23 +146,7 @@ class MongoRepository(Repository):
                 self._heal_thumbnail(entry)
                 return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
-            doc = {
-                "_id": entry.key,
-                "doi": entry.doi,
-                "datestamp": stamp,
-                "created": old["created"] if old else stamp,
-                "deleted": False,
-                "reason": None,
-                "content_hash": entry.content_hash,
-                "sets": list(entry.sets),
-                "search": entry.search,
-                "metadata": _dumps(entry.metadata),
-                "extras": _dumps(entry.extras),
-                "payload": _dumps(thumbnails.detached(entry.payload) if entry.thumbnail else entry.payload),
-                "rendered": entry.rendered,
-                "status": entry.status,
-                "seq": seq,
-            }
+            doc = record_document(entry, stamp, old["created"] if old else stamp, seq)
             if old is None:
                 self.records.insert_one(doc)  # a concurrent create: DuplicateKeyError, then again
                 self.counts.apply(None, doc)

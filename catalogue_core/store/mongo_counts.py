@@ -35,8 +35,14 @@ class Counts:
         the shared counts documents. A process killed in between leaves a count off by one until
         the counts are rebuilt (Repository.rebuild_counts, which schema step 3 runs).
         """
-        delta = _contribution(new)
-        delta.subtract(_contribution(old))
+        self.apply_many([(old, new)])
+
+    def apply_many(self, changes: Iterable[tuple[Record | None, Record | None]]) -> None:
+        """Apply many records' moves in one write to the counts (a batch's creates), as `apply` does one."""
+        delta: Counter[tuple[str, str]] = Counter()
+        for old, new in changes:
+            delta.update(_contribution(new))
+            delta.subtract(_contribution(old))
         ops = [
             UpdateOne({"_id": f"{status}\n{spec}"}, {"$inc": {"n": n}, "$set": {"status": status, "spec": spec}}, True)
             for (status, spec), n in delta.items()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import sqlite_listing
-from .base import Entry, WriteResult, json_text
+from .base import Entry, WriteResult, distinct_runs, json_text
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -17,21 +17,9 @@ _READ = 500
 def put(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str | None], str]) -> list[WriteResult]:
     """Upsert entries by key as one-by-one puts would, a run of distinct keys at a time; return their results."""
     results: list[WriteResult] = []
-    for run in _distinct_runs(entries):
+    for run in distinct_runs(entries):
         results += _put_run(db, run, stamp)
     return results
-
-
-def _distinct_runs(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
-    # A key met again must see the write before it: it starts a new run, read after that write.
-    start, keys = 0, set[str]()
-    for i, entry in enumerate(entries):
-        if entry.key in keys:
-            yield entries[start:i]
-            start, keys = i, set()
-        keys.add(entry.key)
-    if start < len(entries):
-        yield entries[start:]
 
 
 def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str | None], str]) -> list[WriteResult]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
-from conftest import v4_document
+from conftest import SHARED, v4_document
 
 from catalogue_core.publisher.sync import read
 from catalogue_core.scicat import from_scicat
@@ -196,3 +199,18 @@ def test_a_change_that_leaves_the_record_alone_sends_nothing(
     assert dmz.writes == writes
     sent = intranet.outbox().last_sent([key])[key]
     assert sent.source_hash == read(scicat.documents[docs[0]["doi"]]).source_hash  # the fast path next time
+
+
+def test_the_body_sent_is_the_document_as_json_writes_it_compactly_for_every_example_and_odd_values() -> None:
+    documents = [json.loads(p.read_text()) for p in sorted((SHARED / "examples").rglob("*.json"))]
+    odd = {"floats": [1e-05, 1e16, -0.0, 0.1, 3.0, math.inf], "big": 2**70, "text": "é \u2028 \U0001f600"}
+    documents.append({**v4_document("10.1234/odd"), **odd})
+    sent = 0
+    for document in documents:
+        record = read(document)
+        if record is None:  # no DOI: nothing is sent
+            continue
+        sent += 1
+        assert record.body == json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        assert json.loads(record.body) == document
+    assert sent >= 10
