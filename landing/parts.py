@@ -39,6 +39,8 @@ SLOT = "<!--dmzpub:{}-->"
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
 FRAME_PARTS = ("title", "head", "main")
+# A page put together from parts: body, Link header, and what identifies it besides the stored parts (_splice).
+Assembled = tuple[str, str, str]
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
@@ -273,8 +275,8 @@ def _frame(mark: Brand) -> tuple[str, ...] | None:
     return frame
 
 
-def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple[str, str] | None:
-    """Return the page's body and Link header, filling the slots with the live values; None without a frame."""
+def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> Assembled | None:
+    """Return the page's body, Link header and live identity (_splice), filling the slots; None without a frame."""
     mark = brand()  # once per page: the frame and the download section are both cached per brand
     frame = _frame(mark)
     if frame is None:
@@ -284,7 +286,7 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> tuple
 
 def assemble_from_memos(
     app: Flask, root: str, parts: Parts, downloads: Downloads | None, datestamp: str
-) -> tuple[str, str] | None:
+) -> Assembled | None:
     """Return what assemble returns, without a request context: None unless earlier pages left the frame and section."""
     # The fast route's page not yet cached: a request context (its URL matching above all) cost a quarter of it.
     state = state_of(app)
@@ -306,8 +308,12 @@ def assemble_from_memos(
 
 def _splice(
     parts: Parts, frame: tuple[str, ...], section: str, downloads: Downloads | None, datestamp: str
-) -> tuple[str, str]:
-    """Return the page's body and Link header: the frame around the parts, their slots filled with live values."""
+) -> Assembled:
+    """Return the page's body and Link header: the frame around the parts, their slots filled with live values.
+
+    And what identifies the answer besides the stored parts (which their fingerprint and the record's
+    content hash identify): the frame's digest, every live value filled in and the Link header (views' ETag).
+    """
     head = parts.head
     size = schemaorg.content_size(downloads, parts.archive_size)
     # Empty members are left out, as schemaorg.dataset does; the distribution is written directly unless
@@ -320,9 +326,21 @@ def _splice(
     for name, member in members.items():
         head = head.replace(SLOT.format(name), member, 1)
     main = parts.main.replace(SLOT.format("downloads"), section, 1)
-    main = main.replace(SLOT.format("updated"), escape(datestamp[:10]), 1)
+    updated = escape(datestamp[:10])
+    main = main.replace(SLOT.format("updated"), updated, 1)
     body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
-    return body, signposting.header(parts.links, downloads)
+    link = signposting.header(parts.links, downloads)
+    live = "\0".join([parts.fingerprint, _frame_digest(frame), *members.values(), section, updated, link])
+    return body, link, live
+
+
+def _frame_digest(frame: tuple[str, ...]) -> str:
+    """Return the digest of a page frame, once per frame (the frames' memo keeps the same tuple)."""
+    memo = frames()
+    key = ("frame digest", frame)  # the tuple's strings cache their hashes: a cheap key
+    if (found := memo.get(key)) is None:
+        found = memo[key] = hashlib.sha256("\0".join(frame).encode()).hexdigest()
+    return str(found)
 
 
 def _section(downloads: Downloads | None, publisher: str, mark: Brand) -> str:
