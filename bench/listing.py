@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     path = Path(args.store) / "dmzpub.sqlite"
     now, before = SQLiteRepository(path), SQLiteRepository(path)
-    query = ListQuery(statuses=("public",))
+    query = ListQuery(statuses=("registered", "amended"))  # what the default DMZPUB_HARVEST_STATUSES lists
     after = None
     figures: dict[str, list[tuple[float, float, int]]] = {"listing": [], "rendered": []}
     for page in range(args.pages):
