@@ -84,8 +84,8 @@ def reindex(ctx: click.Context, workers: int | None) -> None:
 
     app = dmz_app(ctx)
     writer = stores(app).writer
-    # At most 8 by default: one process writes for all of them (~4 renderers keep it busy), and each
-    # holds two pages of records in flight.
+    # At most 8 by default: one process writes what all of them found changed, and each holds two
+    # pages of records in flight.
     total, changed = reindex_all(writer, workers or min(os.cpu_count() or 1, 8))
     # MongoDB counts follow each record write, not inside it: a crash between the two drifts them by one.
     writer.store.rebuild_counts()
