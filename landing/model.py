@@ -29,7 +29,14 @@ _RESOLVER_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org
 
 def safe_url(value: Any) -> str | None:
     """Return the value when it is a well-formed http(s) URL, else None (no javascript: links)."""
-    if not isinstance(value, str) or _NOT_IN_URL.search(value.strip()):
+    if type(value) is str:
+        return _safe_url(value)
+    return _safe_url.__wrapped__(value) if isinstance(value, str) else None  # a subclass keeps its own type
+
+
+@lru_cache(maxsize=1024)  # a page checks ~7 URLs, most of them a facility's few (licences, ROR, publisher)
+def _safe_url(value: str) -> str | None:
+    if _NOT_IN_URL.search(value.strip()):
         return None
     parts = urlsplit(value.strip())
     return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None

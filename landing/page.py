@@ -77,10 +77,15 @@ class RecordPage:
         """Return every related identifier with its link."""
         return model.related(self.meta)
 
+    @cached_property  # the page's sections, its licence links and its JSON-LD read these
+    def rights(self) -> list[tuple[str, str | None]]:
+        """Return (name, link) of each licence or rights statement."""
+        return model.rights(self.meta)
+
     @cached_property
     def license_urls(self) -> list[str]:
         """Return the licence links."""
-        return [url for _, url in model.rights(self.meta) if url]
+        return [url for _, url in self.rights if url]
 
     @property
     def orcids(self) -> list[str]:

@@ -89,7 +89,7 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         "other_titles": model.other_titles(meta),
         "descriptions": _descriptions(meta),
         "subjects": model.subjects(meta),
-        "licences": model.rights(meta),
+        "licences": page.rights,
         "related": [item for item in page.related if item.identifier not in skip],
         "contributors": model.contributors(meta),
         "funding": model.funding(meta),

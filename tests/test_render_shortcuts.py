@@ -121,3 +121,13 @@ def test_export_links_are_the_escaped_export_urls_for_the_built_in_exports_and_a
         for export, (name, media_type, label) in zip(EXPORTS, escaped_exports(EXPORTS), strict=True):
             assert html_escape(page.landing_url) + name == html_escape(page.export_url(export.name))
             assert (media_type, label) == (html_escape(export.media_type), html_escape(export.label))
+
+
+def test_a_url_checked_again_gets_the_same_verdict_and_a_subclass_keeps_its_type() -> None:
+    from markupsafe import Markup
+
+    for value in ["https://x.example/a", " http://x.example ", "javascript:alert(1)", "https://", "ftp://x", "a b"]:
+        first, again = model.safe_url(value), model.safe_url(value)
+        assert first == again == model._safe_url.__wrapped__(value)
+    assert type(model.safe_url(Markup("https://x.example/m"))) is Markup
+    assert model.safe_url(None) is None and model.safe_url(["https://x.example"]) is None
