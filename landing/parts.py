@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from markupsafe import Markup, escape
 
@@ -82,20 +83,32 @@ class Parts:
     @classmethod
     def loads(cls, text: str) -> Parts | None:
         """Return the parts of stored text; None when unreadable (written by another release)."""
-        line, _, rest = text.partition("\n")
+        # Slices of `text` itself: partition() copied the ~16 kB of HTML once more on every page not cached.
+        newline = text.find("\n")
+        line, start = (text, len(text)) if newline < 0 else (text[:newline], newline + 1)
         try:
-            small = json.loads(line)
+            small = _json_line(line)
             links = small.pop("links")
             static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
-            start, big = 0, {}
+            big = {}
             for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
-                big[name], start = rest[start : start + length], start + length
-            return cls(**small, **big, links=static) if start == len(rest) else None
+                if not isinstance(length, int) or length < 0:
+                    return None  # corrupt: rendered afresh
+                big[name], start = text[start : start + length], start + length
+            return cls(**small, **big, links=static) if start == len(text) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
 
 _FIELDS = tuple(f.name for f in fields(Parts))
+
+
+def _json_line(line: str) -> Any:
+    """Return the parts' JSON line as json.loads reads it; by orjson (~3x faster) unless orjson refuses it."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # e.g. a lone surrogate escape, which json reads
+        return json.loads(line)
 
 
 def _member(name: str, value: Any) -> str:

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .. import compact_json
 from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..progress import Progress
 from ..record import canonical_json
 from ..scicat import from_scicat
+from ..store.base import json_text
 from .datasets import dataset_pids
 from .outbox import Intent, Outbox, Sent
 from .source import SciCatSource
@@ -70,9 +70,10 @@ def read(document: Any) -> SourceRecord | None:
         doi = normalize_doi(document.get("doi"))
     except InvalidDOI:
         return None
-    # Compact, and written by orjson where that is byte for byte what `json` writes: the DMZ reads the same document.
-    body = compact_json.dumps(document)
-    source_hash = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    # Compact, and written by orjson where that is byte for byte what `json` writes: the DMZ reads the same
+    # document. A lone surrogate (a JSON "\ud800" escape) stays an escape: raw, the outbox and HTTP cannot carry it.
+    body = json_text(document)
+    source_hash = hashlib.sha256(canonical_json(document).encode("utf-8", "surrogatepass")).hexdigest()
     kind = "private" if document.get("status") == "private" else "unchecked"
     return SourceRecord(fold_doi(doi), doi, document, body, kind, source_hash)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from conftest import SHARED, v4_document
 
-from catalogue_core.publisher.sync import read
+from catalogue_core.publisher import Outbox
+from catalogue_core.publisher.sync import check, put, read
 from catalogue_core.scicat import from_scicat
 
 from .conftest import SCICAT_TOKEN, Intranet, all_keys, documents, held, v3_document
@@ -214,3 +216,17 @@ def test_the_body_sent_is_the_document_as_json_writes_it_compactly_for_every_exa
         assert record.body == json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         assert json.loads(record.body) == document
     assert sent >= 10
+
+
+def test_a_document_holding_a_lone_surrogate_is_read_hashed_and_queued_with_the_escape_kept(tmp_path: Path) -> None:
+    document = {**v4_document("10.1234/surrogate"), "title": "broken \ud800 text"}
+    record = read(document)
+    assert record is not None and "\\ud800" in record.body  # the escape, not the raw code point
+    assert json.loads(record.body) == document
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    try:
+        outbox.enqueue([put(check(record))])
+        [item] = outbox.due(10)
+        assert json.loads(item.body or "") == document and item.content_hash == check(record).content_hash
+    finally:
+        outbox.close()
