@@ -5,8 +5,7 @@ The harvest bench writes its first records through the store's own write path (`
 inside SQLite, table by table, giving each copy the next DOI (`10.99999/BENCH-<n>`, as the bench's
 fill names them) in its key, DOI, stored documents and search text, the way the fill's own
 variants are made by substituting the DOI. Every table keyed by the record key is copied, so the
-indexes, the full-text index (its triggers fire) and any per-record table stay consistent; the
-list pages' layout (sqlite_listing) is then built from the copies, each format's rows in order.
+indexes, the full-text index (its triggers fire) and any per-record table stay consistent.
 Datestamps are copied too: many records share one, which keyset paging orders by key.
 """
 
@@ -15,8 +14,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-
-from catalogue_core.store import sqlite_listing
 
 PREFIX = "10.99999/BENCH-"
 _START = len(PREFIX) + 1  # where the number starts in a key (1-based, as substr counts)
@@ -37,10 +34,8 @@ def _columns(db: sqlite3.Connection, table: str) -> list[str]:
 def _keyed_tables(db: sqlite3.Connection) -> list[str]:
     """Every ordinary table with a `key` column (records first): what one record owns."""
     names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    # Not the publisher's sequences (no record of its own), nor the full-text index (its triggers fill it),
-    # nor the listing: laid out once at the end, in order, as `dmzpub migrate` lays it out.
-    skipped = {"sequences", "listing"}
-    keyed = [n for n in names if "key" in _columns(db, n) and n not in skipped and not n.startswith("records_")]
+    # Not the publisher's sequences (no record of its own), nor the full-text index (its triggers fill it).
+    keyed = [n for n in names if "key" in _columns(db, n) and n != "sequences" and not n.startswith("records_")]
     return sorted(keyed, key=lambda n: n != "records")
 
 
@@ -82,9 +77,6 @@ def replicate(path: Path, total: int) -> float:
         db.execute("COMMIT")
         print(f"\r  copied to {min(offset + seed, total):,}/{total:,}", end="", flush=True)
     print()
-    db.execute("BEGIN")
-    sqlite_listing.rebuild(db)
-    db.execute("COMMIT")
     db.execute("PRAGMA journal_mode=WAL")
     db.close()
     return time.perf_counter() - started

@@ -325,10 +325,6 @@ class Repository(ABC):
         """Recount every (status, set) from the records (a migration step; exact again after any drift)."""
 
     @abstractmethod
-    def rebuild_listing(self) -> None:
-        """Lay out the documents list pages read from the stored records again (a migration step)."""
-
-    @abstractmethod
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         """Return record summaries (no metadata) after `after`, in key order."""
 

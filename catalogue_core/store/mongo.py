@@ -395,11 +395,6 @@ class MongoRepository(Repository):
     def rebuild_counts(self) -> None:
         self._call(self.counts.rebuild, self.records.find({}, {"status": 1, "sets": 1}))
 
-    def rebuild_listing(self) -> None:
-        # Nothing to lay out: a list page reads each record's document, which holds its formats,
-        # through the (datestamp, _id) index; a second collection could not change in one write with it.
-        return None
-
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         flt = {"_id": {"$gt": after}} if after else {}
         cursor = self.records.find(flt, _SUMMARY).sort("_id", ASCENDING).limit(limit)

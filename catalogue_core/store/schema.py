@@ -11,14 +11,12 @@ from .base import Repository
 # 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
 # 2: thumbnails are kept decoded beside the records (filled from each record's payload).
 # 3: records are counted per (status, set) by every write; the step counts the records already held.
-# 4: SQLite keeps each format's documents in datestamp order for list pages (sqlite_listing); the step lays them out.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 3
 # Each step upgrades a store from the version before it; one function per version, applied in order.
 MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     1: lambda repo: None,
     2: thumbnails.fill,
     3: lambda repo: repo.rebuild_counts(),
-    4: lambda repo: repo.rebuild_listing(),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_listing, sqlite_reindex, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_reindex, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -72,7 +72,7 @@ class SQLiteRepository(Repository):
         self._all_lock = threading.Lock()
         self._checkpoints = Checkpointer(lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None))
         try:
-            self._db().executescript(_SCHEMA + _THUMBNAILS + sqlite_listing.SCHEMA)
+            self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
@@ -211,7 +211,6 @@ class SQLiteRepository(Repository):
                 (reason, stamp, key),
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-            sqlite_listing.write(db, [(key, row["datestamp"], stamp, {})])
             sqlite_write(db, key, None)
             self._write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
@@ -247,7 +246,6 @@ class SQLiteRepository(Repository):
             (stamp, _dumps(list(sets)), key),
         )
         self._write_rendered(db, key, rendered)
-        sqlite_listing.write(db, [(key, row["datestamp"], stamp, rendered)])
         self._write_sets(db, key, stamp, sets)
         return WriteResult(key, "updated", stamp)
 
@@ -319,8 +317,7 @@ class SQLiteRepository(Repository):
         where, args = self._where(query, after, driver)
         source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
         xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
-        # The listing (sqlite_listing), not `rendered`: a page's documents are neighbours there.
-        join = " LEFT JOIN listing x ON x.prefix = ? AND x.datestamp = r.datestamp AND x.key = r.key" if prefix else ""
+        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if prefix else ""
         sql = f"SELECT {columns}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
         return sql, ([prefix] if prefix else []) + args + [limit]
 
@@ -391,10 +388,6 @@ class SQLiteRepository(Repository):
     def rebuild_counts(self) -> None:
         with self._write() as db:
             sqlite_counts.rebuild(db)
-
-    def rebuild_listing(self) -> None:
-        with self._write() as db:
-            sqlite_listing.rebuild(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
@@ -477,7 +470,6 @@ class SQLiteRepository(Repository):
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
             for record, search in records:
-                held = db.execute("SELECT datestamp FROM records WHERE key = ?", (record.key,)).fetchone()
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -497,7 +489,6 @@ class SQLiteRepository(Repository):
                     ),
                 )
                 self._write_rendered(db, record.key, record.rendered)
-                sqlite_listing.write(db, [(record.key, held and held[0], record.datestamp, record.rendered)])
                 self._write_sets(db, record.key, record.datestamp, record.sets)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 

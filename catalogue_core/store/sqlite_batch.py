@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from . import sqlite_listing
 from .base import Entry, WriteResult, distinct_runs, json_text
 from .thumbnails import sqlite_write_many
 
@@ -43,8 +42,6 @@ def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[
         results.append(WriteResult(entry.key, "updated" if row else "created", now))
     db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
     _write(db, written)
-    held = {key: row["datestamp"] for key, row in rows.items()}
-    sqlite_listing.write(db, [(e.key, held.get(e.key), now, e.rendered) for e, now, _ in written])
     return results
 
 
