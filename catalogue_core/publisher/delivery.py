@@ -21,10 +21,6 @@ from .outbox import Item, Outbox
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Batches per sender in one round: a round ends when its slowest batch does, the other senders idle
-# meanwhile, so few big rounds keep both DMZ workers busy longer than many small ones (4 batches a round did).
-ROUND_BATCHES = 8
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -83,7 +79,7 @@ class Deliverer:
             if pending:
                 self.progress.stage("delivering", pending)
             try:
-                while items := self.outbox.due(self.batch_size * ROUND_BATCHES * max(1, self.concurrency)):
+                while items := self.outbox.due(self.batch_size * 4):
                     self._put_round(list(self._batches([i for i in items if i.action == "put"])))
                     for item in items:
                         if item.action == "withdraw":
