@@ -25,7 +25,7 @@ def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[
     keys = [entry.key for entry in entries]
     rows = _read(db, "SELECT key, datestamp, created, deleted, content_hash FROM records", keys)
     sequenced = [entry.key for entry in entries if entry.sequence is not None]
-    sequences = {row["key"]: row["seq"] for row in _rows(db, "SELECT key, seq FROM sequences", sequenced)}
+    sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
     results, claims, written = [], [], []
     for entry in entries:
         row = rows.get(entry.key)
@@ -75,10 +75,11 @@ def _record_row(item: tuple[Entry, str, str]) -> tuple[Any, ...]:
 
 
 def _read(db: sqlite3.Connection, select: str, keys: list[str]) -> dict[str, sqlite3.Row]:
-    return {row["key"]: row for row in _rows(db, select, keys)}
+    return {row["key"]: row for row in rows_by_key(db, select, keys)}
 
 
-def _rows(db: sqlite3.Connection, select: str, keys: list[str]) -> Iterator[sqlite3.Row]:
+def rows_by_key(db: sqlite3.Connection, select: str, keys: Sequence[str]) -> Iterator[sqlite3.Row]:
+    """Return the rows of `select` (no WHERE of its own) whose key is among `keys`, a bounded `IN (...)` at a time."""
     for start in range(0, len(keys), _READ):
-        chunk = keys[start : start + _READ]
+        chunk = list(keys[start : start + _READ])
         yield from db.execute(f"{select} WHERE key IN ({', '.join('?' * len(chunk))})", chunk)
