@@ -17,6 +17,11 @@ class RenderContext:
     base_url: str = "http://127.0.0.1:8080"
     datacentre_symbol: str = ""
 
+    @property
+    def texts(self) -> tuple[str, str]:
+        """Return the context's values that go into the formats as text."""
+        return self.base_url, self.datacentre_symbol
+
     def landing_url(self, key: str) -> str:
         """Return the landing page URL of a record key."""
         return PublicURLs(self.base_url).landing(key)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
-from ..urls import PublicURLs
+from ..urls import PublicURLs, doi_url
+from ..xmltext import plain
 
 EU_REPO = "info:eu-repo/semantics/"  # the access-rights vocabulary OpenAIRE's guidelines name
 
@@ -69,14 +72,18 @@ def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any
     DataCite has no thumbnail property; kernel 4.7's relationType `Other` with
     relationTypeInformation names the link for what it is.
     """
+    return _with_links(record, access_right(record), catalogue_url(record), thumbnail_url(record, context))
+
+
+def _with_links(record: PublishedRecord, access: tuple[str, str], url: str | None, image: str | None) -> dict[str, Any]:
     meta = dict(record.metadata)
-    label, uri = access_right(record)
+    label, uri = access
     given = [r for r in meta.get("rightsList", []) if not str(r.get("rightsUri", "")).startswith(EU_REPO)]
     meta["rightsList"] = [*given, {"rights": label, "rightsUri": uri}]
-    if url := catalogue_url(record):
+    if url:
         alternate = {"alternateIdentifier": url, "alternateIdentifierType": "URL"}
         meta["alternateIdentifiers"] = [*meta.get("alternateIdentifiers", []), alternate]
-    if image := thumbnail_url(record, context):
+    if image:
         related = {
             "relatedIdentifier": image,
             "relatedIdentifierType": "URL",
@@ -86,3 +93,42 @@ def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any
         }
         meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), related]
     return meta
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What every format of one record derives from it besides its metadata, worked out once per record."""
+
+    access: tuple[str, str]  # access_right's (label, rightsURI)
+    doi_url: str
+    landing_url: str
+    catalogue_url: str | None
+    thumbnail_url: str | None
+    metadata: dict[str, Any]  # with_links's metadata, the DataCite resource's input
+    plain: bool  # xmltext.plain over everything the formats write: their writers may skip escaping
+
+
+# A write renders every format of one record in turn: each thread keeps the last record's derivation
+# (compared by identity, with its context) for the formats that follow, not worked out again per format.
+_last = threading.local()
+
+
+def derived(record: PublishedRecord, context: RenderContext) -> Derived:
+    """Return the record's derived links, worked out once for all of its formats."""
+    if getattr(_last, "record", None) is record and _last.context == context:
+        return _last.derived
+    access = access_right(record)
+    catalogue, thumbnail = catalogue_url(record), thumbnail_url(record, context)
+    resolver, landing = doi_url(record.doi), context.landing_url(record.key)
+    written = (record.doi, resolver, landing, catalogue, thumbnail, record.extras.get("downloadLink"), *context.texts)
+    found = Derived(
+        access,
+        resolver,
+        landing,
+        catalogue,
+        thumbnail,
+        _with_links(record, access, catalogue, thumbnail),
+        plain([record.metadata, [text for text in written if text is not None]]),
+    )
+    _last.record, _last.context, _last.derived = record, context, found
+    return found
