@@ -127,8 +127,10 @@ def _related_identifiers(values: list[dict[str, Any]]) -> str:
         get = value.get
         attrs = f' relationType="{string(value["relationType"])}"'
         if len(value) == 3 and "relatedIdentifierType" in value:  # the usual three: no other attribute to look for
-            kind, found = value["relatedIdentifierType"], string(value["relatedIdentifier"])
-            parts.append(f"<relatedIdentifier{attrs}{_a('relatedIdentifierType', kind)}>{found}</relatedIdentifier>")
+            kind, identifier = value["relatedIdentifierType"], string(value["relatedIdentifier"])
+            parts.append(
+                f"<relatedIdentifier{attrs}{_a('relatedIdentifierType', kind)}>{identifier}</relatedIdentifier>"
+            )
             continue
         for key, name in general.RELATED_ATTRIBUTES:
             if found := get(key):
