@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..urls import doi_url
-from ..xmltext import root, text
-from .links import access_right, catalogue_url, thumbnail_url
+from ..xmltext import root, string, text
+from .links import derived
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -24,7 +24,7 @@ _OPEN = (
 
 def values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, str]]:
     """Return the record's Dublin Core elements, (name, text), in document order."""
-    meta = record.metadata
+    meta, links = record.metadata, derived(record, context)
     out: list[tuple[str, str]] = [("title", t["title"]) for t in meta.get("titles", [])]
     out += [("creator", c["name"]) for c in meta.get("creators", [])]
     out += [("subject", s["subject"]) for s in meta.get("subjects", []) if s.get("subject")]
@@ -39,18 +39,18 @@ def values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, s
         out.append(("type", types["resourceType"]))
     out += [("format", f) for f in meta.get("formats", [])]
     out += [("format", s) for s in meta.get("sizes", [])]
-    out.append(("identifier", doi_url(record.doi)))
-    out.append(("identifier", context.landing_url(record.key)))
-    if url := catalogue_url(record):
+    out.append(("identifier", links.doi_url))
+    out.append(("identifier", links.landing_url))
+    if url := links.catalogue_url:
         out.append(("identifier", url))
-    if image := thumbnail_url(record, context):
+    if image := links.thumbnail_url:
         out.append(("relation", image))
     out += [("relation", _relation(r)) for r in meta.get("relatedIdentifiers", [])]
     if meta.get("language"):
         out.append(("language", meta["language"]))
     for rights in meta.get("rightsList", []):
         out += [("rights", v) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
-    out.append(("rights", access_right(record)[1]))
+    out.append(("rights", links.access[1]))
     out += [("coverage", g["geoLocationPlace"]) for g in meta.get("geoLocations", []) if g.get("geoLocationPlace")]
     return out
 
@@ -66,9 +66,12 @@ def _relation(related: dict) -> str:
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <oai_dc:dc> element as a string without XML declaration."""
+    found = values(record, context)
+    if derived(record, context).plain:
+        try:  # nothing to escape or check (links.Derived.plain): the type check alone; odd values go below
+            return f"<oai_dc:dc {_OPEN}>{''.join([f'<dc:{n}>{string(v)}</dc:{n}>' for n, v in found])}</oai_dc:dc>"
+        except TypeError:
+            pass
     # element() written out: no attributes here, and ~25 elements per record.
-    parts = [
-        f"<dc:{name}/>" if value is None else f"<dc:{name}>{text(value)}</dc:{name}>"
-        for name, value in values(record, context)
-    ]
+    parts = [f"<dc:{name}/>" if value is None else f"<dc:{name}>{text(value)}</dc:{name}>" for name, value in found]
     return root("oai_dc:dc", _OPEN, parts)
