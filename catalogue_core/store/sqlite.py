@@ -238,14 +238,14 @@ class SQLiteRepository(Repository):
         old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
         if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
             if old != rendered:  # only the page parts changed: harvesters see nothing new
-                self._write_rendered(db, key, rendered)
+                sqlite_reindex.write_changed(db, key, old, rendered)
             return WriteResult(key, "unchanged", row["datestamp"])
         stamp = self._stamp(row["datestamp"])
         db.execute(
             "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
             (stamp, _dumps(list(sets)), key),
         )
-        self._write_rendered(db, key, rendered)
+        sqlite_reindex.write_changed(db, key, old, rendered)
         self._write_sets(db, key, stamp, sets)
         return WriteResult(key, "updated", stamp)
 
