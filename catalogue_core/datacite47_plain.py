@@ -3,7 +3,8 @@
 A write's dearest format. When nothing in the metadata needs escaping or checking, the values go in as
 they are (xmltext.string's type check alone) and the commonest elements are written in one f-string
 each; the rare ones (geoLocations, relatedItems, ...) use datacite47_xml's own writers. Anything odd
-(a value that is not a string where one goes) raises, and the caller writes the general way instead.
+(a value that is not a string where one goes, a tab or newline in an attribute) makes it answer None,
+and the caller writes the general way instead.
 tests/test_plain_writers.py holds it byte-identical to datacite47_xml.resource_xml.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import datacite47_xml as general
-from .xmltext import string
+from .xmltext import space_in_tag, string
 
 XML_LANG = general.XML_LANG
 
@@ -24,6 +25,8 @@ def _a(name: str, value: Any) -> str:
 
 
 def _person(tag: str, name_tag: str, value: dict[str, Any], kind: Any = None) -> str:
+    if len(value) == 1:  # the name alone (a creator from SciCat v3's list): nothing else to look for
+        return f"<{tag}><{name_tag}>{string(value['name'])}</{name_tag}></{tag}>"
     get = value.get
     name_type, lang = get("nameType"), get("lang")
     name_attrs = (f' nameType="{string(name_type)}"' if name_type else "") + (
@@ -123,6 +126,12 @@ def _related_identifiers(values: list[dict[str, Any]]) -> str:
     for value in values:
         get = value.get
         attrs = f' relationType="{string(value["relationType"])}"'
+        if len(value) == 3 and "relatedIdentifierType" in value:  # the usual three: no other attribute to look for
+            kind, identifier = value["relatedIdentifierType"], string(value["relatedIdentifier"])
+            parts.append(
+                f"<relatedIdentifier{attrs}{_a('relatedIdentifierType', kind)}>{identifier}</relatedIdentifier>"
+            )
+            continue
         for key, name in general.RELATED_ATTRIBUTES:
             if found := get(key):
                 attrs += f' {name}="{string(found)}"'
@@ -203,8 +212,13 @@ _WRITERS: dict[str, Callable[[Any], str]] = {
 _RULES = tuple(_WRITERS.items())
 
 
-def resource_xml(metadata: dict[str, Any]) -> str:
-    """Return the <resource> of plain metadata (xmltext.plain) as text; raises on values it does not write."""
-    parts = [write(metadata[key]) for key, write in _RULES if key in metadata and (metadata[key] or key == "types")]
+def resource_xml(metadata: dict[str, Any]) -> str | None:
+    """Return the <resource> of plain metadata (xmltext.plain) as text, or None when it is for the general writer."""
+    try:
+        parts = [write(metadata[key]) for key, write in _RULES if key in metadata and (metadata[key] or key == "types")]
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None  # a value that is not a string where one goes, or missing: the general writer says what
     content = "".join(parts)
+    if ("\n" in content or "\t" in content) and space_in_tag(content):
+        return None  # a tab or newline in an attribute value is escaped
     return f"<resource {general.OPEN}>{content}</resource>" if content else f"<resource {general.OPEN}/>"

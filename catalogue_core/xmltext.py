@@ -100,16 +100,37 @@ def root(tag: str, declarations: str, parts: Iterable[str]) -> str:
 
 
 def plain(value: object) -> bool:
-    """Tell whether every string in a JSON value goes into XML as it is: nothing to escape, nothing illegal.
+    """Tell whether every string in a JSON value goes into element content as it is: nothing to escape or refuse.
 
-    True lets a writer put the strings in without text()/attribute() and skip has_illegal. One
-    look at orjson's text of the whole value: a backslash stands for a quote, a backslash or a
-    control character (tab, newline and carriage return included); a lone surrogate makes orjson raise.
+    True lets a writer put the strings in without text() and skip has_illegal; tabs and newlines are
+    allowed (text() keeps them), so one that may land in an attribute is checked by space_in_tag.
+    One look at orjson's text of the whole value: a backslash stands for a quote, a backslash or a
+    control character; a lone surrogate makes orjson raise.
     """
     try:
         data = orjson.dumps(value, option=_JSON_ONLY)
     except TypeError:
         return False
-    if b"\\" in data or b"&" in data or b"<" in data or b">" in data:
+    # Byte values, not one-byte strings, after `in`: memchr, ~20x cheaper on a 3 kB text here.
+    if 92 in data:  # a backslash: only the escapes of tab and newline may stay plain
+        data = data.replace(b"\\n", b"").replace(b"\\t", b"")
+        if 92 in data:
+            return False
+    if 38 in data or 60 in data or 62 in data:  # & < >
         return False
-    return data.isascii() or not any(sequence in data for sequence in _NON_CHARACTERS)
+    # U+FFFE and U+FFFF are the only XML-illegal characters left; both start with the byte 0xEF.
+    return 0xEF not in data or not any(sequence in data for sequence in _NON_CHARACTERS)
+
+
+def space_in_tag(document: str) -> bool:
+    """Tell whether a plainly written document holds a tab or newline inside a tag (an attribute value).
+
+    Plain values hold no < or >, so the nearest one before a character tells whether it is in a tag.
+    """
+    for space in ("\n", "\t"):
+        at = document.find(space)
+        while at >= 0:
+            if document.rfind("<", 0, at) > document.rfind(">", 0, at):
+                return True
+            at = document.find(space, at + 1)
+    return False

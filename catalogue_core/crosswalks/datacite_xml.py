@@ -39,12 +39,9 @@ def _resource(record: PublishedRecord, context: RenderContext) -> str:
 
 
 def _resource_xml(links: Derived) -> str:
-    if links.plain:
-        try:  # nothing to escape or check: the plain writer; a value it does not take goes the general way
-            return datacite47_plain.resource_xml(links.metadata)
-        except (TypeError, KeyError, AttributeError, ValueError):
-            pass
-    return resource_xml(links.metadata)
+    # Nothing to escape or check: the plain writer, unless it leaves the metadata to the general one.
+    document = datacite47_plain.resource_xml(links.metadata) if links.plain else None
+    return resource_xml(links.metadata) if document is None else document
 
 
 def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:

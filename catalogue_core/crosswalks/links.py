@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
@@ -58,9 +57,9 @@ def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str
     without a download link the files are available on request: restricted access.
     """
     today = today or local_today()
-    available = [d.get("date", "") for d in record.metadata.get("dates", []) if d.get("dateType") == "Available"]
-    if any(when[:10] > today for when in available):
-        return "Embargoed Access", EU_REPO + "embargoedAccess"
+    for found in record.metadata.get("dates", []):  # a loop, not any() over a generator: once per record written
+        if found.get("dateType") == "Available" and found.get("date", "")[:10] > today:
+            return "Embargoed Access", EU_REPO + "embargoedAccess"
     if record.extras.get("downloadLink"):
         return "Open Access", EU_REPO + "openAccess"
     return "Restricted Access", EU_REPO + "restrictedAccess"
@@ -95,8 +94,7 @@ def _with_links(record: PublishedRecord, access: tuple[str, str], url: str | Non
     return meta
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(NamedTuple):
     """What every format of one record derives from it besides its metadata, worked out once per record."""
 
     access: tuple[str, str]  # access_right's (label, rightsURI)
@@ -115,20 +113,15 @@ _last = threading.local()
 
 def derived(record: PublishedRecord, context: RenderContext) -> Derived:
     """Return the record's derived links, worked out once for all of its formats."""
-    if getattr(_last, "record", None) is record and _last.context == context:
-        return _last.derived
+    memo = getattr(_last, "memo", None)
+    if memo is not None and memo[0] is record and (memo[1] is context or memo[1] == context):
+        return memo[2]
     access = access_right(record)
     catalogue, thumbnail = catalogue_url(record), thumbnail_url(record, context)
     resolver, landing = doi_url(record.doi), context.landing_url(record.key)
-    written = (record.doi, resolver, landing, catalogue, thumbnail, record.extras.get("downloadLink"), *context.texts)
-    found = Derived(
-        access,
-        resolver,
-        landing,
-        catalogue,
-        thumbnail,
-        _with_links(record, access, catalogue, thumbnail),
-        plain([record.metadata, [text for text in written if text is not None]]),
-    )
-    _last.record, _last.context, _last.derived = record, context, found
+    written = [record.doi, resolver, landing, context.base_url, context.datacentre_symbol]
+    written += [text for text in (catalogue, thumbnail, record.extras.get("downloadLink")) if text is not None]
+    metadata = _with_links(record, access, catalogue, thumbnail)
+    found = Derived(access, resolver, landing, catalogue, thumbnail, metadata, plain([record.metadata, written]))
+    _last.memo = (record, context, found)
     return found

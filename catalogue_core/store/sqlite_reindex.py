@@ -26,15 +26,3 @@ def sources(
             )
             found[row["key"]] = (record, row["search"])
     return [found[key] for key in keys if key in found]
-
-
-def write_changed(db: sqlite3.Connection, key: str, old: dict[str, str], rendered: dict[str, str]) -> None:
-    """Make a record's stored renderings `rendered`, writing only the formats that differ from `old`."""
-    # A reindex after a release mostly changes one or two formats of each record: rewriting all of
-    # them (tens of kB a record) was most of what the reindex's writing process spent.
-    gone = [(key, prefix) for prefix in old if prefix not in rendered]
-    if gone:
-        db.executemany("DELETE FROM rendered WHERE key = ? AND prefix = ?", gone)
-    changed = [(key, prefix, xml) for prefix, xml in rendered.items() if old.get(prefix) != xml]
-    if changed:
-        db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", changed)
