@@ -147,6 +147,23 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
     if language:
         out.append(f'\n<meta name="DC.language" content="{language}">')
     out.append(f'\n<link rel="cite-as" href="{doi_url}">')
-    for name, media_type, label in escaped_exports(exports):
-        out.append(f'\n<link rel="alternate" type="{media_type}" href="{landing}{name}" title="{label}">')
+    out.append(landing.join(_alternates(exports)))  # every link but its page URL is fixed: one join
     return "".join(out)
+
+
+def _alternates(exports: Sequence[Export]) -> list[str]:
+    """Return the export links' text around the page's escaped URL, which goes between each two items."""
+    if exports is EXPORTS:
+        return _ALTERNATES
+    return _alternate_runs(exports)
+
+
+def _alternate_runs(exports: Sequence[Export]) -> list[str]:
+    runs, before = [], ""
+    for name, media_type, label in escaped_exports(exports):
+        runs.append(f'{before}\n<link rel="alternate" type="{media_type}" href="')
+        before = f'{name}" title="{label}">'
+    return [*runs, before] if runs else [""]
+
+
+_ALTERNATES = _alternate_runs(EXPORTS)  # the built-in exports' runs, once per process

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -19,13 +20,16 @@ from jinja2.filters import do_truncate
 from test_jsonld_text import _corpus_pages, _extras, _metadata, _page
 from test_page_parts_bytes import BASES
 
-from landing import citation
+from catalogue_core import compact_json
+from landing import citation, signposting
 from landing.exports import EXPORTS, Export
 from landing.head import DESCRIPTION_LENGTH, _abstract, escaped_exports, head_tags, html_escape
 from landing.page import RecordPage
+from landing.parts import Parts, render
 from landing.sections import record_sections
 from oai_server import create_app
 
+ODD_EXPORTS = (Export('a&b"<', "x/y'", '<Label> & "q"', lambda page: ""), *EXPORTS[2:4])
 HOSTILE = [
     "<b>bold</b> & \"q\" 'a'",
     "back\\slash {brace} $math$ 50% #1 a_b ^ ~ & \\textbf{x}",
@@ -90,11 +94,21 @@ def _outcome(write: Callable[[], Any]) -> Any:
         return type(error).__name__
 
 
-def _assert_same(page: RecordPage) -> bool:
+def _old_dumps(parts: Parts) -> str:
+    """Return the stored text of parts as 42c35b3's Parts.dumps wrote it."""
+    small: dict[str, Any] = {name: getattr(parts, name) for name in [f.name for f in fields(Parts)]}
+    links = parts.links
+    small["links"] = {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many}
+    texts = [small.pop(name) for name in ("title", "head", "main")]
+    small["lengths"] = [len(text) for text in texts]
+    return compact_json.dumps(small) + "\n" + "".join(texts)
+
+
+def _assert_same(page: RecordPage, exports: Sequence[Export] = EXPORTS) -> bool:
     """Assert both writers' outcomes equal; return whether they wrote (rather than both failing)."""
     sections = record_sections(page)
-    new = _outcome(lambda: head_tags(page, EXPORTS, sections))
-    assert new == _outcome(lambda: _old_head_tags(page, EXPORTS, sections)), page.meta
+    new = _outcome(lambda: head_tags(page, exports, sections))
+    assert new == _outcome(lambda: _old_head_tags(page, exports, sections)), page.meta
     cited = _outcome(lambda: citation.page_citations(page, sections))
     exported = _outcome(
         lambda: (
@@ -125,6 +139,9 @@ def test_every_corpus_record_s_head_tags_and_citations_are_as_before(base: str) 
             pages = list(_corpus_pages(base))
             assert len(pages) >= 23
             assert all([_assert_same(page) for page in pages])
+            for page in pages:  # the stored text too
+                parts = render(page)
+                assert parts.dumps() == _old_dumps(parts), page.doi
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -142,5 +159,23 @@ def test_random_hostile_records_head_tags_and_citations_are_as_before(seed: int)
                     text = "".join(rng.choice(["a", " ", "&", "\U0001f600", "<"]) for _ in range(size))
                     meta["descriptions"] = [{"description": text, "descriptionType": "Abstract"}]
                 doi = rng.choice(["10.1234/A", "10.1234/<&'>", "10.1234/{x}_%"])
-                written += _assert_same(_page(f"k{i}/{rng.choice(HOSTILE)}", doi, meta, _extras(rng), base))
+                exports = rng.choice([EXPORTS, EXPORTS[:1], (), ODD_EXPORTS])
+                written += _assert_same(_page(f"k{i}/{rng.choice(HOSTILE)}", doi, meta, _extras(rng), base), exports)
             assert written > 200  # mostly written, not both writers failing alike
+
+
+def _parts(rng: random.Random) -> Parts:
+    def text() -> Any:
+        return rng.choice([*HOSTILE, "\ud800 lone", "\udfff", "x" * 5000])
+
+    links = signposting.StaticLinks(tuple(text() for _ in range(rng.randrange(14))), text(), rng.choice([True, False]))
+    small = rng.choice([None, text(), 1.5, 1e-05, 2**70, 7])  # what json writes otherwise than orjson, too
+    return Parts(text(), text(), text(), text(), links, rng.choice([None, text(), small]), text(), small)
+
+
+def test_parts_stored_text_is_as_before_whatever_their_values() -> None:
+    rng = random.Random(5)
+    for _ in range(2000):
+        parts = _parts(rng)
+        assert parts.dumps() == _old_dumps(parts), parts
+        assert Parts.loads(parts.dumps()) == parts
