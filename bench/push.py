@@ -5,6 +5,10 @@ Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sq
 the second performance round) and prints the speed-up over it.
 Each figure is given by the clock and per CPU-second the server's processes used (gunicorn's master and
 workers, read from /proc): on a loaded machine the first mostly measures the other load, the second not.
+The client is a lean keep-alive http.client connection whose own CPU per request is printed too: in a
+sequential run it is on the clock. The FLOOR row sends the same requests through the same client and
+gunicorn set-up (dmzpub's worker class) to a WSGI app that only reads the body and answers: what this
+machine allows before dmzpub does anything.
 MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire server
 (Python >= 3.13) is started in this process, which then also pays for the server side.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import http.client
 import json
 import os
 import sys
@@ -22,12 +27,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import requests
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _server import checkout_command, dmzpub_server, tree_cpu
+from _server import ServerURL, checkout_command, dmzpub_server, tree_cpu
+from stack import Served
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
 TOKEN = "bench-token"
@@ -46,38 +51,69 @@ def documents(n: int, run: str) -> list[dict]:
     return out
 
 
+class Client:
+    """One keep-alive connection sending the pusher's requests (http.client: requests took ~2 ms of CPU a call)."""
+
+    def __init__(self, base: str) -> None:
+        url = urlsplit(base)
+        self.connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=300)
+        self.headers = {"Authorization": f"Bearer {TOKEN}", **JSON}
+
+    def send(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        """Send one request (Content-Length set from the body); return the status and the body answered."""
+        self.connection.request(method, path, body=body, headers=self.headers)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
 def sequential(base: str, docs: list[dict]) -> list[str]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {TOKEN}"
-    bodies = [json.dumps(doc) for doc in docs]  # encoded up front: the client's CPU is not the server's
-    with timed(base, len(docs)) as figures:
-        for doc, body in zip(docs, bodies, strict=True):
-            response = session.put(f"{base}/api/v1/published/{doc['doi']}", data=body, headers=JSON, timeout=30)
-            assert response.status_code == 201, response.text
+    client = Client(base)
+    # Encoded up front: the client's CPU is not the server's.
+    requests = [(f"/api/v1/published/{doc['doi']}", json.dumps(doc).encode()) for doc in docs]
+    with timed(base, len(docs), len(requests)) as figures:
+        for path, body in requests:
+            status, answer = client.send("PUT", path, body)
+            assert status == 201, answer
     return figures
 
 
 def bulk(base: str, docs: list[dict], batch: int) -> list[str]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {TOKEN}"
-    bodies = [json.dumps(docs[i : i + batch]) for i in range(0, len(docs), batch)]
-    with timed(base, len(docs)) as figures:
+    client = Client(base)
+    bodies = [json.dumps(docs[i : i + batch]).encode() for i in range(0, len(docs), batch)]
+    with timed(base, len(docs), len(bodies)) as figures:
         for body in bodies:
-            response = session.post(f"{base}/api/v1/published", data=body, headers=JSON, timeout=300)
-            assert response.status_code == 200, response.text[:500]
+            status, answer = client.send("POST", "/api/v1/published", body)
+            assert status == 200, answer[:500]
     return figures
 
 
 @contextmanager
-def timed(base: str, records: int) -> Iterator[list[str]]:
-    """Fill the yielded list with records/s by the clock and per CPU-second of the server's processes."""
+def timed(base: str, records: int, requests: int) -> Iterator[list[str]]:
+    """Fill the yielded list with records/s by the clock, per CPU-second of the server's processes, client CPU."""
     figures: list[str] = []
     pid = getattr(base, "pid", None)
-    cpu, start = tree_cpu(pid) if pid else 0.0, time.perf_counter()
+    cpu, start, client = tree_cpu(pid) if pid else 0.0, time.perf_counter(), time.thread_time()
     yield figures
     wall = time.perf_counter() - start
+    mine = (time.thread_time() - client) / requests * 1e3
     used = tree_cpu(pid) - cpu if pid else 0.0
-    figures += [f"{records / wall:8.1f} records/s", f"{records / used:8.1f} per server CPU-s" if used else "n/a"]
+    figures += [
+        f"{records / wall:8.1f} records/s",
+        f"{records / used:8.1f} per server CPU-s" if used else "n/a",
+        f"client {mine:.2f} ms CPU/request",
+    ]
+
+
+def floor(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Return the figures of the same requests sent to a WSGI app that reads each body and answers (bench/stack.py)."""
+    spec = {"workers": 2, "threads": 4, "worker": "dmzpub", "off": [], "app": "sink"}
+    with Served(spec, dict(os.environ)) as served:
+        base = ServerURL(f"http://127.0.0.1:{served.port}")
+        base.pid = served.process.pid
+        run = uuid.uuid4().hex[:6]
+        return sequential(base, documents(args.sequential, run + "s")), bulk(
+            base, documents(args.bulk, run + "b"), args.batch
+        )
 
 
 def store_env(kind: str, tmp: str) -> tuple[dict[str, str], object | None]:
@@ -110,10 +146,19 @@ def main() -> None:
             figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
             for (code, _), (seq, blk) in zip(codes, figures, strict=True):
-                print(f"{label:24s} {code:14s} sequential PUT: {seq[0]} ({seq[1]})   bulk POST: {blk[0]} ({blk[1]})")
+                print(row(label, code, seq, blk))
             if args.baseline:
                 (seq, blk), (old_seq, old_blk) = figures
                 print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
+        print(row("FLOOR", "read+answer app", *floor(args)))
+
+
+def row(label: str, code: str, seq: list[str], blk: list[str]) -> str:
+    """Return one printed line: sequential and bulk figures of one server."""
+    return (
+        f"{label:24s} {code:15s} sequential PUT: {seq[0]} ({seq[1]}; {seq[2]})"
+        f"   bulk POST: {blk[0]} ({blk[1]}; {blk[2]})"
+    )
 
 
 def ratios(seq: list[str], old_seq: list[str], blk: list[str], old_blk: list[str]) -> str:

@@ -48,6 +48,12 @@ if spec["app"] == "bare":
     def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(BODY)))])
         return [BODY.encode()]
+elif spec["app"] == "sink":  # bench/push.py's floor: reads a request's body, answers as a PUT or a bulk POST would
+    def app(environ, start_response):
+        environ["wsgi.input"].read()
+        status = "201 Created" if environ["REQUEST_METHOD"] == "PUT" else "200 OK"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
 elif spec["app"] == "hello":
     app = Flask("hello")
     app.add_url_rule("/hello", "hello", lambda: BODY)

@@ -15,7 +15,7 @@ from .datacite47 import ITEM_IDENTIFIER_ATTRIBUTES, SCHEMA_LOCATION
 from .xmltext import attribute, children, element, leaf, root, text
 
 Attributes = dict[str, Any]
-_OPEN = (
+OPEN = (
     'xmlns="http://datacite.org/schema/kernel-4" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
     f' xsi:schemaLocation="{SCHEMA_LOCATION}"'
 )
@@ -158,6 +158,7 @@ def _information(attributes: Attributes, value: dict[str, Any]) -> None:
 # _related_object's attributes then relatedIdentifierType: (JSON key, XML attribute) in the package's order.
 _RELATED_KEYS = ("relatedMetadataScheme", "schemeUri", "schemeType", "resourceTypeGeneral", "relatedIdentifierType")
 _RELATED_NAMES = ("relatedMetadataScheme", "schemeURI", "schemeType", "resourceTypeGeneral", "relatedIdentifierType")
+RELATED_ATTRIBUTES = tuple(zip(_RELATED_KEYS, _RELATED_NAMES, strict=True))
 
 
 def _related_identifiers(values: list[dict[str, Any]]) -> str:
@@ -190,6 +191,7 @@ def _free_texts(plural: str, singular: str) -> Callable[[list[Any]], str]:
 
 _RIGHTS_KEYS = ("rightsUri", "rightsIdentifierScheme", "rightsIdentifier", "schemeUri", "lang")
 _RIGHTS_NAMES = ("rightsURI", "rightsIdentifierScheme", "rightsIdentifier", "schemeURI", XML_LANG)
+RIGHTS_ATTRIBUTES = tuple(zip(_RIGHTS_KEYS, _RIGHTS_NAMES, strict=True))
 
 
 def _rights(values: list[dict[str, Any]]) -> str:
@@ -310,7 +312,7 @@ def _leaf_of(tag: str) -> Callable[[Any], str]:
 
 
 # schema45's rules in its order; each runs when its key is present and, but for `types`, non-empty.
-_RULES: tuple[tuple[str, Callable[[Any], str]], ...] = (
+RULES: tuple[tuple[str, Callable[[Any], str]], ...] = (
     ("alternateIdentifiers", _alternate_identifiers),
     ("creators", _creators),
     ("titles", _titles),
@@ -336,5 +338,5 @@ _RULES: tuple[tuple[str, Callable[[Any], str]], ...] = (
 
 def resource_xml(metadata: dict[str, Any]) -> str:
     """Return the kernel-4.7 <resource> of canonical DataCite JSON as text, without XML declaration."""
-    parts = [write(metadata[key]) for key, write in _RULES if key in metadata and (metadata[key] or key == "types")]
-    return root("resource", _OPEN, parts)
+    parts = [write(metadata[key]) for key, write in RULES if key in metadata and (metadata[key] or key == "types")]
+    return root("resource", OPEN, parts)

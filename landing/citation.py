@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from catalogue_core.urls import doi_url
 
 from . import model
+from .page import RecordPage
 
 _BIBTEX_SPECIAL = re.compile(r"([\\{}$&#^_%~])")
 # BibTeX counts braces whatever precedes them, so an escaped brace must not be a brace at all.
@@ -49,13 +51,20 @@ def datacite(doi: str, meta: dict[str, Any], creators: list[model.Person] | None
 
     `creators`: the metadata's, when the caller has them already (a page does).
     """
-    names = [p.name for p in (model.creators(meta) if creators is None else creators)]
+    people = model.creators(meta) if creators is None else creators
+    return _datacite(doi, meta, people, model.title(meta), model.publisher(meta), model.resource_type(meta))
+
+
+def _datacite(
+    doi: str, meta: dict[str, Any], creators: list[model.Person], title: str, publisher: str, resource_type: str
+) -> str:
+    names = [p.name for p in creators]
     authors = "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
-    parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {_sentence(model.title(meta))}"]
+    parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {_sentence(title)}"]
     if meta.get("version"):
         parts.append(f"Version {meta['version']}.")
-    parts.append(_sentence(model.publisher(meta)))
-    parts.append(_sentence(model.resource_type(meta)))
+    parts.append(_sentence(publisher))
+    parts.append(_sentence(resource_type))
     parts.append(doi_url(doi))
     return " ".join(parts)
 
@@ -71,8 +80,32 @@ def bibtex_key(doi: str) -> str:
 
 def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[model.Person] | None = None) -> str:
     """Return a BibTeX @misc entry; organisations are braced so BibTeX keeps them whole."""
+    people = model.creators(meta) if creators is None else creators
+    known = (model.title(meta), model.publisher(meta), model.subjects(meta), model.rights(meta))
+    return _bibtex(doi, meta, landing_url, people, *known)
+
+
+def page_citations(page: RecordPage, sections: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the page's DataCite citation and BibTeX entry, from the values its sections already read."""
+    # The same text as datacite() and bibtex() (the exports), without reading the metadata again.
+    doi, meta, creators, title, publisher = page.doi, page.meta, page.creators, page.title, sections["publisher"]
+    cite = _datacite(doi, meta, creators, title, publisher, sections["resource_type"])
+    bib = _bibtex(doi, meta, page.landing_url, creators, title, publisher, sections["subjects"], page.rights)
+    return cite, bib
+
+
+def _bibtex(
+    doi: str,
+    meta: dict[str, Any],
+    landing_url: str,
+    creators: list[model.Person],
+    title: str,
+    publisher: str,
+    keywords: list[str],
+    licences: list[tuple[str, str | None]],
+) -> str:
     authors = []
-    for person in model.creators(meta) if creators is None else creators:
+    for person in creators:
         if person.personal and person.family:
             given = f", {person.given}" if person.given else ""
             authors.append(_bibtex_escape(person.family + given))
@@ -82,8 +115,8 @@ def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[mode
             authors.append("{" + _bibtex_escape(person.name) + "}")
     fields = [
         ("author", " and ".join(authors)),
-        ("title", "{" + _bibtex_escape(model.title(meta)) + "}"),
-        ("publisher", _bibtex_escape(model.publisher(meta))),
+        ("title", "{" + _bibtex_escape(title) + "}"),
+        ("publisher", _bibtex_escape(publisher)),
         ("year", str(meta.get("publicationYear", ""))),
         # biblatex reads doi and url verbatim (escapes would end up in the link); braces stay balanced.
         ("doi", doi.replace("{", "%7B").replace("}", "%7D")),
@@ -92,9 +125,9 @@ def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[mode
     ]
     if meta.get("version"):
         fields.append(("version", _bibtex_escape(str(meta["version"]))))
-    if keywords := model.subjects(meta):
+    if keywords:
         fields.append(("keywords", _bibtex_escape(", ".join(keywords))))
-    if licences := model.rights(meta):
+    if licences:
         fields.append(("copyright", _bibtex_escape(licences[0][0])))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@misc{{{bibtex_key(doi)},\n{body}\n}}\n"

@@ -67,10 +67,6 @@ def escaped_exports(exports: Sequence[Export]) -> tuple[tuple[str, str, str], ..
     return _ESCAPED_EXPORTS if exports is EXPORTS else _escape_exports(exports)
 
 
-def _tag(name: str, content: object) -> str:
-    return f'\n<meta name="{name}" content="{html_escape(content)}">'
-
-
 @bp.app_template_global("record_head")
 def record_head(
     page: RecordPage,
@@ -99,38 +95,75 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
 
     `sections`: landing/sections.py's values, of which issued, publisher, resource_type, subjects, licences.
     """
-    issued, publisher, subjects = sections["issued"], sections["publisher"], sections["subjects"]
-    resource_type, licences = sections["resource_type"], sections["licences"]
-    meta = page.meta
+    # Each value escaped once though several tags show it, and the fixed tags written in runs: per-tag
+    # calls and appends were most of this function's cost. Escaping is per character, so "; ".join of
+    # escaped keywords is the escaped join.
+    meta, creators = page.meta, page.creators
+    title, doi, landing = html_escape(page.title), html_escape(page.doi), html_escape(page.landing_url)
+    publisher, issued = html_escape(sections["publisher"]), html_escape(sections["issued"])
+    subjects = [html_escape(subject) for subject in sections["subjects"]]
+    names = [html_escape(person.name) for person in creators]
     abstract = _abstract(meta)
-    description = do_truncate(current_app.jinja_env, abstract, DESCRIPTION_LENGTH)
-    out = [f'<link rel="canonical" href="{html_escape(page.landing_url)}">', _tag("description", description)]
-    out.append(_tag("citation_title", page.title))
-    for person in page.creators:
-        out.append(_tag("citation_author", person.name))
-        out += [_tag("citation_author_institution", aff.name) for aff in person.affiliations]
+    escaped_abstract = html_escape(abstract)
+    # Jinja's truncate leaves text within the length as it is (and its leeway is never negative).
+    if len(abstract) <= DESCRIPTION_LENGTH:
+        description = escaped_abstract
+    else:
+        description = html_escape(do_truncate(current_app.jinja_env, abstract, DESCRIPTION_LENGTH))
+    out = [
+        f'<link rel="canonical" href="{landing}">\n<meta name="description" content="{description}">'
+        f'\n<meta name="citation_title" content="{title}">'
+    ]
+    for person, name in zip(creators, names, strict=True):
+        out.append(f'\n<meta name="citation_author" content="{name}">')
+        for aff in person.affiliations:
+            out.append(f'\n<meta name="citation_author_institution" content="{html_escape(aff.name)}">')
         if person.orcid:
-            out.append(_tag("citation_author_orcid", person.orcid))
-    out.append(_tag("citation_publication_date", issued.replace("-", "/")))
-    out += [_tag("citation_publisher", publisher), _tag("citation_doi", page.doi)]
-    out.append(_tag("citation_abstract_html_url", page.landing_url))
+            out.append(f'\n<meta name="citation_author_orcid" content="{html_escape(person.orcid)}">')
+    out.append(
+        f'\n<meta name="citation_publication_date" content="{issued.replace("-", "/")}">'
+        f'\n<meta name="citation_publisher" content="{publisher}">\n<meta name="citation_doi" content="{doi}">'
+        f'\n<meta name="citation_abstract_html_url" content="{landing}">'
+    )
     if subjects:
-        out.append(_tag("citation_keywords", "; ".join(subjects)))
-    if meta.get("language"):
-        out.append(_tag("citation_language", meta["language"]))
-    out.append('\n<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">')
-    out.append(_tag("DC.title", page.title))
-    out += [_tag("DC.creator", person.name) for person in page.creators]
-    out += [_tag("DC.publisher", publisher), _tag("DC.date", issued), _tag("DC.identifier", page.doi_url)]
-    out.append(_tag("DC.type", resource_type))
-    out += [_tag("DC.subject", subject) for subject in subjects]
-    out += [_tag("DC.rights", url or name) for name, url in licences]
+        out.append(f'\n<meta name="citation_keywords" content="{"; ".join(subjects)}">')
+    language = html_escape(meta["language"]) if meta.get("language") else ""
+    if language:
+        out.append(f'\n<meta name="citation_language" content="{language}">')
+    out.append(
+        f'\n<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">\n<meta name="DC.title" content="{title}">'
+    )
+    out += [f'\n<meta name="DC.creator" content="{name}">' for name in names]
+    doi_url = html_escape(page.doi_url)
+    out.append(
+        f'\n<meta name="DC.publisher" content="{publisher}">\n<meta name="DC.date" content="{issued}">'
+        f'\n<meta name="DC.identifier" content="{doi_url}">'
+        f'\n<meta name="DC.type" content="{html_escape(sections["resource_type"])}">'
+    )
+    out += [f'\n<meta name="DC.subject" content="{subject}">' for subject in subjects]
+    out += [f'\n<meta name="DC.rights" content="{html_escape(url or name)}">' for name, url in sections["licences"]]
     if abstract:
-        out.append(_tag("DC.description", abstract))
-    if meta.get("language"):
-        out.append(_tag("DC.language", meta["language"]))
-    out.append(f'\n<link rel="cite-as" href="{html_escape(page.doi_url)}">')
-    landing = html_escape(page.landing_url)
-    for name, media_type, label in escaped_exports(exports):
-        out.append(f'\n<link rel="alternate" type="{media_type}" href="{landing}{name}" title="{label}">')
+        out.append(f'\n<meta name="DC.description" content="{escaped_abstract}">')
+    if language:
+        out.append(f'\n<meta name="DC.language" content="{language}">')
+    out.append(f'\n<link rel="cite-as" href="{doi_url}">')
+    out.append(landing.join(_alternates(exports)))  # every link but its page URL is fixed: one join
     return "".join(out)
+
+
+def _alternates(exports: Sequence[Export]) -> list[str]:
+    """Return the export links' text around the page's escaped URL, which goes between each two items."""
+    if exports is EXPORTS:
+        return _ALTERNATES
+    return _alternate_runs(exports)
+
+
+def _alternate_runs(exports: Sequence[Export]) -> list[str]:
+    runs, before = [], ""
+    for name, media_type, label in escaped_exports(exports):
+        runs.append(f'{before}\n<link rel="alternate" type="{media_type}" href="')
+        before = f'{name}" title="{label}">'
+    return [*runs, before] if runs else [""]
+
+
+_ALTERNATES = _alternate_runs(EXPORTS)  # the built-in exports' runs, once per process

@@ -19,9 +19,6 @@ from .live_json import html_safe
 from .page import RecordPage
 from .schemaorg import description
 
-# Stand-ins for the slots while the text is made HTML-safe: ASCII-escaped JSON holds no non-ASCII character.
-_MARKS = {"contentSize": "\ue000", "dateModified": "\ue001", "distribution": "\ue002"}
-
 
 def _value(value: Any) -> str:
     """Return a value's JSON as the app's tojson writes it (before the HTML-safe replaces)."""
@@ -72,42 +69,58 @@ def _funders(funding: list[dict[str, Any]]) -> list[str]:
 
 def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]) -> str:
     """Return the htmlsafe JSON of the page's Dataset, each live member (contentSize, ...) replaced by its slot."""
-    meta, doi_url = page.meta, _value(page.doi_url)
-    agents = _list([_agent(p) for p in page.creators])  # creator and author are the same list: written once
-    out = [f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}']
+    # Written in four runs around the three slots, each made HTML-safe on its own (a slot's "<" must stay):
+    # no stand-ins to find and replace in the whole text afterwards.
+    meta, enc = page.meta, encode_basestring_ascii  # the DOI, its link and the page's URL are always str
+    doi_url = enc(page.doi_url)
+    agents = "[" + ", ".join([_agent(p) for p in page.creators]) + "]"  # creator and author: written once
+    first = f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}'
     cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:
-        out.append(f'"citation": {_list([_value(url) for url in cited])}')
-    out[-1] += _MARKS["contentSize"]
-    out.append(f'"creator": {agents}{_MARKS["dateModified"]}')
-    out.append(f'"datePublished": {_value(sections["issued"])}')
-    out.append(f'"description": {_value(description(page))}{_MARKS["distribution"]}')
+        first += ', "citation": [' + ", ".join([_value(url) for url in cited]) + "]"
+    second = f', "creator": {agents}'
+    third = f', "datePublished": {_value(sections["issued"])}, "description": {_value(description(page))}'
+    out = []
     if funders := _funders(sections["funding"]):
-        out.append(f'"funder": {_list(funders)}')
+        out.append(f', "funder": [{", ".join(funders)}]')
     value = f'{{"@type": "PropertyValue", "propertyID": "DOI", "url": {doi_url}, "value": {_value(page.doi)}}}'
-    out.append(f'"identifier": [{doi_url}, {value}]')
+    out.append(f', "identifier": [{doi_url}, {value}]')
     if meta.get("language"):
-        out.append(f'"inLanguage": {_value(meta["language"])}')
-    catalog = _value(page.base_url + "/")
-    out.append(f'"includedInDataCatalog": {{"@type": "DataCatalog", "url": {catalog}}}, "isAccessibleForFree": true')
+        out.append(f', "inLanguage": {_value(meta["language"])}')
+    out.append(_catalogue(page.base_url))
     if keywords := sections["subjects"]:
-        out.append(f'"keywords": {_list([_value(k) for k in keywords])}')
+        out.append(', "keywords": [' + ", ".join([_value(k) for k in keywords]) + "]")
     if licences := page.license_urls:
-        out.append(f'"license": {_value(licences[0]) if len(licences) == 1 else _list([_value(u) for u in licences])}')
-    out.append(f'"name": {_value(page.title)}')
-    out.append(f'"publisher": {_publisher(sections)}')
+        written = _value(licences[0]) if len(licences) == 1 else "[" + ", ".join([_value(u) for u in licences]) + "]"
+        out.append(f', "license": {written}')
+    out.append(f', "name": {_value(page.title)}, "publisher": {_publisher(sections)}')
     same = [doi_url, *[_value(url) for url in filter(None, [sections["catalogue_url"]])]]
-    out.append(f'"sameAs": {_list(same)}')
+    out.append(f', "sameAs": [{", ".join(same)}]')
     if sections["thumbnail"]:
-        out.append(f'"thumbnailUrl": {_value(sections["thumbnail"])}')
-    out.append(f'"url": {_value(page.landing_url)}')
+        out.append(f', "thumbnailUrl": {_value(sections["thumbnail"])}')
+    out.append(f', "url": {enc(page.landing_url)}')
     if meta.get("version"):
-        out.append(f'"version": {_value(str(meta["version"]))}')
-    written = ", ".join(out) + "}"
-    written = html_safe(written)  # ASCII-escaped JSON has <, >, & and ' only inside strings: same as per string
-    for name, mark in _MARKS.items():
-        written = written.replace(mark, slots[name], 1)
-    return written
+        out.append(f', "version": {_value(str(meta["version"]))}')
+    out.append("}")
+    # ASCII-escaped JSON has <, >, & and ' only inside strings: made safe per run, the same as per string.
+    runs = [first, slots["contentSize"], second, slots["dateModified"], third, slots["distribution"], "".join(out)]
+    for i in range(0, 7, 2):
+        run = runs[i]
+        if "<" in run or ">" in run or "&" in run or "'" in run:  # seldom: four scans, not four replaces
+            runs[i] = html_safe(run)
+    return "".join(runs)
+
+
+def _catalogue(base_url: str) -> str:
+    """Return the includedInDataCatalog and isAccessibleForFree members (the same for every page of a base URL)."""
+    if (found := _CATALOGUES.get(base_url)) is None:
+        url = encode_basestring_ascii(base_url + "/")
+        found = f', "includedInDataCatalog": {{"@type": "DataCatalog", "url": {url}}}, "isAccessibleForFree": true'
+        _CATALOGUES[base_url] = found
+    return found
+
+
+_CATALOGUES: dict[str, str] = {}  # per base URL: one or two per process
 
 
 def _publisher(sections: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 from conftest import scicat_example
@@ -102,6 +103,50 @@ def test_cleaning_a_tree_gives_what_the_walk_gave_on_hostile_and_odd_values() ->
     values += [{"k": v, "list": [v, "x", {"in": v}]} for v in values]
     values += list(mutants(23, 300))
     for value in values:
+        assert _typed(clean_tree(value)) == _typed(_clean_tree_before(value)), value
+
+
+def test_cleaning_random_trees_gives_what_the_walk_gave() -> None:
+    # Strings needing cleaning (outer space, escapes, controls, non-ASCII) and clean ones, keys that
+    # stay as they are, escaped quotes and backslashes at either end, and values that clean to nothing.
+    rng = random.Random(13)
+    alphabet = [
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\x0b",
+        "\x1f",
+        "\x7f",
+        "\x85",
+        "\xa0",
+        '"',
+        "\\",
+        "n",
+        "a",
+        ":",
+        ",",
+        "é",
+        "e\u0301",
+    ]
+    alphabet += ["\u3000", "\ud800", "[]", "{}", "null", "\\n", '\\"', "x" * 50, " " * 200]
+
+    def text() -> str:
+        pieces = [rng.choice(alphabet) for _ in range(rng.randint(0, 6))]
+        if rng.random() < 0.9:  # mostly something that survives cleaning: then the walk is not needed
+            pieces.insert(rng.randint(0, len(pieces)), "z")
+        return "".join(pieces)
+
+    def tree(depth: int) -> object:
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return rng.choice([text(), text(), text(), 7, 1.5, True, None if rng.random() < 0.1 else 0])
+        if roll < 0.7:
+            return [tree(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {text() or "k": tree(depth + 1) for _ in range(rng.randint(0, 4))}
+
+    for _ in range(3000):
+        value = {"titles": [{"title": text()}], "padded key ": "v ", "tree": tree(0)}
         assert _typed(clean_tree(value)) == _typed(_clean_tree_before(value)), value
 
 

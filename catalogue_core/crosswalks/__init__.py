@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..record import PublishedRecord
 from ..urls import PANOSC_SCHEMA_PATH, PublicURLs
@@ -17,9 +18,13 @@ class RenderContext:
     base_url: str = "http://127.0.0.1:8080"
     datacentre_symbol: str = ""
 
+    @cached_property  # read for every record written; a context is fixed per app
+    def _urls(self) -> PublicURLs:
+        return PublicURLs(self.base_url)
+
     def landing_url(self, key: str) -> str:
         """Return the landing page URL of a record key."""
-        return PublicURLs(self.base_url).landing(key)
+        return self._urls.landing(key)
 
 
 Renderer = Callable[[PublishedRecord, RenderContext], str]

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .. import datacite47
+from .. import datacite47, datacite47_plain
 from ..datacite47_xml import resource_xml
 from ..xmltext import leaf
-from .links import with_links
+from .links import Derived, derived, with_links
 
 if TYPE_CHECKING:
     from ..record import PublishedRecord
@@ -33,9 +33,15 @@ _WRAPPER = (
 def _resource(record: PublishedRecord, context: RenderContext) -> str:
     """Return the record's <resource> serialised, written once per record (and context)."""
     if getattr(_last, "record", None) is not record or getattr(_last, "context", None) != context:
-        _last.text = resource_xml(with_links(record, context))
+        _last.text = _resource_xml(derived(record, context))
         _last.record, _last.context = record, context
     return str(_last.text)
+
+
+def _resource_xml(links: Derived) -> str:
+    # Nothing to escape or check: the plain writer, unless it leaves the metadata to the general one.
+    document = datacite47_plain.resource_xml(links.metadata) if links.plain else None
+    return resource_xml(links.metadata) if document is None else document
 
 
 def resource_element(record: PublishedRecord, context: RenderContext) -> etree._Element:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
-from ..urls import PublicURLs
+from ..urls import PublicURLs, doi_url
+from ..xmltext import plain
 
 EU_REPO = "info:eu-repo/semantics/"  # the access-rights vocabulary OpenAIRE's guidelines name
 
@@ -55,9 +57,9 @@ def access_right(record: PublishedRecord, today: str | None = None) -> tuple[str
     without a download link the files are available on request: restricted access.
     """
     today = today or local_today()
-    available = [d.get("date", "") for d in record.metadata.get("dates", []) if d.get("dateType") == "Available"]
-    if any(when[:10] > today for when in available):
-        return "Embargoed Access", EU_REPO + "embargoedAccess"
+    for found in record.metadata.get("dates", []):  # a loop, not any() over a generator: once per record written
+        if found.get("dateType") == "Available" and found.get("date", "")[:10] > today:
+            return "Embargoed Access", EU_REPO + "embargoedAccess"
     if record.extras.get("downloadLink"):
         return "Open Access", EU_REPO + "openAccess"
     return "Restricted Access", EU_REPO + "restrictedAccess"
@@ -69,14 +71,18 @@ def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any
     DataCite has no thumbnail property; kernel 4.7's relationType `Other` with
     relationTypeInformation names the link for what it is.
     """
+    return _with_links(record, access_right(record), catalogue_url(record), thumbnail_url(record, context))
+
+
+def _with_links(record: PublishedRecord, access: tuple[str, str], url: str | None, image: str | None) -> dict[str, Any]:
     meta = dict(record.metadata)
-    label, uri = access_right(record)
+    label, uri = access
     given = [r for r in meta.get("rightsList", []) if not str(r.get("rightsUri", "")).startswith(EU_REPO)]
     meta["rightsList"] = [*given, {"rights": label, "rightsUri": uri}]
-    if url := catalogue_url(record):
+    if url:
         alternate = {"alternateIdentifier": url, "alternateIdentifierType": "URL"}
         meta["alternateIdentifiers"] = [*meta.get("alternateIdentifiers", []), alternate]
-    if image := thumbnail_url(record, context):
+    if image:
         related = {
             "relatedIdentifier": image,
             "relatedIdentifierType": "URL",
@@ -86,3 +92,36 @@ def with_links(record: PublishedRecord, context: RenderContext) -> dict[str, Any
         }
         meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), related]
     return meta
+
+
+class Derived(NamedTuple):
+    """What every format of one record derives from it besides its metadata, worked out once per record."""
+
+    access: tuple[str, str]  # access_right's (label, rightsURI)
+    doi_url: str
+    landing_url: str
+    catalogue_url: str | None
+    thumbnail_url: str | None
+    metadata: dict[str, Any]  # with_links's metadata, the DataCite resource's input
+    plain: bool  # xmltext.plain over everything the formats write: their writers may skip escaping
+
+
+# A write renders every format of one record in turn: each thread keeps the last record's derivation
+# (compared by identity, with its context) for the formats that follow, not worked out again per format.
+_last = threading.local()
+
+
+def derived(record: PublishedRecord, context: RenderContext) -> Derived:
+    """Return the record's derived links, worked out once for all of its formats."""
+    memo = getattr(_last, "memo", None)
+    if memo is not None and memo[0] is record and (memo[1] is context or memo[1] == context):
+        return memo[2]
+    access = access_right(record)
+    catalogue, thumbnail = catalogue_url(record), thumbnail_url(record, context)
+    resolver, landing = doi_url(record.doi), context.landing_url(record.key)
+    written = [record.doi, resolver, landing, context.base_url, context.datacentre_symbol]
+    written += [text for text in (catalogue, thumbnail, record.extras.get("downloadLink")) if text is not None]
+    metadata = _with_links(record, access, catalogue, thumbnail)
+    found = Derived(access, resolver, landing, catalogue, thumbnail, metadata, plain([record.metadata, written]))
+    _last.memo = (record, context, found)
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -69,17 +70,23 @@ class Deliverer:
         self.report = DeliveryReport()
         self._report_lock = threading.Lock()
         self._giving_up = threading.Event()
+        self._drawing = True
 
-    def flush(self) -> DeliveryReport:
-        """Deliver everything due; return the report (its `stopped` says why it ended early)."""
+    def flush(self, feed: Feed | None = None) -> DeliveryReport:
+        """Deliver everything due; return the report (its `stopped` says why it ended early).
+
+        With a feed, an empty outbox means "wait for the reader to queue more" until the feed is closed.
+        """
         self.report = DeliveryReport()
         self._giving_up.clear()
+        # Alongside a reader, the progress shows the read; delivery draws what is left once the read is done.
+        self._drawing = feed is None
         with self.outbox.delivery_lock():
             pending = self.outbox.counts()["pending"]
-            if pending:
+            if pending and feed is None:
                 self.progress.stage("delivering", pending)
             try:
-                while items := self.outbox.due(self.batch_size * 4):
+                while items := self._due(feed):
                     self._put_round(list(self._batches([i for i in items if i.action == "put"])))
                     for item in items:
                         if item.action == "withdraw":
@@ -90,6 +97,20 @@ class Deliverer:
                 self.progress.close()
             self.outbox.prune()
         return self.report
+
+    def _due(self, feed: Feed | None) -> list[Item]:
+        """Return the next round's entries; with a feed, wait for the reader until it queues more or is done."""
+        while True:
+            seen = feed.queued if feed is not None else 0
+            if feed is not None and feed.abandoned:
+                return []
+            if feed is not None and feed.done and not self._drawing:
+                self._drawing = True
+                if pending := self.outbox.counts()["pending"]:
+                    self.progress.stage("delivering", pending)
+            items = self.outbox.due(self.batch_size * 4)
+            if items or feed is None or not feed.wait(seen):
+                return items
 
     def _put_round(self, batches: list[list[Item]]) -> None:
         """Send a round's batches, a few at a time: a round holds at most one entry per DOI."""
@@ -151,14 +172,16 @@ class Deliverer:
         self.outbox.delivered(results)
         with self._report_lock:
             self.report.outcomes.update(outcome for _, outcome, _ in results)
-            self.progress.advance(len(results))
+            if self._drawing:
+                self.progress.advance(len(results))
 
     def _park(self, item: Item, status: int, error: str) -> None:
         log.error("DMZ rejected %s (HTTP %s): %s", item.doi, status, error)
         self.outbox.park(item, status, error)
         with self._report_lock:
             self.report.parked.append((item.doi, status, error))
-            self.progress.advance()
+            if self._drawing:
+                self.progress.advance()
 
     def _put_batch(self, batch: list[Item]) -> None:
         if len(batch) == 1:
@@ -203,6 +226,63 @@ class Deliverer:
             return
         status = 409 if reply.get("status") == "superseded" else 200
         self._done([(item, str(reply.get("status")), status)])
+
+
+class Feed:
+    """What a reader tells the deliverer working alongside it: more is queued, it is done, or it failed."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.queued = 0  # how many times the reader queued entries
+        self.done = False
+        self.abandoned = False  # the reader failed: stop after the round under way, leave the rest queued
+
+    def more(self) -> None:
+        """Say that entries were queued."""
+        with self._changed:
+            self.queued += 1
+            self._changed.notify_all()
+
+    def close(self, abandon: bool = False) -> None:
+        """Say that the reader is done (nothing more will be queued)."""
+        with self._changed:
+            self.done, self.abandoned = True, abandon
+            self._changed.notify_all()
+
+    def wait(self, seen: int) -> bool:
+        """Wait until something is queued after `seen`; return False once the reader is done and nothing came."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.queued != seen or self.done)
+            return self.queued != seen and not self.abandoned
+
+
+@contextlib.contextmanager
+def alongside(deliverer: Deliverer) -> Iterator[Feed]:
+    """Run `deliverer` in a thread while the block queues entries; on leaving, wait for it to deliver the rest.
+
+    When the block fails, delivery stops after the round under way and what is left stays queued.
+    """
+    feed = Feed()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            deliverer.flush(feed)
+        except BaseException as exc:  # raised in the caller's thread once joined
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="dmzpub-deliver-alongside", daemon=True)
+    thread.start()
+    try:
+        yield feed
+    except BaseException:
+        feed.close(abandon=True)
+        thread.join()
+        raise
+    feed.close()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _errors(reply: dict[str, Any]) -> str:

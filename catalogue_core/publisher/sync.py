@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -16,6 +16,7 @@ from ..scicat import from_scicat
 from ..store.base import json_text
 from .datasets import dataset_pids
 from .outbox import Intent, Outbox, Sent
+from .read_ahead import read_ahead
 from .source import SciCatSource
 
 GONE = "deleted in the catalogue"
@@ -118,7 +119,8 @@ class Walk:
     def pages(self) -> Iterator[list[SourceRecord]]:
         """Yield pages of records as read (unchecked or private); a DOI listed twice is used once."""
         self.progress.stage(f"reading SciCat ({self.source.version})", self.source.count())
-        for page in self.source.pages():
+        # The next pages are fetched while this one is hashed and queued: SciCat's time and ours overlap.
+        for page in read_ahead(self.source.pages()):
             records = []
             for document in page:
                 record = read(document)
@@ -167,8 +169,10 @@ class Planner:
         dry_run: bool = False,
         withdraw_private: bool = False,
         hooks: Hooks | None = None,
+        queued: Callable[[], None] | None = None,
     ) -> None:
         self.outbox, self.report, self.dry_run = outbox, report, dry_run
+        self.queued = queued  # told after each enqueue: a deliverer working alongside takes it from there
         # Incremental reads see a record turn private; a full read finds it through `gone` instead.
         self.withdraw_private = withdraw_private
         self.hooks = hooks
@@ -231,6 +235,8 @@ class Planner:
             return
         if intents:
             self.outbox.enqueue(intents)
+            if self.queued is not None:
+                self.queued()
         if remembered:
             # The new document hash of an unchanged record: next time it takes the fast path.
             self.outbox.remember(remembered)
@@ -242,11 +248,12 @@ def sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     hooks: Hooks | None = None,
+    queued: Callable[[], None] | None = None,
 ) -> SyncReport:
-    """Queue what changed upstream since the last sync (nothing is queued in a dry run)."""
+    """Queue what changed upstream since the last sync (nothing in a dry run); call `queued` after each queueing."""
     report = SyncReport()
     walk = Walk(source, progress or Progress())
-    planner = Planner(outbox, report, dry_run, hooks=hooks)
+    planner = Planner(outbox, report, dry_run, hooks=hooks, queued=queued)
     for records in walk.pages():
         report.read += len(records)
         planner.page(records)

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -14,12 +15,9 @@ from typing import Any, NamedTuple
 
 from .. import compact_json
 from ..errors import RecordNotFound, StoreUnavailable
-from ..text import fold
 from ..thumbnail import Thumbnail
 from ..thumbnail import image as thumbnail_image
-
-# A search word is a run of letters and digits, as SQLite FTS5's unicode61 tokenizer sees it.
-_WORD = re.compile(r"[^\W_]+")
+from .search_terms import search_terms as search_terms  # re-exported: the stores and landing import it from here
 
 # A search of more distinct terms is refused: each term is one more index lookup and intersection.
 MAX_SEARCH_TERMS = 8
@@ -173,6 +171,21 @@ class Repository(ABC):
         with self._inflight():
             return self._put(entries)
 
+    def put_unchanged(self, entries: Sequence[Entry]) -> list[WriteResult | None]:
+        """Answer the entries whose content is held already as `put` would (unchanged, stale); `rendered` unread.
+
+        None for the rest (an entry to put in full), and for a key met twice; nothing is written for them.
+        No datestamp moves, so no in-flight marker; an unchanged entry's sequence is recorded as `put` does.
+        """
+        counts = Counter(entry.key for entry in entries)
+        once = [entry for entry in entries if counts[entry.key] == 1]
+        try:
+            settled = dict(zip([entry.key for entry in once], self._put_unchanged(once), strict=True))
+        except StoreUnavailable as exc:
+            self._note_write(exc)
+            raise
+        return [settled.get(entry.key) for entry in entries]
+
     def withdraw(self, key: str, reason: str | None = None, sequence: int | None = None) -> WriteResult:
         """Replace a record by a tombstone stamped now; raise RecordNotFound if it never existed.
 
@@ -235,6 +248,10 @@ class Repository(ABC):
 
     @abstractmethod
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]: ...
+
+    @abstractmethod
+    def _put_unchanged(self, entries: Sequence[Entry]) -> list[WriteResult | None]:
+        """put_unchanged of entries of distinct keys."""
 
     @abstractmethod
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
@@ -451,36 +468,13 @@ def restored_status(record: StoredRecord) -> str:
     return str(record.extras.get("status") or "public")
 
 
-def search_terms(text: str | None) -> list[list[str]]:
-    """Return the distinct search terms of a query: per whitespace-separated term, its folded words.
-
-    Repeated terms count once, and a term that is the start of another term adds nothing (`neutron neut`
-    is `neutron`), so `1 1 1 ...` costs one lookup. Callers refuse more than MAX_SEARCH_TERMS.
-    """
-    found: list[list[str]] = []
-    for term in (text or "").split():
-        words = _WORD.findall(fold(term))
-        if words and words not in found:
-            found.append(words)
-    return [w for w in found if not any(o != w and _starts(o, w) for o in found)]
-
-
-def _starts(longer: list[str], shorter: list[str]) -> bool:
-    """Tell whether the phrase `shorter` (last word a prefix) matches wherever `longer` does."""
-    n = len(shorter)
-    return any(
-        longer[i : i + n - 1] == shorter[:-1] and longer[i + n - 1].startswith(shorter[-1])
-        for i in range(len(longer) - n + 1)
-    )
-
-
 class _Inflight:
     """Register a write as in flight for the harvest watermark (if it must); clear it afterwards."""
 
     def __init__(self, repo: Repository, mark: bool = True) -> None:
         self.repo = repo
         self.mark = mark
-        self.token = uuid.uuid4().hex
+        self.token = uuid.uuid4().hex if mark else ""  # os.urandom per write, only for a store that marks
 
     def __enter__(self) -> None:
         try:

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
-from . import mongo_batch, mongo_reindex, thumbnails
+from . import mongo_batch, mongo_reindex, mongo_unchanged, thumbnails
 from .base import (
     Entry,
     ListedRecord,
@@ -126,6 +126,9 @@ class MongoRepository(Repository):
     def _put(self, entries: Sequence[Entry]) -> list[WriteResult]:
         return mongo_batch.put(self, entries)
 
+    def _put_unchanged(self, entries: Sequence[Entry]) -> list[WriteResult | None]:
+        return list(self._call(mongo_unchanged.put_unchanged, self, entries))
+
     def _held(self, key: str, old: dict[str, Any] | None) -> int | None:
         """Return the DOI's last sequence: the record's own, or one claimed while it was not held."""
         claim = self.sequences.find_one({"_id": key})
@@ -135,16 +138,12 @@ class MongoRepository(Repository):
         # The sequence travels in the record document: claim and write are one single-document
         # update, atomic on any MongoDB (standalone included), so a crash cannot split them.
         def step() -> WriteResult:
-            fields = {"datestamp": 1, "created": 1, "deleted": 1, "content_hash": 1, "seq": 1, "status": 1, "sets": 1}
-            old = self.records.find_one({"_id": entry.key}, fields)
+            old = self.records.find_one({"_id": entry.key}, mongo_unchanged.FIELDS)
             held = self._held(entry.key, old)
-            if is_stale(entry.sequence, held):
-                return WriteResult(entry.key, "stale", old["datestamp"] if old else "")
+            answer = mongo_unchanged.settled(self, entry, old, held)
+            if answer is not None:
+                return answer
             seq = later(entry.sequence, held)
-            if old and not old["deleted"] and old["content_hash"] == entry.content_hash:
-                self._set_seq(old, seq)
-                self._heal_thumbnail(entry)
-                return WriteResult(entry.key, "unchanged", old["datestamp"])
             stamp = self._stamp(old["datestamp"] if old else None)
             doc = record_document(entry, stamp, old["created"] if old else stamp, seq)
             if old is None:
@@ -179,10 +178,7 @@ class MongoRepository(Repository):
         return WriteResult(doc["_id"], "stale", doc["datestamp"])
 
     def _set_seq(self, old: dict[str, Any], seq: int | None) -> None:
-        if seq != old.get("seq"):
-            guard = {"_id": old["_id"], "datestamp": old["datestamp"], "seq": old.get("seq")}
-            if not self.records.update_one(guard, {"$set": {"seq": seq}}).matched_count:
-                raise Conflict(old["_id"])
+        mongo_unchanged.set_seq(self, old, seq)
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         def step() -> WriteResult:
@@ -222,14 +218,6 @@ class MongoRepository(Repository):
             self.thumbnails.delete_one({"_id": key})
         else:
             self.thumbnails.replace_one({"_id": key}, thumbnails.mongo_doc(key, image), upsert=True)
-
-    def _heal_thumbnail(self, entry: Entry) -> None:
-        # The image is written after its record: a push that failed between the two is resent and
-        # found unchanged, so the resend writes the image the record describes if it is missing.
-        if entry.thumbnail is not None:
-            kept = self.thumbnails.find_one({"_id": entry.key}, {"sha256": 1, "withdrawn": 1})
-            if kept is None or kept.get("withdrawn") or kept["sha256"] != entry.thumbnail.sha256:
-                self._keep_thumbnail(entry.key, entry.thumbnail)
 
     def _withdraw_thumbnail(self, key: str) -> None:
         # Kept, not served: the tombstone's stored payload holds the marker that stands for it.

@@ -12,10 +12,9 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
-from ..page_parts import disseminated
+from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -175,6 +174,16 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             return sqlite_batch.put(db, entries, self._stamp)
 
+    def _put_unchanged(self, entries: Sequence[Entry]) -> list[WriteResult | None]:
+        try:  # a plain read first: a new or changed record (most writes) takes no write lock here
+            held = sqlite_batch.held_hashes(self._db(), [entry.key for entry in entries])
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+        if not any(held.get(entry.key) == entry.content_hash for entry in entries):
+            return [None] * len(entries)
+        with self._write() as db:
+            return sqlite_batch.put_unchanged(db, entries)
+
     @staticmethod
     def _claim(db: sqlite3.Connection, key: str, sequence: int | None) -> bool:
         """Record the DOI's sequence; False when a later one was recorded (the write is stale)."""
@@ -185,16 +194,6 @@ class SQLiteRepository(Repository):
             return False
         db.execute("INSERT OR REPLACE INTO sequences VALUES (?, ?)", (key, sequence))
         return True
-
-    @staticmethod
-    def _write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
-        db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-        db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
-
-    @staticmethod
-    def _write_sets(db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str]) -> None:
-        db.execute("DELETE FROM record_sets WHERE key = ?", (key,))
-        db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         with self._write() as db:
@@ -212,42 +211,18 @@ class SQLiteRepository(Repository):
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
             sqlite_write(db, key, None)
-            self._write_sets(db, key, stamp, json.loads(row["sets"]))
+            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]))
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
         self, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
     ) -> WriteResult:
         with self._write() as db:
-            return self._rerender(db, key, rendered, sets, search)
+            return sqlite_rows.rerender(db, key, rendered, sets, search, self._stamp)
 
     def _update_rendered_many(self, items: Sequence[Rerendered]) -> list[WriteResult]:
         with self._write() as db:  # one commit for the lot: a reindex writes 100,000 records
-            return [self._rerender(db, i.key, i.rendered, tuple(i.sets), i.search) for i in items]
-
-    def _rerender(
-        self, db: sqlite3.Connection, key: str, rendered: dict[str, str], sets: tuple[str, ...], search: str | None
-    ) -> WriteResult:
-        row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise RecordNotFound(key)
-        if search is not None:  # the FTS trigger fires only when the text really changes
-            db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
-        if row["deleted"]:
-            return WriteResult(key, "unchanged", row["datestamp"])
-        old = _rendered(db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)).fetchall())
-        if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
-            if old != rendered:  # only the page parts changed: harvesters see nothing new
-                self._write_rendered(db, key, rendered)
-            return WriteResult(key, "unchanged", row["datestamp"])
-        stamp = self._stamp(row["datestamp"])
-        db.execute(
-            "UPDATE records SET datestamp = ?, sets = ? WHERE key = ?",
-            (stamp, _dumps(list(sets)), key),
-        )
-        self._write_rendered(db, key, rendered)
-        self._write_sets(db, key, stamp, sets)
-        return WriteResult(key, "updated", stamp)
+            return [sqlite_rows.rerender(db, i.key, i.rendered, tuple(i.sets), i.search, self._stamp) for i in items]
 
     # reads ----------------------------------------------------------------------------------
 
@@ -491,8 +466,8 @@ class SQLiteRepository(Repository):
                         restored_status(record),
                     ),
                 )
-                self._write_rendered(db, record.key, record.rendered)
-                self._write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_rows.write_rendered(db, record.key, record.rendered)
+                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:

@@ -22,20 +22,15 @@ def put(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str |
 
 
 def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[str | None], str]) -> list[WriteResult]:
-    keys = [entry.key for entry in entries]
-    rows = _read(db, "SELECT key, datestamp, created, deleted, content_hash FROM records", keys)
-    sequenced = [entry.key for entry in entries if entry.sequence is not None]
-    sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
+    rows, sequences = _held(db, entries)
     results, claims, written = [], [], []
     for entry in entries:
         row = rows.get(entry.key)
-        if entry.sequence is not None:
-            if sequences.get(entry.key, entry.sequence) > entry.sequence:  # a later write was recorded: stale
-                results.append(WriteResult(entry.key, "stale", row["datestamp"] if row else ""))
-                continue
+        settled = _settled(entry, row, sequences)
+        if (settled is None or settled.outcome == "unchanged") and entry.sequence is not None:
             claims.append((entry.key, entry.sequence))
-        if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
-            results.append(WriteResult(entry.key, "unchanged", row["datestamp"]))
+        if settled is not None:
+            results.append(settled)
             continue
         now = stamp(row["datestamp"] if row else None)
         written.append((entry, now, row["created"] if row else now))
@@ -43,6 +38,44 @@ def _put_run(db: sqlite3.Connection, entries: Sequence[Entry], stamp: Callable[[
     db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
     _write(db, written)
     return results
+
+
+def put_unchanged(db: sqlite3.Connection, entries: Sequence[Entry]) -> list[WriteResult | None]:
+    """Answer entries of distinct keys a put would find unchanged or stale (unchanged ones' sequences recorded)."""
+    rows, sequences = _held(db, entries)
+    results = [_settled(entry, rows.get(entry.key), sequences) for entry in entries]
+    claims = [
+        (entry.key, entry.sequence)
+        for entry, result in zip(entries, results, strict=True)
+        if result is not None and result.outcome == "unchanged" and entry.sequence is not None
+    ]
+    db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
+    return results
+
+
+def held_hashes(db: sqlite3.Connection, keys: Sequence[str]) -> dict[str, str]:
+    """Return the content hash of each live record among `keys`."""
+    return {row["key"]: row["content_hash"] for row in rows_by_key(db, _LIVE_HASHES, keys) if not row["deleted"]}
+
+
+_LIVE_HASHES = "SELECT key, content_hash, deleted FROM records"
+
+
+def _held(db: sqlite3.Connection, entries: Sequence[Entry]) -> tuple[dict[str, sqlite3.Row], dict[str, int]]:
+    """Return the stored rows of the entries' keys and the sequences recorded for the sequenced ones."""
+    rows = _read(db, "SELECT key, datestamp, created, deleted, content_hash FROM records", [e.key for e in entries])
+    sequenced = [entry.key for entry in entries if entry.sequence is not None]
+    sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
+    return rows, sequences
+
+
+def _settled(entry: Entry, row: sqlite3.Row | None, sequences: dict[str, int]) -> WriteResult | None:
+    """Return a put's answer when it writes no record (stale, unchanged); None when it writes."""
+    if entry.sequence is not None and sequences.get(entry.key, entry.sequence) > entry.sequence:
+        return WriteResult(entry.key, "stale", row["datestamp"] if row else "")  # a later write was recorded
+    if row and not row["deleted"] and row["content_hash"] == entry.content_hash:
+        return WriteResult(entry.key, "unchanged", row["datestamp"])
+    return None
 
 
 def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]]) -> None:

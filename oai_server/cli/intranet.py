@@ -84,7 +84,11 @@ def opened(ps: PushSettings, need_dmz: bool = True) -> Iterator[tuple[Outbox, An
 
 def deliver(ps: PushSettings, outbox: Outbox, client: Any) -> DeliveryReport:
     """Drain the outbox and print what happened; exit 1 when something is left over or parked."""
-    report = ps.deliverer(outbox, client, choose(lines=False)).flush()
+    return delivered(outbox, ps.deliverer(outbox, client, choose(lines=False)).flush())
+
+
+def delivered(outbox: Outbox, report: DeliveryReport) -> DeliveryReport:
+    """Print what a delivery did; exit 1 when something is left over or parked."""
     outcomes = ", ".join(f"{n} {what}" for what, n in sorted(report.outcomes.items())) or "nothing"
     click.echo(f"delivered: {outcomes}")
     for doi, status, error in report.parked:

@@ -15,10 +15,11 @@ from catalogue_core.publisher import (
     reconcile,
     sync,
 )
+from catalogue_core.publisher.delivery import alongside
 from catalogue_core.publisher.intents import publication, read_documents, withdrawal_of
 from catalogue_core.publisher.sync import Action
 
-from .intranet import PUBLISHER, deliver, opened, push_settings, scicat_source, source_options
+from .intranet import PUBLISHER, deliver, delivered, opened, push_settings, scicat_source, source_options
 from .pipeline import PIPELINE, echo_watch_status, watch_command
 from .progress import choose
 from .sides import Needs, command, group
@@ -141,7 +142,13 @@ def sync_command(ctx: click.Context, dry_run: bool, watch: bool, **options: Any)
         return watch_command(ctx, ps, options)
     source = scicat_source(ctx, ps, options)
     with opened(ps, need_dmz=not dry_run) as (box, client):
-        report = sync(source, box, dry_run=dry_run, progress=choose(lines=False))
+        progress = choose(lines=False)
+        if dry_run:
+            report = sync(source, box, dry_run=True, progress=progress)
+        else:
+            deliverer = ps.deliverer(box, client, progress)  # delivers while SciCat is still read
+            with alongside(deliverer) as feed:
+                report = sync(source, box, progress=progress, queued=feed.more)
         _actions(report.actions, dry_run)
         for doi, error in report.invalid:
             click.echo(f"invalid upstream {doi}: {error}", err=True)
@@ -151,7 +158,7 @@ def sync_command(ctx: click.Context, dry_run: bool, watch: bool, **options: Any)
             f"{report.private} private skipped, {report.unusable} without DOI"
         )
         if not dry_run:
-            deliver(ps, box, client)
+            delivered(box, deliverer.report)
     source.close()
 
 

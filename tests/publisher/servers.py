@@ -214,6 +214,8 @@ class SciCatStandIn(LoopbackServer):
         # Faults: listing pages from this skip on answer 500; these DOIs are missing from listings.
         self.fail_from_skip: int | None = None
         self.hidden: set[str] = set()
+        # Called with the skip of each listing page before it is served: a slow or stalling backend.
+        self.before_page: Callable[[int], None] | None = None
 
     # what a SciCat user does -------------------------------------------------------------------
 
@@ -352,6 +354,8 @@ class SciCatStandIn(LoopbackServer):
             docs.sort(key=lambda d: d.get("updatedAt") or "", reverse=order.endswith(":desc"))
         skip, limit = int(limits.get("skip", 0)), int(limits.get("limit", 1000))
         self.pages.append((version, skip, limit))
+        if self.before_page is not None:
+            self.before_page(skip)
         if self.fail_from_skip is not None and skip >= self.fail_from_skip:
             return Response("database down", 500)
         page = docs[skip : skip + limit]

@@ -45,6 +45,18 @@ def test_a_newer_entry_supersedes_a_parked_one(box: Outbox) -> None:
     assert box.retry() == 0  # nothing left that could go back in time
 
 
+def test_delivering_a_newer_entry_supersedes_an_older_one_parked_meanwhile(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1), put("10.1/b", 1)])
+    box.enqueue([put("10.1/a", 2)])
+    first = box.due(10)
+    box.park(first[0], 422, "title: is required")  # parked after its successor was queued
+    box.delivered([(first[1], "created", 201)])
+    assert box.counts()["parked"] == 1  # b's delivery leaves a's parked entry alone
+    box.delivered([(box.due(10)[0], "updated", 200)])
+    assert box.counts() == {"pending": 0, "parked": 0, "delivered": 2, "superseded": 1}
+    assert [e.delivered_no for e in box.entries("delivered")] == [1, 2]
+
+
 def test_entries_and_sent_hashes_survive_a_restart(tmp_path: Path) -> None:
     first = Outbox(tmp_path / "outbox.sqlite")
     first.enqueue([put("10.1/a", 1), Intent("withdraw", "10.1/b", "10.1/b")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,28 @@ def test_first_sync_pages_through_scicat(
         d["doi"].lower(): from_scicat(d).content_hash for d in docs
     }
     assert held(dmz_store, private["doi"]) is None
+
+
+def test_delivery_starts_while_scicat_is_still_read(
+    intranet: Intranet, dmz: LiveDMZ, dmz_store, scicat: SciCatStandIn
+) -> None:
+    docs = documents(30)
+    scicat.documents = {d["doi"]: d for d in docs}
+    writes_seen = []
+
+    def last_pages_wait_for_a_delivery(skip: int) -> None:
+        if skip >= 21:  # served once the DMZ has had a write, or after 20 s
+            deadline = time.monotonic() + 20
+            while dmz.writes == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            writes_seen.append(dmz.writes)
+
+    scicat.before_page = last_pages_wait_for_a_delivery
+    result = run_sync(intranet, scicat)
+    assert result.exit_code == 0, result.output
+    assert writes_seen[0] >= 1, "nothing was delivered before the last SciCat pages were read"
+    assert "read 30 records from SciCat (v4): 30 new" in result.output and "delivered: 30 created" in result.output
+    assert {r.key for r in all_keys(dmz_store)} == {d["doi"].lower() for d in docs}
 
 
 def test_resync_without_changes_sends_nothing(intranet: Intranet, dmz: LiveDMZ, scicat: SciCatStandIn) -> None:

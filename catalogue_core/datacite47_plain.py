@@ -1,0 +1,224 @@
+"""The kernel-4.7 <resource> of plain metadata (xmltext.plain): datacite47_xml's bytes without its escaping.
+
+A write's dearest format. When nothing in the metadata needs escaping or checking, the values go in as
+they are (xmltext.string's type check alone) and the commonest elements are written in one f-string
+each; the rare ones (geoLocations, relatedItems, ...) use datacite47_xml's own writers. Anything odd
+(a value that is not a string where one goes, a tab or newline in an attribute) makes it answer None,
+and the caller writes the general way instead.
+tests/test_plain_writers.py holds it byte-identical to datacite47_xml.resource_xml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import datacite47_xml as general
+from .xmltext import space_in_tag, string
+
+XML_LANG = general.XML_LANG
+
+
+def _a(name: str, value: Any) -> str:
+    """Return an attribute as general._a writes it for a plain value: '' unless the value is truthy."""
+    return f' {name}="{string(value)}"' if value else ""
+
+
+def _person(tag: str, name_tag: str, value: dict[str, Any], kind: Any = None) -> str:
+    if len(value) == 1:  # the name alone (a creator from SciCat v3's list): nothing else to look for
+        return f"<{tag}><{name_tag}>{string(value['name'])}</{name_tag}></{tag}>"
+    get = value.get
+    name_type, lang = get("nameType"), get("lang")
+    name_attrs = (f' nameType="{string(name_type)}"' if name_type else "") + (
+        f' xml:lang="{string(lang)}"' if lang else ""
+    )
+    out = f"<{tag}{_a('contributorType', kind)}><{name_tag}{name_attrs}>{string(value['name'])}</{name_tag}>"
+    if given := get("givenName"):
+        out += f"<givenName>{string(given)}</givenName>"
+    if family := get("familyName"):
+        out += f"<familyName>{string(family)}</familyName>"
+    for ident in get("nameIdentifiers", ()):
+        if found := ident.get("nameIdentifier"):
+            scheme, uri = string(ident["nameIdentifierScheme"]), _a("schemeURI", ident.get("schemeUri"))
+            out += f'<nameIdentifier nameIdentifierScheme="{scheme}"{uri}>{string(found)}</nameIdentifier>'
+    for aff in get("affiliation", ()):
+        if found := aff.get("name"):
+            attrs = (
+                _a("affiliationIdentifier", aff.get("affiliationIdentifier"))
+                + _a("affiliationIdentifierScheme", aff.get("affiliationIdentifierScheme"))
+                + _a("schemeURI", aff.get("schemeUri"))
+            )
+            out += f"<affiliation{attrs}>{string(found)}</affiliation>"
+    return f"{out}</{tag}>"
+
+
+def _creators(values: list[dict[str, Any]]) -> str:
+    return f"<creators>{''.join([_person('creator', 'creatorName', v) for v in values])}</creators>"
+
+
+def _contributors(values: list[dict[str, Any]]) -> str:
+    parts = [_person("contributor", "contributorName", v, v.get("contributorType")) for v in values]
+    return f"<contributors>{''.join(parts)}</contributors>"
+
+
+def _titles(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        lang, kind, title = value.get("lang"), value.get("titleType") or value.get("type"), value["title"]
+        parts.append(f"<title{_a(XML_LANG, lang)}{_a('titleType', kind)}>{string(title)}</title>")
+    return f"<titles>{''.join(parts)}</titles>"
+
+
+def _alternate_identifiers(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        kind = value.get("alternateIdentifierType")
+        found = string(value["alternateIdentifier"])
+        parts.append(f"<alternateIdentifier{_a('alternateIdentifierType', kind)}>{found}</alternateIdentifier>")
+    return f"<alternateIdentifiers>{''.join(parts)}</alternateIdentifiers>"
+
+
+def _publisher(value: dict[str, Any]) -> str:
+    get = value.get
+    attrs = (
+        _a("publisherIdentifier", get("publisherIdentifier"))
+        + _a("publisherIdentifierScheme", get("publisherIdentifierScheme"))
+        + _a("schemeURI", get("schemeUri"))
+    )
+    return f"<publisher{attrs}>{string(get('name'))}</publisher>"
+
+
+def _subjects(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        if len(value) == 1:  # the subject alone, as most are: no attribute to look for
+            parts.append(f"<subject>{string(value['subject'])}</subject>")
+            continue
+        get = value.get
+        attrs = (
+            _a(XML_LANG, get("lang"))
+            + _a("subjectScheme", get("subjectScheme"))
+            + _a("schemeURI", get("schemeUri"))
+            + _a("valueURI", get("valueUri"))
+        )
+        parts.append(f"<subject{attrs}>{string(value['subject'])}</subject>")
+    return f"<subjects>{''.join(parts)}</subjects>"
+
+
+def _dates(values: list[dict[str, Any]]) -> str:
+    parts = [
+        f'<date dateType="{string(v["dateType"])}"{_a("dateInformation", v.get("dateInformation"))}>'
+        f"{string(v['date'])}</date>"
+        for v in values
+    ]
+    return f"<dates>{''.join(parts)}</dates>"
+
+
+def _resource_type(value: dict[str, Any]) -> str:
+    general_type, subtype = string(value["resourceTypeGeneral"]), value.get("resourceType")
+    if subtype is None:
+        return f'<resourceType resourceTypeGeneral="{general_type}"/>'
+    return f'<resourceType resourceTypeGeneral="{general_type}">{string(subtype)}</resourceType>'
+
+
+def _related_identifiers(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        get = value.get
+        attrs = f' relationType="{string(value["relationType"])}"'
+        if len(value) == 3 and "relatedIdentifierType" in value:  # the usual three: no other attribute to look for
+            kind, identifier = value["relatedIdentifierType"], string(value["relatedIdentifier"])
+            parts.append(
+                f"<relatedIdentifier{attrs}{_a('relatedIdentifierType', kind)}>{identifier}</relatedIdentifier>"
+            )
+            continue
+        for key, name in general.RELATED_ATTRIBUTES:
+            if found := get(key):
+                attrs += f' {name}="{string(found)}"'
+        information = get("relationTypeInformation")
+        if isinstance(information, str) and information:  # datacite47's addition: only a non-empty string
+            attrs += f' relationTypeInformation="{information}"'
+        parts.append(f"<relatedIdentifier{attrs}>{string(value['relatedIdentifier'])}</relatedIdentifier>")
+    return f"<relatedIdentifiers>{''.join(parts)}</relatedIdentifiers>"
+
+
+def _free_texts(plural: str, singular: str) -> Callable[[list[Any]], str]:
+    def write(values: list[Any]) -> str:
+        return f"<{plural}>{''.join([f'<{singular}>{string(v)}</{singular}>' for v in values])}</{plural}>"
+
+    return write
+
+
+def _rights(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        get = value.get
+        attrs = "".join([f' {name}="{string(v)}"' for key, name in general.RIGHTS_ATTRIBUTES if (v := get(key))])
+        parts.append(f"<rights{attrs}>{string(value['rights'])}</rights>" if "rights" in value else f"<rights{attrs}/>")
+    return f"<rightsList>{''.join(parts)}</rightsList>"
+
+
+def _descriptions(values: list[dict[str, Any]]) -> str:
+    parts = [
+        f'<description descriptionType="{string(v["descriptionType"])}"{_a(XML_LANG, v.get("lang"))}>'
+        f"{string(v['description'])}</description>"
+        for v in values
+    ]
+    return f"<descriptions>{''.join(parts)}</descriptions>"
+
+
+def _funding_references(values: list[dict[str, Any]]) -> str:
+    parts = []
+    for value in values:
+        get = value.get
+        out = f"<fundingReference><funderName>{string(get('funderName'))}</funderName>"
+        if identifier := get("funderIdentifier"):
+            kind = _a("funderIdentifierType", get("funderIdentifierType"))
+            out += f"<funderIdentifier{kind}>{string(identifier)}</funderIdentifier>"
+        if number := get("awardNumber"):
+            out += f"<awardNumber{_a('awardURI', get('awardUri'))}>{string(number)}</awardNumber>"
+        if title := get("awardTitle"):
+            out += f"<awardTitle>{string(title)}</awardTitle>"
+        parts.append(f"{out}</fundingReference>")
+    return f"<fundingReferences>{''.join(parts)}</fundingReferences>"
+
+
+def _leaf_of(tag: str) -> Callable[[Any], str]:
+    return lambda value: f"<{tag}>{string(value)}</{tag}>"
+
+
+# datacite47_xml's rules in its order, the common ones written here, the rare ones by datacite47_xml.
+_WRITERS: dict[str, Callable[[Any], str]] = {
+    **dict(general.RULES),
+    "alternateIdentifiers": _alternate_identifiers,
+    "creators": _creators,
+    "titles": _titles,
+    "publisher": _publisher,
+    "publicationYear": _leaf_of("publicationYear"),
+    "subjects": _subjects,
+    "contributors": _contributors,
+    "dates": _dates,
+    "language": _leaf_of("language"),
+    "types": _resource_type,
+    "doi": lambda doi: f'<identifier identifierType="DOI">{string(doi)}</identifier>',
+    "relatedIdentifiers": _related_identifiers,
+    "sizes": _free_texts("sizes", "size"),
+    "formats": _free_texts("formats", "format"),
+    "version": _leaf_of("version"),
+    "rightsList": _rights,
+    "descriptions": _descriptions,
+    "fundingReferences": _funding_references,
+}
+_RULES = tuple(_WRITERS.items())
+
+
+def resource_xml(metadata: dict[str, Any]) -> str | None:
+    """Return the <resource> of plain metadata (xmltext.plain) as text, or None when it is for the general writer."""
+    try:
+        parts = [write(metadata[key]) for key, write in _RULES if key in metadata and (metadata[key] or key == "types")]
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None  # a value that is not a string where one goes, or missing: the general writer says what
+    content = "".join(parts)
+    if ("\n" in content or "\t" in content) and space_in_tag(content):
+        return None  # a tab or newline in an attribute value is escaped
+    return f"<resource {general.OPEN}>{content}</resource>" if content else f"<resource {general.OPEN}/>"

@@ -1,0 +1,48 @@
+"""SQLite: one record's renderings and set rows rewritten (withdrawal, re-rendering, restore)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+
+from ..page_parts import disseminated
+from .base import RecordNotFound, WriteResult, json_text
+
+
+def write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
+    db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+    db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
+
+
+def write_sets(db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str]) -> None:
+    db.execute("DELETE FROM record_sets WHERE key = ?", (key,))
+    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
+
+
+def rerender(
+    db: sqlite3.Connection,
+    key: str,
+    rendered: dict[str, str],
+    sets: tuple[str, ...],
+    search: str | None,
+    stamp: Callable[[str | None], str],
+) -> WriteResult:
+    """Write a stored record's new renderings; its datestamp moves only when what harvesters see changed."""
+    row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        raise RecordNotFound(key)
+    if search is not None:  # the FTS trigger fires only when the text really changes
+        db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
+    if row["deleted"]:
+        return WriteResult(key, "unchanged", row["datestamp"])
+    old = {r["prefix"]: r["xml"] for r in db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,))}
+    if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
+        if old != rendered:  # only the page parts changed: harvesters see nothing new
+            write_rendered(db, key, rendered)
+        return WriteResult(key, "unchanged", row["datestamp"])
+    now = stamp(row["datestamp"])
+    db.execute("UPDATE records SET datestamp = ?, sets = ? WHERE key = ?", (now, json_text(list(sets)), key))
+    write_rendered(db, key, rendered)
+    write_sets(db, key, now, sets)
+    return WriteResult(key, "updated", now)
