@@ -268,6 +268,25 @@ def test_update_rendered_many_writes_each_record_as_update_rendered_would(repo: 
     assert repo.safe_now() == base.format_datestamp(clock.now)  # no in-flight marker left behind
 
 
+def test_update_rendered_leaves_exactly_the_new_formats_added_changed_and_dropped(
+    repo: Repository, clock: Clock
+) -> None:
+    e = entry(repo, 1)
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "parts", "extra": "<old/>"})])
+    clock.now += 30
+    kept = {p: x for p, x in e.rendered.items() if p != "oai_dc"}
+    new = {**kept, PAGE_PARTS: "new parts", "added": "<added/>"}  # oai_dc and extra dropped, parts changed
+    assert repo.update_rendered(e.key, new, e.sets).outcome == "updated"
+    assert repo.get(e.key).rendered == new
+    assert repo.rendered_part(e.key, "extra") is None and repo.rendered_part(e.key, PAGE_PARTS) == "new parts"
+    # Only the parts move: the rest is written as it stood, and still reads back whole.
+    assert (
+        repo.update_rendered_many([base.Rerendered(e.key, {**new, PAGE_PARTS: "third"}, e.sets)])[0].outcome
+        == "unchanged"
+    )
+    assert repo.get(e.key).rendered == {**new, PAGE_PARTS: "third"}
+
+
 def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> None:
     started = clock.now
     with repo._inflight():
