@@ -8,6 +8,7 @@ values (markup, quotes, backslashes, TeX specials, non-BMP, control and RTL char
 
 from __future__ import annotations
 
+import copy
 import random
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -18,15 +19,18 @@ import pytest
 from flask import current_app
 from jinja2.filters import do_truncate
 from test_jsonld_text import _corpus_pages, _extras, _metadata, _page
-from test_page_parts_bytes import BASES
+from test_page_parts_bytes import BASES, _documents
 
 from catalogue_core import compact_json
+from catalogue_core.errors import InvalidRecord
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import StoredRecord
 from catalogue_core.urls import doi_url
 from landing import citation, model, signposting
 from landing.exports import EXPORTS, Export
 from landing.head import DESCRIPTION_LENGTH, _abstract, escaped_exports, head_tags, html_escape
 from landing.page import RecordPage
-from landing.parts import Parts, render
+from landing.parts import Parts, render, written_page
 from landing.sections import record_sections
 from oai_server import create_app
 
@@ -228,3 +232,20 @@ def test_parts_stored_text_is_as_before_whatever_their_values() -> None:
         parts = _parts(rng)
         assert parts.dumps() == _old_dumps(parts), parts
         assert Parts.loads(parts.dumps()) == parts
+
+
+def test_a_written_page_is_the_page_its_dataclasses_make() -> None:
+    for base in BASES:
+        for document in _documents().values():
+            try:
+                record = from_scicat(copy.deepcopy(document))
+            except InvalidRecord:
+                continue
+            stored = StoredRecord(
+                record.key, record.doi, "", "", False, "", metadata=record.metadata, extras=record.extras
+            )
+            expected, found = RecordPage(stored, base), written_page(record, base)
+            assert found == expected and vars(found) == vars(expected) and vars(found.record) == vars(stored)
+            assert (
+                found.record.rendered == {} and found.record.rendered is not written_page(record, base).record.rendered
+            )
