@@ -25,6 +25,8 @@ def _a(name: str, value: Any) -> str:
 
 
 def _person(tag: str, name_tag: str, value: dict[str, Any], kind: Any = None) -> str:
+    if len(value) == 1:  # the name alone (a creator from SciCat v3's list): nothing else to look for
+        return f"<{tag}><{name_tag}>{string(value['name'])}</{name_tag}></{tag}>"
     get = value.get
     name_type, lang = get("nameType"), get("lang")
     name_attrs = (f' nameType="{string(name_type)}"' if name_type else "") + (
@@ -124,6 +126,12 @@ def _related_identifiers(values: list[dict[str, Any]]) -> str:
     for value in values:
         get = value.get
         attrs = f' relationType="{string(value["relationType"])}"'
+        if len(value) == 3 and "relatedIdentifierType" in value:  # the usual three: no other attribute to look for
+            kind, identifier = value["relatedIdentifierType"], string(value["relatedIdentifier"])
+            parts.append(
+                f"<relatedIdentifier{attrs}{_a('relatedIdentifierType', kind)}>{identifier}</relatedIdentifier>"
+            )
+            continue
         for key, name in general.RELATED_ATTRIBUTES:
             if found := get(key):
                 attrs += f' {name}="{string(found)}"'

@@ -33,12 +33,17 @@ def linkify(text: str) -> Markup:
 @bp.app_template_filter("paragraphs")
 def paragraphs(text: str) -> Markup:
     """Return free text as <p> elements: blank lines part paragraphs, newlines break lines."""
+    return Markup(paragraph_html(text))
+
+
+def paragraph_html(text: str) -> str:
+    """Return what `paragraphs` returns, as a plain string (the page body joins it with its own)."""
     if "\n" not in text and "http" not in text:
         # One line without a link (most abstracts): one paragraph, what the general path below gives it.
         line = text.strip()
-        return Markup(f"<p>{html_escape(line)}</p>" if line else "")
+        return f"<p>{html_escape(line)}</p>" if line else ""
     parts = [p.strip() for p in _BLANK_LINE.split(text.replace("\r\n", "\n")) if p.strip()]
-    return Markup("".join("<p>" + "<br>".join(linkify(line) for line in part.split("\n")) + "</p>" for part in parts))
+    return "".join("<p>" + "<br>".join(linkify(line) for line in part.split("\n")) + "</p>" for part in parts)
 
 
 @bp.app_template_filter("bytes")

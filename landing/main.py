@@ -21,7 +21,7 @@ from markupsafe import Markup
 from .blueprint import asset_url, bp
 from .context import frames
 from .exports import Export
-from .filters import paragraphs, thousands
+from .filters import paragraph_html, thousands
 from .head import escaped_exports
 from .head import html_escape as esc
 from .page import RecordPage
@@ -40,11 +40,17 @@ def _differs(subtype: Any, general: str) -> bool:
     return bool(subtype) and str(subtype).lower() != general.lower()
 
 
-def _kicker(page: RecordPage, s: Values) -> str:
+def _slot(value: Any) -> str:
+    """Return a slot's value escaped; a Markup one (what parts.py passes) as it is, without escape()'s ~1 us."""
+    return str(value) if type(value) is Markup else esc(value)
+
+
+def _kicker(out: list[str], page: RecordPage, s: Values, types: tuple[str, str]) -> None:
     meta = page.meta
-    out = [f'  <p class="kicker">\n    <span class="badge">{esc(s["resource_type"])}</span>']
-    if _differs(s["resource_subtype"], s["resource_type"]):
-        out.append(f'<span class="badge">{esc(s["resource_subtype"])}</span>')
+    general, subtype = types
+    out.append(f'  <p class="kicker">\n    <span class="badge">{general}</span>')
+    if subtype:
+        out.append(f'<span class="badge">{subtype}</span>')
     out.append(f"\n    <span>Published {esc(s['issued'])}</span>")
     if meta.get("version"):
         out.append(f"<span>Version {esc(meta['version'])}</span>")
@@ -53,46 +59,43 @@ def _kicker(page: RecordPage, s: Values) -> str:
     out.append(f'\n  </p>\n  <h1 class="title" id="record-title">{esc(page.title)}</h1>')
     for kind, text in s["other_titles"]:
         out.append(f'\n  <p class="subtitle"><span class="visually-hidden">{esc(kind)}: </span>{esc(text)}</p>')
-    return "".join(out)
 
 
-def _creators(s: Values, orcid_img: str) -> str:
+def _creators(out: list[str], s: Values, orcid_img: str) -> None:
     affiliations = s["affiliations"]
-    out = ['\n  <ul class="creators" aria-label="Creators">']
+    numbered = len(affiliations) > 1
+    out.append('\n  <ul class="creators" aria-label="Creators">')
     for line in s["bylines"]:
         person = line.person
         head, _, tail = person.name.rpartition(" ")
         out.append(f'\n    <li>{esc(head)}{" " if head else ""}<span class="person">{esc(tail)}')
-        if person.orcid:
-            shown = esc(person.orcid.replace(_ORCID_PREFIX, ""))
+        if orcid := person.orcid:
+            # model._orcid_link writes it: https://orcid.org/ and digits, dashes, X, which escaping leaves as they are.
+            shown = orcid.replace(_ORCID_PREFIX, "")
             out.append(
-                f'<a class="orcid" href="{esc(person.orcid)}" title="ORCID {shown}"><img src="{orcid_img}"'
+                f'<a class="orcid" href="{orcid}" title="ORCID {shown}"><img src="{orcid_img}"'
                 f' alt="ORCID iD of {esc(person.name)}" width="16" height="16"></a>'
             )
-        if line.marks and len(affiliations) > 1:
+        if line.marks and numbered:
             out.append(f"<sup>{esc(','.join(map(str, line.marks)))}</sup>")
         out.append("</span></li>")
     out.append("\n  </ul>")
     if affiliations:
         out.append('\n  <ul class="affiliations" aria-label="Affiliations">')
-        numbered = len(affiliations) > 1
         for index, aff in enumerate(affiliations, 1):
             mark = f"<sup>{index}</sup> " if numbered else ""
             name = f'<a href="{esc(aff.url)}">{esc(aff.name)}</a>' if aff.url else esc(aff.name)
             out.append(f"\n    <li>{mark}{name}</li>")
         out.append("\n  </ul>")
-    return "".join(out)
 
 
-def _descriptions(s: Values) -> str:
-    out = []
+def _descriptions(out: list[str], s: Values) -> None:
     for index, (heading, texts) in enumerate(s["descriptions"], 1):
-        prose = "".join([paragraphs(text) for text in texts])
+        prose = paragraph_html(texts[0]) if len(texts) == 1 else "".join([paragraph_html(t) for t in texts])
         out.append(
             f'\n  <section aria-labelledby="sec-{index}">\n    <h2 id="sec-{index}">{esc(heading)}</h2>'
             f'\n    <div class="prose">{prose}</div>\n  </section>'
         )
-    return "".join(out)
 
 
 def index_url() -> str:
@@ -115,98 +118,99 @@ def _query(subject: Any) -> str:
     return str(do_urlencode(subject))
 
 
-def _keywords(subjects: Sequence[Any], index_url: str) -> str:
+def _keywords(out: list[str], subjects: Sequence[Any], index_url: str) -> None:
     if not subjects:
-        return ""
-    chips = "".join([f'<li><a href="{index_url}?q={esc(_query(s))}">{esc(s)}</a></li>' for s in subjects])
-    return (
-        '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>'
-        f'\n    <ul class="chips">{chips}\n    </ul>\n  </section>'
+        return
+    out.append(
+        '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>\n    <ul class="chips">'
     )
+    out += [f'<li><a href="{index_url}?q={esc(_query(s))}">{esc(s)}</a></li>' for s in subjects]
+    out.append("\n    </ul>\n  </section>")
 
 
-def _list_section(name: str, heading: str, items: list[str]) -> str:
-    """Return a section of plain list items, or '' without items."""
-    if not items:
-        return ""
-    return (
-        f'\n  <section aria-labelledby="sec-{name}">\n    <h2 id="sec-{name}">{heading}</h2>'
-        f'\n    <ul class="plain">{"".join(items)}\n    </ul>\n  </section>'
-    )
+def _list_section(out: list[str], name: str, heading: str, items: list[str]) -> None:
+    """Append a section of plain list items; nothing without items."""
+    if items:
+        out.append(
+            f'\n  <section aria-labelledby="sec-{name}">\n    <h2 id="sec-{name}">{heading}</h2>'
+            f'\n    <ul class="plain">{"".join(items)}\n    </ul>\n  </section>'
+        )
 
 
-def _related(s: Values) -> str:
+def _related(out: list[str], s: Values) -> None:
     items = []
     for item in s["related"]:
         ident = esc(item.identifier)
-        shown = f'<span class="ident">{ident}</span>'
-        if item.url:
-            shown = f'<a class="ident" href="{esc(item.url)}">{ident}</a>'
+        shown = (
+            f'<a class="ident" href="{esc(item.url)}">{ident}</a>'
+            if item.url
+            else f'<span class="ident">{ident}</span>'
+        )
         items.append(
             f'\n      <li><span class="relation">{esc(item.relation)}</span> {shown}'
             f'<span class="scheme">{esc(item.scheme)}</span></li>'
         )
-    return _list_section("related", "Related works", items)
+    _list_section(out, "related", "Related works", items)
 
 
-def _funding(s: Values) -> str:
+def _funding(out: list[str], s: Values) -> None:
     items = []
     for fund in s["funding"]:
         funder = esc(fund["funder"])
         if fund["funder_url"]:
             funder = f'<a href="{esc(fund["funder_url"])}">{funder}</a>'
-        out = [f"\n      <li>{funder}"]
+        line = f"\n      <li>{funder}"
         if fund["award"]:
             award = esc(fund["award"])
             if fund["award_url"]:
                 award = f'<a href="{esc(fund["award_url"])}">{award}</a>'
             else:
                 award = f'<span class="mono">{award}</span>'
-            out.append(f", grant {award}")
+            line += f", grant {award}"
         if fund["award_title"]:
-            out.append(f": <em>{esc(fund['award_title'])}</em>")
-        out.append("</li>")
-        items.append("".join(out))
-    return _list_section("funding", "Funding", items)
+            line += f": <em>{esc(fund['award_title'])}</em>"
+        items.append(line + "</li>")
+    _list_section(out, "funding", "Funding", items)
 
 
-def _contributors(s: Values, orcid_img: str) -> str:
+def _contributors(out: list[str], s: Values, orcid_img: str) -> None:
     items = []
     for person in s["contributors"]:
         role = f'<span class="relation">{esc(person.role)}</span> ' if person.role else ""
-        out = [f"\n      <li>{role}{esc(person.name)}"]
+        line = f"\n      <li>{role}{esc(person.name)}"
         if person.orcid:
-            out.append(
+            line += (
                 f'<a class="orcid" href="{esc(person.orcid)}"><img src="{orcid_img}"'
                 f' alt="ORCID iD of {esc(person.name)}" width="16" height="16"></a>'
             )
         if person.affiliations:
-            out.append(f' <span class="scheme">{esc("; ".join([str(a.name) for a in person.affiliations]))}</span>')
-        out.append("</li>")
-        items.append("".join(out))
-    return _list_section("contributors", "Contributors", items)
+            line += f' <span class="scheme">{esc("; ".join([str(a.name) for a in person.affiliations]))}</span>'
+        items.append(line + "</li>")
+    _list_section(out, "contributors", "Contributors", items)
 
 
-def _cite_card(page: RecordPage, citation: Any, bibtex: Any, exports: Sequence[Export]) -> str:
-    landing = esc(page.landing_url)
-    links = "".join(
-        [
-            f'<li><a href="{landing}{name}" type="{kind}">{label}</a></li>'
-            for name, kind, label in escaped_exports(exports)
-        ]
-    )
-    return (
-        '\n<aside class="record-side" aria-label="Citation and details">'
-        '\n  <section class="card" aria-labelledby="side-cite">\n    <h2 id="side-cite">Cite as</h2>'
-        f'\n    <p class="citation">{esc(citation)}</p>\n    <details>\n      <summary>BibTeX</summary>'
+_CITE_HEAD = (
+    '\n<aside class="record-side" aria-label="Citation and details">'
+    '\n  <section class="card" aria-labelledby="side-cite">\n    <h2 id="side-cite">Cite as</h2>'
+)
+
+
+def _cite_card(out: list[str], landing: str, citation: Any, bibtex: Any, exports: Sequence[Export]) -> None:
+    out.append(
+        f'{_CITE_HEAD}\n    <p class="citation">{esc(citation)}</p>\n    <details>\n      <summary>BibTeX</summary>'
         f'\n      <pre class="bibtex">{esc(bibtex)}</pre>\n    </details>'
-        f'\n    <ul class="exports" aria-label="Export the citation">{links}\n    </ul>\n  </section>\n'
+        '\n    <ul class="exports" aria-label="Export the citation">'
     )
+    out += [
+        f'<li><a href="{landing}{name}" type="{kind}">{label}</a></li>'
+        for name, kind, label in escaped_exports(exports)
+    ]
+    out.append("\n    </ul>\n  </section>\n")
 
 
-def _facts(page: RecordPage, s: Values, updated: Any) -> str:
+def _facts(out: list[str], page: RecordPage, s: Values, types: tuple[str, str], doi_url: str, updated: str) -> None:
     meta = page.meta
-    out = ['\n  <section class="card" aria-labelledby="side-details">\n    <h2 id="side-details">Details</h2>']
+    out.append('\n  <section class="card" aria-labelledby="side-details">\n    <h2 id="side-details">Details</h2>')
     if s["thumbnail"]:
         out.append(f'<img class="thumb" src="{esc(s["thumbnail"])}" alt="Preview image of the dataset">')
     publisher = esc(s["publisher"])
@@ -214,12 +218,11 @@ def _facts(page: RecordPage, s: Values, updated: Any) -> str:
         publisher = f'<a href="{esc(s["publisher_url"])}">{publisher}</a>'
     # A missing key is Jinja's Undefined (shown as nothing); a present None shows as "None".
     year = esc(meta["publicationYear"]) if "publicationYear" in meta else ""
-    general, subtype = s["resource_type"], s["resource_subtype"]
-    types = esc(general) + (f" ({esc(subtype)})" if _differs(subtype, general) else "")
+    general, subtype = types
     out.append(
-        f'\n    <dl class="facts">\n      <dt>DOI</dt><dd><a href="{esc(page.doi_url)}">{esc(page.doi)}</a></dd>'
+        f'\n    <dl class="facts">\n      <dt>DOI</dt><dd><a href="{doi_url}">{esc(page.doi)}</a></dd>'
         f"\n      <dt>Publisher</dt><dd>{publisher}</dd>\n      <dt>Publication year</dt><dd>{year}</dd>"
-        f"\n      <dt>Resource type</dt><dd>{types}</dd>"
+        f"\n      <dt>Resource type</dt><dd>{general}{f' ({subtype})' if subtype else ''}</dd>"
     )
     if meta.get("version"):
         out.append(f"<dt>Version</dt><dd>{esc(meta['version'])}</dd>")
@@ -228,8 +231,8 @@ def _facts(page: RecordPage, s: Values, updated: Any) -> str:
     for name, url in s["licences"]:
         shown = f'<a href="{esc(url)}" rel="license">{esc(name)}</a>' if url else esc(name)
         out.append(f"<dt>Licence</dt><dd>{shown}</dd>")
-    if s["number_of_files"] is not None:
-        out.append(f"<dt>Files</dt><dd>{esc(thousands(s['number_of_files']))}</dd>")
+    if (files := s["number_of_files"]) is not None:
+        out.append(f"<dt>Files</dt><dd>{esc(thousands(files))}</dd>")
     if s["size"]:
         out.append(f"<dt>Size</dt><dd>{esc(s['size'])}</dd>")
     out += [f"<dt>{esc(kind)}</dt><dd>{esc(when)}</dd>" for kind, when in s["dates"]]
@@ -239,8 +242,7 @@ def _facts(page: RecordPage, s: Values, updated: Any) -> str:
         out.append(f"<dt>Dataset PID{'s' if len(pids) > 1 else ''}</dt><dd>{codes}</dd>")
     if url := s["catalogue_url"]:
         out.append(f'<dt>Catalogue entry</dt><dd><a href="{esc(url)}">{esc(url)}</a></dd>')
-    out.append(f"\n      <dt>Record updated</dt><dd>{esc(updated)}</dd>\n    </dl>\n  </section>\n</aside>\n</div>")
-    return "".join(out)
+    out.append(f"\n      <dt>Record updated</dt><dd>{updated}</dd>\n    </dl>\n  </section>\n</aside>\n</div>")
 
 
 @bp.app_template_global("record_main")
@@ -268,24 +270,24 @@ def record_main(
     """
     orcid_img, index = urls or (esc(asset_url("orcid.svg")), index_url())  # once per page, not per use
     doi_url = esc(page.doi_url)
-    return Markup(
-        "".join(
-            [
-                '<div class="wrap record">\n<article class="record-main" aria-labelledby="record-title">\n',
-                _kicker(page, sections),
-                _creators(sections, orcid_img),
-                f'\n  <p class="doi-line"><a class="doi" href="{doi_url}"><span class="label">DOI</span>'
-                f'<span class="value">{doi_url}</span></a>'
-                '\n    <span class="jump"><a href="#side-cite">Cite</a><a href="#files">Files</a></span></p>',
-                _descriptions(sections),
-                f"\n\n  {esc(slots['downloads'])}",
-                _keywords(sections["subjects"], index),
-                _related(sections),
-                _funding(sections),
-                _contributors(sections, orcid_img),
-                "\n</article>\n",
-                _cite_card(page, citation, bibtex, exports),
-                _facts(page, sections, slots["updated"]),
-            ]
-        )
+    general, subtype = sections["resource_type"], sections["resource_subtype"]
+    # The kicker and the facts both show the types: escaped and compared once.
+    types = (esc(general), esc(subtype) if _differs(subtype, general) else "")
+    out = ['<div class="wrap record">\n<article class="record-main" aria-labelledby="record-title">\n']
+    _kicker(out, page, sections, types)
+    _creators(out, sections, orcid_img)
+    out.append(
+        f'\n  <p class="doi-line"><a class="doi" href="{doi_url}"><span class="label">DOI</span>'
+        f'<span class="value">{doi_url}</span></a>'
+        '\n    <span class="jump"><a href="#side-cite">Cite</a><a href="#files">Files</a></span></p>'
     )
+    _descriptions(out, sections)
+    out.append(f"\n\n  {_slot(slots['downloads'])}")
+    _keywords(out, sections["subjects"], index)
+    _related(out, sections)
+    _funding(out, sections)
+    _contributors(out, sections, orcid_img)
+    out.append("\n</article>\n")
+    _cite_card(out, esc(page.landing_url), citation, bibtex, exports)
+    _facts(out, page, sections, types, doi_url, _slot(slots["updated"]))
+    return Markup("".join(out))

@@ -31,7 +31,19 @@ from landing.sections import record_sections
 from oai_server import create_app
 
 OLD = Path(__file__).with_name("templates")
-NASTY = ["a & b", '<b>"x"</b>', "'quoted'", "plain", "ü 数据", "", "  spaced  ", "https://x.example/?a=1&b=2"]
+NASTY = [
+    "a & b",
+    '<b>"x"</b>',
+    "'quoted'",
+    "plain",
+    "ü 数据",
+    "",
+    "  spaced  ",
+    "https://x.example/?a=1&b=2",
+    "\u202eRTL \u05e9\u05dc\u05d5\u05dd",
+    "non-BMP \U0001d518 \U0001f600",
+    "ctl \x01\x0b\x7f\x85 \u2028 end",
+]
 
 
 def _text(rng: random.Random) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..urls import doi_url
-from ..xmltext import root, string, text
+from ..xmltext import root, text
 from .links import derived
 
 if TYPE_CHECKING:
@@ -24,35 +24,51 @@ _OPEN = (
 
 def values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, str]]:
     """Return the record's Dublin Core elements, (name, text), in document order."""
+    return [(name, value) for name, texts in groups(record, context) for value in texts]
+
+
+def groups(record: PublishedRecord, context: RenderContext) -> list[tuple[str, list[str]]]:
+    """Return the record's Dublin Core elements in document order, each run of one name together (maybe none)."""
     meta, links = record.metadata, derived(record, context)
-    out: list[tuple[str, str]] = [("title", t["title"]) for t in meta.get("titles", [])]
-    out += [("creator", c["name"]) for c in meta.get("creators", [])]
-    out += [("subject", s["subject"]) for s in meta.get("subjects", []) if s.get("subject")]
-    out += [("description", d["description"]) for d in meta.get("descriptions", [])]
-    out.append(("publisher", meta["publisher"]["name"]))
-    out += [("contributor", c["name"]) for c in meta.get("contributors", []) if c.get("name")]
-    out.append(("date", str(meta["publicationYear"])))
-    out += [("date", d["date"]) for d in meta.get("dates", []) if d.get("dateType") == "Issued"]
-    types = meta["types"]
-    out.append(("type", types["resourceTypeGeneral"]))
-    if types.get("resourceType"):
-        out.append(("type", types["resourceType"]))
-    out += [("format", f) for f in meta.get("formats", [])]
-    out += [("format", s) for s in meta.get("sizes", [])]
-    out.append(("identifier", links.doi_url))
-    out.append(("identifier", links.landing_url))
-    if url := links.catalogue_url:
-        out.append(("identifier", url))
-    if image := links.thumbnail_url:
-        out.append(("relation", image))
-    out += [("relation", _relation(r)) for r in meta.get("relatedIdentifiers", [])]
-    if meta.get("language"):
-        out.append(("language", meta["language"]))
-    for rights in meta.get("rightsList", []):
-        out += [("rights", v) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
-    out.append(("rights", links.access[1]))
-    out += [("coverage", g["geoLocationPlace"]) for g in meta.get("geoLocations", []) if g.get("geoLocationPlace")]
-    return out
+    return [
+        ("title", [t["title"] for t in meta.get("titles", [])]),
+        ("creator", [c["name"] for c in meta.get("creators", [])]),
+        ("subject", [s["subject"] for s in meta.get("subjects", []) if s.get("subject")]),
+        ("description", [d["description"] for d in meta.get("descriptions", [])]),
+        ("publisher", [meta["publisher"]["name"]]),
+        ("contributor", [c["name"] for c in meta.get("contributors", []) if c.get("name")]),
+        (
+            "date",
+            [
+                str(meta["publicationYear"]),
+                *[d["date"] for d in meta.get("dates", []) if d.get("dateType") == "Issued"],
+            ],
+        ),
+        ("type", _types(meta["types"])),
+        ("format", [*meta.get("formats", []), *meta.get("sizes", [])]),
+        ("identifier", [links.doi_url, links.landing_url, *filter(None, [links.catalogue_url])]),
+        (
+            "relation",
+            [*filter(None, [links.thumbnail_url]), *[_relation(r) for r in meta.get("relatedIdentifiers", [])]],
+        ),
+        ("language", [meta["language"]] if meta.get("language") else []),
+        ("rights", [*_rights(meta), links.access[1]]),
+        ("coverage", [g["geoLocationPlace"] for g in meta.get("geoLocations", []) if g.get("geoLocationPlace")]),
+    ]
+
+
+def _types(types: dict[str, Any]) -> list[str]:
+    general = types["resourceTypeGeneral"]
+    return [general, types["resourceType"]] if types.get("resourceType") else [general]
+
+
+def _rights(meta: dict[str, Any]) -> list[str]:
+    return [v for rights in meta.get("rightsList", []) for v in (rights.get("rights"), rights.get("rightsUri")) if v]
+
+
+_NAMES = "title creator subject description publisher contributor date type format identifier relation language rights"
+# Per name: the opening tag, what goes between two values of a run, the closing tag.
+_TAGS = {n: (f"<dc:{n}>", f"</dc:{n}><dc:{n}>", f"</dc:{n}>") for n in [*_NAMES.split(), "coverage"]}
 
 
 def _relation(related: dict) -> str:
@@ -66,12 +82,16 @@ def _relation(related: dict) -> str:
 
 def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <oai_dc:dc> element as a string without XML declaration."""
-    found = values(record, context)
+    runs = groups(record, context)
     if derived(record, context).plain:
-        try:  # nothing to escape or check (links.Derived.plain): the type check alone; odd values go below
-            return f"<oai_dc:dc {_OPEN}>{''.join([f'<dc:{n}>{string(v)}</dc:{n}>' for n, v in found])}</oai_dc:dc>"
+        # Nothing to escape or check (links.Derived.plain): each run written by one join, which also refuses
+        # what is not a string (odd values go below).
+        try:
+            body = "".join([_TAGS[n][0] + _TAGS[n][1].join(texts) + _TAGS[n][2] for n, texts in runs if texts])
+            return f"<oai_dc:dc {_OPEN}>{body}</oai_dc:dc>"
         except TypeError:
             pass
     # element() written out: no attributes here, and ~25 elements per record.
+    found = [(name, value) for name, texts in runs for value in texts]
     parts = [f"<dc:{name}/>" if value is None else f"<dc:{name}>{text(value)}</dc:{name}>" for name, value in found]
     return root("oai_dc:dc", _OPEN, parts)
