@@ -34,6 +34,7 @@ from .head import head_tags, html_escape, ld_script, record_head, tojson
 from .live_json import distribution_member, plain_json
 from .main import esc, index_url, record_main
 from .page import RecordPage
+from .release import versions
 from .sections import record_sections
 
 # A '<' never comes out of escaped record text nor out of htmlsafe JSON: record data cannot forge a slot.
@@ -46,7 +47,8 @@ FRAME_PARTS = ("title", "head", "main")
 Assembled = tuple[str, str, str]
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
-# modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
+# modules, or to the release (landing.release), changes the fingerprint, and stale parts are then
+# rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 DOWNLOADS = "landing/downloads.html"  # the live download section's template
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
@@ -287,6 +289,7 @@ def fingerprint() -> str:
         sources = [env.loader.get_source(env, name)[0] for name in PART_TEMPLATES]
         modules = [Path(sys.modules[f"{__package__}.{name}"].__file__ or "").read_text() for name in PART_MODULES]
         inputs = [base_url(), request.script_root, asset_url("orcid.svg"), url_for("landing.index"), *sources, *modules]
+        inputs.append(versions())  # an upgrade changes the parts' bytes with neither templates nor modules
         found = memo[key] = hashlib.sha256("\0".join(inputs).encode()).hexdigest()[:16]
     return str(found)
 
