@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import thumbnail
 from .crosswalks import RenderContext, render_all
@@ -74,8 +74,9 @@ class RecordWriter:
         plain = [self._entry(record, {}, n) for record, n in zip(records, order, strict=True)]
         settled = self.store.put_unchanged(plain)
         todo = [i for i, result in enumerate(settled) if result is None]
-        full = [replace(plain[i], rendered=self.rendered(records[i])) for i in todo]
-        written = iter(self.store.put(full) if full else [])
+        for i in todo:  # filled in place: dataclasses.replace per record cost ~1 % of a bulk push (py-spy)
+            plain[i].rendered.update(self.rendered(records[i]))
+        written = iter(self.store.put([plain[i] for i in todo]) if todo else [])
         return [result if result is not None else next(written) for result in settled]
 
     def reindex_many(self, keys: Sequence[str]) -> list[WriteResult]:

@@ -1,4 +1,5 @@
-"""A request's access line: written straight to dmzpub's log handler when nothing else listens, else via logging.
+"""A request's access line (and the audit trail's lines): written straight to dmzpub's log handler when nothing
+else listens, else via logging.
 
 The logging path (a LogRecord, the logger and handler chains, filters, the formatter) cost about as
 much CPU as a fast route's whole answer (oai_server/fast_routes.py; bench/stack.py). When the
@@ -38,8 +39,8 @@ def use(handler: logging.Handler | None, text_formatter: logging.Formatter | Non
     _direct = (handler, text_formatter) if plain and handler and text_formatter else None
 
 
-def _handler() -> logging.Handler | None:
-    """Return the handler to write to directly, or None when the line must go through logging."""
+def _handler(logger: logging.Logger = ACCESS) -> logging.Handler | None:
+    """Return the handler to write `logger`'s lines to directly, or None when they must go through logging."""
     direct = _direct
     if direct is None:
         return None
@@ -49,12 +50,12 @@ def _handler() -> logging.Handler | None:
         len(root.handlers) != 1
         or root.handlers[0] is not handler
         or handler.formatter is not text
-        or ACCESS.filters
+        or logger.filters
         or len(handler.filters) != 1  # logs.RequestIdFilter only: the line brings its id
         or handler.level > _INFO
     ):
         return None
-    node: logging.Logger | None = ACCESS
+    node: logging.Logger | None = logger
     while node is not root and node is not None:  # what Logger.callHandlers walks on the way to the root
         if node.handlers or not node.propagate:
             return None
@@ -76,12 +77,18 @@ def write(environ: dict[str, Any], status: int, rid: str, elapsed: float) -> Non
     if not ACCESS.isEnabledFor(_INFO):
         return
     method, path = environ.get("REQUEST_METHOD", "GET"), path_of(environ)
-    handler = _handler()
-    if handler is None:
+    if not info(ACCESS, rid, f"{method} {path} {status} {elapsed:.1f}ms"):
         extra = {"method": method, "path": path, "status": status, "request_id": rid}
         ACCESS.info("%s %s %s %.1fms", method, path, status, elapsed, extra=extra)
-        return
-    line = f"{stamp(*clock(time.time_ns()))} INFO dmzpub.access [{rid}] {method} {path} {status} {elapsed:.1f}ms\n"
+
+
+def info(logger: logging.Logger, rid: str, message: str) -> bool:
+    """Write an INFO line of `logger` (enabled: the caller checks) straight to dmzpub's text handler, with the
+    bytes logging would write; False, writing nothing, when the line must go through logging."""
+    handler = _handler(logger)
+    if handler is None:
+        return False
+    line = f"{stamp(*clock(time.time_ns()))} INFO {logger.name} [{rid}] {message}\n"
     stream: Any = getattr(handler, "stream", None)
     with handler.lock:  # type: ignore[union-attr]  # as Handler.handle: whole lines, never interleaved
         try:
@@ -90,4 +97,5 @@ def write(environ: dict[str, Any], status: int, rid: str, elapsed: float) -> Non
         except RecursionError:
             raise
         except Exception:  # as StreamHandler.emit: report on stderr, never fail the request
-            handler.handleError(ACCESS.makeRecord(ACCESS.name, _INFO, "", 0, line.rstrip("\n"), (), None))
+            handler.handleError(logger.makeRecord(logger.name, _INFO, "", 0, line.rstrip("\n"), (), None))
+    return True

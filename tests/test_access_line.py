@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from oai_server import access_line, logs
+from oai_server import access_line, audit, logs
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 # PATH_INFO as WSGI servers hand it over (latin-1 characters of the raw bytes), odd ones included.
@@ -32,6 +32,7 @@ PATHS = [
 ]
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PROPFIND", "G%sT"]
 IDS = ["abc", "fast-1", "a" * 128, "x:y@z/w+=.", "%s%s"]
+OUTCOMES = ["created", "updated", "unchanged", "withdrawn"]
 ELAPSED = [0.0, 0.04999, 0.05, 0.15, 1.25, 2.5, 999.95, 12345.678, 1e-9, float("inf")]
 
 
@@ -136,3 +137,27 @@ def test_requests_through_the_app_get_their_line(app: Flask) -> None:
         app.test_client().get("/doi/10.1/caf%C3%A9?x=1", headers={"X-Request-ID": "line-1"})
         assert access_line._handler() is not None
     assert lines(buffer)[-1].startswith("INFO dmzpub.access [line-1] GET /doi/10.1/café 404 ")
+
+
+@pytest.mark.parametrize("rid", ["audit-1", "%s%s"])
+def test_an_audit_line_written_directly_is_the_logging_paths_line(app: Flask, rid: str) -> None:
+    log = logging.getLogger("dmzpub.audit")
+    passing = logging.Filter()  # any filter on the logger sends lines through logging
+    dois = ["10.5555/a", "10.1/caf\u00e9", "10.1/%s%(x)s", "10.1/" + "y" * 500]
+    with text_log() as buffer:
+        # A Flask view's request context, and a fast route's (no request context: the id set by FastRoutes).
+        for context in (app.test_request_context(environ_overrides={logs.ENVIRON_KEY: rid}), app.app_context()):
+            token = logs.CURRENT_ID.set(rid)
+            with context:
+                for who, doi, outcome in zip(["ingest-bot", "basic:scicat", "-", "%d"], dois, OUTCOMES, strict=True):
+                    audit.set_actor(who)
+                    assert access_line._handler(log) is not None
+                    audit.written("publish", doi, outcome)
+                    direct = lines(buffer)
+                    log.addFilter(passing)
+                    try:
+                        audit.written("publish", doi, outcome)
+                    finally:
+                        log.removeFilter(passing)
+                    assert direct == lines(buffer) == [f"INFO dmzpub.audit [{rid}] publish {doi}: {outcome} by {who}\n"]
+            logs.CURRENT_ID.reset(token)

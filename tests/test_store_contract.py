@@ -268,6 +268,25 @@ def test_update_rendered_many_writes_each_record_as_update_rendered_would(repo: 
     assert repo.safe_now() == base.format_datestamp(clock.now)  # no in-flight marker left behind
 
 
+def test_update_rendered_leaves_exactly_the_new_formats_added_changed_and_dropped(
+    repo: Repository, clock: Clock
+) -> None:
+    e = entry(repo, 1)
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "parts", "extra": "<old/>"})])
+    clock.now += 30
+    kept = {p: x for p, x in e.rendered.items() if p != "oai_dc"}
+    new = {**kept, PAGE_PARTS: "new parts", "added": "<added/>"}  # oai_dc and extra dropped, parts changed
+    assert repo.update_rendered(e.key, new, e.sets).outcome == "updated"
+    assert repo.get(e.key).rendered == new
+    assert repo.rendered_part(e.key, "extra") is None and repo.rendered_part(e.key, PAGE_PARTS) == "new parts"
+    # Only the parts move: the rest is written as it stood, and still reads back whole.
+    assert (
+        repo.update_rendered_many([base.Rerendered(e.key, {**new, PAGE_PARTS: "third"}, e.sets)])[0].outcome
+        == "unchanged"
+    )
+    assert repo.get(e.key).rendered == {**new, PAGE_PARTS: "third"}
+
+
 def test_safe_now_waits_for_writes_in_flight(repo: Repository, clock: Clock) -> None:
     started = clock.now
     with repo._inflight():
@@ -444,6 +463,21 @@ def test_a_summary_comes_with_its_page_parts_in_one_read(repo: Repository, clock
     assert repo.summary_with_part("10.1234/none", PAGE_PARTS) is None
     repo.withdraw(e.key)
     assert repo.summary_with_part(e.key, PAGE_PARTS) == repo.summary(e.key)  # a tombstone has no parts
+
+
+def test_a_page_read_is_the_generation_then_the_summary_with_its_part(repo: Repository, clock: Clock) -> None:
+    assert repo.page_read("10.1234/none", PAGE_PARTS) == (repo.generation(), None)
+    e, bare = entry(repo, 1), entry(repo, 2)
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "the parts"}), bare])
+    generation = repo.generation()
+    assert repo.page_read(e.key, PAGE_PARTS) == (generation, repo.summary_with_part(e.key, PAGE_PARTS))
+    assert repo.page_read(e.key, PAGE_PARTS)[1].rendered == {PAGE_PARTS: "the parts"}  # type: ignore[union-attr]
+    assert repo.page_read(bare.key, PAGE_PARTS) == (generation, repo.summary(bare.key))
+    assert repo.page_read("10.1234/none", PAGE_PARTS) == (generation, None)
+    clock.now += 30
+    repo.withdraw(e.key)
+    assert repo.generation() > generation
+    assert repo.page_read(e.key, PAGE_PARTS) == (repo.generation(), repo.summary(e.key))  # a tombstone: no parts
 
 
 def test_page_parts_are_read_alone_and_never_move_a_datestamp(repo: Repository, clock: Clock) -> None:

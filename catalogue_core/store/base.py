@@ -287,6 +287,15 @@ class Repository(ABC):
         text = self.rendered_part(key, name)
         return found if text is None else replace(found, rendered={name: text})
 
+    def page_read(self, key: str, name: str) -> tuple[int, StoredRecord | None]:
+        """Return generation() and then summary_with_part(key, name): what a landing page not cached reads.
+
+        A store that can reads both at once (SQLite: one statement, one snapshot); the generation
+        never describes a later state than the summary (a write after it moves it again).
+        """
+        generation = self.generation()
+        return generation, self.summary_with_part(key, name)
+
     @abstractmethod
     def list_records(
         self,
