@@ -6,9 +6,10 @@ the second performance round) and prints the speed-up over it.
 Each figure is given by the clock and per CPU-second the server's processes used (gunicorn's master and
 workers, read from /proc): on a loaded machine the first mostly measures the other load, the second not.
 The client is a lean keep-alive http.client connection whose own CPU per request is printed too: in a
-sequential run it is on the clock. The FLOOR row sends the same requests through the same client and
-gunicorn set-up (dmzpub's worker class) to a WSGI app that only reads the body and answers: what this
-machine allows before dmzpub does anything.
+sequential run it is on the clock. The sequential records are PUT a second time, unchanged (a sync's
+resend). The FLOOR row sends the same requests through the same client and gunicorn set-up (dmzpub's
+worker class) to a WSGI app that only reads the body and answers: what this machine allows before
+dmzpub does anything.
 MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire server
 (Python >= 3.13) is started in this process, which then also pays for the server side.
 """
@@ -66,14 +67,14 @@ class Client:
         return response.status, response.read()
 
 
-def sequential(base: str, docs: list[dict]) -> list[str]:
+def sequential(base: str, docs: list[dict], expect: int = 201) -> list[str]:
     client = Client(base)
     # Encoded up front: the client's CPU is not the server's.
     requests = [(f"/api/v1/published/{doc['doi']}", json.dumps(doc).encode()) for doc in docs]
     with timed(base, len(docs), len(requests)) as figures:
         for path, body in requests:
             status, answer = client.send("PUT", path, body)
-            assert status == 201, answer
+            assert status == expect, answer
     return figures
 
 
@@ -145,11 +146,13 @@ def main() -> None:
         for kind in args.stores.split(","):
             figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
-            for (code, _), (seq, blk) in zip(codes, figures, strict=True):
+            for (code, _), (seq, blk, again) in zip(codes, figures, strict=True):
                 print(row(label, code, seq, blk))
+                print(f"{label:24s} {code:15s} unchanged re-PUT: {again[0]} ({again[1]}; {again[2]})")
             if args.baseline:
-                (seq, blk), (old_seq, old_blk) = figures
+                (seq, blk, again), (old_seq, old_blk, old_again) = figures
                 print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
+                print(f"{'':24s} unchanged re-PUT {speedup(again, old_again)}")
         print(row("FLOOR", "read+answer app", *floor(args)))
 
 
@@ -163,18 +166,20 @@ def row(label: str, code: str, seq: list[str], blk: list[str]) -> str:
 
 def ratios(seq: list[str], old_seq: list[str], blk: list[str], old_blk: list[str]) -> str:
     """Return the speed-ups by the clock and by the server's CPU time."""
+    return f"sequential {speedup(seq, old_seq)}; bulk {speedup(blk, old_blk)}"
+
+
+def speedup(new: list[str], old: list[str]) -> str:
+    """Return one speed-up by the clock and per server CPU-second."""
 
     def x(new: str, old: str) -> str:
         return f"x{float(new.split()[0]) / float(old.split()[0]):.1f}" if "n/a" not in (new, old) else "n/a"
 
-    return (
-        f"sequential {x(seq[0], old_seq[0])} by the clock, {x(seq[1], old_seq[1])} per server CPU-s; "
-        f"bulk {x(blk[0], old_blk[0])} by the clock, {x(blk[1], old_blk[1])} per server CPU-s"
-    )
+    return f"{x(new[0], old[0])} by the clock, {x(new[1], old[1])} per server CPU-s"
 
 
-def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[list[str], list[str]]:
-    """Return sequential and bulk records/s of one server on a fresh store."""
+def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[list[str], list[str], list[str]]:
+    """Return sequential, bulk and unchanged re-PUT records/s of one server on a fresh store."""
     with tempfile.TemporaryDirectory() as tmp:
         env, server = store_env(kind, tmp)
         try:
@@ -182,10 +187,11 @@ def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> t
                 run = uuid.uuid4().hex[:6]
                 seq = sequential(base, documents(args.sequential, run + "s"))
                 blk = bulk(base, documents(args.bulk, run + "b"), args.batch)
+                again = sequential(base, documents(args.sequential, run + "s"), 200)  # a sync's resend
         finally:
             if server is not None:
                 server.stop()
-    return seq, blk
+    return seq, blk, again
 
 
 if __name__ == "__main__":

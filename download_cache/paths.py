@@ -69,14 +69,21 @@ def open_regular(path: str | Path, relpath: str) -> BinaryIO:
     whatever it points at.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd, _ = open_fd(path, relpath)
     except OSError as exc:
         raise UnsafePath(relpath, f"cannot be opened ({exc.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise UnsafePath(relpath, "not a regular file")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+def open_fd(path: str | Path, relpath: str) -> tuple[int, os.stat_result]:
+    """Open a regular file as open_regular does, returning its descriptor and fstat; os.open's OSError as raised."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafePath(relpath, "not a regular file")
+    return fd, info
 
 
 def open_contained(root: Path, relpath: str) -> BinaryIO:

@@ -60,17 +60,17 @@ def _datacite(
 ) -> str:
     names = [p.name for p in creators]
     authors = "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
-    parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {_sentence(title)}"]
-    if meta.get("version"):
-        parts.append(f"Version {meta['version']}.")
-    parts.append(_sentence(publisher))
-    parts.append(_sentence(resource_type))
-    parts.append(doi_url(doi))
-    return " ".join(parts)
+    version = f" Version {meta['version']}." if meta.get("version") else ""
+    year, link = meta.get("publicationYear", "n.d."), doi_url(doi)
+    return f"{authors} ({year}): {_sentence(title)}{version} {_sentence(publisher)} {_sentence(resource_type)} {link}"
 
 
 def _bibtex_escape(text: str) -> str:
-    return _BIBTEX_SPECIAL.sub(lambda m: _BIBTEX_REPLACE.get(m.group(1), "\\" + m.group(1)), text)
+    return _BIBTEX_SPECIAL.sub(_bibtex_replacement, text)
+
+
+def _bibtex_replacement(match: re.Match[str]) -> str:
+    return _BIBTEX_REPLACE.get(match.group(1), "\\" + match.group(1))
 
 
 def bibtex_key(doi: str) -> str:
@@ -129,7 +129,7 @@ def _bibtex(
         fields.append(("keywords", _bibtex_escape(", ".join(keywords))))
     if licences:
         fields.append(("copyright", _bibtex_escape(licences[0][0])))
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    body = ",\n".join([f"  {name} = {{{value}}}" for name, value in fields if value])
     return f"@misc{{{bibtex_key(doi)},\n{body}\n}}\n"
 
 

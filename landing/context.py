@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from catalogue_core.store import Repository, StoredRecord
-from download_cache.area import DownloadArea
+from download_cache.area import DatasetStatus, DownloadArea
 
 from .cache import PageCache
 from .downloads import external_url
@@ -92,11 +92,11 @@ def section_cache() -> PageCache:
     return landing_state().sections
 
 
-def record_page(record: StoredRecord) -> RecordPage:
-    """Return the page of a record, with its download section unless it is withdrawn."""
+def record_page(record: StoredRecord, status: DatasetStatus | None = None) -> RecordPage:
+    """Return the page of a record, with its download section unless it is withdrawn (`status`: if read already)."""
     section = None
     if not record.deleted:
-        section = downloads_section(
-            download_area().status(record.key), record.key, external_url(record.extras), base_url()
-        )
+        if status is None:
+            status = download_area().status(record.key)
+        section = downloads_section(status, record.key, external_url(record.extras), base_url())
     return RecordPage(record, base_url(), section)

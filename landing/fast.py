@@ -11,6 +11,7 @@ from catalogue_core.doi import doi_key
 from catalogue_core.errors import InvalidDOI
 from catalogue_core.store import StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, landing_path
+from download_cache.area import DatasetStatus
 
 from . import views
 from .context import area_of, state_of
@@ -34,13 +35,13 @@ def page_route(app: Flask) -> Callable[[dict[str, Any]], Any]:
         ):
             return None  # Flask answers the 404 page or the redirect
 
-        def render(summary: StoredRecord) -> views.Rendered:
+        def render(summary: StoredRecord, status: DatasetStatus | None) -> views.Rendered:
             with app.app_context():  # cheap, unlike a request context (its URL matching above all)
-                done = views.render_from_memos(app, summary, root)
+                done = views.render_from_memos(app, summary, root, status)
             if done is not None:
                 return done
             with app.request_context(environ):  # rendering templates reads brand and settings as the view does
-                return views.render(summary)
+                return views.render(summary, status)
 
         body, status, checked, etag = views.page_for(state, area_of(app), found, seen, root, render)
         if views.not_modified(status, etag, environ.get("HTTP_IF_NONE_MATCH")):

@@ -27,10 +27,6 @@ def _value(value: Any) -> str:
     return str(current_app.json.dumps(value, sort_keys=True))
 
 
-def _list(items: list[str]) -> str:
-    return "[" + ", ".join(items) + "]"
-
-
 def _organization(affiliation: model.Affiliation) -> str:
     name = _value(affiliation.name)
     if affiliation.url:
@@ -41,21 +37,20 @@ def _organization(affiliation: model.Affiliation) -> str:
 
 def _agent(person: model.Person) -> str:
     # Members in sorted order: @id, @type, affiliation, familyName, givenName, identifier, name.
-    out = []
-    if person.orcid:
-        out.append(f'"@id": {_value(person.orcid)}')
-    out.append('"@type": "Person"' if person.personal else '"@type": "Organization"')
-    if person.affiliations:
-        out.append(f'"affiliation": {_list([_organization(a) for a in person.affiliations])}')
-    if person.personal:
-        if person.family:
-            out.append(f'"familyName": {_value(person.family)}')
-        if person.given:
-            out.append(f'"givenName": {_value(person.given)}')
-    if person.orcid:
-        out.append(f'"identifier": {{"@type": "PropertyValue", "propertyID": "ORCID", "url": {_value(person.orcid)}}}')
-    out.append(f'"name": {_value(person.name)}')
-    return "{" + ", ".join(out) + "}"
+    # One f-string with optional runs, not a list of members: a page writes this for every creator.
+    orcid, personal = person.orcid, person.personal
+    if orcid:
+        url = _value(orcid)
+        identified = f'"@id": {url}, '
+        identifier = f'"identifier": {{"@type": "PropertyValue", "propertyID": "ORCID", "url": {url}}}, '
+    else:
+        identified = identifier = ""
+    kind = '"@type": "Person", ' if personal else '"@type": "Organization", '
+    affiliations = person.affiliations
+    member = f'"affiliation": [{", ".join([_organization(a) for a in affiliations])}], ' if affiliations else ""
+    family = f'"familyName": {_value(person.family)}, ' if personal and person.family else ""
+    given = f'"givenName": {_value(person.given)}, ' if personal and person.given else ""
+    return f'{{{identified}{kind}{member}{family}{given}{identifier}"name": {_value(person.name)}}}'
 
 
 def _funders(funding: list[dict[str, Any]]) -> list[str]:

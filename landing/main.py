@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import request, url_for
@@ -118,13 +119,18 @@ def _query(subject: Any) -> str:
     return str(do_urlencode(subject))
 
 
+@lru_cache(maxsize=4096)  # a facility's keywords recur across its records: each chip written once
+def _chip(subject: Any, index_url: str) -> str:
+    return f'<li><a href="{index_url}?q={esc(_query(subject))}">{esc(subject)}</a></li>'
+
+
 def _keywords(out: list[str], subjects: Sequence[Any], index_url: str) -> None:
     if not subjects:
         return
     out.append(
         '\n  <section aria-labelledby="sec-keywords">\n    <h2 id="sec-keywords">Keywords</h2>\n    <ul class="chips">'
     )
-    out += [f'<li><a href="{index_url}?q={esc(_query(s))}">{esc(s)}</a></li>' for s in subjects]
+    out += [_chip(s, index_url) if type(s) is str else _chip.__wrapped__(s, index_url) for s in subjects]
     out.append("\n    </ul>\n  </section>")
 
 

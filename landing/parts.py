@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -32,6 +34,7 @@ from .head import head_tags, html_escape, ld_script, record_head, tojson
 from .live_json import distribution_member, plain_json
 from .main import esc, index_url, record_main
 from .page import RecordPage
+from .release import versions
 from .sections import record_sections
 
 # A '<' never comes out of escaped record text nor out of htmlsafe JSON: record data cannot forge a slot.
@@ -44,7 +47,8 @@ FRAME_PARTS = ("title", "head", "main")
 Assembled = tuple[str, str, str]
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
-# modules changes the fingerprint, and stale parts are then rendered per request until `dmzpub reindex`.
+# modules, or to the release (landing.release), changes the fingerprint, and stale parts are then
+# rendered per request until `dmzpub reindex`.
 PART_TEMPLATES = ("landing/record_main.html", "landing/meta.html")
 DOWNLOADS = "landing/downloads.html"  # the live download section's template
 HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")  # what meta.html gives record_head
@@ -70,21 +74,8 @@ class Parts:
 
     def dumps(self) -> str:
         """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
-        # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
-        links = self.links
-        texts = [self.title, self.head, self.main]
-        # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
-        # a list, not the tuple, as compact_json takes orjson's path only for lists.
-        small = {
-            "fingerprint": self.fingerprint,
-            "links": {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many},
-            "external_url": self.external_url,
-            "publisher": self.publisher,
-            "archive_size": self.archive_size,
-            "lengths": [len(text) for text in texts],
-        }
-        # One join: the line and the ~12 kB of HTML copied once, not twice.
-        return "".join([_small_json(self, small), "\n", *texts])
+        fields = (self.fingerprint, self.title, self.head, self.main, self.links)
+        return _dumps((*fields, self.external_url, self.publisher, self.archive_size))
 
     @classmethod
     def loads(cls, text: str) -> Parts | None:
@@ -106,20 +97,35 @@ class Parts:
             return None
 
 
-def _small_json(parts: Parts, small: dict[str, Any]) -> str:
-    """Return compact_json.dumps(small); by orjson directly when every value is a string, as render writes them."""
+# Parts' fields, in order: what the writer stores without making a Parts (a frozen dataclass: ~3 us a record).
+PartValues = tuple[str, str, str, str, signposting.StaticLinks, str | None, str, str | None]
+
+
+def _dumps(values: PartValues) -> str:
+    """Return Parts(*values).dumps()."""
+    # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
+    fingerprint, title, head, main, links, external, publisher, size = values
+    texts = [title, head, main]
+    # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
+    # a list, not the tuple, as compact_json takes orjson's path only for lists.
+    small = {
+        "fingerprint": fingerprint,
+        "links": {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many},
+        "external_url": external,
+        "publisher": publisher,
+        "archive_size": size,
+        "lengths": [len(text) for text in texts],
+    }
     # compact_json walks the value looking for floats first (a third of dumps()); strings, a bool and
     # lengths cannot hold one. orjson refuses what json would write otherwise (a lone surrogate): compact_json.
-    links = parts.links
-    strings = [parts.fingerprint, parts.publisher, links.linkset, *links.links]
-    optional = (parts.external_url, parts.archive_size)
+    strings = [fingerprint, publisher, links.linkset, *links.links]
     plain = all([type(value) is str for value in strings]) and type(links.too_many) is bool
-    if plain and all([value is None or type(value) is str for value in optional]):
-        try:
-            return orjson.dumps(small).decode()
-        except orjson.JSONEncodeError:
-            pass
-    return compact_json.dumps(small)
+    line = None
+    if plain and all([value is None or type(value) is str for value in (external, size)]):
+        with contextlib.suppress(orjson.JSONEncodeError):
+            line = orjson.dumps(small).decode()
+    # One join: the line and the ~12 kB of HTML copied once, not twice.
+    return "".join([compact_json.dumps(small) if line is None else line, "\n", *texts])
 
 
 def _json_line(line: str) -> Any:
@@ -231,7 +237,11 @@ def render(page: RecordPage, fixed: _Fixed | None = None) -> Parts:
 
     `fixed`: what _fixed() returns in this context, when the caller kept it (the writer does).
     """
-    fixed = fixed or _fixed()
+    return Parts(*_values(page, fixed or _fixed()))
+
+
+def _values(page: RecordPage, fixed: _Fixed) -> PartValues:
+    """Return the values of the record's Parts, in the order of its fields."""
     sections = record_sections(page)
     # The built-in templates only call record_head and record_main: calling those directly skips
     # building Jinja's context of every section and global twice per record (~15 % of the parts).
@@ -255,15 +265,17 @@ def render(page: RecordPage, fixed: _Fixed | None = None) -> Parts:
     else:
         context = {"page": page, "slots": slots, "citation": cite, "bibtex": bibtex, "exports": EXPORTS}
         main = _render("landing/record_main.html", _request_memo(), **context, **sections)
-    return Parts(
-        fingerprint=fixed.fingerprint,
-        title=html_escape(page.title),
-        head=head,
-        main=main,
-        links=signposting.static_links(page),
-        external_url=external_url(page.record.extras),
-        publisher=sections["publisher"],
-        archive_size=sections["size"],  # schemaorg.archive_size's value, already read
+    links, external = signposting.static_links(page), external_url(page.record.extras)
+    # The archive's size: schemaorg.archive_size's value, already read by the sections.
+    return (
+        fixed.fingerprint,
+        html_escape(page.title),
+        head,
+        main,
+        links,
+        external,
+        sections["publisher"],
+        sections["size"],
     )
 
 
@@ -277,6 +289,7 @@ def fingerprint() -> str:
         sources = [env.loader.get_source(env, name)[0] for name in PART_TEMPLATES]
         modules = [Path(sys.modules[f"{__package__}.{name}"].__file__ or "").read_text() for name in PART_MODULES]
         inputs = [base_url(), request.script_root, asset_url("orcid.svg"), url_for("landing.index"), *sources, *modules]
+        inputs.append(versions())  # an upgrade changes the parts' bytes with neither templates nor modules
         found = memo[key] = hashlib.sha256("\0".join(inputs).encode()).hexdigest()[:16]
     return str(found)
 
@@ -393,6 +406,24 @@ def _section(downloads: Downloads | None, publisher: str, mark: Brand) -> str:
     return str(text)
 
 
+# The StoredRecord of a record being written: the fields a push does not know yet are empty. The
+# content hash is never shown on a page; computing it costs a JSON dump and a hash per record.
+_WRITTEN = {"datestamp": "", "created": "", "deleted": False, "content_hash": ""}
+_STORED_DEFAULTS = {f.name: f.default for f in dataclasses.fields(StoredRecord) if f.default is not dataclasses.MISSING}
+
+
+def written_page(record: PublishedRecord, base: str) -> RecordPage:
+    """Return RecordPage(StoredRecord(key, doi, "", "", False, "", metadata=..., extras=...), base) of a record."""
+    # Both are frozen dataclasses, whose __init__ sets each of 15 fields through object.__setattr__ (~6 us
+    # a record); filling their __dict__ makes equal objects (tests/test_meta_writers.py holds them equal).
+    stored = object.__new__(StoredRecord)
+    fields = {"key": record.key, "doi": record.doi, "metadata": record.metadata, "extras": record.extras}
+    stored.__dict__.update(_STORED_DEFAULTS, **_WRITTEN, **fields, rendered={})
+    page = object.__new__(RecordPage)
+    page.__dict__.update(record=stored, base_url=base, downloads=None)
+    return page
+
+
 def writer(app: Flask) -> Callable[[PublishedRecord], str]:
     """Return the write-time renderer of the app's pages (catalogue_core.page_parts.PartsRenderer)."""
     # The page's own URLs carry the script root of the public base URL's path (a proxy's prefix).
@@ -401,24 +432,15 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
     base = app.config["DMZPUB_BASE_URL"]  # context.base_url() of the app, read once
 
     def render_record(record: PublishedRecord) -> str:
-        stored = StoredRecord(
-            key=record.key,
-            doi=record.doi,
-            datestamp="",
-            created="",
-            deleted=False,
-            content_hash="",  # never shown on a page; computing it costs a JSON dump and a hash per record
-            metadata=record.metadata,
-            extras=record.extras,
-        )
+        page = written_page(record, base)
         if has_request_context() and current_app.config is app.config and request.script_root == root:
-            return render(RecordPage(stored, base), _kept()).dumps()  # a push request: its context fits
+            return _dumps(_values(page, _kept()))  # a push request: its context fits
         # Sync and reindex write outside requests: one context per thread, pushed again for each record,
         # keeps the request-wide memos (_request_memo); a new one per record cost ~0.8 ms.
         if (contexts := getattr(outside, "contexts", None)) is None:
             contexts = outside.contexts = (app.app_context(), app.test_request_context("/", base_url=root_url))
         with contexts[0], contexts[1]:
-            return render(RecordPage(stored, base), _kept()).dumps()
+            return _dumps(_values(page, _kept()))
 
     def _kept() -> _Fixed:
         # Every record this writer renders has the same app and script root, hence the same _Fixed:

@@ -62,7 +62,7 @@ def item_targets(downloads: Downloads | None) -> list[dict[str, str]]:
 
 def _uri(href: str) -> str:
     """Return the link as an ASCII URI (RFC 8288, RFC 9264): IRIs and stray % from metadata are %-encoded."""
-    if _PLAIN_URI.fullmatch(href) and not _STRAY_PERCENT.search(href):
+    if _PLAIN_URI.fullmatch(href) and ("%" not in href or not _STRAY_PERCENT.search(href)):
         return href  # what quote() would return unchanged: a page has a dozen links, most of them plain
     return quote(_STRAY_PERCENT.sub("%25", href), safe=_URI_SAFE)
 
@@ -87,22 +87,24 @@ def _params(rel: str, media_type: str | None) -> str:
 
 # static_relations' fixed links as _values writes them; an export's link is the page's URL plus "/name".
 _TYPE_LINKS = tuple(f'<{_uri(t)}>; rel="type"' for t in TYPES)
-_EXPORT_LINKS = tuple((f"/{_uri(e.name)}", _params("describedby", e.media_type)) for e in EXPORTS)
+_EXPORT_TAILS = tuple(f"/{_uri(e.name)}>{_params('describedby', e.media_type)}" for e in EXPORTS)
 
 
 def static_links(page: RecordPage) -> StaticLinks:
     """Return the page's Link header values but the staged files', as _values(static_relations(page)) writes them."""
     # Written directly, not through the relations' dicts: ~15 % of a record's write-time page parts before.
     # _uri of the page's URL once: "/" + a plain export name after it quotes as it stands (and ends a stray %).
-    landing = _uri(page.landing_url)
-    links = [f'<{_uri(page.doi_url)}>; rel="cite-as"']
-    links += [f"<{landing}{name}>{rest}" for name, rest in _EXPORT_LINKS]
-    links += _TYPE_LINKS
+    landing = "<" + _uri(page.landing_url)
     orcids = page.orcids
-    links += [f'<{_uri(url)}>; rel="author"' for url in orcids]
-    links += [f'<{_uri(url)}>; rel="license"' for url in page.license_urls]
+    links = (
+        f'<{_uri(page.doi_url)}>; rel="cite-as"',
+        *[landing + tail for tail in _EXPORT_TAILS],
+        *_TYPE_LINKS,
+        *[f'<{_uri(url)}>; rel="author"' for url in orcids],
+        *[f'<{_uri(url)}>; rel="license"' for url in page.license_urls],
+    )
     linkset = f'<{linkset_url(page)}>; rel="linkset"; type="{LINKSET_TYPE}"'
-    return StaticLinks(tuple(links), linkset, len(orcids) > MAX_LINKS)
+    return StaticLinks(links, linkset, len(orcids) > MAX_LINKS)
 
 
 def _values(rels: dict[str, list[dict[str, str]]]) -> list[str]:

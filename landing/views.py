@@ -20,7 +20,7 @@ from catalogue_core.errors import InvalidDOI, StoreUnavailable
 from catalogue_core.page_parts import PAGE_PARTS
 from catalogue_core.store import Repository, StoredRecord
 from catalogue_core.urls import LANDING_PREFIX, export_path, landing_path
-from download_cache.area import DownloadArea
+from download_cache.area import DatasetStatus, DownloadArea
 
 from . import citation, parts, schemaorg, signposting
 from .blueprint import bp
@@ -67,10 +67,11 @@ def lookup_page(state: LandingState, key: str, root: str) -> tuple[StoredRecord 
     that summary: while the generation has not moved nothing was written, so no record is read.
     """
     repository = state.repository()
-    generation = repository.generation()  # read before the summary: a write after this moves it again
     cached = state.pages.get((key, root))
-    if cached is None:
-        return repository.summary_with_part(key, PAGE_PARTS), (generation, cached)
+    if cached is None:  # the generation and the summary with its parts, in one read where the store can
+        generation, found = repository.page_read(key, PAGE_PARTS)
+        return found, (generation, cached)
+    generation = repository.generation()  # read before the summary: a write after this moves it again
     if cached[2] == generation:
         return cached[3], (generation, cached)
     return repository.summary(key), (generation, cached)
@@ -137,17 +138,24 @@ def record(rest: str) -> BaseResponse:
     return response
 
 
-def render(summary: StoredRecord) -> Rendered:
-    """Return the page's body (encoded once: cached and sent as is), status, headers and ETag."""
+def render(summary: StoredRecord, files: DatasetStatus | None = None) -> Rendered:
+    """Return the page's body (encoded once: cached and sent as is), status, headers and ETag.
+
+    `files`: the dataset's status if already read (page_for), else read here.
+    """
     if summary.deleted:
         page = record_page(_full(summary))
         body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
         return _rendered(body, signposting.tombstone_link_header(page), status=410)
-    body, link, live = _from_parts(summary) or _fresh(summary)
+    if files is None:
+        files = download_area().status(summary.key)
+    body, link, live = _from_parts(summary, files) or _fresh(summary, files)
     return _rendered(body, link, status=200, identity=_identity(summary, live))
 
 
-def render_from_memos(app: Flask, summary: StoredRecord, root: str) -> Rendered | None:
+def render_from_memos(
+    app: Flask, summary: StoredRecord, root: str, status: DatasetStatus | None = None
+) -> Rendered | None:
     """Return what render returns, without a request context; None when the page needs one (landing/fast.py)."""
     if summary.deleted:
         return None
@@ -155,7 +163,8 @@ def render_from_memos(app: Flask, summary: StoredRecord, root: str) -> Rendered 
     found = _stored_parts(state.repository(), summary)
     if found is None:
         return None
-    status = area_of(app).status(summary.key)
+    if status is None:
+        status = area_of(app).status(summary.key)
     files = section(status, summary.key, found.external_url, app.config["DMZPUB_BASE_URL"])
     done = parts.assemble_from_memos(app, root, found, files, summary.datestamp)
     if done is None:
@@ -188,19 +197,18 @@ def _stored_parts(repository: Repository, summary: StoredRecord) -> parts.Parts 
     return parts.Parts.loads(stored) if stored else None
 
 
-def _from_parts(summary: StoredRecord) -> parts.Assembled | None:
+def _from_parts(summary: StoredRecord, status: DatasetStatus) -> parts.Assembled | None:
     """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
     found = _stored_parts(store(), summary)
     if found is None or found.fingerprint != parts.fingerprint():
         return None
-    status = download_area().status(summary.key)
     files = section(status, summary.key, found.external_url, base_url())
     return parts.assemble(found, files, summary.datestamp)
 
 
-def _fresh(summary: StoredRecord) -> tuple[str, str, str | None]:
+def _fresh(summary: StoredRecord, status: DatasetStatus) -> tuple[str, str, str | None]:
     """Return the page rendered now from the whole record, as the write path would have."""
-    page = record_page(_full(summary))
+    page = record_page(_full(summary), status)
     built = parts.render(page)
     if (done := parts.assemble(built, page.downloads, page.record.datestamp)) is not None:
         return done
@@ -254,20 +262,26 @@ def page_for(
     found: StoredRecord,
     seen: Seen,
     root: str,
-    render: Callable[[StoredRecord], Rendered],
+    render: Callable[[StoredRecord, DatasetStatus | None], Rendered],
 ) -> Rendered:
     """Return the page of `found` (as lookup_page saw it): cached (one per record and script root) or rendered now."""
     # A page changes only with the record or the download area: serve it from the cache
     # until one of them does (rendering costs several times the rest of the request).
-    downloads = None if found.deleted else area.signature(found.key)
-    inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
     generation, cached = seen  # `found` is at least as new as this generation
+    status = None
+    if found.deleted:
+        downloads = None
+    elif cached is None:  # a page not cached reads the dataset's status anyway: with its signature, at once
+        downloads, status = area.page_status(found.key)
+    else:
+        downloads = area.signature(found.key)
+    inputs = (found.datestamp, found.content_hash, found.deleted, found.reason, downloads)
     if cached is not None and cached[0] == inputs:
         if cached[2] == generation:
             return cached[1]
         rendered = cached[1]
     else:
-        rendered = render(found)
+        rendered = render(found, status)
     state.pages.put((found.key, root), (inputs, rendered, generation, found))
     return rendered
 

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CLI
 from landing_data import mark, rich_document, stage
 
+from catalogue_core.page_parts import PAGE_PARTS
 from download_cache.area import QUARANTINE, DownloadArea
-from landing import cache
+from landing import cache, release
+from landing.parts import Parts
 from oai_server import create_app, templates_folder
 from oai_server.store import of as store_of
 
@@ -63,6 +66,23 @@ class Site:
             assert answer.status_code == 200, (settings, root, answer.headers.get("Location"))
             kept = tuple((k, answer.headers.get(k)) for k in KEEP if k != "ETag")
             return answer.headers["ETag"], (kept, answer.data)
+        finally:
+            store_of(app).close()
+
+    def fingerprint(self) -> str:
+        """Return the fingerprint of the record's stored parts."""
+        app = create_app(self.settings)
+        try:
+            parts = Parts.loads(store_of(app).store.rendered_part(DOI.lower(), PAGE_PARTS) or "")
+            assert parts is not None
+            return parts.fingerprint
+        finally:
+            store_of(app).close()
+
+    def reindex(self) -> None:
+        app = create_app(self.settings)
+        try:
+            assert CLI(app).invoke("reindex").exit_code == 0
         finally:
             store_of(app).close()
 
@@ -150,3 +170,23 @@ def test_exports_of_the_record_carry_no_etag_of_the_page(site: Site) -> None:
         assert page.headers["ETag"] and export.status_code == 200 and "ETag" not in export.headers
     finally:
         store_of(app).close()
+
+
+def test_an_upgrade_marks_stored_parts_stale_and_a_reindex_gives_the_same_page_a_new_etag(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etag, answer = site.fetch()
+    written = site.fingerprint()
+    # Another MarkupSafe (say, one escaping differently): neither a template nor a module of dmzpub changed.
+    upgraded = release._version
+    monkeypatch.setattr(release, "_version", lambda name: "99.0" if name == "MarkupSafe" else upgraded(name))
+    release.versions.cache_clear()
+    try:
+        # The stored parts are stale: the page is rendered from the whole record, as the new release writes it.
+        stale_etag, stale = site.fetch()
+        assert stale == answer and stale_etag != etag
+        site.reindex()
+        assert site.fingerprint() != written
+        assert site.fetch() == (stale_etag, answer)  # from the new parts: the new release's ETag
+    finally:
+        release.versions.cache_clear()

@@ -136,10 +136,11 @@ def test_a_store_that_fails_gets_the_flask_views_503_page_from_the_fast_route(
 ) -> None:
     from catalogue_core.store.sqlite import SQLiteRepository
 
-    def fail(self: Any) -> int:
+    def fail(self: Any, *args: Any) -> Any:
         raise StoreUnavailable("disk gone")
 
-    monkeypatch.setattr(SQLiteRepository, "generation", fail)
+    for read in ("generation", "page_read"):  # a cached page's read and a page's not cached
+        monkeypatch.setattr(SQLiteRepository, read, fail)
     status, headers, body = _same(apps, "GET", PAGE)
     assert status == "503 SERVICE UNAVAILABLE" and ("Retry-After", "30") in headers and b"<html" in body.lower()
     assert apps[2] == ["raised"]  # the fast route raised; Flask's error handler answered

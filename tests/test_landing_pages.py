@@ -269,7 +269,7 @@ def test_store_outage_is_a_503_page(app: Flask, client: FlaskClient, monkeypatch
     def down(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("test outage")
 
-    for method in ("summary", "summary_with_part", "get", "browse"):
+    for method in ("summary", "summary_with_part", "page_read", "get", "browse"):
         monkeypatch.setattr(type(store_of(app).store), method, down)
     for path in (PAGE, "/"):
         response = client.get(path)

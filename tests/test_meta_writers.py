@@ -1,13 +1,14 @@
-"""The page head's tags and citations, written cheaper at write time, are byte for byte what 42c35b3 wrote.
+"""The page head's tags, citations and stored parts, written cheaper, are byte for byte what 42c35b3 wrote.
 
-The head's old writer is kept here verbatim (one escape and one call per tag); the page's citations
-must equal the exports' (citation.datacite and citation.bibtex read everything from the metadata).
+42c35b3's writers are kept here verbatim (head tags, DataCite citation, BibTeX, Parts.dumps); the page's
+citations must also equal the exports' (citation.datacite and citation.bibtex read the metadata).
 Records: the shared corpus and the tests' own, under both base URLs, and random records with hostile
 values (markup, quotes, backslashes, TeX specials, non-BMP, control and RTL characters).
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -18,14 +19,18 @@ import pytest
 from flask import current_app
 from jinja2.filters import do_truncate
 from test_jsonld_text import _corpus_pages, _extras, _metadata, _page
-from test_page_parts_bytes import BASES
+from test_page_parts_bytes import BASES, _documents
 
 from catalogue_core import compact_json
-from landing import citation, signposting
+from catalogue_core.errors import InvalidRecord
+from catalogue_core.scicat import from_scicat
+from catalogue_core.store import StoredRecord
+from catalogue_core.urls import doi_url
+from landing import citation, model, signposting
 from landing.exports import EXPORTS, Export
 from landing.head import DESCRIPTION_LENGTH, _abstract, escaped_exports, head_tags, html_escape
 from landing.page import RecordPage
-from landing.parts import Parts, render
+from landing.parts import Parts, render, written_page
 from landing.sections import record_sections
 from oai_server import create_app
 
@@ -86,6 +91,53 @@ def _old_head_tags(page: RecordPage, exports: Sequence[Export], sections: Mappin
     return "".join(out)
 
 
+def _old_datacite(doi: str, meta: dict[str, Any]) -> str:
+    """Return DataCite's citation as 42c35b3's citation.datacite wrote it."""
+    names = [p.name for p in model.creators(meta)]
+    authors = "; ".join(names[: citation.MAX_NAMED]) + ("; et al." if len(names) > citation.MAX_NAMED else "")
+    parts = [f"{authors} ({meta.get('publicationYear', 'n.d.')}): {citation._sentence(model.title(meta))}"]
+    if meta.get("version"):
+        parts.append(f"Version {meta['version']}.")
+    parts.append(citation._sentence(model.publisher(meta)))
+    parts.append(citation._sentence(model.resource_type(meta)))
+    parts.append(doi_url(doi))
+    return " ".join(parts)
+
+
+def _old_bibtex_escape(text: str) -> str:
+    return citation._BIBTEX_SPECIAL.sub(lambda m: citation._BIBTEX_REPLACE.get(m.group(1), "\\" + m.group(1)), text)
+
+
+def _old_bibtex(doi: str, meta: dict[str, Any], landing_url: str) -> str:
+    """Return the BibTeX entry as 42c35b3's citation.bibtex wrote it."""
+    authors = []
+    for person in model.creators(meta):
+        if person.personal and person.family:
+            given = f", {person.given}" if person.given else ""
+            authors.append(_old_bibtex_escape(person.family + given))
+        elif person.personal and "," in person.name:
+            authors.append(_old_bibtex_escape(person.name))
+        else:
+            authors.append("{" + _old_bibtex_escape(person.name) + "}")
+    fields = [
+        ("author", " and ".join(authors)),
+        ("title", "{" + _old_bibtex_escape(model.title(meta)) + "}"),
+        ("publisher", _old_bibtex_escape(model.publisher(meta))),
+        ("year", str(meta.get("publicationYear", ""))),
+        ("doi", doi.replace("{", "%7B").replace("}", "%7D")),
+        ("url", doi_url(doi)),
+        ("howpublished", r"\url{" + landing_url + "}"),
+    ]
+    if meta.get("version"):
+        fields.append(("version", _old_bibtex_escape(str(meta["version"]))))
+    if keywords := model.subjects(meta):
+        fields.append(("keywords", _old_bibtex_escape(", ".join(keywords))))
+    if licences := model.rights(meta):
+        fields.append(("copyright", _old_bibtex_escape(licences[0][0])))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    return f"@misc{{{citation.bibtex_key(doi)},\n{body}\n}}\n"
+
+
 def _outcome(write: Callable[[], Any]) -> Any:
     """Return what a writer returns, or the kind of error it raises (both writers must fail alike)."""
     try:
@@ -116,7 +168,8 @@ def _assert_same(page: RecordPage, exports: Sequence[Export] = EXPORTS) -> bool:
             citation.bibtex(page.doi, page.meta, page.landing_url),
         )
     )
-    assert cited == exported, page.meta
+    before = _outcome(lambda: (_old_datacite(page.doi, page.meta), _old_bibtex(page.doi, page.meta, page.landing_url)))
+    assert cited == exported == before, page.meta
     return isinstance(new, str) and isinstance(cited, tuple)
 
 
@@ -179,3 +232,20 @@ def test_parts_stored_text_is_as_before_whatever_their_values() -> None:
         parts = _parts(rng)
         assert parts.dumps() == _old_dumps(parts), parts
         assert Parts.loads(parts.dumps()) == parts
+
+
+def test_a_written_page_is_the_page_its_dataclasses_make() -> None:
+    for base in BASES:
+        for document in _documents().values():
+            try:
+                record = from_scicat(copy.deepcopy(document))
+            except InvalidRecord:
+                continue
+            stored = StoredRecord(
+                record.key, record.doi, "", "", False, "", metadata=record.metadata, extras=record.extras
+            )
+            expected, found = RecordPage(stored, base), written_page(record, base)
+            assert found == expected and vars(found) == vars(expected) and vars(found.record) == vars(stored)
+            assert (
+                found.record.rendered == {} and found.record.rendered is not written_page(record, base).record.rendered
+            )

@@ -11,6 +11,7 @@ import pytest
 from conftest import Pusher, v4_document
 
 from catalogue_core import record_writer
+from catalogue_core.errors import StoreUnavailable
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Entry, Repository, base
@@ -111,3 +112,13 @@ def test_a_bulk_push_renders_only_the_records_it_writes(pusher: Pusher, renders:
     twice = pusher.bulk([v4_document(DOI, "Third title"), v4_document(DOI)])
     assert [item["status"] for item in twice.json["items"]] == ["updated", "updated"]
     assert renders == [DOI, DOI]
+
+
+def test_a_settled_re_push_clears_a_remembered_write_failure_as_a_put_does(repo: Repository) -> None:
+    held = _entry(repo, DOI)
+    repo.put([held])
+    repo._note_write(StoreUnavailable("disk full"))
+    assert repo.put_unchanged([_plain(_entry(repo, "10.5555/new"))]) == [None]  # nothing went through yet
+    assert repo._write_failure is not None
+    assert repo.put_unchanged([_plain(held)])[0] is not None
+    assert repo._write_failure is None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..thumbnail import THUMBNAIL_SUFFIX
@@ -94,7 +95,8 @@ def _with_links(record: PublishedRecord, access: tuple[str, str], url: str | Non
     return meta
 
 
-class Derived(NamedTuple):
+@dataclass(slots=True)  # not frozen, not a NamedTuple: ~3x cheaper to make, and one is made per record written
+class Derived:
     """What every format of one record derives from it besides its metadata, worked out once per record."""
 
     access: tuple[str, str]  # access_right's (label, rightsURI)

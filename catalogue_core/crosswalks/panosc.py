@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..urls import PANOSC_SCHEMA_PATH
-from ..xmltext import attribute, root, string, text
+from ..xmltext import attribute, root, text
 from .links import derived
 
 if TYPE_CHECKING:
@@ -42,29 +43,57 @@ def _start_date(record: PublishedRecord) -> str:
     return ""
 
 
+# The elements, all of them always, in document order.
+_NAMES = [
+    "id",
+    "name",
+    "description",
+    "owner",
+    "contactEmail",
+    "orcidOfOwner",
+    "license",
+    "embargoEndDate",
+    "startDate",
+    "path",
+    "technique",
+    "sampleName",
+    "chemicalFormula",
+    "size",
+    "wavelength",
+]
+# What goes before each text and after the last: a plain record's document is these joined with its texts.
+_BETWEEN = [f"<panosc:{_NAMES[0]}>"]
+_BETWEEN += [f"</panosc:{before}><panosc:{after}>" for before, after in pairwise(_NAMES)]
+_BETWEEN += [f"</panosc:{_NAMES[-1]}>"]
+
+
 def values(record: PublishedRecord, context: RenderContext) -> list[tuple[str, str]]:
     """Return the record's panosc elements, (name, text), in document order."""
+    return list(zip(_NAMES, _texts(record, context), strict=True))
+
+
+def _texts(record: PublishedRecord, context: RenderContext) -> list[str]:
     meta, extras = record.metadata, record.extras
     rights: dict[str, Any] = next(iter(meta.get("rightsList", [])), {})
     available = [d["date"] for d in meta.get("dates", []) if d.get("dateType") == "Available" and d.get("date")]
     techniques = [s["subject"] for s in meta.get("subjects", []) if s.get("subjectScheme", "").lower() == "panet"]
     size = extras.get("sizeOfArchive")
     return [
-        ("id", record.doi),
-        ("name", record.title),
-        ("description", _description(record)),
-        ("owner", "; ".join(record.creator_names)),
-        ("contactEmail", ""),
-        ("orcidOfOwner", _orcid(record)),
-        ("license", rights.get("rightsUri") or rights.get("rights") or ""),
-        ("embargoEndDate", available[0] if available else ""),
-        ("startDate", _start_date(record)),
-        ("path", extras.get("downloadLink") or derived(record, context).landing_url),
-        ("technique", "; ".join(techniques)),
-        ("sampleName", ""),
-        ("chemicalFormula", ""),
-        ("size", str(size) if isinstance(size, int) else ""),
-        ("wavelength", ""),
+        record.doi,
+        record.title,
+        _description(record),
+        "; ".join(record.creator_names),
+        "",
+        _orcid(record),
+        rights.get("rightsUri") or rights.get("rights") or "",
+        available[0] if available else "",
+        _start_date(record),
+        extras.get("downloadLink") or derived(record, context).landing_url,
+        "; ".join(techniques),
+        "",
+        "",
+        str(size) if isinstance(size, int) else "",
+        "",
     ]
 
 
@@ -72,17 +101,20 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
     """Return the <panosc:panosctype> element as a string without XML declaration."""
     # Written straight to text (lxml's bytes: tests/test_direct_writers.py), not built as a tree: it is cheaper.
     declarations = _declarations(context.base_url)
-    found = values(record, context)
+    texts = _texts(record, context)
     if derived(record, context).plain:
-        try:  # nothing to escape or check (links.Derived.plain): the type check alone; odd values go below
-            body = "".join([f"<panosc:{n}>{string(v)}</panosc:{n}>" for n, v in found])
-            return f"<panosc:panosctype {declarations}>{body}</panosc:panosctype>"
+        # Nothing to escape or check (links.Derived.plain): the texts between the fixed tags in one join,
+        # which also refuses what is not a string (odd values go below).
+        pieces = [*_BETWEEN, *texts]
+        pieces[::2], pieces[1::2] = _BETWEEN, texts
+        try:
+            return f"<panosc:panosctype {declarations}>{''.join(pieces)}</panosc:panosctype>"
         except TypeError:
             pass
     # element() written out: no attributes here (as oai_dc.render).
     parts = [
         f"<panosc:{name}/>" if value is None else f"<panosc:{name}>{text(value)}</panosc:{name}>"
-        for name, value in found
+        for name, value in zip(_NAMES, texts, strict=True)
     ]
     return root("panosc:panosctype", declarations, parts)
 

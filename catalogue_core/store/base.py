@@ -172,11 +172,8 @@ class Repository(ABC):
             return self._put(entries)
 
     def put_unchanged(self, entries: Sequence[Entry]) -> list[WriteResult | None]:
-        """Answer the entries whose content is held already as `put` would (unchanged, stale); `rendered` unread.
-
-        None for the rest (an entry to put in full), and for a key met twice; nothing is written for them.
-        No datestamp moves, so no in-flight marker; an unchanged entry's sequence is recorded as `put` does.
-        """
+        """Answer entries whose content is held as `put` would (unchanged, its sequence recorded; stale), `rendered`
+        unread; None for the rest and a key met twice (nothing written). No datestamp moves: no in-flight marker."""
         counts = Counter(entry.key for entry in entries)
         once = [entry for entry in entries if counts[entry.key] == 1]
         try:
@@ -184,6 +181,8 @@ class Repository(ABC):
         except StoreUnavailable as exc:
             self._note_write(exc)
             raise
+        if any(result is not None for result in settled.values()):
+            self._note_write(None)  # a write that went through, as put's
         return [settled.get(entry.key) for entry in entries]
 
     def withdraw(self, key: str, reason: str | None = None, sequence: int | None = None) -> WriteResult:
@@ -286,6 +285,15 @@ class Repository(ABC):
             return found
         text = self.rendered_part(key, name)
         return found if text is None else replace(found, rendered={name: text})
+
+    def page_read(self, key: str, name: str) -> tuple[int, StoredRecord | None]:
+        """Return generation() and then summary_with_part(key, name): what a landing page not cached reads.
+
+        A store that can reads both at once (SQLite: one statement, one snapshot); the generation
+        never describes a later state than the summary (a write after it moves it again).
+        """
+        generation = self.generation()
+        return generation, self.summary_with_part(key, name)
 
     @abstractmethod
     def list_records(

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_reindex, sqlite_rows, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -431,6 +431,9 @@ class SQLiteRepository(Repository):
             return None
         text = rows[0]["xml"]
         return StoredRecord(**self._summary(rows[0]), rendered={} if text is None else {name: text})
+
+    def page_read(self, key: str, name: str) -> tuple[int, StoredRecord | None]:
+        return self._counted(sqlite_page.page_read, key, name, _SUMMARY, self._summary)
 
     def thumbnail(self, key: str) -> Thumbnail | None:
         return sqlite_read(self._read("SELECT media_type, sha256, data FROM thumbnails WHERE key = ?", (key,)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 # Triggers, not Python, keep the counts: every statement that changes `records` (put, withdraw,
 # re-render, restore, import, migrations, and batched writes to come) updates them in its own
@@ -88,7 +89,15 @@ def set_specs(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT DISTINCT spec FROM counts WHERE spec != '' AND n > 0 ORDER BY spec")]
 
 
+GENERATION = "SELECT value FROM meta WHERE name = 'generation'"  # a subquery of sqlite_page's read too
+
+
 def generation(db: sqlite3.Connection) -> int:
     """Return the write generation: it changes whenever a record row is written."""
-    row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
-    return int(row[0]) if row else 0
+    row = db.execute(GENERATION).fetchone()
+    return generation_of(row[0] if row else None)
+
+
+def generation_of(value: Any) -> int:
+    """Return the generation from the meta table's value (None: no write yet)."""
+    return 0 if value is None else int(value)
