@@ -41,6 +41,7 @@ ACCESS = ".dmzpub-access"
 ACCESS_RESOLUTION = 60.0
 # Larger manifests or state files are not read (a million files make a manifest of ~150 MB).
 MAX_METADATA_BYTES = 256 << 20
+_READ_ON = 64 << 10  # read_regular's reads past the size the file had (from the heap: no mmap per read)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,12 @@ def read_regular(path: str, name: str) -> tuple[bytes, os.stat_result]:
         raise OSError(str(exc)) from None
     try:
         # os.read by the file's size, not a buffered read(MAX_METADATA_BYTES): that allocated 256 MiB per
-        # call (~60 us on every staged page not cached). Read on to the end, as that did, should it grow.
+        # call (~60 us on every staged page not cached). Then on to the end, as that read, should it have
+        # grown: in small reads (os.read allocates what it is asked for, ~1 ms for 1 MiB).
         chunks = [os.read(fd, min(info.st_size + 1, MAX_METADATA_BYTES))]
         left = MAX_METADATA_BYTES - len(chunks[0])
         while chunks[-1] and left > 0:
-            chunks.append(os.read(fd, min(left, 1 << 20)))
+            chunks.append(os.read(fd, min(left, _READ_ON)))
             left -= len(chunks[-1])
         return b"".join(chunks), info
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from . import model
@@ -50,11 +51,12 @@ def bylines(creators: list[model.Person]) -> tuple[list[Byline], list[model.Affi
     for person in creators:
         marks = []
         for aff in person.affiliations:
-            if aff.name not in numbered:
-                numbered[aff.name] = len(affiliations) + 1
+            if (mark := numbered.get(aff.name)) is None:
+                mark = numbered[aff.name] = len(affiliations) + 1
                 affiliations.append(aff)
-            marks.append(numbered[aff.name])
-        lines.append(Byline(person, tuple(sorted(marks))))
+            marks.append(mark)
+        # Most people have one affiliation or none: nothing to sort.
+        lines.append(Byline(person, tuple(sorted(marks)) if len(marks) > 1 else tuple(marks)))
     return lines, affiliations
 
 
@@ -62,6 +64,11 @@ def language(code: str | None) -> str | None:
     """Return the English name of a language code, or the code."""
     if not code:
         return None
+    return _language(code) if type(code) is str else LANGUAGES.get(code.lower().split("-")[0], code)
+
+
+@lru_cache(maxsize=256)  # a facility writes in a few languages
+def _language(code: str) -> str:
     return LANGUAGES.get(code.lower().split("-")[0], code)
 
 
@@ -78,10 +85,16 @@ def _descriptions(meta: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 def record_sections(page: RecordPage) -> dict[str, Any]:
     """Return every value the record template shows besides the page itself."""
-    meta, extras = page.meta, page.record.extras
+    record = page.record
+    meta, extras = record.metadata, record.extras
     lines, affiliations = bylines(page.creators)
     size = extras.get("sizeOfArchive")
-    skip = set(page.dataset_pids)  # shown as the dataset's PIDs, not as related works
+    related = page.related
+    if pids := page.dataset_pids:
+        skip = set(pids)  # shown as the dataset's PIDs, not as related works
+        related = [item for item in related if item.identifier not in skip]
+    else:
+        related = list(related)  # the sections' own list, as the filter above makes one
     thumbnail = page.thumbnail_path  # a property that quotes the key: read once
     return {
         "bylines": lines,
@@ -90,7 +103,7 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         "descriptions": _descriptions(meta),
         "subjects": model.subjects(meta),
         "licences": page.rights,
-        "related": [item for item in page.related if item.identifier not in skip],
+        "related": related,
         "contributors": model.contributors(meta),
         "funding": model.funding(meta),
         "dates": model.dates(meta),

@@ -99,6 +99,21 @@ def test_page_status_reads_each_file_once_and_stats_nothing_of_a_staged_dataset(
 def test_metadata_is_read_whole_up_to_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "big").write_bytes(b"x" * 3000)
     assert read_metadata(tmp_path, "big") == b"x" * 3000
+    monkeypatch.setattr(area_module, "_READ_ON", 7)  # read on in reads of 7 bytes past the size it had
+    grown = tmp_path / "grown"
+    grown.write_bytes(b"y" * 10)
+    real_read = os.read
+
+    def growing(fd: int, size: int) -> bytes:  # the file grows while it is read (a manifest rewritten in place)
+        data = real_read(fd, size)
+        if data.startswith(b"y" * 10):
+            with grown.open("ab") as handle:
+                handle.write(b"z" * 20)
+        return data
+
+    monkeypatch.setattr(os, "read", growing)
+    assert read_metadata(tmp_path, "grown") == b"y" * 10 + b"z" * 20
+    monkeypatch.setattr(os, "read", real_read)
     monkeypatch.setattr(area_module, "MAX_METADATA_BYTES", 1000)
     assert read_metadata(tmp_path, "big") == b"x" * 1000  # a longer file is cut there, as before
     (tmp_path / "empty").write_bytes(b"")
