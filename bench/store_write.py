@@ -1,10 +1,12 @@
 """Print the store's own write cost per record: single puts (one record each) and batch puts, no server.
 
 Usage: python bench/store_write.py [--records N] [--batch N] [--rounds N] [--stores sqlite,mongo] [--baseline REF]
-In process: records shaped like SciCat's full v4 example are normalised and rendered once (RecordWriter.entry),
-then written to a fresh store that already holds --records others: --records single puts, then --records
-more in puts of --batch. Each figure is the best of --rounds runs, in microseconds per record: CPU (process
-time, the store's background checkpoint thread included) and by the clock. MongoDB is a mongoeco wire server
+In process: records shaped like SciCat's full v4 example are normalised and rendered once, by the app's own
+RecordWriter (every OAI format and the landing page's parts, as a push writes them), then written to a fresh
+store that already holds --records others: --records single puts, then --records more in puts of --batch.
+Each figure is the best of --rounds runs, in microseconds per record: CPU (process time, the store's
+background checkpoint thread included) and by the clock. On SQLite a second, untimed pass with no
+checkpoints counts the WAL pages each record's write appends (single and batched). MongoDB is a mongoeco wire server
 started in this process (Python >= 3.13), whose CPU is counted too. --baseline REF also runs the code of git
 commit REF the same way in a child process, in turns with this code, and prints the speed-up over it.
 """
@@ -39,22 +41,58 @@ def documents(n: int, run: str) -> list[dict[str, Any]]:
 
 
 def measure(kind: str, records: int, batch: int) -> dict[str, float]:
-    """Return microseconds per record (CPU and clock) of single and batch puts on a fresh store."""
-    from catalogue_core.record_writer import RecordWriter
-    from catalogue_core.scicat import from_scicat
-
-    with tempfile.TemporaryDirectory() as tmp, _store(kind, tmp) as repo:
-        writer = RecordWriter(repo)
-        entries = {run: [writer.entry(from_scicat(d)) for d in documents(records, run)] for run in "wsb"}
-        repo.put(entries["w"])  # a store that is not empty: its indexes have depth
-        figures: dict[str, float] = {}
-        with _timed(figures, "single put", records):
-            for entry in entries["s"]:
-                repo.put([entry])
-        with _timed(figures, f"batch put ({batch})", records):
-            for start in range(0, records, batch):
-                repo.put(entries["b"][start : start + batch])
+    """Return microseconds per record (CPU and clock) of single and batch puts on a fresh store (and WAL pages)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        entries = _entries(tmp, records)
+        with _store(kind, tmp) as repo:
+            repo.put(entries["w"])  # a store that is not empty: its indexes have depth
+            figures: dict[str, float] = {}
+            with _timed(figures, "single put", records):
+                for entry in entries["s"]:
+                    repo.put([entry])
+            with _timed(figures, f"batch put ({batch})", records):
+                for start in range(0, records, batch):
+                    repo.put(entries["b"][start : start + batch])
+        if kind == "sqlite":
+            figures.update(_wal_pages(tmp, entries, batch))
     return figures
+
+
+def _entries(tmp: str, records: int) -> dict[str, list[Any]]:
+    """Return three runs of entries ("w"arm-up, "s"ingle, "b"atch) as the app's RecordWriter makes them."""
+    from catalogue_core.scicat import from_scicat
+    from oai_server import create_app
+    from oai_server.store import of
+
+    app = create_app({"DMZPUB_DATA_DIR": str(Path(tmp) / "app"), "DMZPUB_MONGO_URI": ""})
+    writer = of(app).writer  # with the landing page's parts: ~12 KB of a record's ~21 KB of renderings
+    try:
+        return {run: [writer.entry(from_scicat(d)) for d in documents(records, run)] for run in "wsb"}
+    finally:
+        of(app).close()
+
+
+def _wal_pages(tmp: str, entries: dict[str, list[Any]], batch: int) -> dict[str, float]:
+    """Return the WAL pages a record's write appends, single and batched, on a store with no checkpoints."""
+    from catalogue_core.store.sqlite import SQLiteRepository
+
+    path = Path(tmp) / "wal.sqlite"
+    repo = SQLiteRepository(path)
+    repo._checkpoints.committed = lambda: None  # type: ignore[method-assign]  # the WAL only grows: its size counts
+    try:
+        repo.put(entries["w"])
+        page = repo._db().execute("PRAGMA page_size").fetchone()[0]
+        frames = lambda: (Path(f"{path}-wal").stat().st_size - 32) / (24 + page)  # noqa: E731  # header, frames
+        figures, start = {}, frames()
+        for entry in entries["s"]:
+            repo.put([entry])
+        figures["single put WAL pages"], start = (frames() - start) / len(entries["s"]), frames()
+        for first in range(0, len(entries["b"]), batch):
+            repo.put(entries["b"][first : first + batch])
+        figures[f"batch put ({batch}) WAL pages"] = (frames() - start) / len(entries["b"])
+        return figures
+    finally:
+        repo.close()
 
 
 class _timed:
@@ -116,11 +154,13 @@ def main() -> None:
         there = (lambda kind=kind: baseline(args.baseline, kind, args)) if args.baseline else None
         figures, old = best_in_turns(args.rounds, lambda kind=kind: measure(kind, args.records, args.batch), there)
         for name, value in figures.items():
-            line = f"{kind:6s} {name:24s} {value:8.1f} us"
+            unit = "  " if name.endswith("pages") else "us"  # WAL pages per record (4 KiB each)
+            line = f"{kind:6s} {name:30s} {value:8.1f} {unit}"
             if name in old:
-                line += f"   {args.baseline}: {old[name]:8.1f} us   speed-up x{old[name] / value:.2f}"
+                line += f"   {args.baseline}: {old[name]:8.1f} {unit}   speed-up x{old[name] / value:.2f}"
             print(line)
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # the app's `landing` package, not bench/landing.py (a baseline child sets its own)
     main()
