@@ -50,6 +50,15 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def children_cpu(pid: int) -> dict[int, float]:
+    """Return the CPU seconds of each direct child of a process (gunicorn's workers), by process id."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out[int(child)] = tree_cpu(int(child))
+    return out
+
+
 @contextmanager
 def dmzpub_server(
     env: dict[str, str], workers: int = 2, threads: int = 4, command: list[str] | None = None

@@ -7,9 +7,13 @@ Each figure is given by the clock and per CPU-second the server's processes used
 workers, read from /proc): on a loaded machine the first mostly measures the other load, the second not.
 The client is a lean keep-alive http.client connection whose own CPU per request is printed too: in a
 sequential run it is on the clock. The sequential records are PUT a second time, unchanged (a sync's
-resend). The FLOOR row sends the same requests through the same client and gunicorn set-up (dmzpub's
-worker class) to a WSGI app that only reads the body and answers: what this machine allows before
-dmzpub does anything.
+resend). The bulk records go in POSTs of --batch, twice, on distinct DOIs: over one connection, a
+POST after the other, and over 2 connections at once, as the publisher delivers by default (its
+concurrency 2), so that both gunicorn workers can work. The bulk rows also print each worker's share
+of the server's CPU and, on SQLite, how many writes waited for the store's write lock and how long,
+and how much of the run the lock was held (bench/_locks.py). The FLOOR row sends the same requests
+through the same client and gunicorn set-up (dmzpub's worker class) to a WSGI app that only reads
+the body and answers: what this machine allows before dmzpub does anything.
 MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire server
 (Python >= 3.13) is started in this process, which then also pays for the server side.
 """
@@ -26,13 +30,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _server import ServerURL, checkout_command, dmzpub_server, tree_cpu
+from _locks import read_times, timed_command
+from _server import ServerURL, checkout_command, children_cpu, dmzpub_server, tree_cpu
 from stack import Served
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
@@ -78,42 +84,60 @@ def sequential(base: str, docs: list[dict], expect: int = 201) -> list[str]:
     return figures
 
 
-def bulk(base: str, docs: list[dict], batch: int) -> list[str]:
-    client = Client(base)
+def bulk(base: str, docs: list[dict], batch: int, connections: int = 1) -> list[str]:
+    """Send the documents in POSTs of `batch`, over `connections` keep-alive connections at once."""
     bodies = [json.dumps(docs[i : i + batch]).encode() for i in range(0, len(docs), batch)]
-    with timed(base, len(docs), len(bodies)) as figures:
-        for body in bodies:
-            status, answer = client.send("POST", "/api/v1/published", body)
-            assert status == 200, answer[:500]
+    shares = [bodies[i::connections] for i in range(connections)]
+    clients = [Client(base) for _ in shares]
+    with ThreadPoolExecutor(connections) as pool, timed(base, len(docs), len(bodies)) as figures:
+        spent = [pool.submit(post_all, client, share) for client, share in zip(clients, shares, strict=True)]
+        figures.append(sum(future.result() for future in spent))  # the client's CPU: the senders' threads
     return figures
 
 
+def post_all(client: Client, bodies: list[bytes]) -> float:
+    """POST the bodies one after another, checking each answer; return this thread's CPU seconds."""
+    start = time.thread_time()
+    for body in bodies:
+        status, answer = client.send("POST", "/api/v1/published", body)
+        assert status == 200, answer[:500]
+    return time.thread_time() - start
+
+
 @contextmanager
-def timed(base: str, records: int, requests: int) -> Iterator[list[str]]:
-    """Fill the yielded list with records/s by the clock, per CPU-second of the server's processes, client CPU."""
-    figures: list[str] = []
+def timed(base: str, records: int, requests: int) -> Iterator[list]:
+    """Fill the yielded list with records/s by the clock and per CPU-second of the server's processes, the client's
+    CPU per request and each worker's share of the server's CPU; a block sending from other threads appends their
+    CPU seconds to the list."""
+    figures: list = []
     pid = getattr(base, "pid", None)
+    before = children_cpu(pid) if pid else {}
     cpu, start, client = tree_cpu(pid) if pid else 0.0, time.perf_counter(), time.thread_time()
     yield figures
     wall = time.perf_counter() - start
-    mine = (time.thread_time() - client) / requests * 1e3
+    spent = figures.pop() if figures else time.thread_time() - client
     used = tree_cpu(pid) - cpu if pid else 0.0
+    after = children_cpu(pid) if pid else {}
+    shares = sorted((seconds - before.get(child, 0.0) for child, seconds in after.items()), reverse=True)
     figures += [
         f"{records / wall:8.1f} records/s",
         f"{records / used:8.1f} per server CPU-s" if used else "n/a",
-        f"client {mine:.2f} ms CPU/request",
+        f"client {spent / requests * 1e3:.2f} ms CPU/request",
+        ("workers' CPU " + "/".join(f"{100 * w / used:.0f}" for w in shares) + " %") if used else "",
     ]
 
 
-def floor(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+def floor(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     """Return the figures of the same requests sent to a WSGI app that reads each body and answers (bench/stack.py)."""
     spec = {"workers": 2, "threads": 4, "worker": "dmzpub", "off": [], "app": "sink"}
     with Served(spec, dict(os.environ)) as served:
         base = ServerURL(f"http://127.0.0.1:{served.port}")
         base.pid = served.process.pid
         run = uuid.uuid4().hex[:6]
-        return sequential(base, documents(args.sequential, run + "s")), bulk(
-            base, documents(args.bulk, run + "b"), args.batch
+        return (
+            sequential(base, documents(args.sequential, run + "s")),
+            bulk(base, documents(args.bulk, run + "b"), args.batch),
+            bulk(base, documents(args.bulk, run + "c"), args.batch, 2),
         )
 
 
@@ -146,21 +170,26 @@ def main() -> None:
         for kind in args.stores.split(","):
             figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
-            for (code, _), (seq, blk, again) in zip(codes, figures, strict=True):
-                print(row(label, code, seq, blk))
+            for (code, _), (seq, blk, two, again) in zip(codes, figures, strict=True):
+                print(row(label, code, seq, blk, two))
                 print(f"{label:24s} {code:15s} unchanged re-PUT: {again[0]} ({again[1]}; {again[2]})")
             if args.baseline:
-                (seq, blk, again), (old_seq, old_blk, old_again) = figures
+                (seq, blk, two, again), (old_seq, old_blk, old_two, old_again) = figures
                 print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
+                print(f"{'':24s} bulk on 2 connections {speedup(two, old_two)}")
                 print(f"{'':24s} unchanged re-PUT {speedup(again, old_again)}")
         print(row("FLOOR", "read+answer app", *floor(args)))
 
 
-def row(label: str, code: str, seq: list[str], blk: list[str]) -> str:
-    """Return one printed line: sequential and bulk figures of one server."""
+def row(label: str, code: str, seq: list[str], blk: list[str], two: list[str]) -> str:
+    """Return the printed lines of one server: sequential and bulk on one connection, then bulk on 2 at once."""
     return (
         f"{label:24s} {code:15s} sequential PUT: {seq[0]} ({seq[1]}; {seq[2]})"
-        f"   bulk POST: {blk[0]} ({blk[1]}; {blk[2]})"
+        f"   bulk POST: {blk[0]} ({blk[1]}; {blk[2]}; {blk[3]})\n"
+        + (f"{'':24s} {'':15s} SQLite write lock, bulk on one connection: {blk[4]}\n" if blk[4:] else "")
+        + f"{label:24s} {code:15s} bulk POST on 2 connections at once (as the publisher delivers):"
+        f" {two[0]} ({two[1]}; {two[2]}; {two[3]})"
+        + (f"\n{'':24s} {'':15s} SQLite write lock, bulk on 2 connections: {two[4]}" if two[4:] else "")
     )
 
 
@@ -178,20 +207,28 @@ def speedup(new: list[str], old: list[str]) -> str:
     return f"{x(new[0], old[0])} by the clock, {x(new[1], old[1])} per server CPU-s"
 
 
-def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> tuple[list[str], list[str], list[str]]:
-    """Return sequential, bulk and unchanged re-PUT records/s of one server on a fresh store."""
+def measure(
+    kind: str, args: argparse.Namespace, command: list[str] | None
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Return sequential, bulk (one connection, then 2) and unchanged re-PUT records/s of one server, fresh store."""
     with tempfile.TemporaryDirectory() as tmp:
         env, server = store_env(kind, tmp)
+        log = Path(tmp) / "locks.log"
         try:
-            with dmzpub_server(env, command=command) as base:
+            with dmzpub_server(env, command=timed_command(command, log) if kind == "sqlite" else command) as base:
                 run = uuid.uuid4().hex[:6]
                 seq = sequential(base, documents(args.sequential, run + "s"))
+                seen = read_times(log)[1]
                 blk = bulk(base, documents(args.bulk, run + "b"), args.batch)
+                times, seen = read_times(log, seen)
+                blk.append(times.line(args.bulk / float(blk[0].split()[0])))
+                two = bulk(base, documents(args.bulk, run + "c"), args.batch, 2)
+                two.append(read_times(log, seen)[0].line(args.bulk / float(two[0].split()[0])))
                 again = sequential(base, documents(args.sequential, run + "s"), 200)  # a sync's resend
         finally:
             if server is not None:
                 server.stop()
-    return seq, blk, again
+    return seq, blk, two, again
 
 
 if __name__ == "__main__":

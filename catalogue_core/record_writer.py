@@ -56,6 +56,7 @@ class RecordWriter:
             status=record.status,
             sequence=sequence,
             thumbnail=thumbnail.image(record.extras, record.payload),
+            plain=record.plain,
         )
 
     def publish(self, document: object, doi: str | None = None) -> WriteResult:

@@ -258,10 +258,11 @@ def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -
     return extras
 
 
-def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
+def from_scicat(document: Any, doi: str | None = None, plain: bool = False) -> PublishedRecord:
     """Return the canonical record of a SciCat PublishedData document, or raise InvalidRecord.
 
-    `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it.
+    `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it. `plain` says
+    the caller knows the document is plain JSON (compact_json.is_plain; its parse found no float).
     """
     if not isinstance(document, dict):
         raise InvalidRecord([FieldProblem("/", "the body must be a JSON object (a PublishedData document)")])
@@ -312,4 +313,5 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
     if problems or the_doi is None:  # a bad DOI is always among the problems
         raise InvalidRecord(list(problems))
     extras = clean_tree(_extras(document, meta_source, files, size))
-    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document)
+    # Metadata and extras are made of the document's values, strings, ints, dicts and lists: plain if it is.
+    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document, known_plain=plain)

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
+from .gunicorn_balance import IdleFirstAccept
+
 _T = TypeVar("_T")
 
 # Without the app's DMZPUB_CLIENT_TIMEOUT (a foreign app), this many seconds.
@@ -175,8 +177,9 @@ class _SecondDate:
         return text
 
 
-class DeadlineThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds)."""
+class DeadlineThreadWorker(IdleFirstAccept, ThreadWorker):
+    """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds), idle workers
+    accepting first."""
 
     heartbeat = float("-inf")  # when notify() last told the arbiter this worker lives
 

@@ -191,3 +191,75 @@ def test_the_worker_tells_the_arbiter_it_lives_at_most_once_a_second() -> None:
         assert worker.tmp.last_update() > first  # a second later the arbiter hears again
     finally:
         worker.tmp.close()
+
+
+def _workers(master: int) -> list[int]:
+    """Return the process ids of gunicorn's workers (the master's children)."""
+    tasks = Path(f"/proc/{master}/task").iterdir()
+    return [int(pid) for task in tasks for pid in (task / "children").read_text().split()]
+
+
+def _owner(master: int, port: int, client: socket.socket) -> int | None:
+    """Return the worker holding the server's end of `client`'s connection to `port` (read from /proc)."""
+    ends = (f"0100007F:{port:04X}", f"0100007F:{client.getsockname()[1]:04X}")
+    inodes = {
+        fields[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if (fields := line.split())[1:3] == list(ends)
+    }
+    for worker in _workers(master):
+        for fd in Path(f"/proc/{worker}/fd").iterdir():
+            try:
+                if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes:
+                    return worker
+            except FileNotFoundError:
+                continue  # closed meanwhile
+    return None
+
+
+def _answered(port: int) -> socket.socket:
+    """Open a keep-alive connection, have one request answered on it and return it, still open."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"}\n"):
+        answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    return sock
+
+
+def _busy(port: int) -> socket.socket:
+    """Open a connection whose request never ends (a worker thread waits for the rest of its header block)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    return sock
+
+
+def test_a_new_connection_goes_to_the_idle_worker_not_to_the_busy_one(tmp_path: Path) -> None:
+    with gunicorn(tmp_path, DMZPUB_WORKERS="2", DMZPUB_THREADS="4") as app:
+        port, master = int(app["port"]), app["process"].pid  # type: ignore[attr-defined]
+        seen: set[int | None] = set()
+        deadline = time.monotonic() + 120
+        while len(seen - {None}) < 2 and time.monotonic() < deadline:  # both workers up and serving
+            with _answered(port) as sock:
+                seen.add(_owner(master, port, sock))
+            time.sleep(0.05)
+        assert len(seen - {None}) == 2
+        for _ in range(4):
+            with _busy(port) as busy:
+                time.sleep(0.2)  # its worker has the request in a thread
+                with _answered(port) as other:
+                    owners = {_owner(master, port, busy), _owner(master, port, other)}
+                    assert None not in owners and len(owners) == 2
+
+
+def test_a_new_connection_is_still_answered_when_every_worker_is_busy(tmp_path: Path) -> None:
+    with gunicorn(tmp_path, DMZPUB_WORKERS="2", DMZPUB_THREADS="4") as app:
+        port = int(app["port"])
+        _answered(port).close()
+        with _busy(port) as first, _busy(port) as second:
+            time.sleep(0.2)
+            _answered(port).close()  # a busy worker takes it after its hold
+            for sock in (first, second):  # both requests were still under way meanwhile
+                sock.sendall(b"\r\n")
+                assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
