@@ -9,6 +9,7 @@ from typing import Any
 
 from . import compact_json
 from .doi import doi_key
+from .thumbnail import Thumbnail
 
 SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
 
@@ -20,9 +21,9 @@ PUBLISHED_STATUSES = frozenset({"public", "registered", "amended", "pending_regi
 HARVESTED_STATUSES = ("registered", "amended")
 
 
-def canonical_json(value: Any) -> str:
-    """Return a deterministic JSON text: sorted keys, no insignificant space."""
-    return compact_json.dumps(value, sort_keys=True)
+def canonical_json(value: Any, plain: bool | None = None) -> str:
+    """Return a deterministic JSON text: sorted keys, no insignificant space (`plain`: compact_json's)."""
+    return compact_json.dumps(value, sort_keys=True, plain=plain)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class PublishedRecord:
     metadata: dict[str, Any]
     extras: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
+    # Set by whoever made the record from a document its parse found plain (compact_json.is_plain), and
+    # so the metadata and extras made of it: no JSON text of the record then walks it again.
+    known_plain: bool = field(default=False, compare=False, repr=False)
+    # The thumbnail its extras describe, as from_scicat decoded it (None: decode it again when it is asked for).
+    image: Thumbnail | None = field(default=None, compare=False, repr=False)
 
     @cached_property  # asked for several times per write; normalising the DOI again each time showed
     def key(self) -> str:
@@ -42,8 +48,17 @@ class PublishedRecord:
     @cached_property  # the writer and the page parts both ask; a record is not changed once made
     def content_hash(self) -> str:
         """Return the SHA-256 of the normalised content (not of the raw payload)."""
-        body = canonical_json({"metadata": self.metadata, "extras": self.extras})
+        body = canonical_json({"metadata": self.metadata, "extras": self.extras}, self._plain_content or None)
         return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+    @cached_property  # one walk for the hash's text and the stored texts, not one per text
+    def _plain_content(self) -> bool:
+        return self.known_plain or compact_json.is_plain([self.metadata, self.extras])
+
+    @cached_property
+    def plain(self) -> bool:
+        """Return whether metadata, extras and payload are all plain JSON (compact_json.is_plain)."""
+        return self._plain_content and (self.known_plain or compact_json.is_plain(self.payload))
 
     @property
     def status(self) -> str:

@@ -236,7 +236,9 @@ def _schema_problems(meta: dict) -> list[FieldProblem]:
     return [FieldProblem(path, message) for path, message in datacite47.problems(meta)]
 
 
-def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -> dict[str, Any]:
+def _extras(
+    doc: dict, meta_source: dict, files: int | None, size: int | None, image: thumbnail.Thumbnail | None
+) -> dict[str, Any]:
     extras: dict[str, Any] = {
         "sourceShape": "v4" if "metadata" in doc else "v3",
         "status": doc.get("status") or "public",
@@ -253,15 +255,16 @@ def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -
         value = doc.get(key) or meta_source.get(key)
         if isinstance(value, str):
             extras[key] = value
-    if image := thumbnail.descriptor(thumbnail.source(doc)):
-        extras["thumbnail"] = image
+    if image is not None:
+        extras["thumbnail"] = thumbnail.described(image)
     return extras
 
 
-def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
+def from_scicat(document: Any, doi: str | None = None, plain: bool = False) -> PublishedRecord:
     """Return the canonical record of a SciCat PublishedData document, or raise InvalidRecord.
 
-    `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it.
+    `doi` is the DOI named by the URL, if any; the document's own DOI must agree with it. `plain` says
+    the caller knows the document is plain JSON (compact_json.is_plain; its parse found no float).
     """
     if not isinstance(document, dict):
         raise InvalidRecord([FieldProblem("/", "the body must be a JSON object (a PublishedData document)")])
@@ -311,5 +314,8 @@ def from_scicat(document: Any, doi: str | None = None) -> PublishedRecord:
     problems.extend(_schema_problems(meta))
     if problems or the_doi is None:  # a bad DOI is always among the problems
         raise InvalidRecord(list(problems))
-    extras = clean_tree(_extras(document, meta_source, files, size))
-    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document)
+    # Decoded once: the writer stores the image the record's extras describe (a data URL may be ~100 kB).
+    image = thumbnail.read(thumbnail.source(document))
+    extras = clean_tree(_extras(document, meta_source, files, size, image))
+    # Metadata and extras are made of the document's values, strings, ints, dicts and lists: plain if it is.
+    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document, known_plain=plain, image=image)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from .record import PublishedRecord
 
@@ -11,6 +12,7 @@ ALL_RECORDS_SET = "openaire_data"
 SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+)*$")
 
 
+@lru_cache(maxsize=4096)  # a facility's records share a few publishers and types: each is slugged once
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9\-_.]+", "-", text.strip().lower()).strip("-")[:64]
 
@@ -50,7 +52,9 @@ def with_ancestors(specs: Iterable[str]) -> tuple[str, ...]:
 
 def derive_sets(record: PublishedRecord, rules: Sequence[str] = DEFAULT_SET_RULES) -> tuple[str, ...]:
     """Return every setSpec the record belongs to under the named rules."""
-    specs = [ALL_RECORDS_SET]
-    for rule in rules:
-        specs.extend(s for s in SET_RULES[rule](record) if SET_SPEC_RE.match(s))
-    return with_ancestors(specs)
+    return _checked_with_ancestors(tuple(spec for rule in rules for spec in SET_RULES[rule](record)))
+
+
+@lru_cache(maxsize=4096)  # records share a few lists of specs: each is checked and expanded once (strings only)
+def _checked_with_ancestors(specs: tuple[str, ...]) -> tuple[str, ...]:
+    return with_ancestors([ALL_RECORDS_SET, *(spec for spec in specs if SET_SPEC_RE.match(spec))])

@@ -43,8 +43,9 @@ SLOT = "<!--dmzpub:{}-->"
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
 FRAME_PARTS = ("title", "head", "main")
-# A page put together from parts: body, Link header, and what identifies it besides the stored parts (_splice).
-Assembled = tuple[str, str, str]
+# A page put together from parts: body (UTF-8, as sent), Link header, and what identifies it besides the
+# stored parts (_splice).
+Assembled = tuple[bytes, str, str]
 BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules, or to the release (landing.release), changes the fingerprint, and stale parts are then
@@ -362,7 +363,6 @@ def _splice(
     And what identifies the answer besides the stored parts (which their fingerprint and the record's
     content hash identify): the frame's digest, every live value filled in and the Link header (views' ETag).
     """
-    head = parts.head
     size = schemaorg.content_size(downloads, parts.archive_size)
     # Empty members are left out, as schemaorg.dataset does; the distribution is written directly unless
     # a facility changed the app's JSON settings (live_json).
@@ -371,15 +371,49 @@ def _splice(
         "distribution": distribution_member(downloads) if _plain_json() else _distribution(downloads),
         "dateModified": _live_member("dateModified", datestamp),
     }
-    for name, member in members.items():
-        head = head.replace(SLOT.format(name), member, 1)
-    main = parts.main.replace(SLOT.format("downloads"), section, 1)
     updated = escape(datestamp[:10])
-    main = main.replace(SLOT.format("updated"), updated, 1)
-    body = "".join([frame[0], parts.title, frame[1], head, frame[2], main, frame[3]])
+    head = _filled(parts.head, [(_SLOT_TEXTS[name], member) for name, member in members.items()])
+    main = _filled(parts.main, [(_MAIN_SLOT_TEXTS[0], section), (_MAIN_SLOT_TEXTS[1], updated)])
+    framed = _frame_bytes(frame)
+    body = b"".join([framed[0], parts.title.encode(), framed[1], *head, framed[2], *main, framed[3]])
     link = signposting.header(parts.links, downloads)
     live = "\0".join([parts.fingerprint, _frame_digest(frame), *members.values(), section, updated, link])
     return body, link, live
+
+
+_SLOT_START = SLOT.format("")[:-3]  # what every slot begins with
+_MAIN_SLOT_TEXTS = (SLOT.format("downloads"), SLOT.format("updated"))
+
+
+def _filled(text: str, fills: list[tuple[str, str]]) -> list[Any]:
+    """Return `text` with each slot's first occurrence replaced by its value, in turn, as UTF-8 pieces to join.
+
+    The bytes of text.replace(slot, value, 1) for each fill in turn, then encoded: with the slots found in
+    the encoded text and the pieces between them joined once, a page not cached copies and encodes its
+    ~15 kB of parts once, not once per slot (mostly UCS-2 text: an en dash in a date range makes it so).
+    """
+    if any(_SLOT_START in value for _, value in fills):  # a value holding a slot: replace() in turn decides
+        for slot, value in fills:
+            text = text.replace(slot, value, 1)
+        return [text.encode()]
+    data = text.encode()  # a slot is ASCII: found in UTF-8 exactly where it is in the text
+    view, at, pieces = memoryview(data), 0, []
+    for start, slot, value in sorted((data.find(slot.encode()), slot, value) for slot, value in fills):
+        if start >= 0:
+            pieces += [view[at:start], value.encode()]
+            at = start + len(slot)
+    pieces.append(view[at:])
+    return pieces
+
+
+def _frame_bytes(frame: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Return a page frame's pieces encoded, once per frame (the frames' memo keeps the same tuple)."""
+    memo = frames()
+    key = ("frame bytes", frame)
+    if (found := memo.get(key)) is None:
+        found = memo[key] = tuple(piece.encode() for piece in frame)
+    framed: tuple[bytes, ...] = found
+    return framed
 
 
 def _frame_digest(frame: tuple[str, ...]) -> str:

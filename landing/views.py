@@ -145,8 +145,8 @@ def render(summary: StoredRecord, files: DatasetStatus | None = None) -> Rendere
     """
     if summary.deleted:
         page = record_page(_full(summary))
-        body = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
-        return _rendered(body, signposting.tombstone_link_header(page), status=410)
+        gone = render_template("landing/tombstone.html", page=page, citation=citation.datacite(page.doi, page.meta))
+        return _rendered(gone, signposting.tombstone_link_header(page), status=410)
     if files is None:
         files = download_area().status(summary.key)
     body, link, live = _from_parts(summary, files) or _fresh(summary, files)
@@ -180,8 +180,8 @@ def _identity(summary: StoredRecord, live: str | None) -> str | None:
     return None if live is None else "\0".join([ETAG_FORM, summary.content_hash, live])
 
 
-def _rendered(body: str, link: str, status: int, identity: str | None = None) -> Rendered:
-    data = body.encode()
+def _rendered(body: str | bytes, link: str, status: int, identity: str | None = None) -> Rendered:
+    data = body if isinstance(body, bytes) else body.encode()  # pages put together from parts come encoded
     etag = hashlib.sha256(data if identity is None else identity.encode()).hexdigest()[:24]
     if "\n" in link or "\r" in link:  # werkzeug's check of a header value (the rest are constants)
         raise ValueError("Header values must not contain newline characters.")
@@ -206,7 +206,7 @@ def _from_parts(summary: StoredRecord, status: DatasetStatus) -> parts.Assembled
     return parts.assemble(found, files, summary.datestamp)
 
 
-def _fresh(summary: StoredRecord, status: DatasetStatus) -> tuple[str, str, str | None]:
+def _fresh(summary: StoredRecord, status: DatasetStatus) -> tuple[str | bytes, str, str | None]:
     """Return the page rendered now from the whole record, as the write path would have."""
     page = record_page(_full(summary), status)
     built = parts.render(page)

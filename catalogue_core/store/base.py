@@ -42,11 +42,11 @@ def format_datestamp(epoch: float) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def json_text(value: Any) -> str:
-    """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes."""
+def json_text(value: Any, plain: bool | None = None) -> str:
+    """Return compact JSON text that UTF-8 can store: lone surrogates stay as \\u escapes (`plain`: compact_json's)."""
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
-    text = compact_json.dumps(value)
+    text = compact_json.dumps(value, plain=plain)
     try:
         text.encode()  # much faster than the search below, and fails only when there is something to escape
     except UnicodeEncodeError:
@@ -83,6 +83,9 @@ class Entry:
     sequence: int | None = None
     # Decoded at write and kept apart from the record (never in list rows): the thumbnail route serves it.
     thumbnail: Thumbnail | None = None
+    # True when metadata, extras and payload are known plain JSON (compact_json.is_plain): their texts are
+    # then written without walking them again; False walks each, as a value of unknown origin needs.
+    plain: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,10 @@ class Repository(ABC):
     @abstractmethod
     def rebuild_counts(self) -> None:
         """Recount every (status, set) from the records (a migration step; exact again after any drift)."""
+
+    @abstractmethod
+    def upgrade_layout(self) -> None:
+        """Bring a store's tables, indexes and triggers to schema version 4 (a migration step)."""
 
     @abstractmethod
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:

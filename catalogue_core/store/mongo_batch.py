@@ -48,9 +48,12 @@ def record_document(entry: Entry, stamp: str, created: str, seq: int | None) -> 
         "content_hash": entry.content_hash,
         "sets": list(entry.sets),
         "search": entry.search,
-        "metadata": json_text(entry.metadata),
-        "extras": json_text(entry.extras),
-        "payload": json_text(thumbnails.detached(entry.payload) if entry.thumbnail else entry.payload),
+        "metadata": json_text(entry.metadata, entry.plain or None),
+        "extras": json_text(entry.extras, entry.plain or None),
+        # The marker that replaces a thumbnail is a string: a plain payload stays plain.
+        "payload": json_text(
+            thumbnails.detached(entry.payload) if entry.thumbnail else entry.payload, entry.plain or None
+        ),
         "rendered": entry.rendered,
         "status": entry.status,
         "seq": seq,

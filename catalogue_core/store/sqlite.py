@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_search, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -32,7 +32,6 @@ from .base import (
 from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
-from .sqlite_layout import SEARCH_SCHEMA as _SEARCH_SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
@@ -76,7 +75,7 @@ class SQLiteRepository(Repository):
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
-            self._db().executescript(_SEARCH_SCHEMA)
+            sqlite_search.install(self._db())
             sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
@@ -363,6 +362,11 @@ class SQLiteRepository(Repository):
     def rebuild_counts(self) -> None:
         with self._write() as db:
             sqlite_counts.rebuild(db)
+
+    def upgrade_layout(self) -> None:
+        with self._write() as db:  # one transaction: an interrupted upgrade leaves the old layout whole
+            sqlite_search.upgrade(db)
+            sqlite_counts.upgrade(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]

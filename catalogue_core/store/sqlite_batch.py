@@ -102,9 +102,9 @@ def _record_row(item: tuple[Entry, str, str]) -> tuple[Any, ...]:
         entry.content_hash,
         json_text(list(entry.sets)),
         entry.search,
-        json_text(entry.metadata),
-        json_text(entry.extras),
-        json_text(entry.payload),
+        json_text(entry.metadata, entry.plain or None),
+        json_text(entry.extras, entry.plain or None),
+        json_text(entry.payload, entry.plain or None),
         entry.status,
     )
 

@@ -15,7 +15,7 @@ from werkzeug.wsgi import get_input_stream
 
 from ..request import path_of
 from .auth import audit_refusal, check_pusher
-from .push import STATUS_OF, json_body, publish_reply, record_link, url_key
+from .push import STATUS_OF, json_document, publish_reply, record_link, url_key
 from .sequence import sequence_of
 
 if TYPE_CHECKING:
@@ -78,9 +78,9 @@ def put_route(app: Flask) -> dict[str, Callable[[dict[str, Any]], Any]]:
                 url_key(doi)
                 order = sequence_of(environ.get("HTTP_X_DMZPUB_SEQUENCE"))
                 length = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
-                document = json_body(_mimetype(environ), lambda: _read(app, environ), length)
+                document, plain = json_document(_mimetype(environ), lambda: _read(app, environ), length)
                 links = links_for(environ)
-                reply, code = publish_reply(document, doi, order, links.link)
+                reply, code = publish_reply(document, doi, order, links.link, plain)
             except Exception as exc:
                 audit_refusal("publish", doi, exc)  # as the Flask view's guard does
                 raise

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Response, jsonify
 
 from .auth import require_pusher
-from .push import amend, publish, publish_bulk, read_json, url_key
+from .push import amend, publish, publish_bulk, read_document, read_json, url_key
 
 bp = Blueprint("scicat", __name__, url_prefix="/scicat/oai")
 
@@ -16,10 +16,10 @@ bp = Blueprint("scicat", __name__, url_prefix="/scicat/oai")
 @require_pusher(allow_basic=True)
 def create() -> tuple[Response, int]:
     """Publish what SciCat posts at registration (one document, or an array)."""
-    body = read_json()
+    body, plain = read_document()
     if isinstance(body, list):
-        return publish_bulk(body)
-    return publish(body, None)
+        return publish_bulk(body, plain)
+    return publish(body, None, plain=plain)
 
 
 @bp.put("/Publication/<path:encoded>")
