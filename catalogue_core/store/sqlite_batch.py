@@ -82,7 +82,7 @@ def _settled(entry: Entry, row: sqlite3.Row | None, sequences: dict[str, int]) -
 
 
 def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]], held: dict[str, sqlite3.Row]) -> None:
-    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,0,NULL,?,?,?,?,?,?,?)", map(_record_row, written))
+    _insert_records(db, [_record_row(item) for item in written])
     # A key without a records row has no rows in the tables below (no write drops a records row), so
     # a created record's DELETEs are skipped: ~65 us of a single put's ~1.4 ms of CPU (bench/store_write.py).
     old = [(entry.key,) for entry, _, _ in written if entry.key in held]
@@ -95,6 +95,25 @@ def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]], held: 
     )
     db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
+
+
+# Rows per INSERT statement: 11 parameters each, well under SQLite's bound of 32,766.
+_ROWS = 500
+_ROW = "(?,?,?,?,0,NULL,?,?,?,?,?,?,?)"
+
+
+def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert or replace records rows, up to _ROWS in one statement (the same rows, in order, as one each)."""
+    # One statement for many rows, not executemany's one per row: each statement that fires the
+    # triggers opens a savepoint, and FTS5 (3.40) writes its pending index to disk at every savepoint,
+    # so one row a statement wrote one index segment a record (~30-50 us a record in a batch put).
+    for start in range(0, len(rows), _ROWS):
+        chunk = rows[start : start + _ROWS]
+        db.execute(f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * len(chunk))}", _flat(chunk))
+
+
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [value for row in rows for value in row]
 
 
 def _record_row(item: tuple[Entry, str, str]) -> tuple[Any, ...]:
