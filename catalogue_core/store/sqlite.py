@@ -33,6 +33,7 @@ from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
+from .sqlite_turn import WriteTurn
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
 
@@ -68,6 +69,7 @@ class SQLiteRepository(Repository):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._turn = WriteTurn(self.path)
         self._checkpoints = Checkpointer(lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None))
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
@@ -99,24 +101,25 @@ class SQLiteRepository(Repository):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction (its datestamps taken inside it: see sqlite_watermark)."""
+        """Run a write transaction (its datestamps taken inside it: see sqlite_watermark), in this store's turn."""
         db = self._db()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
-        try:
-            yield db
-            db.execute("COMMIT")
-            self._checkpoints.committed()
-        except sqlite3.Error as exc:
-            # Disk full, read-only file: nothing of this transaction was committed, so the answer
-            # is "try again later" (503), never an unexpected error.
-            self._rollback(db)
-            raise StoreUnavailable(f"SQLite store {self.path} cannot write: {exc}") from exc
-        except BaseException:
-            self._rollback(db)
-            raise
+        with self._turn.held():
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
+            try:
+                yield db
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # Disk full, read-only file: nothing of this transaction was committed, so the answer
+                # is "try again later" (503), never an unexpected error.
+                self._rollback(db)
+                raise StoreUnavailable(f"SQLite store {self.path} cannot write: {exc}") from exc
+            except BaseException:
+                self._rollback(db)
+                raise
+        self._checkpoints.committed()
 
     @staticmethod
     def _rollback(db: sqlite3.Connection) -> None:
@@ -377,6 +380,7 @@ class SQLiteRepository(Repository):
 
     def close(self) -> None:
         self._checkpoints.close()
+        self._turn.close()
         with self._all_lock:
             for db in self._all:
                 db.close()
@@ -388,6 +392,7 @@ class SQLiteRepository(Repository):
         # where closing could touch the parent's locks) and this process opens its own.
         self._inherited = self._all
         self._local, self._all, self._all_lock = threading.local(), [], threading.Lock()
+        self._turn.after_fork()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         with self._budget(self.search_budget):
