@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_search, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -32,7 +32,6 @@ from .base import (
 from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
-from .sqlite_layout import SEARCH_SCHEMA as _SEARCH_SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
@@ -76,7 +75,7 @@ class SQLiteRepository(Repository):
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
-            self._db().executescript(_SEARCH_SCHEMA)
+            sqlite_search.install(self._db())
             sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
@@ -211,7 +210,7 @@ class SQLiteRepository(Repository):
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
             sqlite_write(db, key, None)
-            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]))
+            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]), row)
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -364,6 +363,13 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             sqlite_counts.rebuild(db)
 
+    def upgrade_layout(self) -> None:
+        with self._write() as db:  # one transaction: an interrupted upgrade leaves the old layout whole
+            sqlite_search.upgrade(db)
+            sqlite_counts.upgrade(db)
+            db.execute("DROP INDEX IF EXISTS record_sets_key")
+            sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
+
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
         return StoreStats(row["n"] - int(row["withdrawn"]), int(row["withdrawn"]), row["latest"])
@@ -448,6 +454,7 @@ class SQLiteRepository(Repository):
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
             for record, search in records:
+                held = db.execute("SELECT datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -467,7 +474,7 @@ class SQLiteRepository(Repository):
                     ),
                 )
                 sqlite_rows.write_rendered(db, record.key, record.rendered)
-                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets, held)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:
