@@ -52,6 +52,7 @@ CREATE TRIGGER records_counts_move AFTER UPDATE OF status, sets ON records
     INSERT INTO counts SELECT new.status, '', 1 UNION SELECT new.status, value, 1 FROM json_each(new.sets)
         WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
 END;
+CREATE INDEX record_sets_key ON record_sets (key);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 
@@ -67,6 +68,10 @@ def _fts_sql(repo: SQLiteRepository) -> str:
 def _index_is_exact(repo: SQLiteRepository) -> None:
     # FTS5's own check: with rank 1 it compares the index with the text in `records`, row by row.
     repo._db().execute("INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)")
+    # The set rows are deleted by primary key (no index by key): they must be exactly the records rows' sets.
+    rows = set(repo._db().execute("SELECT spec, datestamp, key FROM record_sets"))
+    expected = set(repo._db().execute("SELECT j.value, r.datestamp, r.key FROM records r, json_each(r.sets) j"))
+    assert {tuple(r) for r in rows} == {tuple(r) for r in expected} and rows
 
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
@@ -91,6 +96,7 @@ def test_a_version_3_file_keeps_working_and_migrate_upgrades_it(tmp_path: Path, 
         clock.now += 10
         repo.put([_titled(repo, 30, "india"), dataclasses.replace(_titled(repo, 1, "juliett"), content_hash="x")])
         repo.withdraw(entry(repo, 2).key)
+        repo._db().execute("INSERT INTO record_sets VALUES ('stray', '2001-01-01T00:00:00Z', 'no-such-key')")
         assert_counts_exact(repo)
         before_found, before_count = _found(repo), repo.count(ListQuery())
         held = {k.key: repo.get(k.key) for k in repo.list_keys(None, 100)}
@@ -101,6 +107,8 @@ def test_a_version_3_file_keeps_working_and_migrate_upgrades_it(tmp_path: Path, 
         assert sqlite_search.is_external(_fts_sql(repo))
         names = {row[0] for row in repo._db().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert not names & {"records_fts_replace", "records_fts_insert", "records_fts_update", "records_fts_delete"}
+        indexes = {row[0] for row in repo._db().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "record_sets_key" not in indexes
         _index_is_exact(repo)
         assert_counts_exact(repo)
         assert _found(repo) == before_found and repo.count(ListQuery()) == before_count
@@ -126,6 +134,9 @@ def test_every_kind_of_write_keeps_the_index_and_the_counts_exact(tmp_path: Path
         held = repo.get(entries[6].key)
         assert held is not None
         repo.restore([(dataclasses.replace(held, sets=("restored",)), "mike restored")])
+        clock.now += 10
+        repo.put([dataclasses.replace(entries[7], content_hash="again", sets=("other",))])  # sets move too
+        repo.withdraw(entries[7].key)
         _index_is_exact(repo)
         assert_counts_exact(repo)
         assert [r.key for r in repo.browse("kilo", None, 5)] == [entries[0].key]

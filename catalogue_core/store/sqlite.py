@@ -213,7 +213,7 @@ class SQLiteRepository(Repository):
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
             sqlite_write(db, key, None)
-            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]))
+            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]), row)
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -370,6 +370,8 @@ class SQLiteRepository(Repository):
         with self._write() as db:  # one transaction: an interrupted upgrade leaves the old layout whole
             sqlite_search.upgrade(db)
             sqlite_counts.upgrade(db)
+            db.execute("DROP INDEX IF EXISTS record_sets_key")
+            sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
@@ -457,6 +459,7 @@ class SQLiteRepository(Repository):
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
             for record, search in records:
+                held = db.execute("SELECT datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -476,7 +479,7 @@ class SQLiteRepository(Repository):
                     ),
                 )
                 sqlite_rows.write_rendered(db, record.key, record.rendered)
-                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets, held)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS record_sets (
     key TEXT NOT NULL,
     PRIMARY KEY (spec, datestamp, key)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
+-- No index by key (before schema version 4, record_sets_key): a record's rows are deleted by their
+-- primary key, from the sets and datestamp the records row holds (every write stamps both alike).
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.
