@@ -105,12 +105,13 @@ class Parts:
 
 def _utf8_end(data: Any, start: int, length: int) -> int:
     """Return where `length` characters of UTF-8 `data` from byte `start` end; past its end if it holds fewer."""
-    # A character is one to four bytes: count them by decoding, as few times as needed. Each round adds a
-    # byte per character still missing, so it never passes the end; a character cut off at `end` is left
-    # out of the count (final=False), and invalid UTF-8 raises UnicodeDecodeError, a ValueError.
-    view, end = memoryview(data), start + length
+    # A character is one to four bytes: count them by decoding each byte once, in as few rounds as needed.
+    # Each round reads a byte per character still missing, so it never passes the end; a character cut off
+    # at `end` waits for the next round (final=False), and invalid UTF-8 raises UnicodeDecodeError, a ValueError.
+    view, at, end, counted = memoryview(data), start, start + length, 0
     while end <= len(data):
-        counted = len(codecs.utf_8_decode(view[start:end], "strict", False)[0])
+        text, used = codecs.utf_8_decode(view[at:end], "strict", False)
+        counted, at = counted + len(text), at + used
         if counted == length:
             return end
         end += length - counted
@@ -409,6 +410,7 @@ def _splice(
 
 
 _SLOT_START = SLOT.format("")[:-3]  # what every slot begins with
+_SLOT_START_BYTES = _SLOT_START.encode()
 _MAIN_SLOT_TEXTS = (SLOT.format("downloads"), SLOT.format("updated"))
 
 
@@ -424,8 +426,12 @@ def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
         for slot, value in fills:
             data = data.replace(slot.encode(), value.encode(), 1)
         return [data]
+    # Every slot's search starts at the first slot: HTML's many '>' slow a search (each slot ends in one).
+    first = data.find(_SLOT_START_BYTES)
+    if first < 0:
+        return [data]
     view, at, pieces = memoryview(data), 0, []
-    for start, slot, value in sorted((data.find(slot.encode()), slot, value) for slot, value in fills):
+    for start, slot, value in sorted((data.find(slot.encode(), first), slot, value) for slot, value in fills):
         if start >= 0:
             pieces += [view[at:start], value.encode()]
             at = start + len(slot)
