@@ -1,7 +1,9 @@
 """Print records/s of a first SciCat sync of 10,000 records and of a re-sync with no change, on both stores.
 
 Each line also gives the CPU per record of the publisher, of the SciCat stand-in (threads of this process,
-timed apart) and of the DMZ.
+timed apart) and of the DMZ; on SQLite, each DMZ worker's share of the DMZ's CPU (the publisher delivers
+over 2 connections at once) and how long the DMZ's writes waited for the store's write lock and held it
+(bench/_locks.py).
 
 Then `dmzpub sync --watch` against 100,000 records in SciCat (`--watch-records`), starting in step: the
 DMZ store and the publisher's remembered state are seeded first through the code `dmzpub sync` leaves
@@ -36,7 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(1, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # last: its helpers, never ahead of the packages
 
+from _locks import read_times, timed_command  # noqa: E402
+from _server import children_cpu  # noqa: E402
 from mongo_server import with_database  # noqa: E402
 from publisher.servers import SciCatStandIn  # noqa: E402
 
@@ -102,7 +107,8 @@ def documents(n: int) -> list[dict]:
 
 
 def start_dmz(data_dir: Path, mongo_uri: str) -> tuple[subprocess.Popen, str]:
-    """Start `dmzpub serve` on a free port; return the process and its base URL."""
+    """Start `dmzpub serve` on a free port, its SQLite write lock timed (bench/_locks.py) into data_dir/locks.log;
+    return the process and its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -112,7 +118,7 @@ def start_dmz(data_dir: Path, mongo_uri: str) -> tuple[subprocess.Popen, str]:
         "DMZPUB_MONGO_URI": mongo_uri,
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "from oai_server.cli import run; run()", "serve"],
+        [*timed_command(None, data_dir / "locks.log"), "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -169,10 +175,14 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
         process, url = start_dmz(Path(tmp) / "dmz", mongo_uri)
         try:
             settings = PushSettings(url, TOKEN, Path(tmp) / "intranet", timeout=300, policy=RetryPolicy(give_up=300))
+            seen = read_times(Path(tmp) / "dmz" / "locks.log")[1]
             for label in ("first sync", "no-change sync"):
                 cpu, dmz_cpu, scicat_cpu = time.process_time(), tree_cpu(process.pid), scicat.cpu
+                workers = children_cpu(process.pid)
                 seconds, queued, read, sent = one_sync(scicat.url, settings)
                 cpu, dmz_cpu = time.process_time() - cpu, tree_cpu(process.pid) - dmz_cpu
+                shares = sorted((t - workers.get(w, 0.0) for w, t in children_cpu(process.pid).items()), reverse=True)
+                locks, seen = read_times(Path(tmp) / "dmz" / "locks.log", seen)
                 scicat_cpu = scicat.cpu - scicat_cpu  # the stand-in answers from threads of this process
                 print(
                     f"{store:6} {label + ':':15} {read} read, {sent} delivered in {seconds:6.2f} s"
@@ -180,6 +190,9 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
                     f" CPU per record: {(cpu - scicat_cpu) / read * 1000:.2f} ms publisher"
                     f" (+ {scicat_cpu / read * 1000:.2f} ms SciCat stand-in), {dmz_cpu / read * 1000:.2f} ms in the DMZ"
                 )
+                if store == "sqlite" and sent:
+                    split = "/".join(f"{100 * t / dmz_cpu:.0f}" for t in shares)
+                    print(f"{'':22} DMZ workers' CPU {split} %; SQLite write lock: {locks.line(seconds)}")
         finally:
             process.terminate()
             process.wait(timeout=30)

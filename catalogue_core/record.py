@@ -9,6 +9,7 @@ from typing import Any
 
 from . import compact_json
 from .doi import doi_key
+from .thumbnail import Thumbnail
 
 SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
 
@@ -36,6 +37,8 @@ class PublishedRecord:
     # Set by whoever made the record from a document its parse found plain (compact_json.is_plain), and
     # so the metadata and extras made of it: no JSON text of the record then walks it again.
     known_plain: bool = field(default=False, compare=False, repr=False)
+    # The thumbnail its extras describe, as from_scicat decoded it (None: decode it again when it is asked for).
+    image: Thumbnail | None = field(default=None, compare=False, repr=False)
 
     @cached_property  # asked for several times per write; normalising the DOI again each time showed
     def key(self) -> str:

@@ -55,7 +55,7 @@ class RecordWriter:
             search=search_text(record),
             status=record.status,
             sequence=sequence,
-            thumbnail=thumbnail.image(record.extras, record.payload),
+            thumbnail=record.image or thumbnail.image(record.extras, record.payload),
             plain=record.plain,
         )
 

@@ -41,6 +41,9 @@ _PASSTHROUGH = [
     "geoLocations",
     "fundingReferences",
 ]
+# Compiled once: re's own cache is a dict lookup and a flags check per call, twice a record.
+_YEAR_DIGITS = re.compile(r"[0-9]{1,9}")
+_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _CREATOR_KEYS = (
     "name",
     "nameType",
@@ -81,7 +84,7 @@ def _count(doc: dict, key: str, problems: _Problems) -> int | None:
 
 def _year(value: Any, path: str, problems: _Problems) -> str | None:
     # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and numbers past int's digit limit.
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+    if isinstance(value, str) and _YEAR_DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         problems.add(path, "is required and must be a four-digit year")
@@ -213,7 +216,7 @@ def _descriptions(meta: dict, abstract: str | None, technical: str | None, probl
 
 
 def _issued(meta: dict, registered: Any) -> None:
-    if not isinstance(registered, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", registered):
+    if not isinstance(registered, str) or not _DATE_START.match(registered):
         return
     dates = meta.setdefault("dates", [])
     if isinstance(dates, list) and not any(isinstance(d, dict) and d.get("dateType") == "Issued" for d in dates):
@@ -236,7 +239,9 @@ def _schema_problems(meta: dict) -> list[FieldProblem]:
     return [FieldProblem(path, message) for path, message in datacite47.problems(meta)]
 
 
-def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -> dict[str, Any]:
+def _extras(
+    doc: dict, meta_source: dict, files: int | None, size: int | None, image: thumbnail.Thumbnail | None
+) -> dict[str, Any]:
     extras: dict[str, Any] = {
         "sourceShape": "v4" if "metadata" in doc else "v3",
         "status": doc.get("status") or "public",
@@ -253,8 +258,8 @@ def _extras(doc: dict, meta_source: dict, files: int | None, size: int | None) -
         value = doc.get(key) or meta_source.get(key)
         if isinstance(value, str):
             extras[key] = value
-    if image := thumbnail.descriptor(thumbnail.source(doc)):
-        extras["thumbnail"] = image
+    if image is not None:
+        extras["thumbnail"] = thumbnail.described(image)
     return extras
 
 
@@ -312,6 +317,8 @@ def from_scicat(document: Any, doi: str | None = None, plain: bool = False) -> P
     problems.extend(_schema_problems(meta))
     if problems or the_doi is None:  # a bad DOI is always among the problems
         raise InvalidRecord(list(problems))
-    extras = clean_tree(_extras(document, meta_source, files, size))
+    # Decoded once: the writer stores the image the record's extras describe (a data URL may be ~100 kB).
+    image = thumbnail.read(thumbnail.source(document))
+    extras = clean_tree(_extras(document, meta_source, files, size, image))
     # Metadata and extras are made of the document's values, strings, ints, dicts and lists: plain if it is.
-    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document, known_plain=plain)
+    return PublishedRecord(doi=the_doi, metadata=meta, extras=extras, payload=document, known_plain=plain, image=image)

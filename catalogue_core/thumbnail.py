@@ -63,13 +63,24 @@ def decode(value: Any) -> tuple[str, bytes] | None:
     return media_type, data
 
 
-def descriptor(value: Any) -> dict[str, Any] | None:
-    """Return what the record keeps about a thumbnail (type, size, hash), or None when it is dropped."""
+def read(value: Any) -> Thumbnail | None:
+    """Return the thumbnail of a data URL, decoded and hashed, or None (logged) when it is not a safe image."""
     decoded = decode(value)
     if decoded is None:
         return None
     media_type, data = decoded
-    return {"mediaType": media_type, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return Thumbnail(media_type, data, hashlib.sha256(data).hexdigest())
+
+
+def described(image: Thumbnail) -> dict[str, Any]:
+    """Return what the record keeps about a thumbnail: type, size, hash."""
+    return {"mediaType": image.media_type, "bytes": len(image.data), "sha256": image.sha256}
+
+
+def descriptor(value: Any) -> dict[str, Any] | None:
+    """Return what the record keeps about a thumbnail (type, size, hash), or None when it is dropped."""
+    image = read(value)
+    return described(image) if image is not None else None
 
 
 def source(payload: Any) -> Any:

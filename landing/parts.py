@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -134,7 +133,6 @@ def _dumps(values: PartValues) -> str:
     """Return Parts(*values).dumps()."""
     # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
     fingerprint, title, head, main, links, external, publisher, size = values
-    texts = [title, head, main]
     # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
     # a list, not the tuple, as compact_json takes orjson's path only for lists.
     small = {
@@ -143,18 +141,31 @@ def _dumps(values: PartValues) -> str:
         "external_url": external,
         "publisher": publisher,
         "archive_size": size,
-        "lengths": [len(text) for text in texts],
+        "lengths": [len(title), len(head), len(main)],
     }
     # compact_json walks the value looking for floats first (a third of dumps()); strings, a bool and
     # lengths cannot hold one. orjson refuses what json would write otherwise (a lone surrogate): compact_json.
-    strings = [fingerprint, publisher, links.linkset, *links.links]
-    plain = all([type(value) is str for value in strings]) and type(links.too_many) is bool
+    # The links' types as one set (C), not a Python test per link.
+    plain = (
+        type(fingerprint) is str
+        and type(publisher) is str
+        and type(links.linkset) is str
+        and set(map(type, links.links)) <= _STR
+        and type(links.too_many) is bool
+        and (external is None or type(external) is str)
+        and (size is None or type(size) is str)
+    )
     line = None
-    if plain and all([value is None or type(value) is str for value in (external, size)]):
-        with contextlib.suppress(orjson.JSONEncodeError):
+    if plain:
+        try:  # not contextlib.suppress: its object and two calls per record
             line = orjson.dumps(small).decode()
+        except orjson.JSONEncodeError:
+            line = None  # written by compact_json below
     # One join: the line and the ~12 kB of HTML copied once, not twice.
-    return "".join([compact_json.dumps(small) if line is None else line, "\n", *texts])
+    return "".join([compact_json.dumps(small) if line is None else line, "\n", title, head, main])
+
+
+_STR = frozenset([str])
 
 
 def _json_line(line: str | bytes) -> Any:

@@ -10,7 +10,7 @@ from conftest import scicat_example
 
 from catalogue_core.scicat import from_scicat
 from catalogue_core.text import clean_text, clean_tree
-from oai_server.api.push import MAX_DEPTH, _depth_over
+from oai_server.api.push import MAX_DEPTH, _depth_over, _scan
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
 
@@ -52,6 +52,43 @@ def test_the_depth_bound_counts_containers_only_and_stops_at_the_limit() -> None
     assert _depth_over(nested(MAX_DEPTH + 1), MAX_DEPTH)
     assert not _depth_over("scalar", 0)
     assert _depth_over([[], {"a": [{}]}], 3) and not _depth_over([[], {"a": [{}]}], 4)
+
+
+def _scan_before(value: object, limit: int) -> tuple[bool, bool]:
+    """The body scan as it was before it went level by level: a stack of (container, depth)."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return False, kind is float
+    floats = False
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True, floats
+        for child in item.values() if isinstance(item, dict) else item:  # type: ignore[attr-defined]
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+            elif type(child) is float:
+                floats = True
+    return False, floats
+
+
+def test_the_body_scan_tells_depth_and_floats_as_the_stack_scan_did() -> None:
+    rng = random.Random(7)
+
+    def value(depth: int) -> object:
+        roll = rng.random()
+        if depth > 0 and roll < 0.3:
+            return [value(depth - 1) for _ in range(rng.randint(0, 3))]
+        if depth > 0 and roll < 0.6:
+            return {str(i): value(depth - 1) for i in range(rng.randint(0, 3))}
+        return rng.choice(["x", 1, True, None, 1.5 if rng.random() < 0.05 else 2])
+
+    for _ in range(3000):
+        body, limit = value(rng.randint(0, 12)), rng.randint(0, 10)
+        deep, floats = _scan(body, limit)
+        assert deep == _scan_before(body, limit)[0], (body, limit)
+        assert deep or floats == _scan_before(body, limit)[1], (body, limit)  # a deep body is refused: no floats told
 
 
 def _clean_tree_before(value: object) -> object:

@@ -115,8 +115,8 @@ def test_migrate_recounts_a_store_whose_counts_are_wrong(repo: Repository, clock
     else:
         repo.counts.counts.update_many({}, {"$inc": {"n": 7}})  # type: ignore[attr-defined]
     assert repo.count(ListQuery()) == 11
-    repo.set_schema_version(schema.SCHEMA_VERSION - 1)
-    assert schema.migrate(repo, report=lambda _: None) == 1
+    repo.set_schema_version(2)  # step 3 counts the records (step 4 swaps SQLite's triggers)
+    assert schema.migrate(repo, report=lambda _: None) == schema.SCHEMA_VERSION - 2
     assert_counts_exact(repo)
     assert repo.count(ListQuery()) == 4
 

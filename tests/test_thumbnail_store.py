@@ -126,3 +126,22 @@ def test_a_push_resent_after_failing_between_record_and_image_writes_the_image(
     entry = RecordWriter(repo).entry(from_scicat(document))
     assert repo.put([entry])[0].outcome == "unchanged"
     assert repo.thumbnail(key).data == PNG
+
+
+@pytest.mark.parametrize("image", [PNG, GIF, b"not an image", None])
+def test_the_writer_stores_the_thumbnail_from_scicat_decoded_once_as_a_second_decode_gives_it(
+    image: bytes | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogue_core import thumbnail
+
+    record = from_scicat(_document(image))
+    calls: list[object] = []
+    decode = thumbnail.decode
+    monkeypatch.setattr(thumbnail, "decode", lambda value: calls.append(value) or decode(value))
+    entry = RecordWriter(None)._entry(record, {})  # type: ignore[arg-type]  # _entry only reads the record
+    assert calls == []  # the image from_scicat decoded is the one stored
+    assert entry.thumbnail == thumbnail.image(record.extras, record.payload)
+    assert (entry.thumbnail is None) == (image in (None, b"not an image"))
+    # A record made without from_scicat (as a test or a restore may) still gets its image by decoding.
+    rebuilt = type(record)(record.doi, record.metadata, record.extras, record.payload)
+    assert RecordWriter(None)._entry(rebuilt, {}).thumbnail == entry.thumbnail  # type: ignore[arg-type]

@@ -21,6 +21,9 @@ from .outbox import Item, Outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Batches a round holds per sender. A round ends with its slowest batch while the other sender idles:
+# with 4 batches a round in all, one of the two DMZ workers idled ~a quarter of a first sync (bench/sync.py).
+ROUND_BATCHES = 8
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ class Deliverer:
         self.concurrency = concurrency
         self.report = DeliveryReport()
         self._report_lock = threading.Lock()
-        self._giving_up = threading.Event()
+        # Set when a batch fails, gives up or is stopped: the round's batches not yet started stay queued.
+        self._halt = threading.Event()
+        self._feed: Feed | None = None
         self._drawing = True
 
     def flush(self, feed: Feed | None = None) -> DeliveryReport:
@@ -78,7 +83,8 @@ class Deliverer:
         With a feed, an empty outbox means "wait for the reader to queue more" until the feed is closed.
         """
         self.report = DeliveryReport()
-        self._giving_up.clear()
+        self._halt.clear()
+        self._feed = feed
         # Alongside a reader, the progress shows the read; delivery draws what is left once the read is done.
         self._drawing = feed is None
         with self.outbox.delivery_lock():
@@ -89,7 +95,7 @@ class Deliverer:
                 while items := self._due(feed):
                     self._put_round(list(self._batches([i for i in items if i.action == "put"])))
                     for item in items:
-                        if item.action == "withdraw":
+                        if item.action == "withdraw" and not self._halted():
                             self._withdraw(item)
             except (DMZUnavailable, PushRefused) as exc:
                 self.report.stopped = str(exc)
@@ -108,21 +114,34 @@ class Deliverer:
                 self._drawing = True
                 if pending := self.outbox.counts()["pending"]:
                     self.progress.stage("delivering", pending)
-            items = self.outbox.due(self.batch_size * 4)
+            items = self.outbox.due(self.batch_size * ROUND_BATCHES * max(1, self.concurrency))
             if items or feed is None or not feed.wait(seen):
                 return items
 
+    def _halted(self) -> bool:
+        """Tell whether to start no more sends: a batch failed or was stopped, or the reader alongside failed."""
+        return self._halt.is_set() or (self._feed is not None and self._feed.abandoned)
+
     def _put_round(self, batches: list[list[Item]]) -> None:
-        """Send a round's batches, a few at a time: a round holds at most one entry per DOI."""
-        if self.concurrency <= 1 or len(batches) <= 1:
-            for batch in batches:
-                self._put_batch(batch)
-            return
+        """Send a round's batches, a few at a time: a round holds at most one entry per DOI.
+
+        Once a batch fails (the DMZ away, SIGTERM) or the reader alongside fails, only the batches under
+        way are finished: the rest stay queued.
+        """
 
         def send(batch: list[Item]) -> None:
-            if not self._giving_up.is_set():  # one batch gave up: the DMZ is away for all of them
+            if self._halted():
+                return
+            try:
                 self._put_batch(batch)
+            except BaseException:
+                self._halt.set()
+                raise
 
+        if self.concurrency <= 1 or len(batches) <= 1:
+            for batch in batches:
+                send(batch)
+            return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dmzpub-deliver") as pool:
             failures = [f.exception() for f in [pool.submit(send, b) for b in batches]]
         for failure in failures:
@@ -164,7 +183,7 @@ class Deliverer:
             return retrying(fn)
         except PublisherError as exc:
             if not isinstance(exc, Rejected):
-                self._giving_up.set()
+                self._halt.set()  # the DMZ is away for every batch of the round
                 self.outbox.failed(items, str(exc))
             raise
 
@@ -235,7 +254,7 @@ class Feed:
         self._changed = threading.Condition()
         self.queued = 0  # how many times the reader queued entries
         self.done = False
-        self.abandoned = False  # the reader failed: stop after the round under way, leave the rest queued
+        self.abandoned = False  # the reader failed: stop after the batches under way, leave the rest queued
 
     def more(self) -> None:
         """Say that entries were queued."""
@@ -260,7 +279,7 @@ class Feed:
 def alongside(deliverer: Deliverer) -> Iterator[Feed]:
     """Run `deliverer` in a thread while the block queues entries; on leaving, wait for it to deliver the rest.
 
-    When the block fails, delivery stops after the round under way and what is left stays queued.
+    When the block fails, delivery stops after the batches under way and what is left stays queued.
     """
     feed = Feed()
     failure: list[BaseException] = []

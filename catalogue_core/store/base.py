@@ -362,6 +362,10 @@ class Repository(ABC):
         """Recount every (status, set) from the records (a migration step; exact again after any drift)."""
 
     @abstractmethod
+    def upgrade_layout(self) -> None:
+        """Bring a store's tables, indexes and triggers to schema version 4 (a migration step)."""
+
+    @abstractmethod
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         """Return record summaries (no metadata) after `after`, in key order."""
 

@@ -383,6 +383,9 @@ class MongoRepository(Repository):
     def rebuild_counts(self) -> None:
         self._call(self.counts.rebuild, self.records.find({}, {"status": 1, "sets": 1}))
 
+    def upgrade_layout(self) -> None:
+        pass  # version 4 changed SQLite's layout only
+
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         flt = {"_id": {"$gt": after}} if after else {}
         cursor = self.records.find(flt, _SUMMARY).sort("_id", ASCENDING).limit(limit)

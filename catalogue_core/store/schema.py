@@ -11,12 +11,16 @@ from .base import Repository
 # 1: the version is stamped (stores from before it hold the same layout, so upgrading only stamps).
 # 2: thumbnails are kept decoded beside the records (filled from each record's payload).
 # 3: records are counted per (status, set) by every write; the step counts the records already held.
-SCHEMA_VERSION = 3
+# 4: SQLite's search index holds no copy of the text, its count triggers are cheaper (sqlite_search,
+#    sqlite_counts) and set rows have no index by key; the step rebuilds the index, replaces the triggers,
+#    drops that index and rewrites the set rows. MongoDB: nothing to do.
+SCHEMA_VERSION = 4
 # Each step upgrades a store from the version before it; one function per version, applied in order.
 MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     1: lambda repo: None,
     2: thumbnails.fill,
     3: lambda repo: repo.rebuild_counts(),
+    4: lambda repo: repo.upgrade_layout(),
 }
 
 

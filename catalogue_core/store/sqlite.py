@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_watermark
+from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_search, sqlite_watermark
 from .base import (
     Entry,
     ListedRecord,
@@ -33,8 +33,8 @@ from .base import (
 from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
-from .sqlite_layout import SEARCH_SCHEMA as _SEARCH_SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
+from .sqlite_turn import WriteTurn
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
 
@@ -70,6 +70,7 @@ class SQLiteRepository(Repository):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._turn = WriteTurn(self.path)
         self._checkpoints = Checkpointer(lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None))
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
@@ -77,7 +78,7 @@ class SQLiteRepository(Repository):
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
-            self._db().executescript(_SEARCH_SCHEMA)
+            sqlite_search.install(self._db())
             sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot create the SQLite store {self.path}: {exc}") from exc
@@ -101,24 +102,25 @@ class SQLiteRepository(Repository):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction (its datestamps taken inside it: see sqlite_watermark)."""
+        """Run a write transaction (its datestamps taken inside it: see sqlite_watermark), in this store's turn."""
         db = self._db()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
-        try:
-            yield db
-            db.execute("COMMIT")
-            self._checkpoints.committed()
-        except sqlite3.Error as exc:
-            # Disk full, read-only file: nothing of this transaction was committed, so the answer
-            # is "try again later" (503), never an unexpected error.
-            self._rollback(db)
-            raise StoreUnavailable(f"SQLite store {self.path} cannot write: {exc}") from exc
-        except BaseException:
-            self._rollback(db)
-            raise
+        with self._turn.held():
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
+            try:
+                yield db
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # Disk full, read-only file: nothing of this transaction was committed, so the answer
+                # is "try again later" (503), never an unexpected error.
+                self._rollback(db)
+                raise StoreUnavailable(f"SQLite store {self.path} cannot write: {exc}") from exc
+            except BaseException:
+                self._rollback(db)
+                raise
+        self._checkpoints.committed()
 
     @staticmethod
     def _rollback(db: sqlite3.Connection) -> None:
@@ -212,7 +214,7 @@ class SQLiteRepository(Repository):
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
             sqlite_write(db, key, None)
-            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]))
+            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]), row)
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -365,6 +367,13 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             sqlite_counts.rebuild(db)
 
+    def upgrade_layout(self) -> None:
+        with self._write() as db:  # one transaction: an interrupted upgrade leaves the old layout whole
+            sqlite_search.upgrade(db)
+            sqlite_counts.upgrade(db)
+            db.execute("DROP INDEX IF EXISTS record_sets_key")
+            sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
+
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
         return StoreStats(row["n"] - int(row["withdrawn"]), int(row["withdrawn"]), row["latest"])
@@ -374,6 +383,7 @@ class SQLiteRepository(Repository):
 
     def close(self) -> None:
         self._checkpoints.close()
+        self._turn.close()
         with self._all_lock:
             for db in self._all:
                 db.close()
@@ -385,6 +395,7 @@ class SQLiteRepository(Repository):
         # where closing could touch the parent's locks) and this process opens its own.
         self._inherited = self._all
         self._local, self._all, self._all_lock = threading.local(), [], threading.Lock()
+        self._turn.after_fork()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         with self._budget(self.search_budget):
@@ -449,6 +460,7 @@ class SQLiteRepository(Repository):
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
             for record, search in records:
+                held = db.execute("SELECT datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
                 db.execute(
                     "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -468,7 +480,7 @@ class SQLiteRepository(Repository):
                     ),
                 )
                 sqlite_rows.write_rendered(db, record.key, record.rendered)
-                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets)
+                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets, held)
                 sqlite_write(db, record.key, restored_thumbnail(record))
 
     def schema_version(self) -> int | None:

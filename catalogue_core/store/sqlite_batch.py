@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .base import Entry, WriteResult, distinct_runs, json_text
+from .sqlite_rows import DELETE_SETS, old_sets
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -63,7 +64,9 @@ _LIVE_HASHES = "SELECT key, content_hash, deleted FROM records"
 
 def _held(db: sqlite3.Connection, entries: Sequence[Entry]) -> tuple[dict[str, sqlite3.Row], dict[str, int]]:
     """Return the stored rows of the entries' keys and the sequences recorded for the sequenced ones."""
-    rows = _read(db, "SELECT key, datestamp, created, deleted, content_hash FROM records", [e.key for e in entries])
+    rows = _read(
+        db, "SELECT key, datestamp, created, deleted, content_hash, sets FROM records", [e.key for e in entries]
+    )
     sequenced = [entry.key for entry in entries if entry.sequence is not None]
     sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
     return rows, sequences
@@ -87,7 +90,9 @@ def _write(db: sqlite3.Connection, written: list[tuple[Entry, str, str]], held: 
     db.executemany(
         "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
     )
-    db.executemany("DELETE FROM record_sets WHERE key = ?", old)
+    db.executemany(
+        DELETE_SETS, [pk for entry, _, _ in written if entry.key in held for pk in old_sets(entry.key, held[entry.key])]
+    )
     db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
 

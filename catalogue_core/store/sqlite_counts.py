@@ -12,7 +12,7 @@ from typing import Any
 # spec '' counts every record of a status (a setSpec is never empty). The generation (meta)
 # is bumped by every row written: the sitemap cache is keyed by it.
 # The BEFORE INSERT trigger takes out the row an INSERT OR REPLACE will replace (REPLACE deletes
-# without firing delete triggers), as records_fts_replace does for the search index.
+# without firing delete triggers), as sqlite_search's records_search_replace does for the search index.
 COUNTS_SCHEMA = """
 BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS counts (
@@ -22,32 +22,38 @@ CREATE TABLE IF NOT EXISTS counts (
     PRIMARY KEY (status, spec)
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-CREATE TRIGGER IF NOT EXISTS records_counts_replace BEFORE INSERT ON records BEGIN
+"""
+# Cheaper since schema version 4 (~70 -> ~20 us a record): the BEFORE INSERT trigger runs only
+# when the key is held (WHEN), and the insert side adds the sets with UNION ALL, not a UNION's
+# de-duplicating temporary table: a record's sets are distinct, as every write of `sets` also
+# writes record_sets, whose primary key (spec, datestamp, key) refuses a set twice.
+_PLUS = """INSERT INTO counts SELECT new.status, '', 1 UNION ALL SELECT new.status, value, 1 FROM json_each(new.sets)
+        WHERE true ON CONFLICT DO UPDATE SET n = n + 1"""
+_TRIGGERS = {  # one statement each (executescript would commit the caller's transaction)
+    "records_counts_replace": """BEFORE INSERT ON records WHEN EXISTS (SELECT 1 FROM records WHERE key = new.key) BEGIN
     UPDATE counts SET n = n - 1 WHERE (status, spec) IN (
         SELECT status, '' FROM records WHERE key = new.key
         UNION SELECT r.status, j.value FROM records r, json_each(r.sets) j WHERE r.key = new.key);
-END;
-CREATE TRIGGER IF NOT EXISTS records_counts_insert AFTER INSERT ON records BEGIN
-    INSERT INTO counts SELECT new.status, '', 1 UNION SELECT new.status, value, 1 FROM json_each(new.sets)
-        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
+END""",
+    "records_counts_insert": f"""AFTER INSERT ON records BEGIN
+    {_PLUS};
     UPDATE meta SET value = value + 1 WHERE name = 'generation';
-END;
-CREATE TRIGGER IF NOT EXISTS records_counts_move AFTER UPDATE OF status, sets ON records
+END""",
+    "records_counts_move": f"""AFTER UPDATE OF status, sets ON records
     WHEN old.status IS NOT new.status OR old.sets IS NOT new.sets BEGIN
     UPDATE counts SET n = n - 1 WHERE (status, spec) IN (
         SELECT old.status, '' UNION SELECT old.status, value FROM json_each(old.sets));
-    INSERT INTO counts SELECT new.status, '', 1 UNION SELECT new.status, value, 1 FROM json_each(new.sets)
-        WHERE true ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS records_generation_update AFTER UPDATE ON records BEGIN
+    {_PLUS};
+END""",
+    "records_generation_update": """AFTER UPDATE ON records BEGIN
     UPDATE meta SET value = value + 1 WHERE name = 'generation';
-END;
-CREATE TRIGGER IF NOT EXISTS records_counts_delete AFTER DELETE ON records BEGIN
+END""",
+    "records_counts_delete": """AFTER DELETE ON records BEGIN
     UPDATE counts SET n = n - 1 WHERE (status, spec) IN (
         SELECT old.status, '' UNION SELECT old.status, value FROM json_each(old.sets));
     UPDATE meta SET value = value + 1 WHERE name = 'generation';
-END;
-"""
+END""",
+}
 # Counted from the records themselves: once when a file first gets the table, and by `dmzpub migrate`.
 _REBUILD = """
 DELETE FROM counts;
@@ -58,15 +64,28 @@ INSERT OR REPLACE INTO meta VALUES ('counts', 'built');
 
 
 def install(db: sqlite3.Connection) -> None:
-    """Create the counts table and triggers; count the records if this file never had them."""
+    """Create the counts table and triggers; count the records if this file never had them.
+
+    A file of schema version 3 keeps its triggers (the same counts, at a higher cost) until upgrade.
+    """
     db.executescript(COUNTS_SCHEMA)
     try:
+        for name, body in _TRIGGERS.items():
+            db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
         if not db.execute("SELECT 1 FROM meta WHERE name = 'counts'").fetchone():
             rebuild(db)
         db.execute("COMMIT")
     finally:
         if db.in_transaction:
             db.execute("ROLLBACK")
+
+
+def upgrade(db: sqlite3.Connection) -> None:
+    """Replace the triggers by this release's and recount, in the caller's transaction (schema version 4)."""
+    for name, body in _TRIGGERS.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(f"CREATE TRIGGER {name} {body}")
+    rebuild(db)
 
 
 def rebuild(db: sqlite3.Connection) -> None:

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS record_sets (
     key TEXT NOT NULL,
     PRIMARY KEY (spec, datestamp, key)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_sets_key ON record_sets (key);
+-- No index by key (before schema version 4, record_sets_key): a record's rows are deleted by their
+-- primary key, from the sets and datestamp the records row holds (every write stamps both alike).
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.
@@ -53,27 +54,4 @@ ALTER TABLE records ADD COLUMN status TEXT NOT NULL DEFAULT '';
 UPDATE records SET status = coalesce(json_extract(extras, '$.status'), 'public');
 COMMIT;
 """
-# The landing index: live records newest first, and a full-text index of their search text
-# kept in step by triggers (BEFORE INSERT drops the row an INSERT OR REPLACE will replace:
-# REPLACE deletes without firing delete triggers). Filled from `records` when first created.
-SEARCH_SCHEMA = """
-BEGIN IMMEDIATE;
-CREATE INDEX IF NOT EXISTS records_live_created ON records (created DESC, key DESC) WHERE deleted = 0;
-CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(search, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS records_fts_replace BEFORE INSERT ON records BEGIN
-    DELETE FROM records_fts WHERE rowid IN (SELECT rowid FROM records WHERE key = new.key);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_insert AFTER INSERT ON records BEGIN
-    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_update AFTER UPDATE OF search ON records BEGIN
-    DELETE FROM records_fts WHERE rowid = old.rowid;
-    INSERT INTO records_fts (rowid, search) VALUES (new.rowid, new.search);
-END;
-CREATE TRIGGER IF NOT EXISTS records_fts_delete AFTER DELETE ON records BEGIN
-    DELETE FROM records_fts WHERE rowid = old.rowid;
-END;
-INSERT INTO records_fts (rowid, search)
-    SELECT rowid, search FROM records WHERE NOT EXISTS (SELECT 1 FROM records_fts);
-COMMIT;
-"""
+# The landing index (live records newest first, full-text search): sqlite_search.

@@ -43,17 +43,17 @@ def test_entries_queued_while_it_waits_are_delivered_as_they_come(intranet: Intr
     assert len(all_keys(dmz_store)) == 9
 
 
-def test_a_failing_reader_stops_delivery_after_the_round_under_way_and_leaves_the_rest_queued(
+def test_a_failing_reader_stops_delivery_after_the_batches_under_way_and_leaves_the_rest_queued(
     intranet: Intranet, dmz: LiveDMZ
 ) -> None:
     box = intranet.outbox()
-    dmz.after_write = lambda writes: time.sleep(0.3)  # a round of 4 batches takes a while
+    dmz.after_write = lambda writes: time.sleep(0.3)  # each batch takes a while
     sender = deliverer(intranet, dmz)
     with pytest.raises(RuntimeError, match="SciCat went away"), alongside(sender) as feed:
-        box.enqueue(pages(20))
+        box.enqueue(pages(20))  # one round: 10 batches of 2
         feed.more()
         wait_for(lambda: dmz.writes >= 1)
         raise RuntimeError("SciCat went away")
-    # One round (4 batches of 2) was under way: it ends, the next is never started.
-    assert sender.report.delivered == 8
-    assert box.counts()["pending"] == 12
+    # The batches under way (one per sender) end; the round's others are never started.
+    assert 2 <= sender.report.delivered <= 4
+    assert box.counts()["pending"] == 20 - sender.report.delivered
