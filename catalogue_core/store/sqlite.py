@@ -19,6 +19,7 @@ from .base import (
     Entry,
     ListedRecord,
     ListQuery,
+    PageRead,
     Repository,
     Rerendered,
     StoredRecord,
@@ -444,7 +445,7 @@ class SQLiteRepository(Repository):
         text = rows[0]["xml"]
         return StoredRecord(**self._summary(rows[0]), rendered={} if text is None else {name: text})
 
-    def page_read(self, key: str, name: str) -> tuple[int, StoredRecord | None]:
+    def page_read(self, key: str, name: str) -> PageRead:
         return self._counted(sqlite_page.page_read, key, name, _SUMMARY, self._summary)
 
     def thumbnail(self, key: str) -> Thumbnail | None:
