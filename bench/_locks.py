@@ -1,8 +1,9 @@
 """Time the SQLite write lock in a benchmarked server: how long each BEGIN IMMEDIATE waited and how long it was held.
 
 The server is started by a command that first swaps sqlite3.connect for one whose connections time
-`BEGIN IMMEDIATE` (the wait for the write lock, SQLite's busy handler included) and the transaction up to
-its COMMIT or ROLLBACK (the lock held), then runs dmzpub as usual; gunicorn's workers inherit the swap
+`BEGIN IMMEDIATE` (the wait for the write lock, SQLite's busy handler included, and any wait for a file
+lock taken just before it: fcntl.flock is wrapped too) and the transaction up to its COMMIT or ROLLBACK
+(the lock held), then runs dmzpub as usual; gunicorn's workers inherit the swap
 when they fork. Each worker appends a line per write transaction to a file the bench reads afterwards.
 It works on any commit's code (it wraps sqlite3, not dmzpub), so a --baseline run is timed the same way.
 """
@@ -16,14 +17,22 @@ from pathlib import Path
 # Run in the server before dmzpub is imported; LOG is the file to append "pid asked got released" lines to
 # (CLOCK_MONOTONIC seconds: one clock for every process of the machine).
 PATCH = """
-import os, sqlite3, time
-_LOG, _connect = {log!r}, sqlite3.connect
+import fcntl, os, sqlite3, threading, time
+_LOG, _connect, _flock, _asked = {log!r}, sqlite3.connect, fcntl.flock, threading.local()
+
+def _timed_flock(fd, operation):  # a store that takes turns through a file lock first: its wait counts too
+    try:
+        return _flock(fd, operation)
+    except BlockingIOError:
+        if getattr(_asked, "at", None) is None:
+            _asked.at = time.monotonic()
+        raise
 
 class _Timed(sqlite3.Connection):
     began = None
     def execute(self, sql, *args):
         if sql == "BEGIN IMMEDIATE":
-            self.asked = time.monotonic()
+            self.asked, _asked.at = getattr(_asked, "at", None) or time.monotonic(), None
             cursor = super().execute(sql, *args)
             self.began = time.monotonic()
             return cursor
@@ -38,7 +47,7 @@ def _timed_connect(*args, **kwargs):
     kwargs.setdefault("factory", _Timed)
     return _connect(*args, **kwargs)
 
-sqlite3.connect = _timed_connect
+sqlite3.connect, fcntl.flock = _timed_connect, _timed_flock
 """
 
 

@@ -28,25 +28,33 @@ def _person(tag: str, name_tag: str, value: dict[str, Any], kind: Any = None) ->
     if len(value) == 1:  # the name alone (a creator from SciCat v3's list): nothing else to look for
         return f"<{tag}><{name_tag}>{string(value['name'])}</{name_tag}></{tag}>"
     get = value.get
+    # _a's conditional attributes written out: a record writes ~20 of them, each a call before.
     name_type, lang = get("nameType"), get("lang")
     name_attrs = (f' nameType="{string(name_type)}"' if name_type else "") + (
         f' xml:lang="{string(lang)}"' if lang else ""
     )
-    out = f"<{tag}{_a('contributorType', kind)}><{name_tag}{name_attrs}>{string(value['name'])}</{name_tag}>"
+    role = f' contributorType="{string(kind)}"' if kind else ""
+    out = f"<{tag}{role}><{name_tag}{name_attrs}>{string(value['name'])}</{name_tag}>"
     if given := get("givenName"):
         out += f"<givenName>{string(given)}</givenName>"
     if family := get("familyName"):
         out += f"<familyName>{string(family)}</familyName>"
     for ident in get("nameIdentifiers", ()):
         if found := ident.get("nameIdentifier"):
-            scheme, uri = string(ident["nameIdentifierScheme"]), _a("schemeURI", ident.get("schemeUri"))
-            out += f'<nameIdentifier nameIdentifierScheme="{scheme}"{uri}>{string(found)}</nameIdentifier>'
+            scheme, uri = string(ident["nameIdentifierScheme"]), ident.get("schemeUri")
+            uri_attr = f' schemeURI="{string(uri)}"' if uri else ""
+            out += f'<nameIdentifier nameIdentifierScheme="{scheme}"{uri_attr}>{string(found)}</nameIdentifier>'
     for aff in get("affiliation", ()):
         if found := aff.get("name"):
+            ident, scheme, uri = (
+                aff.get("affiliationIdentifier"),
+                aff.get("affiliationIdentifierScheme"),
+                aff.get("schemeUri"),
+            )
             attrs = (
-                _a("affiliationIdentifier", aff.get("affiliationIdentifier"))
-                + _a("affiliationIdentifierScheme", aff.get("affiliationIdentifierScheme"))
-                + _a("schemeURI", aff.get("schemeUri"))
+                (f' affiliationIdentifier="{string(ident)}"' if ident else "")
+                + (f' affiliationIdentifierScheme="{string(scheme)}"' if scheme else "")
+                + (f' schemeURI="{string(uri)}"' if uri else "")
             )
             out += f"<affiliation{attrs}>{string(found)}</affiliation>"
     return f"{out}</{tag}>"
@@ -65,7 +73,8 @@ def _titles(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
         lang, kind, title = value.get("lang"), value.get("titleType") or value.get("type"), value["title"]
-        parts.append(f"<title{_a(XML_LANG, lang)}{_a('titleType', kind)}>{string(title)}</title>")
+        attrs = (f' xml:lang="{string(lang)}"' if lang else "") + (f' titleType="{string(kind)}"' if kind else "")
+        parts.append(f"<title{attrs}>{string(title)}</title>")
     return f"<titles>{''.join(parts)}</titles>"
 
 
@@ -80,10 +89,11 @@ def _alternate_identifiers(values: list[dict[str, Any]]) -> str:
 
 def _publisher(value: dict[str, Any]) -> str:
     get = value.get
+    ident, scheme, uri = get("publisherIdentifier"), get("publisherIdentifierScheme"), get("schemeUri")
     attrs = (
-        _a("publisherIdentifier", get("publisherIdentifier"))
-        + _a("publisherIdentifierScheme", get("publisherIdentifierScheme"))
-        + _a("schemeURI", get("schemeUri"))
+        (f' publisherIdentifier="{string(ident)}"' if ident else "")
+        + (f' publisherIdentifierScheme="{string(scheme)}"' if scheme else "")
+        + (f' schemeURI="{string(uri)}"' if uri else "")
     )
     return f"<publisher{attrs}>{string(get('name'))}</publisher>"
 
@@ -152,6 +162,10 @@ def _free_texts(plural: str, singular: str) -> Callable[[list[Any]], str]:
 def _rights(values: list[dict[str, Any]]) -> str:
     parts = []
     for value in values:
+        if len(value) == 2 and "rights" in value and (uri := value.get("rightsUri")):
+            # A name and its link (the access right every record gets): the one attribute there is.
+            parts.append(f'<rights rightsURI="{string(uri)}">{string(value["rights"])}</rights>')
+            continue
         get = value.get
         attrs = "".join([f' {name}="{string(v)}"' for key, name in general.RIGHTS_ATTRIBUTES if (v := get(key))])
         parts.append(f"<rights{attrs}>{string(value['rights'])}</rights>" if "rights" in value else f"<rights{attrs}/>")

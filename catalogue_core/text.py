@@ -39,17 +39,18 @@ def clean_tree(value: Any) -> Any:
 
 def _needs_walk(text: bytes) -> bool:
     """Tell whether orjson's text shows something clean_tree might change ("[]" inside a string: walked)."""
-    # One `in` each, not any() over a tuple: the generator cost more than the searches.
+    # One find() each, not `in`: bytes' `in` first tries the needle as an integer and formats the
+    # TypeError it gets (~0.3 us a test, measured in instructions); find() takes a bytes needle directly.
     return (
         not text.isascii()
-        or b"\\" in text
-        or b"\x7f" in text
-        or b'" ' in text
-        or b' "' in text
-        or b'""' in text
-        or b"[]" in text
-        or b"{}" in text
-        or b"null" in text
+        or text.find(b"\\") >= 0
+        or text.find(b"\x7f") >= 0
+        or text.find(b'" ') >= 0
+        or text.find(b' "') >= 0
+        or text.find(b'""') >= 0
+        or text.find(b"[]") >= 0
+        or text.find(b"{}") >= 0
+        or text.find(b"null") >= 0
     )
 
 

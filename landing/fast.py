@@ -35,13 +35,13 @@ def page_route(app: Flask) -> Callable[[dict[str, Any]], Any]:
         ):
             return None  # Flask answers the 404 page or the redirect
 
-        def render(summary: StoredRecord, status: DatasetStatus | None) -> views.Rendered:
+        def render(summary: StoredRecord, status: DatasetStatus | None, stored: str | bytes | None) -> views.Rendered:
             with app.app_context():  # cheap, unlike a request context (its URL matching above all)
-                done = views.render_from_memos(app, summary, root, status)
+                done = views.render_from_memos(app, summary, root, status, stored)
             if done is not None:
                 return done
             with app.request_context(environ):  # rendering templates reads brand and settings as the view does
-                return views.render(summary, status)
+                return views.render(summary, status, stored)
 
         body, status, checked, etag = views.page_for(state, area_of(app), found, seen, root, render)
         if views.not_modified(status, etag, environ.get("HTTP_IF_NONE_MATCH")):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import codecs
 import dataclasses
 import hashlib
 import json
@@ -65,9 +65,10 @@ class Parts:
     """One record's page as rendered at write time, with slots for what changes on its own."""
 
     fingerprint: str
-    title: str  # escaped HTML
-    head: str
-    main: str
+    # Escaped HTML; as UTF-8 bytes when loaded from bytes (a store's page read: spliced without decoding).
+    title: str | bytes
+    head: str | bytes
+    main: str | bytes
     links: signposting.StaticLinks
     external_url: str | None
     publisher: str
@@ -75,27 +76,53 @@ class Parts:
 
     def dumps(self) -> str:
         """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
-        fields = (self.fingerprint, self.title, self.head, self.main, self.links)
+        fields = (self.fingerprint, _text(self.title), _text(self.head), _text(self.main), self.links)
         return _dumps((*fields, self.external_url, self.publisher, self.archive_size))
 
     @classmethod
-    def loads(cls, text: str) -> Parts | None:
-        """Return the parts of stored text; None when unreadable (written by another release)."""
+    def loads(cls, text: str | bytes) -> Parts | None:
+        """Return the parts of stored text, or of its UTF-8 bytes (the HTML then stays bytes); None when unreadable
+        (written by another release)."""
         # Slices of `text` itself: partition() copied the ~16 kB of HTML once more on every page not cached.
-        newline = text.find("\n")
+        newline = text.find(b"\n") if isinstance(text, bytes) else text.find("\n")
         line, start = (text, len(text)) if newline < 0 else (text[:newline], newline + 1)
         try:
             small = _json_line(line)
             links = small.pop("links")
             static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
-            big = {}
+            big: dict[str, Any] = {}
+            counted = isinstance(text, bytes) and not text.isascii()  # lengths are in characters
             for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
                 if not isinstance(length, int) or length < 0:
                     return None  # corrupt: rendered afresh
-                big[name], start = text[start : start + length], start + length
+                end = _utf8_end(text, start, length) if counted else start + length
+                big[name], start = text[start:end], end
             return cls(**small, **big, links=static) if start == len(text) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+def _utf8_end(data: Any, start: int, length: int) -> int:
+    """Return where `length` characters of UTF-8 `data` from byte `start` end; past its end if it holds fewer."""
+    # A character is one to four bytes: count them by decoding each byte once, in as few rounds as needed.
+    # Each round reads a byte per character still missing, so it never passes the end; a character cut off
+    # at `end` waits for the next round (final=False), and invalid UTF-8 raises UnicodeDecodeError, a ValueError.
+    view, at, end, counted = memoryview(data), start, start + length, 0
+    while end <= len(data):
+        text, used = codecs.utf_8_decode(view[at:end], "strict", False)
+        counted, at = counted + len(text), at + used
+        if counted == length:
+            return end
+        end += length - counted
+    return end
+
+
+def _text(html: str | bytes) -> str:
+    return html.decode() if isinstance(html, bytes) else html
+
+
+def _utf8(html: str | bytes) -> bytes:
+    return html if isinstance(html, bytes) else html.encode()
 
 
 # Parts' fields, in order: what the writer stores without making a Parts (a frozen dataclass: ~3 us a record).
@@ -106,7 +133,6 @@ def _dumps(values: PartValues) -> str:
     """Return Parts(*values).dumps()."""
     # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
     fingerprint, title, head, main, links, external, publisher, size = values
-    texts = [title, head, main]
     # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
     # a list, not the tuple, as compact_json takes orjson's path only for lists.
     small = {
@@ -115,21 +141,34 @@ def _dumps(values: PartValues) -> str:
         "external_url": external,
         "publisher": publisher,
         "archive_size": size,
-        "lengths": [len(text) for text in texts],
+        "lengths": [len(title), len(head), len(main)],
     }
     # compact_json walks the value looking for floats first (a third of dumps()); strings, a bool and
     # lengths cannot hold one. orjson refuses what json would write otherwise (a lone surrogate): compact_json.
-    strings = [fingerprint, publisher, links.linkset, *links.links]
-    plain = all([type(value) is str for value in strings]) and type(links.too_many) is bool
+    # The links' types as one set (C), not a Python test per link.
+    plain = (
+        type(fingerprint) is str
+        and type(publisher) is str
+        and type(links.linkset) is str
+        and set(map(type, links.links)) <= _STR
+        and type(links.too_many) is bool
+        and (external is None or type(external) is str)
+        and (size is None or type(size) is str)
+    )
     line = None
-    if plain and all([value is None or type(value) is str for value in (external, size)]):
-        with contextlib.suppress(orjson.JSONEncodeError):
+    if plain:
+        try:  # not contextlib.suppress: its object and two calls per record
             line = orjson.dumps(small).decode()
+        except orjson.JSONEncodeError:
+            line = None  # written by compact_json below
     # One join: the line and the ~12 kB of HTML copied once, not twice.
-    return "".join([compact_json.dumps(small) if line is None else line, "\n", *texts])
+    return "".join([compact_json.dumps(small) if line is None else line, "\n", title, head, main])
 
 
-def _json_line(line: str) -> Any:
+_STR = frozenset([str])
+
+
+def _json_line(line: str | bytes) -> Any:
     """Return the parts' JSON line as json.loads reads it; by orjson (~3x faster) unless orjson refuses it."""
     try:
         return orjson.loads(line)
@@ -375,30 +414,35 @@ def _splice(
     head = _filled(parts.head, [(_SLOT_TEXTS[name], member) for name, member in members.items()])
     main = _filled(parts.main, [(_MAIN_SLOT_TEXTS[0], section), (_MAIN_SLOT_TEXTS[1], updated)])
     framed = _frame_bytes(frame)
-    body = b"".join([framed[0], parts.title.encode(), framed[1], *head, framed[2], *main, framed[3]])
+    body = b"".join([framed[0], _utf8(parts.title), framed[1], *head, framed[2], *main, framed[3]])
     link = signposting.header(parts.links, downloads)
     live = "\0".join([parts.fingerprint, _frame_digest(frame), *members.values(), section, updated, link])
     return body, link, live
 
 
 _SLOT_START = SLOT.format("")[:-3]  # what every slot begins with
+_SLOT_START_BYTES = _SLOT_START.encode()
 _MAIN_SLOT_TEXTS = (SLOT.format("downloads"), SLOT.format("updated"))
 
 
-def _filled(text: str, fills: list[tuple[str, str]]) -> list[Any]:
+def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
     """Return `text` with each slot's first occurrence replaced by its value, in turn, as UTF-8 pieces to join.
 
     The bytes of text.replace(slot, value, 1) for each fill in turn, then encoded: with the slots found in
-    the encoded text and the pieces between them joined once, a page not cached copies and encodes its
-    ~15 kB of parts once, not once per slot (mostly UCS-2 text: an en dash in a date range makes it so).
+    the UTF-8 text and the pieces between them joined once, a page not cached copies its ~15 kB of parts
+    once, not once per slot (and encodes none of it when the store gave bytes).
     """
+    data = _utf8(text)  # a slot is ASCII: found in UTF-8 exactly where it is in the text
     if any(_SLOT_START in value for _, value in fills):  # a value holding a slot: replace() in turn decides
         for slot, value in fills:
-            text = text.replace(slot, value, 1)
-        return [text.encode()]
-    data = text.encode()  # a slot is ASCII: found in UTF-8 exactly where it is in the text
+            data = data.replace(slot.encode(), value.encode(), 1)
+        return [data]
+    # Every slot's search starts at the first slot: HTML's many '>' slow a search (each slot ends in one).
+    first = data.find(_SLOT_START_BYTES)
+    if first < 0:
+        return [data]
     view, at, pieces = memoryview(data), 0, []
-    for start, slot, value in sorted((data.find(slot.encode()), slot, value) for slot, value in fills):
+    for start, slot, value in sorted((data.find(slot.encode(), first), slot, value) for slot, value in fills):
         if start >= 0:
             pieces += [view[at:start], value.encode()]
             at = start + len(slot)

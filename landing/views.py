@@ -41,8 +41,11 @@ SUFFIXES = frozenset([*BY_NAME, "linkset", THUMBNAIL])
 CACHE = "public, max-age=300"
 # A rendered page: body, status, its headers (checked) and ETag.
 Rendered = tuple[bytes, int, list[tuple[str, str]], str]
-# What lookup_page saw: the store generation read first, and the cached page (inputs, Rendered, generation, summary).
-Seen = tuple[int, Any]
+# What lookup_page saw: the store generation read first, the cached page (inputs, Rendered, generation, summary)
+# and, for a page not cached, the page parts read with the summary (text or UTF-8 bytes: Repository.page_read).
+Seen = tuple[int, Any, str | bytes | None]
+# Renders a page: the summary, the dataset's status if read already, the page parts if read already.
+Render = Callable[[StoredRecord, DatasetStatus | None, str | bytes | None], Rendered]
 # Marks ETags made from a page's parts (views._identity): changing it changes every such ETag once.
 ETAG_FORM = "parts-etag-1"
 HTML_TYPE = "text/html; charset=utf-8"  # what mimetype="text/html" makes, without working it out per request
@@ -68,13 +71,13 @@ def lookup_page(state: LandingState, key: str, root: str) -> tuple[StoredRecord 
     """
     repository = state.repository()
     cached = state.pages.get((key, root))
-    if cached is None:  # the generation and the summary with its parts, in one read where the store can
-        generation, found = repository.page_read(key, PAGE_PARTS)
-        return found, (generation, cached)
+    if cached is None:  # the generation, the summary and its parts, in one read where the store can
+        generation, found, stored = repository.page_read(key, PAGE_PARTS)
+        return found, (generation, cached, stored)
     generation = repository.generation()  # read before the summary: a write after this moves it again
     if cached[2] == generation:
-        return cached[3], (generation, cached)
-    return repository.summary(key), (generation, cached)
+        return cached[3], (generation, cached, None)
+    return repository.summary(key), (generation, cached, None)
 
 
 def _full(summary: StoredRecord) -> StoredRecord:
@@ -138,10 +141,10 @@ def record(rest: str) -> BaseResponse:
     return response
 
 
-def render(summary: StoredRecord, files: DatasetStatus | None = None) -> Rendered:
+def render(summary: StoredRecord, files: DatasetStatus | None = None, stored: str | bytes | None = None) -> Rendered:
     """Return the page's body (encoded once: cached and sent as is), status, headers and ETag.
 
-    `files`: the dataset's status if already read (page_for), else read here.
+    `files`: the dataset's status if already read (page_for), else read here; `stored`: the page parts, likewise.
     """
     if summary.deleted:
         page = record_page(_full(summary))
@@ -149,18 +152,18 @@ def render(summary: StoredRecord, files: DatasetStatus | None = None) -> Rendere
         return _rendered(gone, signposting.tombstone_link_header(page), status=410)
     if files is None:
         files = download_area().status(summary.key)
-    body, link, live = _from_parts(summary, files) or _fresh(summary, files)
+    body, link, live = _from_parts(summary, files, stored) or _fresh(summary, files)
     return _rendered(body, link, status=200, identity=_identity(summary, live))
 
 
 def render_from_memos(
-    app: Flask, summary: StoredRecord, root: str, status: DatasetStatus | None = None
+    app: Flask, summary: StoredRecord, root: str, status: DatasetStatus | None = None, stored: str | bytes | None = None
 ) -> Rendered | None:
     """Return what render returns, without a request context; None when the page needs one (landing/fast.py)."""
     if summary.deleted:
         return None
     state = state_of(app)
-    found = _stored_parts(state.repository(), summary)
+    found = _stored_parts(state.repository(), summary, stored)
     if found is None:
         return None
     if status is None:
@@ -191,15 +194,15 @@ def _rendered(body: str | bytes, link: str, status: int, identity: str | None = 
     return data, status, headers, etag
 
 
-def _stored_parts(repository: Repository, summary: StoredRecord) -> parts.Parts | None:
-    """Return the record's write-time parts; None when missing or unreadable."""
-    stored = summary.rendered.get(PAGE_PARTS) or repository.rendered_part(summary.key, PAGE_PARTS)
+def _stored_parts(repository: Repository, summary: StoredRecord, stored: str | bytes | None) -> parts.Parts | None:
+    """Return the record's write-time parts (`stored`: as read with the summary); None when missing or unreadable."""
+    stored = stored or summary.rendered.get(PAGE_PARTS) or repository.rendered_part(summary.key, PAGE_PARTS)
     return parts.Parts.loads(stored) if stored else None
 
 
-def _from_parts(summary: StoredRecord, status: DatasetStatus) -> parts.Assembled | None:
+def _from_parts(summary: StoredRecord, status: DatasetStatus, stored: str | bytes | None) -> parts.Assembled | None:
     """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
-    found = _stored_parts(store(), summary)
+    found = _stored_parts(store(), summary, stored)
     if found is None or found.fingerprint != parts.fingerprint():
         return None
     files = section(status, summary.key, found.external_url, base_url())
@@ -262,12 +265,12 @@ def page_for(
     found: StoredRecord,
     seen: Seen,
     root: str,
-    render: Callable[[StoredRecord, DatasetStatus | None], Rendered],
+    render: Render,
 ) -> Rendered:
     """Return the page of `found` (as lookup_page saw it): cached (one per record and script root) or rendered now."""
     # A page changes only with the record or the download area: serve it from the cache
     # until one of them does (rendering costs several times the rest of the request).
-    generation, cached = seen  # `found` is at least as new as this generation
+    generation, cached, stored = seen  # `found` is at least as new as this generation
     status = None
     if found.deleted:
         downloads = None
@@ -281,7 +284,7 @@ def page_for(
             return cached[1]
         rendered = cached[1]
     else:
-        rendered = render(found, status)
+        rendered = render(found, status, stored)
     state.pages.put((found.key, root), (inputs, rendered, generation, found))
     return rendered
 

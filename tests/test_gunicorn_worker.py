@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from download_helpers import gunicorn
@@ -263,3 +265,112 @@ def test_a_new_connection_is_still_answered_when_every_worker_is_busy(tmp_path: 
             for sock in (first, second):  # both requests were still under way meanwhile
                 sock.sendall(b"\r\n")
                 assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+class _Lingering:
+    """A DeadlineThreadWorker's handle() loop around a stand-in for gthread's handle (one call per request)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: list[bool], client_sends: list[bytes]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+        from types import SimpleNamespace
+
+        from gunicorn.workers.gthread import ThreadWorker
+
+        from oai_server.gunicorn_worker import DeadlineThreadWorker
+
+        server, self.client = socket.socketpair()
+        self.worker = object.__new__(DeadlineThreadWorker)  # only the loop: no listener, no app
+        self.worker.alive = True
+        self.worker.tpool = ThreadPoolExecutor(max_workers=1)
+        self.conn = SimpleNamespace(sock=DeadlineSocket.adopt(server, 5.0), parser=None)
+        self.conn.parser = SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO()))
+        self.requests: list[bytes] = []
+        self.deadlines: list[float] = []
+
+        def handle(worker: object, conn: SimpleNamespace) -> bool:
+            """Read what the client sent (a request), have the client send its next at once, answer."""
+            self.deadlines.append(conn.sock.deadline)
+            conn.sock.setblocking(False)
+            try:
+                self.requests.append(conn.sock.recv(65536))
+            except BlockingIOError:
+                self.requests.append(conn.parser.unreader.buf.getvalue())
+                conn.parser.unreader.buf = io.BytesIO()
+            if client_sends:
+                self.client.sendall(client_sends.pop(0))
+            return answers.pop(0)
+
+        monkeypatch.setattr(ThreadWorker, "handle", handle)
+
+    def close(self) -> None:
+        self.worker.tpool.shutdown(wait=True)
+        self.conn.sock.close()
+        self.client.close()
+
+
+@pytest.fixture
+def lingering(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[bool], list[bytes]], _Lingering]]:
+    made: list[_Lingering] = []
+
+    def make(answers: list[bool], client_sends: list[bytes]) -> _Lingering:
+        made.append(_Lingering(monkeypatch, answers, client_sends))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+def test_a_thread_answers_a_keep_alive_clients_next_requests_when_they_come_at_once(lingering: Any) -> None:
+    loop = lingering([True, True, True], [b"second", b"third"])
+    loop.client.sendall(b"first")
+    loop.conn.sock.arm()  # as the event loop's enqueue_req does
+    assert loop.worker.handle(loop.conn) is True  # no fourth request: the connection goes back to the event loop
+    assert loop.requests == [b"first", b"second", b"third"]
+    assert loop.deadlines[0] < loop.deadlines[1] < loop.deadlines[2]  # each request read within its own deadline
+
+
+def test_a_closing_answer_or_a_stopping_worker_hands_the_connection_back_at_once(lingering: Any) -> None:
+    loop = lingering([False], [b"next"])
+    loop.client.sendall(b"first")
+    assert loop.worker.handle(loop.conn) is False and loop.requests == [b"first"]
+    loop = lingering([True], [b"next"])
+    loop.worker.alive = False
+    loop.client.sendall(b"first")
+    assert loop.worker.handle(loop.conn) is True and loop.requests == [b"first"]
+
+
+def test_a_thread_hands_the_connection_back_while_other_requests_wait_for_a_thread(lingering: Any) -> None:
+    loop = lingering([True, True], [b"next"])
+    release = threading.Event()
+    loop.worker.tpool.submit(release.wait)  # the pool's one thread is busy ...
+    waiting = loop.worker.tpool.submit(lambda: None)  # ... and another request waits for it
+    loop.client.sendall(b"first")
+    try:
+        assert loop.worker.handle(loop.conn) is True and loop.requests == [b"first"]
+    finally:
+        release.set()
+    waiting.result(timeout=30)
+
+
+def test_a_request_read_ahead_is_answered_without_waiting_for_the_socket(lingering: Any) -> None:
+    loop = lingering([True, True], [])
+    loop.client.sendall(b"first")
+    loop.conn.parser.unreader.buf.write(b"pipelined")  # what a body drain read past its request
+    assert loop.worker.handle(loop.conn) is True
+    assert loop.requests == [b"first", b"pipelined"]
+
+
+def test_pipelined_and_kept_alive_requests_are_answered_whole_and_in_order_through_gunicorn(tmp_path: Path) -> None:
+    with (
+        gunicorn(tmp_path, DMZPUB_WORKERS="1", DMZPUB_THREADS="2") as app,
+        socket.create_connection(("127.0.0.1", int(app["port"])), timeout=30) as sock,
+    ):
+        for count in (1, 3, 1, 2):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+            answer = b""
+            while answer.count(b'"status":"ok"') < count:
+                answer += sock.recv(65536)
+            assert answer.count(b"HTTP/1.1 200 ") == count
+            if count == 1:
+                time.sleep(0.05)  # longer than the worker's linger: the event loop has the connection again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 from landing import signposting
 from landing.parts import BIG_FIELDS, Parts
@@ -85,3 +86,38 @@ def test_negative_lengths_are_unreadable_parts_not_slices_from_the_end() -> None
     small = json.loads(line)
     small["lengths"] = [len(rest) + 5, -5, 0]
     assert Parts.loads(json.dumps(small) + "\n" + rest) is None
+
+
+def _encoded(parts: Parts | None) -> Parts | None:
+    """Return `parts` with its HTML as UTF-8 bytes: what reading the stored text's bytes must give."""
+    if parts is None:
+        return None
+    return replace(parts, **{name: getattr(parts, name).encode() for name in BIG_FIELDS})
+
+
+def test_stored_parts_read_from_their_utf8_bytes_are_the_same_parts_with_the_html_as_bytes() -> None:
+    rng = random.Random(21)
+    for _ in range(1500):
+        parts = _parts(rng)
+        text = parts.dumps()
+        assert Parts.loads(text.encode()) == _encoded(parts)
+        assert Parts.loads(text.encode()).dumps() == text  # type: ignore[union-attr]
+        corrupt = _corrupted(text, rng)
+        assert Parts.loads(corrupt.encode()) == _encoded(Parts.loads(corrupt)), corrupt[:200]
+
+
+def test_ascii_parts_read_from_bytes_slice_by_their_lengths() -> None:
+    parts = replace(_parts(random.Random(3)), title="t", head="<h>", main="<m>", publisher="P", fingerprint="f")
+    parts = replace(parts, links=signposting.StaticLinks((), "", False), external_url=None)
+    assert Parts.loads(parts.dumps().encode()) == _encoded(parts)
+
+
+def test_parts_whose_bytes_are_not_utf8_are_unreadable() -> None:
+    data = Parts.dumps(_parts(random.Random(5))).encode()
+    for cut in (b"\xff", b"\xc3", b"\xe2\x80"):  # a byte UTF-8 never uses; a character cut short
+        assert Parts.loads(data + cut) is None
+        line, _, rest = data.partition(b"\n")
+        assert Parts.loads(line + b"\n" + cut + rest[len(cut) :]) is None
+    # As many bytes and, skipping what is not UTF-8, as many characters: only decoding strictly tells.
+    data = replace(_parts(random.Random(5)), main="<main>é</main>").dumps().encode()
+    assert Parts.loads(data.replace("<main>é".encode(), b"<main>\xffa")) is None

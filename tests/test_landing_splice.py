@@ -1,4 +1,4 @@
-"""Filling a page part's slots in UTF-8 pieces gives the bytes of replacing each slot in turn and encoding."""
+"""A page part's slots (text or UTF-8) filled in UTF-8 pieces: the bytes of replacing each slot in turn, encoded."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def test_filled_pieces_join_to_the_slots_replaced_in_turn_then_encoded(seed: int
     rng = random.Random(seed)
     for _ in range(2000):
         text, fills = random_text(rng), random_fills(rng)
-        assert b"".join(_filled(text, fills)) == replaced_in_turn(text, fills), (text, fills)
+        expected = replaced_in_turn(text, fills)
+        assert b"".join(_filled(text, fills)) == expected, (text, fills)
+        assert b"".join(_filled(text.encode(), fills)) == expected, (text, fills)  # as a store's page read gives it
 
 
 def test_a_slot_filled_twice_by_name_fills_only_its_first_place() -> None:

@@ -131,3 +131,29 @@ def test_a_url_checked_again_gets_the_same_verdict_and_a_subclass_keeps_its_type
         assert first == again == model._safe_url.__wrapped__(value)
     assert type(model.safe_url(Markup("https://x.example/m"))) is Markup
     assert model.safe_url(None) is None and model.safe_url(["https://x.example"]) is None
+
+
+def test_the_catalogue_url_check_refuses_exactly_white_space_and_angle_brackets_and_quotes() -> None:
+    from catalogue_core.crosswalks import links
+
+    # The regex stands for a per-character test (str.isspace or one of <>"): the same verdict on every code point.
+    found = {c for c in map(chr, range(0x110000)) if links._NOT_IN_URL.search(c)}
+    assert found == {c for c in map(chr, range(0x110000)) if c.isspace() or c in '<>"'}
+
+
+def test_oai_dc_runs_meet_their_tags_in_the_order_the_groups_come() -> None:
+    from catalogue_core.crosswalks import RenderContext, oai_dc
+    from catalogue_core.record import PublishedRecord
+
+    record = PublishedRecord("10.1234/x", {"titles": [{"title": "T"}], "publisher": {"name": "P"}, "types": {}})
+    record.metadata.update(publicationYear="2025", types={"resourceTypeGeneral": "Dataset"})
+    names = [name for name, _ in oai_dc.groups(record, RenderContext())]
+    assert [run[0] for run in oai_dc._RUNS] == [f"<dc:{name}>" for name in names]
+
+
+def test_a_page_value_is_worked_out_once_then_read_as_an_attribute() -> None:
+    page = _page("k", {"titles": [{"title": "T"}], "creators": [{"name": "A"}]})
+    assert "creators" not in page.__dict__
+    first = page.creators
+    assert page.__dict__["creators"] is first and page.creators is first
+    assert RecordPage.creators.__doc__ == "Return the creators."

@@ -465,19 +465,21 @@ def test_a_summary_comes_with_its_page_parts_in_one_read(repo: Repository, clock
     assert repo.summary_with_part(e.key, PAGE_PARTS) == repo.summary(e.key)  # a tombstone has no parts
 
 
-def test_a_page_read_is_the_generation_then_the_summary_with_its_part(repo: Repository, clock: Clock) -> None:
-    assert repo.page_read("10.1234/none", PAGE_PARTS) == (repo.generation(), None)
+def test_a_page_read_is_the_generation_then_the_summary_and_its_part(repo: Repository, clock: Clock) -> None:
+    assert repo.page_read("10.1234/none", PAGE_PARTS) == (repo.generation(), None, None)
     e, bare = entry(repo, 1), entry(repo, 2)
-    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: "the parts"}), bare])
+    parts = "the parts – Øster"  # not ASCII: a store giving bytes gives UTF-8
+    repo.put([replace(e, rendered={**e.rendered, PAGE_PARTS: parts}), bare])
     generation = repo.generation()
-    assert repo.page_read(e.key, PAGE_PARTS) == (generation, repo.summary_with_part(e.key, PAGE_PARTS))
-    assert repo.page_read(e.key, PAGE_PARTS)[1].rendered == {PAGE_PARTS: "the parts"}  # type: ignore[union-attr]
-    assert repo.page_read(bare.key, PAGE_PARTS) == (generation, repo.summary(bare.key))
-    assert repo.page_read("10.1234/none", PAGE_PARTS) == (generation, None)
+    read, summary, part = repo.page_read(e.key, PAGE_PARTS)
+    assert (read, part.decode() if isinstance(part, bytes) else part) == (generation, parts)
+    assert summary is not None and replace(summary, rendered={}) == repo.summary(e.key)
+    assert repo.page_read(bare.key, PAGE_PARTS) == (generation, repo.summary(bare.key), None)
+    assert repo.page_read("10.1234/none", PAGE_PARTS) == (generation, None, None)
     clock.now += 30
     repo.withdraw(e.key)
     assert repo.generation() > generation
-    assert repo.page_read(e.key, PAGE_PARTS) == (repo.generation(), repo.summary(e.key))  # a tombstone: no parts
+    assert repo.page_read(e.key, PAGE_PARTS) == (repo.generation(), repo.summary(e.key), None)  # a tombstone: no parts
 
 
 def test_page_parts_are_read_alone_and_never_move_a_datestamp(repo: Repository, clock: Clock) -> None:

@@ -69,6 +69,7 @@ def _rights(meta: dict[str, Any]) -> list[str]:
 _NAMES = "title creator subject description publisher contributor date type format identifier relation language rights"
 # Per name: the opening tag, what goes between two values of a run, the closing tag.
 _TAGS = {n: (f"<dc:{n}>", f"</dc:{n}><dc:{n}>", f"</dc:{n}>") for n in [*_NAMES.split(), "coverage"]}
+_RUNS = tuple(_TAGS.values())  # in the order groups() gives its runs: zipped with them, no look-up per run
 
 
 def _relation(related: dict) -> str:
@@ -87,7 +88,9 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
         # Nothing to escape or check (links.Derived.plain): each run written by one join, which also refuses
         # what is not a string (odd values go below).
         try:
-            body = "".join([_TAGS[n][0] + _TAGS[n][1].join(texts) + _TAGS[n][2] for n, texts in runs if texts])
+            body = "".join(
+                [o + between.join(texts) + c for (o, between, c), (_, texts) in zip(_RUNS, runs, strict=True) if texts]
+            )
             return f"<oai_dc:dc {_OPEN}>{body}</oai_dc:dc>"
         except TypeError:
             pass

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Entry, ListedRecord, ListQuery, Repository, Rerendered, StoredRecord, StoreStats, WriteResult
+from .base import (
+    Entry,
+    ListedRecord,
+    ListQuery,
+    PageRead,
+    Repository,
+    Rerendered,
+    StoredRecord,
+    StoreStats,
+    WriteResult,
+)
 
 __all__ = [
     "Entry",
     "ListQuery",
     "ListedRecord",
+    "PageRead",
     "Repository",
     "Rerendered",
     "StoreStats",

@@ -116,6 +116,11 @@ class StoredRecord:
     rendered: dict[str, str] = field(default_factory=dict)
 
 
+# What a landing page not cached reads (Repository.page_read): the generation, the summary, and one of its
+# parts as text or as its UTF-8 bytes.
+PageRead = tuple[int, StoredRecord | None, str | bytes | None]
+
+
 class ListedRecord(NamedTuple):
     """One entry of a list page: what a header and its metadata need, read without building a StoredRecord."""
 
@@ -289,14 +294,18 @@ class Repository(ABC):
         text = self.rendered_part(key, name)
         return found if text is None else replace(found, rendered={name: text})
 
-    def page_read(self, key: str, name: str) -> tuple[int, StoredRecord | None]:
-        """Return generation() and then summary_with_part(key, name): what a landing page not cached reads.
+    def page_read(self, key: str, name: str) -> PageRead:
+        """Return generation(), then the summary and its part `name` (None if absent): what a landing page not
+        cached reads.
 
-        A store that can reads both at once (SQLite: one statement, one snapshot); the generation
-        never describes a later state than the summary (a write after it moves it again).
+        A store that can reads them at once (SQLite: one statement, one snapshot) and may give the part as
+        its UTF-8 bytes: a page is put together in bytes, and decoding the ~16 kB of parts only to encode
+        them again cost more than the rest of the read. The generation never describes a later state than
+        the summary (a write after it moves it again).
         """
         generation = self.generation()
-        return generation, self.summary_with_part(key, name)
+        found = self.summary_with_part(key, name)
+        return generation, found, None if found is None else found.rendered.get(name)
 
     @abstractmethod
     def list_records(

@@ -1,4 +1,4 @@
-"""SQLite: a landing page not cached reads the write generation and the record's summary with its page part at once."""
+"""SQLite: a landing page not cached reads the write generation, the record's summary and its page part at once."""
 
 from __future__ import annotations
 
@@ -7,25 +7,27 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from .base import StoredRecord
+from .base import PageRead, StoredRecord
 from .sqlite_counts import GENERATION, generation_of
 
 
 def page_read(
     db: sqlite3.Connection, key: str, name: str, columns: str, summary: Callable[[sqlite3.Row], dict[str, Any]]
-) -> tuple[int, StoredRecord | None]:
-    """Return Repository.page_read's (generation, summary with part) from one statement: one snapshot, one round."""
+) -> PageRead:
+    """Return Repository.page_read's (generation, summary, part) from one statement: one snapshot, one round.
+
+    The part comes as its UTF-8 bytes (CAST AS BLOB): the page splices them as they are, never decoded.
+    """
     row = db.execute(_sql(columns), (key, name)).fetchone()
     generation = generation_of(row["generation"])
     if row["key"] is None:  # no such record: the LEFT JOIN still gives the generation's row
-        return generation, None
-    text = row["xml"]
-    return generation, StoredRecord(**summary(row), rendered={} if text is None else {name: text})
+        return generation, None, None
+    return generation, StoredRecord(**summary(row)), row["part"]
 
 
 @functools.cache
 def _sql(columns: str) -> str:
     return (
-        f"SELECT ({GENERATION}) AS generation, {columns}, p.xml FROM (SELECT 1)"
+        f"SELECT ({GENERATION}) AS generation, {columns}, CAST(p.xml AS BLOB) AS part FROM (SELECT 1)"
         " LEFT JOIN records r ON r.key = ? LEFT JOIN rendered p ON p.key = r.key AND p.prefix = ?"
     )
