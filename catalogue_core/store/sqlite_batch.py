@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .base import Entry, WriteResult, distinct_runs, json_text
-from .sqlite_rows import DELETE_SETS, old_sets
+from .sqlite_rows import DELETE_SETS, many, old_sets
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -60,7 +60,7 @@ def _put_run(
         now = stamp(row["datestamp"] if row else None)
         written.append((entry, now, row["created"] if row else now))
         results.append(WriteResult(entry.key, "updated" if row else "created", now))
-    db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
+    many(db, "INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
     _write(db, written, rows, texts)
     return results
 
@@ -74,7 +74,7 @@ def put_unchanged(db: sqlite3.Connection, entries: Sequence[Entry]) -> list[Writ
         for entry, result in zip(entries, results, strict=True)
         if result is not None and result.outcome == "unchanged" and entry.sequence is not None
     ]
-    db.executemany("INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
+    many(db, "INSERT OR REPLACE INTO sequences VALUES (?, ?)", claims)
     return results
 
 
@@ -112,12 +112,14 @@ def _write(
     # A key without a records row has no rows in the tables below (no write drops a records row), so
     # a created record's DELETEs are skipped: ~65 us of a single put's ~1.4 ms of CPU (bench/store_write.py).
     old = [(entry.key,) for entry, _, _ in written if entry.key in held]
-    db.executemany("DELETE FROM rendered WHERE key = ?", old)
+    many(db, "DELETE FROM rendered WHERE key = ?", old)
     db.executemany(
         "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
     )
-    db.executemany(
-        DELETE_SETS, [pk for entry, _, _ in written if entry.key in held for pk in old_sets(entry.key, held[entry.key])]
+    many(
+        db,
+        DELETE_SETS,
+        [pk for entry, _, _ in written if entry.key in held for pk in old_sets(entry.key, held[entry.key])],
     )
     db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
