@@ -199,3 +199,12 @@ def test_a_batch_put_over_several_insert_statements_keeps_every_record(tmp_path:
         assert len(repo.browse(WORDS[1], None, total)) == len(range(1, total, len(WORDS)))
     finally:
         repo.close()
+
+
+def test_batch_inserts_use_a_few_statement_sizes_whatever_the_batch() -> None:
+    # Each size is a prepared statement cached per connection (hundreds of kB at the largest).
+    allowed = {sqlite_batch._ROWS >> shift for shift in range(sqlite_batch._ROWS.bit_length())}
+    for n in range(0, 3 * sqlite_batch._ROWS + 2):
+        sizes = sqlite_batch._sizes(n)
+        assert sum(sizes) == n and set(sizes) <= allowed
+    assert len(allowed) <= 8

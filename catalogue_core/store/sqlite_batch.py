@@ -125,19 +125,36 @@ def _write(
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
 
 
-# Rows per INSERT statement: 11 parameters each, well under SQLite's bound of 32,766.
-_ROWS = 500
+# Rows per INSERT statement at most (11 parameters each): see _sizes.
+_ROWS = 128
 _ROW = "(?,?,?,?,0,NULL,?,?,?,?,?,?,?)"
 
 
 def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert or replace records rows, up to _ROWS in one statement (the same rows, in order, as one each)."""
+    """Insert or replace records rows, many in one statement (the same rows, in order, as one each)."""
     # One statement for many rows, not executemany's one per row: each statement that fires the
     # triggers opens a savepoint, and FTS5 (3.40) writes its pending index to disk at every savepoint,
     # so one row a statement wrote one index segment a record (~30-50 us a record in a batch put).
-    for start in range(0, len(rows), _ROWS):
-        chunk = rows[start : start + _ROWS]
-        db.execute(f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * len(chunk))}", _flat(chunk))
+    start = 0
+    for size in _sizes(len(rows)):
+        chunk = rows[start : start + size]
+        db.execute(f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * size)}", _flat(chunk))
+        start += size
+
+
+def _sizes(n: int) -> list[int]:
+    """Split n rows into statements of _ROWS and powers of two below it (37: 32, 4, 1)."""
+    # Few distinct statements, whatever the batch sizes: each size is a prepared statement in the
+    # connection's cache (~480 kB for 512 rows: 128 sizes near 512 took 62 MB), so 8 sizes of 128
+    # rows and below, ~330 kB in all per connection.
+    sizes = [_ROWS] * (n // _ROWS)
+    rest, size = n % _ROWS, _ROWS
+    while rest:
+        size //= 2
+        if rest >= size:
+            sizes.append(size)
+            rest -= size
+    return sizes
 
 
 def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
