@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ..compact_json import is_plain
 from ..doi import fold_doi, normalize_doi
 from ..errors import InvalidDOI, InvalidRecord
 from ..progress import Progress
@@ -35,6 +36,7 @@ class SourceRecord:
     source_hash: str
     content_hash: str = ""
     error: str = ""
+    plain: bool = field(default=False, compare=False, repr=False)  # compact_json.is_plain(document)
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,11 @@ def read(document: Any) -> SourceRecord | None:
         return None
     # Compact, and written by orjson where that is byte for byte what `json` writes: the DMZ reads the same
     # document. A lone surrogate (a JSON "\ud800" escape) stays an escape: raw, the outbox and HTTP cannot carry it.
-    body = json_text(document)
-    source_hash = hashlib.sha256(canonical_json(document).encode("utf-8", "surrogatepass")).hexdigest()
+    plain = is_plain(document)  # one walk for the two texts here and the check's record, not one each
+    body = json_text(document, plain)
+    source_hash = hashlib.sha256(canonical_json(document, plain).encode("utf-8", "surrogatepass")).hexdigest()
     kind = "private" if document.get("status") == "private" else "unchecked"
-    return SourceRecord(fold_doi(doi), doi, document, body, kind, source_hash)
+    return SourceRecord(fold_doi(doi), doi, document, body, kind, source_hash, plain=plain)
 
 
 def check(record: SourceRecord) -> SourceRecord:
@@ -84,7 +87,8 @@ def check(record: SourceRecord) -> SourceRecord:
     if record.kind != "unchecked":
         return record
     try:
-        return replace(record, kind="publishable", content_hash=from_scicat(record.document).content_hash)
+        normalised = from_scicat(record.document, plain=record.plain)
+        return replace(record, kind="publishable", content_hash=normalised.content_hash)
     except InvalidRecord as exc:
         # Still sent: the DMZ gives the verdict, and the outbox parks it with that error.
         problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
