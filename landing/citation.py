@@ -114,23 +114,28 @@ def _bibtex(
             authors.append(_bibtex_escape(person.name))
         else:
             authors.append("{" + _bibtex_escape(person.name) + "}")
-    fields = [
-        ("author", " and ".join(authors)),
-        ("title", "{" + _bibtex_escape(title) + "}"),
-        ("publisher", _bibtex_escape(publisher)),
-        ("year", str(meta.get("publicationYear", ""))),
-        # biblatex reads doi and url verbatim (escapes would end up in the link); braces stay balanced.
-        ("doi", doi.replace("{", "%7B").replace("}", "%7D")),
-        ("url", doi_url(doi)),
-        ("howpublished", r"\url{" + landing_url + "}"),
-    ]
-    if meta.get("version"):
-        fields.append(("version", _bibtex_escape(str(meta["version"]))))
-    if keywords:
-        fields.append(("keywords", _bibtex_escape(", ".join(keywords))))
-    if licences:
-        fields.append(("copyright", _bibtex_escape(licences[0][0])))
-    body = ",\n".join([f"  {name} = {{{value}}}" for name, value in fields if value])
+    # Each field on its own line, those with an empty value left out; written in order, not as (name, value) pairs.
+    # The values in the order the fields come (an odd value raises where it always did).
+    author, title = " and ".join(authors), _bibtex_escape(title)
+    publisher, year = _bibtex_escape(publisher), str(meta.get("publicationYear", ""))
+    # biblatex reads doi and url verbatim (escapes would end up in the link); braces stay balanced.
+    doi_field = doi.replace("{", "%7B").replace("}", "%7D")
+    lines = [f"  author = {{{author}}}"] if author else []
+    lines.append(f"  title = {{{{{title}}}}}")
+    if publisher:
+        lines.append(f"  publisher = {{{publisher}}}")
+    if year:
+        lines.append(f"  year = {{{year}}}")
+    if doi_field:
+        lines.append(f"  doi = {{{doi_field}}}")
+    lines.append(f"  url = {{{doi_url(doi)}}},\n  howpublished = {{\\url{{{landing_url}}}}}")
+    if meta.get("version") and (version := _bibtex_escape(str(meta["version"]))):
+        lines.append(f"  version = {{{version}}}")
+    if keywords and (joined := _bibtex_escape(", ".join(keywords))):
+        lines.append(f"  keywords = {{{joined}}}")
+    if licences and (licence := _bibtex_escape(licences[0][0])):
+        lines.append(f"  copyright = {{{licence}}}")
+    body = ",\n".join(lines)
     return f"@misc{{{bibtex_key(doi)},\n{body}\n}}\n"
 
 

@@ -118,8 +118,8 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
         out.append(f'\n<meta name="citation_author" content="{name}">')
         for aff in person.affiliations:
             out.append(f'\n<meta name="citation_author_institution" content="{html_escape(aff.name)}">')
-        if person.orcid:
-            out.append(f'\n<meta name="citation_author_orcid" content="{html_escape(person.orcid)}">')
+        if person.orcid:  # model._orcid_link's https://orcid.org/ and digits, dashes, X: nothing to escape
+            out.append(f'\n<meta name="citation_author_orcid" content="{person.orcid}">')
     out.append(
         f'\n<meta name="citation_publication_date" content="{issued.replace("-", "/")}">'
         f'\n<meta name="citation_publisher" content="{publisher}">\n<meta name="citation_doi" content="{doi}">'
@@ -155,15 +155,20 @@ def _alternates(exports: Sequence[Export]) -> list[str]:
     """Return the export links' text around the page's escaped URL, which goes between each two items."""
     if exports is EXPORTS:
         return _ALTERNATES
-    return _alternate_runs(exports)
+    return export_runs(exports, _ALTERNATE)
 
 
-def _alternate_runs(exports: Sequence[Export]) -> list[str]:
-    runs, before = [], ""
-    for name, media_type, label in escaped_exports(exports):
-        runs.append(f'{before}\n<link rel="alternate" type="{media_type}" href="')
-        before = f'{name}" title="{label}">'
-    return [*runs, before] if runs else [""]
+def export_runs(exports: Sequence[Export], item: tuple[str, str]) -> list[str]:
+    """Return a list of export links as the text around the page's escaped URL, to join with it.
+
+    `item`: the text before the URL and after it, with {name}, {kind} and {label} (escaped) to fill.
+    """
+    runs, after = [], ""
+    for name, kind, label in escaped_exports(exports):
+        runs.append(after + item[0].format(kind=kind, label=label))
+        after = item[1].format(name=name, kind=kind, label=label)
+    return [*runs, after] if runs else [""]
 
 
-_ALTERNATES = _alternate_runs(EXPORTS)  # the built-in exports' runs, once per process
+_ALTERNATE = ('\n<link rel="alternate" type="{kind}" href="', '{name}" title="{label}">')
+_ALTERNATES = export_runs(EXPORTS, _ALTERNATE)  # the built-in exports' runs, once per process

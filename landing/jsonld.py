@@ -30,7 +30,7 @@ def _value(value: Any) -> str:
 def _organization(affiliation: model.Affiliation) -> str:
     name = _value(affiliation.name)
     if affiliation.url:
-        url = _value(affiliation.url)
+        url = encode_basestring_ascii(affiliation.url)  # a URL model built or checked: a str
         return f'{{"@id": {url}, "@type": "Organization", "identifier": {url}, "name": {name}}}'
     return f'{{"@type": "Organization", "name": {name}}}'
 
@@ -40,7 +40,7 @@ def _agent(person: model.Person) -> str:
     # One f-string with optional runs, not a list of members: a page writes this for every creator.
     orcid, personal = person.orcid, person.personal
     if orcid:
-        url = _value(orcid)
+        url = encode_basestring_ascii(orcid)  # model._orcid_link's: a str
         identified = f'"@id": {url}, '
         identifier = f'"identifier": {{"@type": "PropertyValue", "propertyID": "ORCID", "url": {url}}}, '
     else:
@@ -57,7 +57,7 @@ def _funders(funding: list[dict[str, Any]]) -> list[str]:
     out = []
     for fund in funding:
         if fund["funder"]:
-            found = f'"@id": {_value(fund["funder_url"])}, ' if fund["funder_url"] else ""
+            found = f'"@id": {encode_basestring_ascii(fund["funder_url"])}, ' if fund["funder_url"] else ""
             out.append(f'{{{found}"@type": "Organization", "name": {_value(fund["funder"])}}}')
     return out
 
@@ -66,15 +66,17 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     """Return the htmlsafe JSON of the page's Dataset, each live member (contentSize, ...) replaced by its slot."""
     # Written in four runs around the three slots, each made HTML-safe on its own (a slot's "<" must stay):
     # no stand-ins to find and replace in the whole text afterwards.
-    meta, enc = page.meta, encode_basestring_ascii  # the DOI, its link and the page's URL are always str
+    # The DOI's link, the page's URL and every URL model built or checked (safe_url) are str: encoded without
+    # _value's type test; values as the metadata gives them go through _value.
+    meta, enc = page.meta, encode_basestring_ascii
     doi_url = enc(page.doi_url)
     agents = "[" + ", ".join([_agent(p) for p in page.creators]) + "]"  # creator and author: written once
     first = f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}'
     cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:
-        first += ', "citation": [' + ", ".join([_value(url) for url in cited]) + "]"
+        first += ', "citation": [' + ", ".join([enc(url) for url in cited]) + "]"
     second = f', "creator": {agents}'
-    third = f', "datePublished": {_value(sections["issued"])}, "description": {_value(description(page))}'
+    third = f', "datePublished": {_value(sections["issued"])}, "description": {enc(description(page))}'
     out = []
     if funders := _funders(sections["funding"]):
         out.append(f', "funder": [{", ".join(funders)}]')
@@ -86,16 +88,16 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     if keywords := sections["subjects"]:
         out.append(', "keywords": [' + ", ".join([_value(k) for k in keywords]) + "]")
     if licences := page.license_urls:
-        written = _value(licences[0]) if len(licences) == 1 else "[" + ", ".join([_value(u) for u in licences]) + "]"
+        written = enc(licences[0]) if len(licences) == 1 else "[" + ", ".join([enc(u) for u in licences]) + "]"
         out.append(f', "license": {written}')
     out.append(f', "name": {_value(page.title)}, "publisher": {_publisher(sections)}')
-    same = [doi_url, *[_value(url) for url in filter(None, [sections["catalogue_url"]])]]
-    out.append(f', "sameAs": [{", ".join(same)}]')
+    catalogue = sections["catalogue_url"]
+    out.append(f', "sameAs": [{doi_url}, {enc(catalogue)}]' if catalogue else f', "sameAs": [{doi_url}]')
     if sections["thumbnail"]:
-        out.append(f', "thumbnailUrl": {_value(sections["thumbnail"])}')
+        out.append(f', "thumbnailUrl": {enc(sections["thumbnail"])}')
     out.append(f', "url": {enc(page.landing_url)}')
     if meta.get("version"):
-        out.append(f', "version": {_value(str(meta["version"]))}')
+        out.append(f', "version": {enc(str(meta["version"]))}')
     out.append("}")
     # ASCII-escaped JSON has <, >, & and ' only inside strings: made safe per run, the same as per string.
     runs = [first, slots["contentSize"], second, slots["dateModified"], third, slots["distribution"], "".join(out)]
@@ -121,5 +123,5 @@ _CATALOGUES: dict[str, str] = {}  # per base URL: one or two per process
 def _publisher(sections: Mapping[str, Any]) -> str:
     name = _value(sections["publisher"])
     if url := sections["publisher_url"]:
-        return f'{{"@id": {_value(url)}, "@type": "Organization", "name": {name}}}'
+        return f'{{"@id": {encode_basestring_ascii(url)}, "@type": "Organization", "name": {name}}}'
     return f'{{"@type": "Organization", "name": {name}}}'

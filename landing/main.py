@@ -21,9 +21,9 @@ from markupsafe import Markup
 
 from .blueprint import asset_url, bp
 from .context import frames
-from .exports import Export
+from .exports import EXPORTS, Export
 from .filters import paragraph_html, thousands
-from .head import escaped_exports
+from .head import export_runs
 from .head import html_escape as esc
 from .page import RecordPage
 
@@ -207,11 +207,14 @@ def _cite_card(out: list[str], landing: str, citation: Any, bibtex: Any, exports
         f'\n      <pre class="bibtex">{esc(bibtex)}</pre>\n    </details>'
         '\n    <ul class="exports" aria-label="Export the citation">'
     )
-    out += [
-        f'<li><a href="{landing}{name}" type="{kind}">{label}</a></li>'
-        for name, kind, label in escaped_exports(exports)
-    ]
+    # Every link but its page URL is fixed: the built-in exports' links are one join around the URL.
+    runs = _EXPORT_RUNS if exports is EXPORTS else export_runs(exports, _EXPORT_ITEM)
+    out.append(landing.join(runs))
     out.append("\n    </ul>\n  </section>\n")
+
+
+_EXPORT_ITEM = ('<li><a href="', '{name}" type="{kind}">{label}</a></li>')
+_EXPORT_RUNS = export_runs(EXPORTS, _EXPORT_ITEM)  # the built-in exports', once per process
 
 
 def _facts(out: list[str], page: RecordPage, s: Values, types: tuple[str, str], doi_url: str, updated: str) -> None:

@@ -100,7 +100,7 @@ def static_links(page: RecordPage) -> StaticLinks:
         f'<{_uri(page.doi_url)}>; rel="cite-as"',
         *[landing + tail for tail in _EXPORT_TAILS],
         *_TYPE_LINKS,
-        *[f'<{_uri(url)}>; rel="author"' for url in orcids],
+        *[f'<{url}>; rel="author"' for url in orcids],  # model._orcid_link's: what _uri leaves as it is
         *[f'<{_uri(url)}>; rel="license"' for url in page.license_urls],
     )
     linkset = f'<{linkset_url(page)}>; rel="linkset"; type="{LINKSET_TYPE}"'

@@ -11,7 +11,7 @@ import pytest
 from test_store_contract import Clock, clock, entry  # noqa: F401
 from test_store_counts import assert_counts_exact
 
-from catalogue_core.store import ListQuery, schema, sqlite_search
+from catalogue_core.store import ListQuery, schema, sqlite_batch, sqlite_search
 from catalogue_core.store.sqlite import SQLiteRepository
 
 # What schema version 3 (cccf973) made: the index with its own copy of the text, and its triggers.
@@ -176,5 +176,26 @@ def test_the_integrity_check_would_see_an_index_out_of_step(tmp_path: Path, cloc
         repo._db().execute(corrupt)
         with pytest.raises(sqlite3.DatabaseError):
             _index_is_exact(repo)
+    finally:
+        repo.close()
+
+
+def test_a_batch_put_over_several_insert_statements_keeps_every_record(tmp_path: Path, clock: Clock) -> None:
+    # sqlite_batch writes up to _ROWS records rows per statement: a batch crossing two boundaries.
+    repo = SQLiteRepository(tmp_path / "store.sqlite")
+    try:
+        total = 2 * sqlite_batch._ROWS + 3
+        first = [_titled(repo, n, WORDS[n % len(WORDS)]) for n in range(total)]
+        assert {r.outcome for r in repo.put(first)} == {"created"}
+        clock.now += 10
+        again = [dataclasses.replace(e, content_hash=f"{e.content_hash}-2") for e in first[::2]]
+        assert {r.outcome for r in repo.put([*again, _titled(repo, total, "november")])} == {"updated", "created"}
+        assert repo.count(ListQuery()) == total + 1 == len(repo.list_keys(None, total + 10))
+        assert [(r.key, r.content_hash) for r in map(repo.get, [e.key for e in again])] == [
+            (e.key, e.content_hash) for e in again
+        ]
+        _index_is_exact(repo)
+        assert_counts_exact(repo)
+        assert len(repo.browse(WORDS[1], None, total)) == len(range(1, total, len(WORDS)))
     finally:
         repo.close()

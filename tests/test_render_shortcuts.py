@@ -157,3 +157,17 @@ def test_a_page_value_is_worked_out_once_then_read_as_an_attribute() -> None:
     first = page.creators
     assert page.__dict__["creators"] is first and page.creators is first
     assert RecordPage.creators.__doc__ == "Return the creators."
+
+
+def test_the_built_in_exports_prepared_runs_are_what_any_export_list_gives() -> None:
+    from landing import head
+    from landing.exports import EXPORTS
+
+    # A copy of the list takes the general path: the runs prepared once per process must equal it.
+    assert head.export_runs(list(EXPORTS), head._ALTERNATE) == head._ALTERNATES
+    assert head.export_runs(list(EXPORTS), main._EXPORT_ITEM) == main._EXPORT_RUNS
+    assert head.export_runs([], main._EXPORT_ITEM) == [""]
+    url = "https://pub.example.org/doi/10.1234/x"
+    for export, item in zip(EXPORTS, main._EXPORT_RUNS[1:], strict=True):
+        assert f'{export.name}" type="{export.media_type}">' in item
+    assert url.join(main._EXPORT_RUNS).count(f'<li><a href="{url}/') == len(EXPORTS)

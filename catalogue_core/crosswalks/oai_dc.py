@@ -89,7 +89,11 @@ def render(record: PublishedRecord, context: RenderContext) -> str:
         # what is not a string (odd values go below).
         try:
             body = "".join(
-                [o + between.join(texts) + c for (o, between, c), (_, texts) in zip(_RUNS, runs, strict=True) if texts]
+                [
+                    f"{o}{between.join(texts)}{c}"
+                    for (o, between, c), (_, texts) in zip(_RUNS, runs, strict=True)
+                    if texts
+                ]
             )
             return f"<oai_dc:dc {_OPEN}>{body}</oai_dc:dc>"
         except TypeError:

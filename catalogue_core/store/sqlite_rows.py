@@ -10,6 +10,13 @@ from ..page_parts import disseminated
 from .base import RecordNotFound, WriteResult, json_text
 
 
+def many(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    """executemany, skipped when there are no rows: an empty one still prepares its statement (~3 us a call)."""
+    # A single put's created record has no old rows to delete nor claims to record: ~15 us of its ~600.
+    if rows:
+        db.executemany(sql, rows)
+
+
 def write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
     db.execute("DELETE FROM rendered WHERE key = ?", (key,))
     db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])

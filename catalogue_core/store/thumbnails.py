@@ -10,6 +10,7 @@ from typing import Any
 from ..thumbnail import Thumbnail
 from ..thumbnail import source as thumbnail_source
 from .base import Repository, restored_thumbnail
+from .sqlite_rows import many
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS thumbnails (
@@ -30,8 +31,9 @@ def sqlite_write(db: sqlite3.Connection, key: str, image: Thumbnail | None) -> N
 
 def sqlite_write_many(db: sqlite3.Connection, images: Sequence[tuple[str, Thumbnail | None]]) -> None:
     """Keep or drop the thumbnails of distinct records, inside the caller's write transaction."""
-    db.executemany("DELETE FROM thumbnails WHERE key = ?", [(key,) for key, image in images if image is None])
-    db.executemany(
+    many(db, "DELETE FROM thumbnails WHERE key = ?", [(key,) for key, image in images if image is None])
+    many(
+        db,
         "INSERT OR REPLACE INTO thumbnails VALUES (?, ?, ?, ?)",
         [(key, image.media_type, image.sha256, image.data) for key, image in images if image is not None],
     )
