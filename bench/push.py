@@ -183,12 +183,14 @@ def main() -> None:
 
 def row(label: str, code: str, seq: list[str], blk: list[str], two: list[str]) -> str:
     """Return the printed lines of one server: sequential and bulk on one connection, then bulk on 2 at once."""
+
+    def figures(run: list[str]) -> str:
+        return f"{run[0]} ({'; '.join(filter(None, run[1:4]))})"
+
     return (
-        f"{label:24s} {code:15s} sequential PUT: {seq[0]} ({seq[1]}; {seq[2]})"
-        f"   bulk POST: {blk[0]} ({blk[1]}; {blk[2]}; {blk[3]})\n"
+        f"{label:24s} {code:15s} sequential PUT: {figures(seq)}   bulk POST: {figures(blk)}\n"
         + (f"{'':24s} {'':15s} SQLite write lock, bulk on one connection: {blk[4]}\n" if blk[4:] else "")
-        + f"{label:24s} {code:15s} bulk POST on 2 connections at once (as the publisher delivers):"
-        f" {two[0]} ({two[1]}; {two[2]}; {two[3]})"
+        + f"{label:24s} {code:15s} bulk POST on 2 connections at once (as the publisher delivers): {figures(two)}"
         + (f"\n{'':24s} {'':15s} SQLite write lock, bulk on 2 connections: {two[4]}" if two[4:] else "")
     )
 
@@ -221,9 +223,10 @@ def measure(
                 seen = read_times(log)[1]
                 blk = bulk(base, documents(args.bulk, run + "b"), args.batch)
                 times, seen = read_times(log, seen)
-                blk.append(times.line(args.bulk / float(blk[0].split()[0])))
                 two = bulk(base, documents(args.bulk, run + "c"), args.batch, 2)
-                two.append(read_times(log, seen)[0].line(args.bulk / float(two[0].split()[0])))
+                if kind == "sqlite":  # the lock's figures, after each run's own: its wall time from records/s
+                    blk.append(times.line(args.bulk / float(blk[0].split()[0])))
+                    two.append(read_times(log, seen)[0].line(args.bulk / float(two[0].split()[0])))
                 again = sequential(base, documents(args.sequential, run + "s"), 200)  # a sync's resend
         finally:
             if server is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import socket
 import threading
 import time
@@ -374,3 +375,30 @@ def test_pipelined_and_kept_alive_requests_are_answered_whole_and_in_order_throu
             assert answer.count(b"HTTP/1.1 200 ") == count
             if count == 1:
                 time.sleep(0.05)  # longer than the worker's linger: the event loop has the connection again
+
+
+def _processed(response_class: Any, headers: list[tuple[Any, Any]]) -> tuple[Any, ...]:
+    """Return what a response makes of `headers` (its header list, length, upgrade), or the error it raises."""
+    response = object.__new__(response_class)  # only the header checks: no request, no socket
+    response.headers, response.response_length, response.upgrade = [], None, False
+    try:
+        response.process_headers(headers)
+    except Exception as exc:  # the very error is what is compared
+        return type(exc), str(exc)
+    return response.headers, response.response_length, response.upgrade
+
+
+def test_the_workers_header_checks_take_and_refuse_what_gunicorns_own_do() -> None:
+    from gunicorn.http import wsgi
+
+    from oai_server.gunicorn_worker import _Response
+
+    names = ["Content-Type", "Content-Length", "Link", "X-Request-ID", "Connection", "Upgrade", "Server", "Date"]
+    names += ["Bad Name", "Bad:Name", "", "Ünï", "X-\x7f", b"Bytes"]  # type: ignore[list-item]
+    values = ["text/html", " 12 ", "12", "+5", "5_0", "-1", "x", "", "a\tb", "\tpadded\t", "é", "\x7f", "a\rb"]
+    values += ["a\nb", "\x00", "upgrade", "websocket", "keep-alive", '<https://x.example/a>; rel="cite-as"' * 40]
+    values += [12, None]  # type: ignore[list-item]
+    rng = random.Random(11)
+    for _ in range(5000):
+        headers = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randrange(0, 6))]
+        assert _processed(_Response, headers) == _processed(wsgi.Response, headers), headers

@@ -85,3 +85,35 @@ def test_a_store_in_memory_writes_without_a_lock_file(tmp_path: Path) -> None:
         assert RecordWriter(store).publish(v4_document("10.1234/turn-m")).outcome == "created"
     finally:
         store.close()
+
+
+def _turn_free(path: Path) -> bool:
+    """Tell whether nobody holds the store's turn (tried from an open file of its own)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_a_bulk_write_renders_and_writes_its_json_before_it_takes_the_write_lock(
+    repo: SQLiteRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogue_core.scicat import from_scicat
+    from catalogue_core.store import sqlite_batch
+
+    writer, lock = RecordWriter(repo), tmp_path / "store.sqlite-writer"
+    outside: list[bool] = []  # per step: neither the turn nor SQLite's write transaction held
+
+    def free() -> bool:
+        return _turn_free(lock) and not repo._db().in_transaction
+
+    render, texts = RecordWriter.rendered, sqlite_batch.record_texts
+    monkeypatch.setattr(RecordWriter, "rendered", lambda self, record: outside.append(free()) or render(self, record))
+    monkeypatch.setattr(sqlite_batch, "record_texts", lambda entries: outside.append(free()) or texts(entries))
+    records = [from_scicat(v4_document(f"10.1234/turn-b{i}")) for i in range(5)]
+    assert [r.outcome for r in writer.publish_many(records)] == ["created"] * 5
+    assert outside == [True] * 6  # five renderings, then the JSON of the lot
