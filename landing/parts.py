@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import hashlib
-import json
 import re
 import sys
 import threading
@@ -15,11 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from catalogue_core import compact_json
 from catalogue_core.record import PublishedRecord
 from catalogue_core.store import StoredRecord
 from download_cache.state import STAGED
@@ -34,6 +30,7 @@ from .head import head_tags, html_escape, ld_script, record_head, tojson
 from .live_json import distribution_member, plain_json
 from .main import esc, index_url, record_main
 from .page import RecordPage
+from .parts_format import FRAME_PARTS, Parts, PartValues, dumps_values, utf8
 from .release import versions
 from .sections import record_sections
 
@@ -42,11 +39,9 @@ SLOT = "<!--dmzpub:{}-->"
 # JSON-LD members that change without a push; at write time each holds a sentinel, then a slot.
 LIVE_MEMBERS = ("contentSize", "distribution", "dateModified")
 SENTINELS = {name: f"<dmzpub:{name}>" for name in LIVE_MEMBERS}
-FRAME_PARTS = ("title", "head", "main")
 # A page put together from parts: body (UTF-8, as sent), Link header, and what identifies it besides the
 # stored parts (_splice).
 Assembled = tuple[bytes, str, str]
-BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
 # What the stored parts are made from besides the record: a change to any of these templates or
 # modules, or to the release (landing.release), changes the fingerprint, and stale parts are then
 # rendered per request until `dmzpub reindex`.
@@ -56,124 +51,8 @@ HEAD_SECTIONS = ("issued", "publisher", "resource_type", "subjects", "licences")
 _TEMPLATE_CONTEXT = "_dmzpub_parts_memo"  # in flask.g: (the request, its context processors' values)
 PART_MODULES = (
     *("citation", "exports", "filters", "head", "main", "model"),
-    *("jsonld", "live_json", "page", "parts", "schemaorg", "sections", "signposting"),
+    *("jsonld", "live_json", "page", "parts", "parts_format", "schemaorg", "sections", "signposting"),
 )
-
-
-@dataclass(frozen=True)
-class Parts:
-    """One record's page as rendered at write time, with slots for what changes on its own."""
-
-    fingerprint: str
-    # Escaped HTML; as UTF-8 bytes when loaded from bytes (a store's page read: spliced without decoding).
-    title: str | bytes
-    head: str | bytes
-    main: str | bytes
-    links: signposting.StaticLinks
-    external_url: str | None
-    publisher: str
-    archive_size: str | None
-
-    def dumps(self) -> str:
-        """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
-        fields = (self.fingerprint, _text(self.title), _text(self.head), _text(self.main), self.links)
-        return _dumps((*fields, self.external_url, self.publisher, self.archive_size))
-
-    @classmethod
-    def loads(cls, text: str | bytes) -> Parts | None:
-        """Return the parts of stored text, or of its UTF-8 bytes (the HTML then stays bytes); None when unreadable
-        (written by another release)."""
-        # Slices of `text` itself: partition() copied the ~16 kB of HTML once more on every page not cached.
-        newline = text.find(b"\n") if isinstance(text, bytes) else text.find("\n")
-        line, start = (text, len(text)) if newline < 0 else (text[:newline], newline + 1)
-        try:
-            small = _json_line(line)
-            links = small.pop("links")
-            static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
-            big: dict[str, Any] = {}
-            counted = isinstance(text, bytes) and not text.isascii()  # lengths are in characters
-            for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
-                if not isinstance(length, int) or length < 0:
-                    return None  # corrupt: rendered afresh
-                end = _utf8_end(text, start, length) if counted else start + length
-                big[name], start = text[start:end], end
-            return cls(**small, **big, links=static) if start == len(text) else None
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
-
-
-def _utf8_end(data: Any, start: int, length: int) -> int:
-    """Return where `length` characters of UTF-8 `data` from byte `start` end; past its end if it holds fewer."""
-    # A character is one to four bytes: count them by decoding each byte once, in as few rounds as needed.
-    # Each round reads a byte per character still missing, so it never passes the end; a character cut off
-    # at `end` waits for the next round (final=False), and invalid UTF-8 raises UnicodeDecodeError, a ValueError.
-    view, at, end, counted = memoryview(data), start, start + length, 0
-    while end <= len(data):
-        text, used = codecs.utf_8_decode(view[at:end], "strict", False)
-        counted, at = counted + len(text), at + used
-        if counted == length:
-            return end
-        end += length - counted
-    return end
-
-
-def _text(html: str | bytes) -> str:
-    return html.decode() if isinstance(html, bytes) else html
-
-
-def _utf8(html: str | bytes) -> bytes:
-    return html if isinstance(html, bytes) else html.encode()
-
-
-# Parts' fields, in order: what the writer stores without making a Parts (a frozen dataclass: ~3 us a record).
-PartValues = tuple[str, str, str, str, signposting.StaticLinks, str | None, str, str | None]
-
-
-def _dumps(values: PartValues) -> str:
-    """Return Parts(*values).dumps()."""
-    # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
-    fingerprint, title, head, main, links, external, publisher, size = values
-    # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
-    # a list, not the tuple, as compact_json takes orjson's path only for lists.
-    small = {
-        "fingerprint": fingerprint,
-        "links": {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many},
-        "external_url": external,
-        "publisher": publisher,
-        "archive_size": size,
-        "lengths": [len(title), len(head), len(main)],
-    }
-    # compact_json walks the value looking for floats first (a third of dumps()); strings, a bool and
-    # lengths cannot hold one. orjson refuses what json would write otherwise (a lone surrogate): compact_json.
-    # The links' types as one set (C), not a Python test per link.
-    plain = (
-        type(fingerprint) is str
-        and type(publisher) is str
-        and type(links.linkset) is str
-        and set(map(type, links.links)) <= _STR
-        and type(links.too_many) is bool
-        and (external is None or type(external) is str)
-        and (size is None or type(size) is str)
-    )
-    line = None
-    if plain:
-        try:  # not contextlib.suppress: its object and two calls per record
-            line = orjson.dumps(small).decode()
-        except orjson.JSONEncodeError:
-            line = None  # written by compact_json below
-    # One join: the line and the ~12 kB of HTML copied once, not twice.
-    return "".join([compact_json.dumps(small) if line is None else line, "\n", title, head, main])
-
-
-_STR = frozenset([str])
-
-
-def _json_line(line: str | bytes) -> Any:
-    """Return the parts' JSON line as json.loads reads it; by orjson (~3x faster) unless orjson refuses it."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:  # e.g. a lone surrogate escape, which json reads
-        return json.loads(line)
 
 
 def _member(name: str, value: Any) -> str:
@@ -414,7 +293,7 @@ def _splice(
     head = _filled(parts.head, [(_SLOT_TEXTS[name], member) for name, member in members.items()])
     main = _filled(parts.main, [(_MAIN_SLOT_TEXTS[0], section), (_MAIN_SLOT_TEXTS[1], updated)])
     framed = _frame_bytes(frame)
-    body = b"".join([framed[0], _utf8(parts.title), framed[1], *head, framed[2], *main, framed[3]])
+    body = b"".join([framed[0], utf8(parts.title), framed[1], *head, framed[2], *main, framed[3]])
     link = signposting.header(parts.links, downloads)
     live = "\0".join([parts.fingerprint, _frame_digest(frame), *members.values(), section, updated, link])
     return body, link, live
@@ -432,7 +311,7 @@ def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
     the UTF-8 text and the pieces between them joined once, a page not cached copies its ~15 kB of parts
     once, not once per slot (and encodes none of it when the store gave bytes).
     """
-    data = _utf8(text)  # a slot is ASCII: found in UTF-8 exactly where it is in the text
+    data = utf8(text)  # a slot is ASCII: found in UTF-8 exactly where it is in the text
     if any(_SLOT_START in value for _, value in fills):  # a value holding a slot: replace() in turn decides
         for slot, value in fills:
             data = data.replace(slot.encode(), value.encode(), 1)
@@ -512,13 +391,13 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
     def render_record(record: PublishedRecord) -> str:
         page = written_page(record, base)
         if has_request_context() and current_app.config is app.config and request.script_root == root:
-            return _dumps(_values(page, _kept()))  # a push request: its context fits
+            return dumps_values(_values(page, _kept()))  # a push request: its context fits
         # Sync and reindex write outside requests: one context per thread, pushed again for each record,
         # keeps the request-wide memos (_request_memo); a new one per record cost ~0.8 ms.
         if (contexts := getattr(outside, "contexts", None)) is None:
             contexts = outside.contexts = (app.app_context(), app.test_request_context("/", base_url=root_url))
         with contexts[0], contexts[1]:
-            return _dumps(_values(page, _kept()))
+            return dumps_values(_values(page, _kept()))
 
     def _kept() -> _Fixed:
         # Every record this writer renders has the same app and script root, hence the same _Fixed:

@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 from landing import signposting
-from landing.parts import BIG_FIELDS, Parts
+from landing.parts_format import BIG_FIELDS, Parts
 
 
 def _reference(text: str) -> Parts | None:

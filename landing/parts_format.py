@@ -1,0 +1,133 @@
+"""The stored parts' text: a JSON line of a page's small fields, then its HTML; read from str or UTF-8 bytes."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from catalogue_core import compact_json
+
+from . import signposting
+
+FRAME_PARTS = ("title", "head", "main")
+BIG_FIELDS = FRAME_PARTS  # stored after the JSON line, unescaped
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One record's page as rendered at write time, with slots for what changes on its own."""
+
+    fingerprint: str
+    # Escaped HTML; as UTF-8 bytes when loaded from bytes (a store's page read: spliced without decoding).
+    title: str | bytes
+    head: str | bytes
+    main: str | bytes
+    links: signposting.StaticLinks
+    external_url: str | None
+    publisher: str
+    archive_size: str | None
+
+    def dumps(self) -> str:
+        """Return the parts as the text the store keeps: a JSON line of the small fields, then the HTML as is."""
+        fields = (self.fingerprint, _text(self.title), _text(self.head), _text(self.main), self.links)
+        return dumps_values((*fields, self.external_url, self.publisher, self.archive_size))
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Parts | None:
+        """Return the parts of stored text, or of its UTF-8 bytes (the HTML then stays bytes); None when unreadable
+        (written by another release)."""
+        # Slices of `text` itself: partition() copied the ~16 kB of HTML once more on every page not cached.
+        newline = text.find(b"\n") if isinstance(text, bytes) else text.find("\n")
+        line, start = (text, len(text)) if newline < 0 else (text[:newline], newline + 1)
+        try:
+            small = _json_line(line)
+            links = small.pop("links")
+            static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
+            big: dict[str, Any] = {}
+            counted = isinstance(text, bytes) and not text.isascii()  # lengths are in characters
+            for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
+                if not isinstance(length, int) or length < 0:
+                    return None  # corrupt: rendered afresh
+                end = _utf8_end(text, start, length) if counted else start + length
+                big[name], start = text[start:end], end
+            return cls(**small, **big, links=static) if start == len(text) else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+def _utf8_end(data: Any, start: int, length: int) -> int:
+    """Return where `length` characters of UTF-8 `data` from byte `start` end; past its end if it holds fewer."""
+    # A character is one to four bytes: count them by decoding each byte once, in as few rounds as needed.
+    # Each round reads a byte per character still missing, so it never passes the end; a character cut off
+    # at `end` waits for the next round (final=False), and invalid UTF-8 raises UnicodeDecodeError, a ValueError.
+    view, at, end, counted = memoryview(data), start, start + length, 0
+    while end <= len(data):
+        text, used = codecs.utf_8_decode(view[at:end], "strict", False)
+        counted, at = counted + len(text), at + used
+        if counted == length:
+            return end
+        end += length - counted
+    return end
+
+
+def _text(html: str | bytes) -> str:
+    return html.decode() if isinstance(html, bytes) else html
+
+
+def utf8(html: str | bytes) -> bytes:
+    return html if isinstance(html, bytes) else html.encode()
+
+
+# Parts' fields, in order: what the writer stores without making a Parts (a frozen dataclass: ~3 us a record).
+PartValues = tuple[str, str, str, str, signposting.StaticLinks, str | None, str, str | None]
+
+
+def dumps_values(values: PartValues) -> str:
+    """Return Parts(*values).dumps()."""
+    # The HTML stays out of the JSON: escaping its quotes would make every read parse ~16 kB of JSON.
+    fingerprint, title, head, main, links, external, publisher, size = values
+    # The members in the order the line always had (the dataclass's fields, big ones left out, then lengths);
+    # a list, not the tuple, as compact_json takes orjson's path only for lists.
+    small = {
+        "fingerprint": fingerprint,
+        "links": {"links": list(links.links), "linkset": links.linkset, "too_many": links.too_many},
+        "external_url": external,
+        "publisher": publisher,
+        "archive_size": size,
+        "lengths": [len(title), len(head), len(main)],
+    }
+    # compact_json walks the value looking for floats first (a third of dumps()); strings, a bool and
+    # lengths cannot hold one. orjson refuses what json would write otherwise (a lone surrogate): compact_json.
+    # The links' types as one set (C), not a Python test per link.
+    plain = (
+        type(fingerprint) is str
+        and type(publisher) is str
+        and type(links.linkset) is str
+        and set(map(type, links.links)) <= _STR
+        and type(links.too_many) is bool
+        and (external is None or type(external) is str)
+        and (size is None or type(size) is str)
+    )
+    line = None
+    if plain:
+        try:  # not contextlib.suppress: its object and two calls per record
+            line = orjson.dumps(small).decode()
+        except orjson.JSONEncodeError:
+            line = None  # written by compact_json below
+    # One join: the line and the ~12 kB of HTML copied once, not twice.
+    return "".join([compact_json.dumps(small) if line is None else line, "\n", title, head, main])
+
+
+_STR = frozenset([str])
+
+
+def _json_line(line: str | bytes) -> Any:
+    """Return the parts' JSON line as json.loads reads it; by orjson (~3x faster) unless orjson refuses it."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # e.g. a lone surrogate escape, which json reads
+        return json.loads(line)
