@@ -10,6 +10,8 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
+import time
 
 import pytest
 from conftest import TOKEN
@@ -57,12 +59,36 @@ def run_sync(dmz: LiveDMZ, scicat: SciCatStandIn, data_dir: str, terminal: bool)
     return b"".join(chunks).decode(errors="replace")
 
 
+def leave_some_for_after_the_read(dmz: LiveDMZ, scicat: SciCatStandIn) -> None:
+    """Make sure entries are left to deliver when the read ends, so the delivery draws its own bar.
+
+    The sync delivers while it reads: a deliverer that keeps up leaves nothing after the read and draws
+    no bar. The last page waits for the first delivery to arrive, which waits until the read is over.
+    """
+    arrived, last_page = threading.Event(), threading.Event()
+
+    def last_page_waits(skip: int) -> None:
+        if skip >= 20:  # the last page holding documents (30 in pages of 10)
+            assert arrived.wait(30)
+            last_page.set()
+
+    def first_write_waits(count: int) -> None:
+        if count == 1:
+            arrived.set()
+            assert last_page.wait(30)
+            time.sleep(1.0)  # the reader queues the last page and ends its read meanwhile (milliseconds)
+
+    scicat.before_page, dmz.before_write = last_page_waits, first_write_waits
+
+
 def test_progress_bar_only_on_a_terminal(dmz: LiveDMZ, scicat: SciCatStandIn, tmp_path) -> None:
     scicat.documents = {d["doi"]: d for d in documents(30)}
+    leave_some_for_after_the_read(dmz, scicat)
     drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run_sync(dmz, scicat, str(tmp_path / "a"), terminal=True))
     assert "reading SciCat (v4)" in drawn and "30/30 records" in drawn
     assert "delivering" in drawn
 
+    scicat.before_page = dmz.before_write = None
     scicat.documents = {d["doi"]: d for d in documents(30, prefix="10.99999/other")}
     quiet = run_sync(dmz, scicat, str(tmp_path / "b"), terminal=False)
     assert "reading SciCat" not in quiet and "delivering" not in quiet
