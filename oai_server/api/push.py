@@ -39,13 +39,9 @@ def read_document() -> tuple[Any, bool]:
     return json_document(request.mimetype, lambda: request.get_data(cache=False), request.content_length)
 
 
-def json_body(mimetype: str, read: Callable[[], bytes], content_length: int | None) -> Any:
-    """Return a body read by `read` parsed (its media type checked first); raise a problem naming it when not JSON."""
-    return json_document(mimetype, read, content_length)[0]
-
-
 def json_document(mimetype: str, read: Callable[[], bytes], content_length: int | None) -> tuple[Any, bool]:
-    """Return json_body's body and whether it is known plain JSON (orjson read it: no float, exact types)."""
+    """Return a body read by `read` parsed (its media type checked first), and whether it is known plain JSON
+    (orjson read it: no float, exact types); raise a problem naming the body when it is not JSON."""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise APIProblem(
             415,
