@@ -53,6 +53,10 @@ def _agent(person: model.Person) -> str:
     return f'{{{identified}{kind}{member}{family}{given}{identifier}"name": {_value(person.name)}}}'
 
 
+def _agents(creators: list[model.Person]) -> str:
+    return "[" + ", ".join([_agent(p) for p in creators]) + "]"
+
+
 def _funders(funding: list[dict[str, Any]]) -> list[str]:
     out = []
     for fund in funding:
@@ -70,7 +74,7 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     # _value's type test; values as the metadata gives them go through _value.
     meta, enc = page.meta, encode_basestring_ascii
     doi_url = enc(page.doi_url)
-    agents = "[" + ", ".join([_agent(p) for p in page.creators]) + "]"  # creator and author: written once
+    agents = page.of_creators("jsonld", _agents)  # creator and author: written once, and once per creators' JSON
     first = f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}'
     cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
     if cited:

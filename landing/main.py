@@ -62,10 +62,18 @@ def _kicker(out: list[str], page: RecordPage, s: Values, types: tuple[str, str])
         out.append(f'\n  <p class="subtitle"><span class="visually-hidden">{esc(kind)}: </span>{esc(text)}</p>')
 
 
-def _creators(out: list[str], s: Values, orcid_img: str) -> None:
+def _creators(out: list[str], page: RecordPage, s: Values, orcid_img: str) -> None:
+    if type(s) is not dict:  # a template's context, which may have set its own bylines
+        out.append(_creators_html(s, orcid_img))
+        return
+    # landing/sections.py's dict: its bylines are the page's creators', whose text is kept per their JSON.
+    out.append(page.of_creators(("main", orcid_img), lambda _: _creators_html(s, orcid_img)))
+
+
+def _creators_html(s: Values, orcid_img: str) -> str:
     affiliations = s["affiliations"]
     numbered = len(affiliations) > 1
-    out.append('\n  <ul class="creators" aria-label="Creators">')
+    out = ['\n  <ul class="creators" aria-label="Creators">']
     for line in s["bylines"]:
         person = line.person
         head, _, tail = person.name.rpartition(" ")
@@ -88,6 +96,7 @@ def _creators(out: list[str], s: Values, orcid_img: str) -> None:
             name = f'<a href="{esc(aff.url)}">{esc(aff.name)}</a>' if aff.url else esc(aff.name)
             out.append(f"\n    <li>{mark}{name}</li>")
         out.append("\n  </ul>")
+    return "".join(out)
 
 
 def _descriptions(out: list[str], s: Values) -> None:
@@ -283,7 +292,7 @@ def record_main(
     types = (esc(general), esc(subtype) if _differs(subtype, general) else "")
     out = ['<div class="wrap record">\n<article class="record-main" aria-labelledby="record-title">\n']
     _kicker(out, page, sections, types)
-    _creators(out, sections, orcid_img)
+    _creators(out, page, sections, orcid_img)
     out.append(
         f'\n  <p class="doi-line"><a class="doi" href="{doi_url}"><span class="label">DOI</span>'
         f'<span class="value">{doi_url}</span></a>'

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
+from catalogue_core.fragments import Shared
 from catalogue_core.store import StoredRecord
 from catalogue_core.thumbnail import THUMBNAIL_SUFFIX
 from catalogue_core.urls import doi_url, export_path, landing_path
@@ -15,6 +16,9 @@ from .downloads import Downloads
 
 THUMBNAIL = THUMBNAIL_SUFFIX
 T = TypeVar("T")
+# Per creators' JSON, what the page's writers made of them: a facility's records share their creators, and
+# their people, bylines, head tags, JSON-LD and citation authors were ~a tenth of a record's write.
+_BY_CREATORS = Shared()
 
 
 class once(Generic[T]):
@@ -86,9 +90,31 @@ class RecordPage:
         return model.title(self.meta)
 
     @once
+    def by_creators(self) -> dict[Any, Any]:
+        """Return what writers made of the creators, shared by every page whose creators have the same JSON.
+
+        Each writer names its own entry; what it keeps there depends on the creators alone (and its name).
+        """
+        return _BY_CREATORS.of(self.meta.get("creators"))
+
+    @once
     def creators(self) -> list[model.Person]:
         """Return the creators."""
-        return model.creators(self.meta)
+        return list(self._people)  # the page's own list of the shared (never assigned to) people
+
+    @property
+    def _people(self) -> list[model.Person]:
+        memo = self.by_creators
+        if (found := memo.get("people")) is None:
+            found = memo["people"] = model.creators(self.meta)
+        return found
+
+    def of_creators(self, name: Hashable, write: Callable[[list[model.Person]], T]) -> T:
+        """Return what `write` makes of the creators, once per creators' JSON (`write`'s depends on them alone)."""
+        memo = self.by_creators
+        if (found := memo.get(name)) is None:
+            found = memo[name] = write(self._people)  # the shared people: a page's own list may have been changed
+        return found
 
     @once
     def dataset_pids(self) -> list[str]:
