@@ -35,8 +35,11 @@ class Shared:
 
     def of(self, value: Any) -> dict[Any, Any]:
         """Return the dict shared by every value with the same key; a fresh one for a value without a key."""
-        found = key(value)
-        if found is None:
+        try:  # key() written out: a page looks up four members
+            found = orjson.dumps(value, option=_KEY_OPTIONS)
+        except TypeError:
+            return {}
+        if b"null" in found:
             return {}
         if (entry := self.entries.get(found)) is None:
             if len(self.entries) >= self.limit:

@@ -82,7 +82,7 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     second = f', "creator": {agents}'
     third = f', "datePublished": {_value(sections["issued"])}, "description": {enc(description(page))}'
     out = []
-    if funders := _funders(sections["funding"]):
+    if funders := page.of_member("fundingReferences", "jsonld", lambda _: _funders(sections["funding"])):
         out.append(f', "funder": [{", ".join(funders)}]')
     value = f'{{"@type": "PropertyValue", "propertyID": "DOI", "url": {doi_url}, "value": {_value(page.doi)}}}'
     out.append(f', "identifier": [{doi_url}, {value}]')

@@ -16,9 +16,11 @@ from .downloads import Downloads
 
 THUMBNAIL = THUMBNAIL_SUFFIX
 T = TypeVar("T")
-# Per creators' JSON, what the page's writers made of them: a facility's records share their creators, and
-# their people, bylines, head tags, JSON-LD and citation authors were ~a tenth of a record's write.
-_BY_CREATORS = Shared()
+# Per metadata member and its JSON, what the page's writers made of it: a facility's records share their
+# creators, funders, licences, ...; the creators' people, bylines, head tags, JSON-LD and citation authors
+# were ~a tenth of a record's write.
+_MEMBERS = ("creators", "contributors", "fundingReferences", "rightsList", "relatedIdentifiers")
+_SHARED = {member: Shared() for member in _MEMBERS}
 
 
 class once(Generic[T]):
@@ -90,12 +92,20 @@ class RecordPage:
         return model.title(self.meta)
 
     @once
-    def by_creators(self) -> dict[Any, Any]:
-        """Return what writers made of the creators, shared by every page whose creators have the same JSON.
+    def shared(self) -> dict[str, dict[Any, Any]]:
+        """Per metadata member, what writers made of it, shared by every page whose member has the same JSON.
 
-        Each writer names its own entry; what it keeps there depends on the creators alone (and its name).
+        Each writer names its own entry; what it keeps there depends on the member's value alone (and its name).
         """
-        return _BY_CREATORS.of(self.meta.get("creators"))
+        meta = self.meta  # every member a page writes: looked up at once
+        return {member: memo.of(meta.get(member)) for member, memo in _SHARED.items()}
+
+    def of_member(self, member: str, name: Hashable, write: Callable[[dict[str, Any]], T]) -> T:
+        """Return write(metadata), once per JSON of metadata[member] (`write` reads that member alone)."""
+        memo = self.shared[member]
+        if (found := memo.get(name)) is None:
+            found = memo[name] = write(self.meta)
+        return found
 
     @once
     def creators(self) -> list[model.Person]:
@@ -104,14 +114,11 @@ class RecordPage:
 
     @property
     def _people(self) -> list[model.Person]:
-        memo = self.by_creators
-        if (found := memo.get("people")) is None:
-            found = memo["people"] = model.creators(self.meta)
-        return found
+        return self.of_member("creators", "people", model.creators)
 
     def of_creators(self, name: Hashable, write: Callable[[list[model.Person]], T]) -> T:
         """Return what `write` makes of the creators, once per creators' JSON (`write`'s depends on them alone)."""
-        memo = self.by_creators
+        memo = self.shared["creators"]
         if (found := memo.get(name)) is None:
             found = memo[name] = write(self._people)  # the shared people: a page's own list may have been changed
         return found
@@ -124,12 +131,12 @@ class RecordPage:
     @once  # the page's sections (less the dataset PIDs) and its JSON-LD citations both read these
     def related(self) -> list[model.Related]:
         """Return every related identifier with its link."""
-        return model.related(self.meta)
+        return list(self.of_member("relatedIdentifiers", "related", model.related))  # the page's own list
 
     @once  # the page's sections, its licence links and its JSON-LD read these
     def rights(self) -> list[tuple[str, str | None]]:
         """Return (name, link) of each licence or rights statement."""
-        return model.rights(self.meta)
+        return list(self.of_member("rightsList", "rights", model.rights))  # the page's own list
 
     @once
     def license_urls(self) -> list[str]:

@@ -104,8 +104,9 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         "subjects": model.subjects(meta),
         "licences": page.rights,
         "related": related,
-        "contributors": model.contributors(meta),
-        "funding": model.funding(meta),
+        # Shared by the pages whose member has the same JSON (never assigned to): each page has its own list.
+        "contributors": list(page.of_member("contributors", "people", model.contributors)),
+        "funding": list(page.of_member("fundingReferences", "funding", model.funding)),
         "dates": model.dates(meta),
         "issued": model.issued(meta),
         "publisher": model.publisher(meta),
