@@ -217,7 +217,7 @@ _WRITERS: dict[str, Callable[[Any], str]] = {
     "language": _leaf_of("language"),
     "types": _resource_type,
     "doi": lambda doi: f'<identifier identifierType="DOI">{string(doi)}</identifier>',
-    "relatedIdentifiers": _related_identifiers,
+    "relatedIdentifiers": memoised(_related_identifiers),  # a thumbnail's link (per record) makes a new text
     "sizes": _free_texts("sizes", "size"),
     "formats": _free_texts("formats", "format"),
     "version": _leaf_of("version"),
