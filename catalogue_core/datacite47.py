@@ -8,10 +8,11 @@ output (valid 4.7: every 4.5 document is) with those attributes set and the 4.7 
 
 from __future__ import annotations
 
-import copy
+import importlib.util
+import json
+from pathlib import Path
 from typing import Any
 
-from datacite import schema45
 from lxml import etree
 
 from .compiled_schema import CompiledSchema
@@ -36,8 +37,18 @@ ITEM_IDENTIFIER_ATTRIBUTES = {
 }
 
 
+def package_schema() -> dict[str, Any]:
+    """Return the `datacite` package's 4.5 JSON schema (`schema45.validator.schema`), read from its file."""
+    # Read without importing the package: its __init__ imports its REST client and so idutils, whose
+    # regexes cost ~0.5-1 s of CPU at every start of a process that pushes or syncs (python -X importtime).
+    spec = importlib.util.find_spec("datacite")
+    assert spec is not None and spec.submodule_search_locations, "the datacite package is a dependency"
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return json.loads((folder / "schemas" / "datacite-v4.5.json").read_text(encoding="utf-8"))
+
+
 def _schema() -> dict[str, Any]:
-    schema = copy.deepcopy(schema45.validator.schema)
+    schema = package_schema()
     definitions = schema["definitions"]
     for name, values in ADDED_VALUES.items():
         enum = definitions[name]["enum"]
@@ -70,6 +81,8 @@ def resource_element(metadata: dict[str, Any]) -> etree._Element:
     Writes go through datacite47_xml.resource_xml, the same bytes without the tree; this stays as the
     reference that writer is tested against.
     """
+    from datacite import schema45  # the writers' reference only: see package_schema for why not at the top
+
     root = schema45.dump_etree(metadata)
     root.set(_XSI_LOCATION, SCHEMA_LOCATION)
     # The package builds child elements without a namespace; they take the root's default one when serialised.

@@ -37,21 +37,20 @@ def clean_tree(value: Any) -> Any:
     return _walk(value) if _needs_walk(text) else orjson.loads(text)
 
 
+# Space as a quote, braces as brackets: one find of b'""' then tells a string with outer space or an empty one
+# (and, needlessly, a double space: walked), one of b"[]" an empty list or object. A two-byte find walks the
+# text a byte at a time (~3.5 us on a record's 2.3 kB); translate is one C pass (~1 us): 19 -> 9 us a record.
+_FOLDED = bytes.maketrans(b" {}", b'"[]')
+
+
 def _needs_walk(text: bytes) -> bool:
     """Tell whether orjson's text shows something clean_tree might change ("[]" inside a string: walked)."""
     # One find() each, not `in`: bytes' `in` first tries the needle as an integer and formats the
     # TypeError it gets (~0.3 us a test, measured in instructions); find() takes a bytes needle directly.
-    return (
-        not text.isascii()
-        or text.find(b"\\") >= 0
-        or text.find(b"\x7f") >= 0
-        or text.find(b'" ') >= 0
-        or text.find(b' "') >= 0
-        or text.find(b'""') >= 0
-        or text.find(b"[]") >= 0
-        or text.find(b"{}") >= 0
-        or text.find(b"null") >= 0
-    )
+    if not text.isascii() or text.find(b"\\") >= 0 or text.find(b"\x7f") >= 0 or text.find(b"null") >= 0:
+        return True
+    folded = text.translate(_FOLDED)
+    return folded.find(b'""') >= 0 or folded.find(b"[]") >= 0
 
 
 def _walk(value: Any) -> Any:

@@ -109,6 +109,10 @@ def parse_state(data: bytes | str) -> dict[str, Any]:
     return {}
 
 
+_NO_FOLDER = (None, None, False)  # signature()'s "no folder"
+_ABSENT = DatasetStatus(ABSENT)  # what _status gives a dataset without folder nor quarantine (frozen: shared)
+
+
 class DownloadArea:
     """Read-only view of the download area (the copier writes it)."""
 
@@ -158,11 +162,13 @@ class DownloadArea:
         """
         name = dataset_dirname(key)
         folder = os.path.join(self.root, name)
+        if not os.access(folder, os.F_OK):  # most datasets: no folder, told without an exception (below)
+            return _NO_FOLDER, self._absent(name)
         try:
             manifest, info = read_regular(os.path.join(folder, MANIFEST), MANIFEST)
         except FileNotFoundError:
             if not os.path.isdir(folder):
-                return (None, None, False), self._status(name, False, {}, None)  # signature()'s "no folder"
+                return _NO_FOLDER, self._status(name, False, {}, None)
             manifest, listed = None, None
         except OSError:
             return self.signature(key), self.status(key)
@@ -177,6 +183,14 @@ class DownloadArea:
         else:
             marker, state = parse_state(data), (info.st_mtime_ns, info.st_size)
         return (listed, state, True), self._status(name, True, marker, manifest)
+
+    def _absent(self, name: str) -> DatasetStatus:
+        """Return _status(name, False, {}, None): absent unless the quarantine holds the dataset."""
+        # A page of a dataset never staged (most pages) made three failing system calls and raised three
+        # exceptions (the manifest's open, the folder's and the quarantine's isdir): now two access() calls.
+        if os.access(os.path.join(self.root, QUARANTINE, name), os.F_OK):
+            return self._status(name, False, {}, None)  # isdir decides, as for any dataset
+        return _ABSENT
 
     def keys(self) -> list[str]:
         """Return the DOI keys of every dataset folder (any state), sorted."""

@@ -16,9 +16,10 @@ import pytest
 from conftest import TOKEN, scicat_example, v4_document
 from flask import Flask
 from werkzeug.urls import iri_to_uri
+from werkzeug.wsgi import get_input_stream
 
 from oai_server import create_app, logs
-from oai_server.api.fast_put import PREFIX, Links
+from oai_server.api.fast_put import PREFIX, Links, _read
 from oai_server.api.push import record_link
 from oai_server.fast_routes import routes_of
 from oai_server.store import of as store_of
@@ -82,6 +83,10 @@ CASES: list[tuple[str, str, dict[str, str], bytes | None, dict[str, Any]]] = [
     ("trailing slash", "10.5555/fast-1/", JSON, body(DOC), {}),
     ("merged slashes", "10.5555//fast-1", JSON, body(DOC), {}),
     ("script root", "10.5555/fast-6", JSON, body(v4_document("10.5555/fast-6")), {"SCRIPT_NAME": "/pub"}),
+    # As gunicorn serves them: the server ends the body at its length (the fast route then reads it at once).
+    ("terminated", "10.5555/fast-7", JSON, body(v4_document("10.5555/fast-7")), {"wsgi.input_terminated": True}),
+    ("terminated, too large", "10.5555/fast-1", JSON, b" " * 5000 + body(DOC), {"wsgi.input_terminated": True}),
+    ("terminated, at the limit", "10.5555/fast-1", JSON, body(DOC).ljust(4096), {"wsgi.input_terminated": True}),
 ]
 
 
@@ -145,6 +150,34 @@ def fast_and_flask(tmp_path: Path, cases: list[Any], **settings: Any) -> tuple[l
     finally:
         store_of(fast).close()
         store_of(slow).close()
+
+
+class _Broken(io.BytesIO):
+    def read(self, size: int | None = -1) -> bytes:
+        raise OSError("connection reset")
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError("connection reset")
+
+
+@pytest.mark.parametrize(
+    "stream, length",
+    [(io.BytesIO(b"[1, 2]"), 6), (io.BytesIO(b"[1, 2]"), 9), (io.BytesIO(b"x" * 4096), 4096), (_Broken(), 6)],
+)
+def test_a_terminated_body_is_read_as_werkzeug_reads_it(stream: io.BytesIO, length: int) -> None:
+    app = create_app({"TESTING": True, "DMZPUB_MAX_PUSH_BYTES": 4096})
+    environ = {"wsgi.input": stream, "wsgi.input_terminated": True, "CONTENT_LENGTH": str(length)}
+
+    def read(reader: Any) -> Any:
+        stream.seek(0)
+        try:
+            return reader()
+        except Exception as exc:
+            return type(exc)
+
+    assert read(lambda: _read(app, environ, length)) == read(
+        lambda: get_input_stream(environ, max_content_length=4096).read()
+    )
 
 
 def test_the_api_put_is_a_fast_route(app: Flask) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,3 +114,18 @@ def test_a_schema_defined_elsewhere_flows_through() -> None:
     meta["types"]["resourceTypeGeneral"] = "Poster"
     assert CompiledSchema(schema).problems(meta) == []
     assert CompiledSchema(schema45.validator.schema).problems(meta)[0][0] == "metadata.types.resourceTypeGeneral"
+
+
+def test_the_schema_read_from_the_package_file_is_the_packages_own() -> None:
+    assert datacite47.package_schema() == schema45.validator.schema
+
+
+def test_validating_a_record_does_not_import_the_datacite_package() -> None:
+    # Its REST client imports idutils, ~0.5-1 s of CPU at each process start: only the writers' reference needs it.
+    code = (
+        "import sys, json; from catalogue_core.scicat import from_scicat;"
+        f"from_scicat(json.load(open({str(SHARED / 'examples' / 'scicat' / 'v4-registered-full.json')!r})));"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('datacite', 'idutils')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -12,7 +12,7 @@ import pytest
 from landing_data import mark, stage
 
 from download_cache import area as area_module
-from download_cache.area import MAX_METADATA_BYTES, QUARANTINE, STATE, DownloadArea, read_metadata
+from download_cache.area import MAX_METADATA_BYTES, QUARANTINE, STATE, DatasetStatus, DownloadArea, read_metadata
 from download_cache.manifest import MANIFEST
 
 KEY = "10.1234/Read-Once"
@@ -58,6 +58,12 @@ STATES: dict[str, Callable[[Path, Path], None]] = {
         (root / QUARANTINE / folder.name).mkdir(parents=True),
     ),
     "quarantined, staged again": lambda root, folder: (root / QUARANTINE / folder.name).mkdir(parents=True),
+    "a file in the quarantine, no folder": lambda root, folder: (
+        shutil.rmtree(folder),
+        (root / QUARANTINE).mkdir(),
+        (root / QUARANTINE / folder.name).write_text(""),
+    ),
+    "a file in place of the folder": lambda root, folder: (shutil.rmtree(folder), folder.write_text("")),
 }
 
 
@@ -94,6 +100,20 @@ def test_page_status_reads_each_file_once_and_stats_nothing_of_a_staged_dataset(
     signature, status = view.page_status(KEY)
     assert calls == ["open", "open"]  # the manifest, then the (missing) state file
     assert status.state == "staged" and len(status.files) == 5 and signature == view.signature(KEY)
+
+
+def test_page_status_of_a_dataset_never_staged_opens_and_stats_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = DownloadArea(tmp_path)
+    calls: list[str] = []
+    for name in ("stat", "open"):
+        original = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda *a, _f=original, _n=name, **k: (calls.append(_n), _f(*a, **k))[1])
+    signature, status = view.page_status(KEY)
+    assert calls == []  # two access() calls: the folder's and the quarantine's
+    assert (signature, status) == ((None, None, False), DatasetStatus("absent"))
+    assert (signature, status) == (view.signature(KEY), view.status(KEY))
 
 
 def test_metadata_is_read_whole_up_to_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import random
 
+import orjson
 import pytest
 from conftest import scicat_example
 
 from catalogue_core.scicat import from_scicat
-from catalogue_core.text import clean_text, clean_tree
+from catalogue_core.text import _needs_walk, clean_text, clean_tree
 from oai_server.api.push import MAX_DEPTH, _depth_over, _scan
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
@@ -141,6 +142,20 @@ def test_cleaning_a_tree_gives_what_the_walk_gave_on_hostile_and_odd_values() ->
     values += list(mutants(23, 300))
     for value in values:
         assert _typed(clean_tree(value)) == _typed(_clean_tree_before(value)), value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": {}}, {"a": []}, [[], 1], {"a": " x"}, {"a": "x "}, {"a": ""}, {" k": 1}, {"a": None}, {"a": "x  y"}],
+)
+def test_the_walk_is_taken_for_every_tree_it_may_change(value: object) -> None:
+    # Outer space, empty values and nulls (and a double space, needlessly) send orjson's text to the walk.
+    assert _needs_walk(orjson.dumps(value))
+
+
+@pytest.mark.parametrize("value", [{"a": "x y", "b": [1, {"c": "d"}], "e": {"f": ["g h"]}}, ["[x]", "{y}", 7, True]])
+def test_the_walk_is_skipped_for_a_tree_it_leaves_as_it_is(value: object) -> None:
+    assert not _needs_walk(orjson.dumps(value))
 
 
 def test_cleaning_random_trees_gives_what_the_walk_gave() -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.utils import get_content_length
 from werkzeug.urls import iri_to_uri
@@ -15,6 +16,7 @@ from werkzeug.wsgi import get_input_stream
 
 from ..request import path_of
 from .auth import audit_refusal, check_pusher
+from .json_reply import reply_text
 from .push import STATUS_OF, json_document, publish_reply, record_link, url_key
 from .sequence import sequence_of
 
@@ -78,13 +80,13 @@ def put_route(app: Flask) -> dict[str, Callable[[dict[str, Any]], Any]]:
                 url_key(doi)
                 order = sequence_of(environ.get("HTTP_X_DMZPUB_SEQUENCE"))
                 length = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
-                document, plain = json_document(_mimetype(environ), lambda: _read(app, environ), length)
+                document, plain = json_document(_mimetype(environ), lambda: _read(app, environ, length), length)
                 links = links_for(environ)
                 reply, code = publish_reply(document, doi, order, links.link, plain)
             except Exception as exc:
                 audit_refusal("publish", doi, exc)  # as the Flask view's guard does
                 raise
-            body = _json(app, reply)
+            body = reply_text(app, reply, plain=True)  # write_reply's strings and a boolean
             return _LINES[code], _headers(app, body, links.location(reply["links"]["self"])), body
 
     return {"PUT " + PREFIX + "*": put}
@@ -95,19 +97,20 @@ def _mimetype(environ: dict[str, Any]) -> str:
     return parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
 
 
-def _read(app: Flask, environ: dict[str, Any]) -> bytes:
-    """Return `request.get_data(cache=False)`: the body, cut at the length limits (413 past MAX_CONTENT_LENGTH)."""
-    return get_input_stream(environ, max_content_length=app.config["MAX_CONTENT_LENGTH"]).read()
+def _read(app: Flask, environ: dict[str, Any], length: int | None = None) -> bytes:
+    """Return `request.get_data(cache=False)`: the body, cut at the length limits (413 past MAX_CONTENT_LENGTH).
 
-
-def _json(app: Flask, reply: dict[str, Any]) -> bytes:
-    """Return the body `jsonify(reply)` writes."""
-    provider: Any = app.json
-    compact = getattr(provider, "compact", None)
-    args: dict[str, Any] = (
-        {"indent": 2} if (compact is None and app.debug) or compact is False else {"separators": (",", ":")}
-    )
-    return f"{provider.dumps(reply, **args)}\n".encode()
+    `length` is the request's Content-Length (werkzeug's get_content_length), None when it has none.
+    """
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    if length is not None and limit is not None and length <= limit and "wsgi.input_terminated" in environ:
+        # A server that ends the body at its Content-Length (gunicorn): werkzeug's LimitedStream reads it in
+        # 64 kB chunks up to `limit`, ~5 us a PUT (~0.3 %); one read is the same bytes, and its failure the same 400.
+        try:
+            return environ["wsgi.input"].read()
+        except (OSError, ValueError):
+            raise ClientDisconnected() from None
+    return get_input_stream(environ, max_content_length=limit).read()
 
 
 def _headers(app: Flask, body: bytes, location: str) -> list[tuple[str, str]]:
