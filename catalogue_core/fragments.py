@@ -17,16 +17,6 @@ _KEY_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLAS
 LIMIT = 4096  # entries kept per memo: emptied when full (a new facility's values, a reindex of many)
 
 
-def key(value: Any) -> bytes | None:
-    """Return the value's JSON, which stands for it in a memo; None when it cannot (it is then written every time)."""
-    try:
-        found = orjson.dumps(value, option=_KEY_OPTIONS)
-    except TypeError:
-        return None
-    # NaN and infinities are written null too: a value holding null is not told from one holding those.
-    return None if b"null" in found else found
-
-
 class Shared:
     """Per value key, a dict that writers fill with what they made of that value (theirs to name and fill)."""
 
@@ -35,11 +25,11 @@ class Shared:
 
     def of(self, value: Any) -> dict[Any, Any]:
         """Return the dict shared by every value with the same key; a fresh one for a value without a key."""
-        try:  # key() written out: a page looks up four members
+        try:
             found = orjson.dumps(value, option=_KEY_OPTIONS)
         except TypeError:
             return {}
-        if b"null" in found:
+        if b"null" in found:  # NaN and infinities are written null too: not told from None
             return {}
         if (entry := self.entries.get(found)) is None:
             if len(self.entries) >= self.limit:
@@ -53,7 +43,11 @@ def memoised(write: Callable[[Any], str], limit: int = LIMIT) -> Callable[[Any],
     texts: dict[bytes, str] = {}
 
     def written(value: Any) -> str:
-        if (found_key := key(value)) is None:
+        try:  # as Shared.of, written out: a record's formats look up ~8 values
+            found_key = orjson.dumps(value, option=_KEY_OPTIONS)
+        except TypeError:
+            return write(value)
+        if b"null" in found_key:
             return write(value)
         if (found := texts.get(found_key)) is None:
             found = write(value)  # what it raises is raised as without the memo, and nothing is kept

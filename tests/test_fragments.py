@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from catalogue_core import datacite47_plain
-from catalogue_core.fragments import memoised
+from catalogue_core.fragments import Shared, memoised
 
 
 def counting() -> tuple[list[Any], Any]:
@@ -86,3 +86,22 @@ def test_the_plain_resource_of_records_sharing_creators_is_each_records_own() ->
         assert text is not None
         assert f'<creatorName nameType="Personal">{name}</creatorName>' in text
         assert text.count("<creator>") == 1
+
+
+def test_values_with_the_same_json_share_one_dict_and_values_without_a_key_get_a_fresh_one_each() -> None:
+    shared = Shared()
+    first = shared.of([{"name": "Nilsson, Karin"}])
+    first["text"] = "kept"
+    assert shared.of([{"name": "Nilsson, Karin"}]) is first
+    assert shared.of([{"name": "Larsen, Per"}]) == {}
+    for value in ([Name("x")], {"lang": None}, [math.nan], None):
+        kept = shared.of(value)
+        kept["text"] = "not kept"
+        assert shared.of(value) == {}
+
+
+def test_a_full_shared_memo_is_emptied() -> None:
+    shared = Shared(limit=1)
+    shared.of(["a"])["text"] = "a"
+    assert shared.of(["b"]) == {}
+    assert shared.of(["a"]) == {}
