@@ -16,7 +16,6 @@ speed-up over it.
 from __future__ import annotations
 
 import argparse
-import copy
 import itertools
 import json
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "examples"
 from _baseline import best_in_turns, measured_at  # noqa: E402 - bench/ is still on the path here
+from _records import varied  # noqa: E402
 
 if sys.path[0] == str(ROOT / "bench"):
     del sys.path[0]  # bench/landing.py would shadow the `landing` package
@@ -42,24 +42,9 @@ def documents(n: int, start: int = 0) -> list[Any]:
     template = json.loads((SHARED / "scicat" / "v4-registered-full.json").read_text())
     out: list[Any] = []
     for i in range(start, start + n):
-        out.append(_varied(copy.deepcopy(template), i))
+        out.append(varied(template, i, "10.5555/render-"))
     names = ["v3-pending-minimal.json", "v3-registered-full.json", "v4-public-minimal.json"]
     return out + [json.loads((SHARED / "scicat" / name).read_text()) for name in names]
-
-
-def _varied(doc: dict[str, Any], i: int) -> dict[str, Any]:
-    """Return the example made record i: the values that differ between a facility's records differ."""
-    doc["doi"] = f"10.5555/render-{i:07d}"
-    doc["title"] = f"{doc['title']} #{i}"
-    meta = doc["metadata"]
-    person = meta["creators"][0]
-    person["familyName"], person["name"] = f"Nilsson{i}", f"Nilsson{i}, Karin"
-    person["nameIdentifiers"][0]["nameIdentifier"] = f"https://orcid.org/0000-0002-{i % 10000:04d}-{i // 10000:04d}"
-    meta["contributors"][0]["name"] = f"Larsen{i}, Per"
-    meta["subjects"][1]["subject"] = f"protein crowding {i}"
-    meta["relatedIdentifiers"][0]["relatedIdentifier"] = f"10.1107/S1600576725{i:06d}"
-    meta["fundingReferences"][0]["awardNumber"] = f"1010{i:05d}"
-    return doc
 
 
 def measure(records: int, rounds: int) -> dict[str, float]:
