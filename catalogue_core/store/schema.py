@@ -14,13 +14,24 @@ from .base import Repository
 # 4: SQLite's search index holds no copy of the text, its count triggers are cheaper (sqlite_search,
 #    sqlite_counts) and set rows have no index by key; the step rebuilds the index, replaces the triggers,
 #    drops that index and rewrites the set rows. MongoDB: nothing to do.
-SCHEMA_VERSION = 4
+# 5: SQLite's search index is kept behind the writes: a write notes the rows to index, searches and a
+#    background thread fold them in (sqlite_search); the step replaces the triggers. MongoDB: nothing to do.
+SCHEMA_VERSION = 5
+
+
+def _defer_search_index(repo: Repository) -> None:
+    upgrade = getattr(repo, "defer_search_index", None)  # SQLite only
+    if upgrade is not None:
+        upgrade()
+
+
 # Each step upgrades a store from the version before it; one function per version, applied in order.
 MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     1: lambda repo: None,
     2: thumbnails.fill,
     3: lambda repo: repo.rebuild_counts(),
     4: lambda repo: repo.upgrade_layout(),
+    5: _defer_search_index,
 }
 
 

@@ -71,7 +71,8 @@ class SQLiteRepository(Repository):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._turn = WriteTurn(self.path)
-        self._checkpoints = Checkpointer(lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None))
+        connect = lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None)  # noqa: E731
+        self._checkpoints = Checkpointer(connect, before=self._catch_up_search)
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
@@ -375,6 +376,17 @@ class SQLiteRepository(Repository):
             db.execute("DROP INDEX IF EXISTS record_sets_key")
             sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
 
+    def defer_search_index(self) -> None:
+        """Keep the search index behind the writes, caught up by searches (schema version 5: sqlite_search)."""
+        with self._write() as db:
+            sqlite_search.defer(db)
+
+    def _catch_up_search(self) -> None:
+        """Fold the writes not yet in the search index into it (before a search, and in the background)."""
+        if self._counted(sqlite_search.pending):
+            with self._write() as db:
+                sqlite_search.fold(db)
+
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
         return StoreStats(row["n"] - int(row["withdrawn"]), int(row["withdrawn"]), row["latest"])
@@ -399,6 +411,8 @@ class SQLiteRepository(Repository):
         self._turn.after_fork()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+        if search_terms(text):  # a search sees every write committed before it, outside its time budget
+            self._catch_up_search()
         with self._budget(self.search_budget):
             return self._browse(text, before, limit)
 

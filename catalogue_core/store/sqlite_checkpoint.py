@@ -7,6 +7,8 @@ import sqlite3
 import threading
 from collections.abc import Callable
 
+from ..errors import StoreError
+
 # Seconds between checkpoints while this process writes: the WAL holds at most this long's writes.
 INTERVAL = 0.5
 
@@ -20,8 +22,14 @@ class Checkpointer:
     The store's connections turn it off (`PRAGMA wal_autocheckpoint=0`) and call `committed()`.
     """
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        interval: float = INTERVAL,
+        before: Callable[[], None] = lambda: None,
+    ) -> None:
         self._connect = connect
+        self._before = before  # run before each checkpoint, in this thread (the search index's catch-up)
         self.interval = interval
         self._dirty = threading.Event()
         self._stop = threading.Event()
@@ -51,11 +59,12 @@ class Checkpointer:
                     break
                 self._dirty.clear()
                 try:
+                    self._before()
                     db = db or self._connect()
                     # PASSIVE: copies what no reader still needs and never blocks readers or writers.
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.runs += 1
-                except sqlite3.Error:
+                except (sqlite3.Error, StoreError):
                     pass  # the file is busy or gone: the next commit asks again, and the last close checkpoints
         finally:
             if db is not None:
