@@ -80,6 +80,9 @@ def _descriptions(meta: dict[str, Any]) -> list[tuple[str, list[str]]]:
         kind = item.get("descriptionType")
         if type(kind) is str and kind in _HEADINGS:
             found.setdefault(kind, []).append(item["description"])
+    if len(found) == 1:  # most records have one kind: no walk over the six sections
+        [(kind, texts)] = found.items()
+        return [(_HEADINGS[kind], texts)]
     return [(heading, found[kind]) for kind, heading in DESCRIPTION_SECTIONS if kind in found]
 
 
