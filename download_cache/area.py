@@ -118,6 +118,7 @@ class DownloadArea:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._prefix = os.path.join(self.root, "")  # root + "/": dataset paths joined without posixpath (page_status)
         self._lock = threading.Lock()
         self._indexes: dict[str, tuple[tuple[int, int, int], dict[str, StagedFile]]] = {}
         self._touched: dict[str, float] = {}
@@ -161,7 +162,7 @@ class DownloadArea:
         unreadable file takes the two reads as before.
         """
         name = dataset_dirname(key)
-        folder = os.path.join(self.root, name)
+        folder = self._prefix + name  # os.path.join's result: a folder name holds no "/" (dataset_dirname)
         if not os.access(folder, os.F_OK):  # most datasets: no folder, told without an exception (below)
             return _NO_FOLDER, self._absent(name)
         try:
@@ -188,7 +189,7 @@ class DownloadArea:
         """Return _status(name, False, {}, None): absent unless the quarantine holds the dataset."""
         # A page of a dataset never staged (most pages) made three failing system calls and raised three
         # exceptions (the manifest's open, the folder's and the quarantine's isdir): now two access() calls.
-        if os.access(os.path.join(self.root, QUARANTINE, name), os.F_OK):
+        if os.access(f"{self._prefix}{QUARANTINE}/{name}", os.F_OK):
             return self._status(name, False, {}, None)  # isdir decides, as for any dataset
         return _ABSENT
 

@@ -144,3 +144,17 @@ def test_metadata_is_read_whole_up_to_the_limit(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(OSError, match=r"symbolic links"):
         read_metadata(tmp_path, "link")
     assert MAX_METADATA_BYTES == 256 << 20
+
+
+@pytest.mark.parametrize("spelling", ["as is", "trailing slash", "relative"])
+@pytest.mark.parametrize("state", ["absent", "staged", "quarantined, no folder"])
+def test_page_status_joins_paths_as_os_path_join_for_any_spelling_of_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str, state: str
+) -> None:
+    stage(tmp_path, KEY)
+    STATES[state](tmp_path, DownloadArea(tmp_path).dataset_dir(KEY))
+    monkeypatch.chdir(tmp_path)
+    root = {"as is": str(tmp_path), "trailing slash": f"{tmp_path}/", "relative": "."}[spelling]
+    view = DownloadArea(root)
+    assert view.page_status(KEY) == (view.signature(KEY), view.status(KEY))
+    assert view.page_status(KEY)[1].state == DownloadArea(tmp_path).status(KEY).state
