@@ -21,7 +21,6 @@ MongoDB: DMZPUB_BENCH_MONGO_URI names a real server; otherwise a mongoeco wire s
 from __future__ import annotations
 
 import argparse
-import copy
 import http.client
 import json
 import os
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _locks import read_times, timed_command
+from _records import varied
 from _server import ServerURL, checkout_command, children_cpu, dmzpub_server, tree_cpu
 from stack import Served
 
@@ -51,10 +51,7 @@ def documents(n: int, run: str) -> list[dict]:
     template = json.loads((SHARED / "v4-registered-full.json").read_text())
     out = []
     for i in range(n):
-        doc = copy.deepcopy(template)
-        doc["doi"] = f"10.5555/bench-{run}-{i:07d}"
-        doc["title"] = f"{template['title']} #{i}"
-        out.append(doc)
+        out.append(varied(template, i, f"10.5555/bench-{run}-"))
     return out
 
 

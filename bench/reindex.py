@@ -24,11 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench._server import checkout_command  # noqa: E402
 
+BENCH = ROOT / "bench"  # bench/_records.py, on the seeding child's path after the code
 TEMPLATE = ROOT.parent / "shared" / "examples" / "scicat" / "v4-registered-full.json"
 # Run by the code being measured (its store layout may differ from other releases'): argv is folder, count, template.
 SEED = """
-import copy, json, sys
+import json, sys
 from pathlib import Path
+from _records import varied
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import schema
@@ -40,9 +42,7 @@ writer = RecordWriter(store)
 for start in range(0, n, 1000):
     records = []
     for i in range(start, min(n, start + 1000)):
-        doc = copy.deepcopy(template)
-        doc["doi"], doc["title"] = f"10.5555/reindex-{i:07d}", f"{template['title']} #{i}"
-        records.append(from_scicat(doc))
+        records.append(from_scicat(varied(template, i, "10.5555/reindex-")))
     writer.publish_many(records)
 """
 
@@ -51,10 +51,11 @@ def seed(data_dir: Path, n: int, code: Path | None) -> float:
     """Write n distinct records into a new SQLite store in data_dir with the code of folder `code`; return seconds."""
     data_dir.mkdir()
     if code is None:
-        python = [sys.executable, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n{SEED}"]
+        python = [sys.executable, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(BENCH)!r}]\n{SEED}"]
     else:  # an exported tree first on the path, without the editable install's hook (see checkout_command)
         site = next(p for p in sys.path if p.endswith("site-packages"))
-        python = [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(code)!r}, {site!r}]\n{SEED}"]
+        path = f"import sys; sys.path[:0] = [{str(code)!r}, {site!r}, {str(BENCH)!r}]"
+        python = [sys.executable, "-S", "-c", f"{path}\n{SEED}"]
     start = time.perf_counter()
     subprocess.run([*python, str(data_dir), str(n), str(TEMPLATE)], check=True, cwd=code or ROOT)
     return time.perf_counter() - start

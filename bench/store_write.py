@@ -15,7 +15,6 @@ and prints the speed-up over it.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from _baseline import best_in_turns, measured_at
+from _records import varied
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "examples" / "scicat"
@@ -34,10 +34,7 @@ def documents(n: int, run: str) -> list[dict[str, Any]]:
     template = json.loads((SHARED / "v4-registered-full.json").read_text())
     out = []
     for i in range(n):
-        doc = copy.deepcopy(template)
-        doc["doi"] = f"10.5555/store-{run}-{i:07d}"
-        doc["title"] = f"{template['title']} #{i}"
-        out.append(doc)
+        out.append(varied(template, i, f"10.5555/store-{run}-"))
     return out
 
 

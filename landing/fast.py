@@ -36,8 +36,7 @@ def page_route(app: Flask) -> Callable[[dict[str, Any]], Any]:
             return None  # Flask answers the 404 page or the redirect
 
         def render(summary: StoredRecord, status: DatasetStatus | None, stored: str | bytes | None) -> views.Rendered:
-            with app.app_context():  # cheap, unlike a request context (its URL matching above all)
-                done = views.render_from_memos(app, summary, root, status, stored)
+            done = views.render_from_memos(app, summary, root, status, stored)  # pushes no context of its own
             if done is not None:
                 return done
             with app.request_context(environ):  # rendering templates reads brand and settings as the view does

@@ -248,7 +248,8 @@ def assemble(parts: Parts, downloads: Downloads | None, datestamp: str) -> Assem
     frame = _frame(mark)
     if frame is None:
         return None
-    return _splice(parts, frame, _section(downloads, parts.publisher, mark), downloads, datestamp)
+    section = _section(downloads, parts.publisher, mark)
+    return _splice(parts, frame, section, downloads, datestamp, frames(), _plain_json())
 
 
 def assemble_from_memos(
@@ -257,7 +258,9 @@ def assemble_from_memos(
     """Return what assemble returns, without a request context: None unless earlier pages left the frame and section."""
     # The fast route's page not yet cached: a request context (its URL matching above all) cost a quarter of it.
     state = state_of(app)
-    if parts.fingerprint != state.frames.get(_fingerprint_key(root)) or downloads is None:
+    memo = state.frames
+    plain = memo.get("plain json")  # noted by the first page assembled in a request
+    if parts.fingerprint != memo.get(_fingerprint_key(root)) or downloads is None or plain is None:
         return None  # stale parts (or not yet checked in this process): the view renders or re-renders them
     mark = brand_of(app.config, root)
     frame = state.frames.get(_frame_key(app.config, root, mark))
@@ -270,32 +273,49 @@ def assemble_from_memos(
         section = None
     if frame is None or section is None:
         return None
-    return _splice(parts, frame, section, downloads, datestamp)
+    if plain and _context_free(parts, downloads, datestamp):
+        # No app context (~4 us of a page not cached): only the app's JSON (tojson) would need one.
+        return _splice(parts, frame, section, downloads, datestamp, memo, True)
+    with app.app_context():
+        return _splice(parts, frame, section, downloads, datestamp, memo, bool(plain))
+
+
+def _context_free(parts: Parts, downloads: Downloads, datestamp: str) -> bool:
+    """Tell whether _splice writes every live member without the app's JSON (_live_member's plain strings)."""
+    size = schemaorg.content_size(downloads, parts.archive_size)
+    return _PLAIN.fullmatch(datestamp) is not None and (not size or _PLAIN.fullmatch(size) is not None)
 
 
 def _splice(
-    parts: Parts, frame: tuple[str, ...], section: str, downloads: Downloads | None, datestamp: str
+    parts: Parts,
+    frame: tuple[str, ...],
+    section: str,
+    downloads: Downloads | None,
+    datestamp: str,
+    memo: dict[Hashable, Any],
+    plain: bool,
 ) -> Assembled:
     """Return the page's body and Link header: the frame around the parts, their slots filled with live values.
 
     And what identifies the answer besides the stored parts (which their fingerprint and the record's
     content hash identify): the frame's digest, every live value filled in and the Link header (views' ETag).
+    `memo`: the app's frames memo; `plain`: _plain_json() (both given: a page not cached may have no app context).
     """
     size = schemaorg.content_size(downloads, parts.archive_size)
     # Empty members are left out, as schemaorg.dataset does; the distribution is written directly unless
     # a facility changed the app's JSON settings (live_json).
     members = {
         "contentSize": _live_member("contentSize", size) if size else "",
-        "distribution": distribution_member(downloads) if _plain_json() else _distribution(downloads),
+        "distribution": distribution_member(downloads) if plain else _distribution(downloads),
         "dateModified": _live_member("dateModified", datestamp),
     }
     updated = escape(datestamp[:10])
     head = _filled(parts.head, [(_SLOT_TEXTS[name], member) for name, member in members.items()])
     main = _filled(parts.main, [(_MAIN_SLOT_TEXTS[0], section), (_MAIN_SLOT_TEXTS[1], updated)])
-    framed = _frame_bytes(frame)
+    framed = _frame_bytes(frame, memo)
     body = b"".join([framed[0], utf8(parts.title), framed[1], *head, framed[2], *main, framed[3]])
     link = signposting.header(parts.links, downloads)
-    live = "\0".join([parts.fingerprint, _frame_digest(frame), *members.values(), section, updated, link])
+    live = "\0".join([parts.fingerprint, _frame_digest(frame, memo), *members.values(), section, updated, link])
     return body, link, live
 
 
@@ -329,9 +349,8 @@ def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
     return pieces
 
 
-def _frame_bytes(frame: tuple[str, ...]) -> tuple[bytes, ...]:
+def _frame_bytes(frame: tuple[str, ...], memo: dict[Hashable, Any]) -> tuple[bytes, ...]:
     """Return a page frame's pieces encoded, once per frame (the frames' memo keeps the same tuple)."""
-    memo = frames()
     key = ("frame bytes", frame)
     if (found := memo.get(key)) is None:
         found = memo[key] = tuple(piece.encode() for piece in frame)
@@ -339,9 +358,8 @@ def _frame_bytes(frame: tuple[str, ...]) -> tuple[bytes, ...]:
     return framed
 
 
-def _frame_digest(frame: tuple[str, ...]) -> str:
+def _frame_digest(frame: tuple[str, ...], memo: dict[Hashable, Any]) -> str:
     """Return the digest of a page frame, once per frame (the frames' memo keeps the same tuple)."""
-    memo = frames()
     key = ("frame digest", frame)  # the tuple's strings cache their hashes: a cheap key
     if (found := memo.get(key)) is None:
         found = memo[key] = hashlib.sha256("\0".join(frame).encode()).hexdigest()

@@ -98,7 +98,7 @@ def static_links(page: RecordPage) -> StaticLinks:
     orcids = page.orcids
     links = (
         f'<{_uri(page.doi_url)}>; rel="cite-as"',
-        *[landing + tail for tail in _EXPORT_TAILS],
+        *map(landing.__add__, _EXPORT_TAILS),  # a C loop: the comprehension was ~1 % of a record's write
         *_TYPE_LINKS,
         *[f'<{url}>; rel="author"' for url in orcids],  # model._orcid_link's: what _uri leaves as it is
         *[f'<{_uri(url)}>; rel="license"' for url in page.license_urls],

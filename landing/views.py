@@ -162,8 +162,7 @@ def render_from_memos(
     """Return what render returns, without a request context; None when the page needs one (landing/fast.py)."""
     if summary.deleted:
         return None
-    state = state_of(app)
-    found = _stored_parts(state.repository(), summary, stored)
+    found = _stored_parts(state_of(app).repository, summary, stored)
     if found is None:
         return None
     if status is None:
@@ -194,15 +193,20 @@ def _rendered(body: str | bytes, link: str, status: int, identity: str | None = 
     return data, status, headers, etag
 
 
-def _stored_parts(repository: Repository, summary: StoredRecord, stored: str | bytes | None) -> parts.Parts | None:
-    """Return the record's write-time parts (`stored`: as read with the summary); None when missing or unreadable."""
-    stored = stored or summary.rendered.get(PAGE_PARTS) or repository.rendered_part(summary.key, PAGE_PARTS)
+def _stored_parts(
+    repository: Callable[[], Repository], summary: StoredRecord, stored: str | bytes | None
+) -> parts.Parts | None:
+    """Return the record's write-time parts (`stored`: as read with the summary); None when missing or unreadable.
+
+    `repository` is called only when the parts were not read yet (each call asks the process id: a system call).
+    """
+    stored = stored or summary.rendered.get(PAGE_PARTS) or repository().rendered_part(summary.key, PAGE_PARTS)
     return parts.Parts.loads(stored) if stored else None
 
 
 def _from_parts(summary: StoredRecord, status: DatasetStatus, stored: str | bytes | None) -> parts.Assembled | None:
     """Return the page from its write-time parts; None when they are missing or stale (reindex renders them)."""
-    found = _stored_parts(store(), summary, stored)
+    found = _stored_parts(store, summary, stored)
     if found is None or found.fingerprint != parts.fingerprint():
         return None
     files = section(status, summary.key, found.external_url, base_url())

@@ -177,6 +177,20 @@ def test_pages_not_cached_are_rendered_without_a_request_once_frame_and_section_
     assert len(seen) == 8 and seen[0] is False and seen[1::2] == [True] * 4
 
 
+def test_a_page_not_cached_under_the_apps_own_json_settings_is_rendered_from_the_memos_too(
+    apps: tuple[Flask, Flask, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _rendered_without_request(monkeypatch)
+    for app in apps[:2]:  # keys unsorted: the JSON-LD's distribution goes through the app's JSON (an app context)
+        app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": False}
+        state_of(app).frames.clear()  # the push noted the JSON settings it met
+    stage(tmp_path / "downloads", RICH_KEY)
+    first = _same(apps, "GET", PAGE)
+    state_of(apps[0]).pages.clear()
+    assert _same(apps, "GET", PAGE) == first and seen == [False, True]
+    assert '"distribution": [{"@type": "DataDownload", "name": "Whole dataset (ZIP)"' in first[2].decode()
+
+
 @pytest.mark.parametrize("apps", [{"DMZPUB_TEMPLATE_DIR": "templates"}], indirect=True)
 def test_a_facilitys_own_download_section_that_reads_the_request_is_rendered_in_one(
     apps: tuple[Flask, Flask, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

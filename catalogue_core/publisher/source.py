@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from ..compact_json import is_plain
 from ..doi import fold_doi
 from .delivery import RetryPolicy
 from .errors import SciCatUnreadable
@@ -18,6 +20,31 @@ API_VERSIONS = ("auto", "v4", "v3")
 
 class _Transient(Exception):
     pass
+
+
+class PlainPage(list[Any]):
+    """A page of documents its parse found plain JSON (compact_json.is_plain): nothing walks them again for it."""
+
+
+def known_plain(page: list[Any]) -> bool | None:
+    """Return True for a PlainPage, None (not known) for another page: what sync.read takes as `plain`."""
+    return True if type(page) is PlainPage else None
+
+
+def reply_json(response: requests.Response) -> Any:
+    """Return `response.json()`, read by orjson (~4x json's speed on a page) where that gives the same values."""
+    # The same values when requests decodes the body as UTF-8 (the charset SciCat and JSON's media type give)
+    # and orjson reads no float (it reads integers past 64 bits as floats): else json reads it, the reference,
+    # also for what orjson refuses (NaN, a lone surrogate, a BOM, bad UTF-8) and so for the error raised.
+    if (response.encoding or "").lower() in ("utf-8", "utf8"):
+        try:
+            value = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if is_plain(value):
+                return PlainPage(value) if type(value) is list else value
+    return response.json()
 
 
 class SciCatSource:
@@ -122,7 +149,7 @@ class SciCatSource:
         if not response.content and method != "GET":
             return None
         try:
-            return response.json()
+            return reply_json(response)
         except ValueError:
             raise SciCatUnreadable(url, "the reply is not JSON") from None
 

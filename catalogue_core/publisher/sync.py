@@ -18,7 +18,7 @@ from ..store.base import json_text
 from .datasets import dataset_pids
 from .outbox import Intent, Outbox, Sent
 from .read_ahead import read_ahead
-from .source import SciCatSource
+from .source import SciCatSource, known_plain
 
 GONE = "deleted in the catalogue"
 PRIVATE = "made private in the catalogue"
@@ -65,8 +65,11 @@ class SyncReport:
         return Counter(a.verb for a in self.actions)[verb]
 
 
-def read(document: Any) -> SourceRecord | None:
-    """Return the record of an upstream document as read (not normalised), or None without a DOI."""
+def read(document: Any, plain: bool | None = None) -> SourceRecord | None:
+    """Return the record of an upstream document as read (not normalised), or None without a DOI.
+
+    `plain` is compact_json.is_plain(document) when the caller knows it (its page's parse told: PlainPage).
+    """
     if not isinstance(document, dict):
         return None
     try:
@@ -75,7 +78,8 @@ def read(document: Any) -> SourceRecord | None:
         return None
     # Compact, and written by orjson where that is byte for byte what `json` writes: the DMZ reads the same
     # document. A lone surrogate (a JSON "\ud800" escape) stays an escape: raw, the outbox and HTTP cannot carry it.
-    plain = is_plain(document)  # one walk for the two texts here and the check's record, not one each
+    if plain is None:  # one walk for the two texts here and the check's record, not one each
+        plain = is_plain(document)
     body = json_text(document, plain)
     source_hash = hashlib.sha256(canonical_json(document, plain).encode("utf-8", "surrogatepass")).hexdigest()
     kind = "private" if document.get("status") == "private" else "unchecked"
@@ -126,8 +130,9 @@ class Walk:
         # The next pages are fetched while this one is hashed and queued: SciCat's time and ours overlap.
         for page in read_ahead(self.source.pages()):
             records = []
+            plain = known_plain(page)
             for document in page:
-                record = read(document)
+                record = read(document, plain)
                 if record is None:
                     self.unusable += 1
                 elif record.key not in self.seen:

@@ -25,7 +25,7 @@ from .delivery import Deliverer
 from .errors import PublisherError
 from .outbox import Outbox
 from .reconcile import reconcile
-from .source import SciCatSource
+from .source import SciCatSource, known_plain
 from .sync import Hooks, Planner, SyncReport, read, sync
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,8 @@ class Watcher:
         planner = Planner(self.outbox, report, withdraw_private=True, hooks=self.hooks)
         in_step = True
         for page in self.source.changed_since(shift(high_water, -self.settings.overlap)):
-            records = [r for r in map(read, page) if r is not None]
+            plain = known_plain(page)
+            records = [r for r in (read(document, plain) for document in page) if r is not None]
             report.read += len(page)
             report.unusable += len(page) - len(records)
             done = len(report.actions)
