@@ -30,7 +30,7 @@ from .base import (
     restored_thumbnail,
     search_terms,
 )
-from .sqlite_checkpoint import INTERVAL, Checkpointer
+from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
@@ -72,8 +72,9 @@ class SQLiteRepository(Repository):
         self._all_lock = threading.Lock()
         self._turn = WriteTurn(self.path)
         connect = lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None)  # noqa: E731
-        # In the background the turn is tried for one interval at most: the checkpoint is not held up.
-        self._checkpoints = Checkpointer(connect, before=lambda: self._catch_up_search(INTERVAL))
+        # In the background the turn is tried once a round, never waited for: a wait polls every 1 ms,
+        # each poll taking the GIL from the worker's request thread (writes fold when notes pile up).
+        self._checkpoints = Checkpointer(connect, before=lambda: self._catch_up_search(0.0))
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
