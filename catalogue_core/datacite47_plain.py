@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from . import datacite47_xml as general
-from .fragments import memoised
 from .xmltext import space_in_tag, string
 
 XML_LANG = general.XML_LANG
@@ -206,24 +205,23 @@ def _leaf_of(tag: str) -> Callable[[Any], str]:
 _WRITERS: dict[str, Callable[[Any], str]] = {
     **dict(general.RULES),
     "alternateIdentifiers": _alternate_identifiers,
-    # What a facility's records share, written once per process (fragments): ~a tenth of all formats' cost.
-    "creators": memoised(_creators),
+    "creators": _creators,
     "titles": _titles,
-    "publisher": memoised(_publisher),
+    "publisher": _publisher,
     "publicationYear": _leaf_of("publicationYear"),
-    "subjects": memoised(_subjects),
-    "contributors": memoised(_contributors),
+    "subjects": _subjects,
+    "contributors": _contributors,
     "dates": _dates,
     "language": _leaf_of("language"),
     "types": _resource_type,
     "doi": lambda doi: f'<identifier identifierType="DOI">{string(doi)}</identifier>',
-    "relatedIdentifiers": memoised(_related_identifiers),  # a thumbnail's link (per record) makes a new text
+    "relatedIdentifiers": _related_identifiers,
     "sizes": _free_texts("sizes", "size"),
     "formats": _free_texts("formats", "format"),
     "version": _leaf_of("version"),
-    "rightsList": memoised(_rights),
+    "rightsList": _rights,
     "descriptions": _descriptions,
-    "fundingReferences": memoised(_funding_references),
+    "fundingReferences": _funding_references,
 }
 _RULES = tuple(_WRITERS.items())
 

@@ -52,16 +52,14 @@ def datacite(doi: str, meta: dict[str, Any], creators: list[model.Person] | None
     `creators`: the metadata's, when the caller has them already (a page does).
     """
     people = model.creators(meta) if creators is None else creators
-    known = (model.title(meta), model.publisher(meta), model.resource_type(meta))
-    return _datacite(doi, meta, _datacite_authors(people), *known)
+    return _datacite(doi, meta, people, model.title(meta), model.publisher(meta), model.resource_type(meta))
 
 
-def _datacite_authors(creators: list[model.Person]) -> str:
+def _datacite(
+    doi: str, meta: dict[str, Any], creators: list[model.Person], title: str, publisher: str, resource_type: str
+) -> str:
     names = [p.name for p in creators]
-    return "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
-
-
-def _datacite(doi: str, meta: dict[str, Any], authors: str, title: str, publisher: str, resource_type: str) -> str:
+    authors = "; ".join(names[:MAX_NAMED]) + ("; et al." if len(names) > MAX_NAMED else "")
     version = f" Version {meta['version']}." if meta.get("version") else ""
     year, link = meta.get("publicationYear", "n.d."), doi_url(doi)
     return f"{authors} ({year}): {_sentence(title)}{version} {_sentence(publisher)} {_sentence(resource_type)} {link}"
@@ -85,24 +83,28 @@ def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[mode
     """Return a BibTeX @misc entry; organisations are braced so BibTeX keeps them whole."""
     people = model.creators(meta) if creators is None else creators
     known = (model.title(meta), model.publisher(meta), model.subjects(meta), model.rights(meta))
-    return _bibtex(doi, meta, landing_url, _bibtex_authors(people), *known)
+    return _bibtex(doi, meta, landing_url, people, *known)
 
 
 def page_citations(page: RecordPage, sections: Mapping[str, Any]) -> tuple[str, str]:
     """Return the page's DataCite citation and BibTeX entry, from the values its sections already read."""
-    # The same text as datacite() and bibtex() (the exports), without reading the metadata again; the
-    # authors as written before for creators with the same JSON.
-    doi, meta, title, publisher = page.doi, page.meta, page.title, sections["publisher"]
-    cite = _datacite(
-        doi, meta, page.of_creators("citation", _datacite_authors), title, publisher, sections["resource_type"]
-    )
-    author = page.of_creators("bibtex", _bibtex_authors)  # after the citation: an odd value raises where it always did
-    bib = _bibtex(doi, meta, page.landing_url, author, title, publisher, sections["subjects"], page.rights)
+    # The same text as datacite() and bibtex() (the exports), without reading the metadata again.
+    doi, meta, creators, title, publisher = page.doi, page.meta, page.creators, page.title, sections["publisher"]
+    cite = _datacite(doi, meta, creators, title, publisher, sections["resource_type"])
+    bib = _bibtex(doi, meta, page.landing_url, creators, title, publisher, sections["subjects"], page.rights)
     return cite, bib
 
 
-def _bibtex_authors(creators: list[model.Person]) -> str:
-    """Return BibTeX's author field of the creators: organisations braced so BibTeX keeps them whole."""
+def _bibtex(
+    doi: str,
+    meta: dict[str, Any],
+    landing_url: str,
+    creators: list[model.Person],
+    title: str,
+    publisher: str,
+    keywords: list[str],
+    licences: list[tuple[str, str | None]],
+) -> str:
     authors = []
     for person in creators:
         if person.personal and person.family:
@@ -112,22 +114,9 @@ def _bibtex_authors(creators: list[model.Person]) -> str:
             authors.append(_bibtex_escape(person.name))
         else:
             authors.append("{" + _bibtex_escape(person.name) + "}")
-    return " and ".join(authors)
-
-
-def _bibtex(
-    doi: str,
-    meta: dict[str, Any],
-    landing_url: str,
-    author: str,
-    title: str,
-    publisher: str,
-    keywords: list[str],
-    licences: list[tuple[str, str | None]],
-) -> str:
     # Each field on its own line, those with an empty value left out; written in order, not as (name, value) pairs.
     # The values in the order the fields come (an odd value raises where it always did).
-    title = _bibtex_escape(title)
+    author, title = " and ".join(authors), _bibtex_escape(title)
     publisher, year = _bibtex_escape(publisher), str(meta.get("publicationYear", ""))
     # biblatex reads doi and url verbatim (escapes would end up in the link); braces stay balanced.
     doi_field = doi.replace("{", "%7B").replace("}", "%7D")

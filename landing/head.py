@@ -25,7 +25,6 @@ except ImportError:  # markupsafe built without its C extension, or a release th
 
 from .blueprint import bp
 from .exports import EXPORTS, Export
-from .model import Person
 from .page import RecordPage
 
 DESCRIPTION_LENGTH = 300  # the description tag's text, cut at a word as Jinja's `truncate` does
@@ -99,10 +98,11 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
     # Each value escaped once though several tags show it, and the fixed tags written in runs: per-tag
     # calls and appends were most of this function's cost. Escaping is per character, so "; ".join of
     # escaped keywords is the escaped join.
-    meta = page.meta
+    meta, creators = page.meta, page.creators
     title, doi, landing = html_escape(page.title), html_escape(page.doi), html_escape(page.landing_url)
     publisher, issued = html_escape(sections["publisher"]), html_escape(sections["issued"])
     subjects = [html_escape(subject) for subject in sections["subjects"]]
+    names = [html_escape(person.name) for person in creators]
     abstract = _abstract(meta)
     escaped_abstract = html_escape(abstract)
     # Jinja's truncate leaves text within the length as it is (and its leeway is never negative).
@@ -114,8 +114,12 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
         f'<link rel="canonical" href="{landing}">\n<meta name="description" content="{description}">'
         f'\n<meta name="citation_title" content="{title}">'
     ]
-    authors = page.of_creators("head", _authors)  # the creators' tags: written once per creators' JSON
-    out.append(authors[0])
+    for person, name in zip(creators, names, strict=True):
+        out.append(f'\n<meta name="citation_author" content="{name}">')
+        for aff in person.affiliations:
+            out.append(f'\n<meta name="citation_author_institution" content="{html_escape(aff.name)}">')
+        if person.orcid:  # model._orcid_link's https://orcid.org/ and digits, dashes, X: nothing to escape
+            out.append(f'\n<meta name="citation_author_orcid" content="{person.orcid}">')
     out.append(
         f'\n<meta name="citation_publication_date" content="{issued.replace("-", "/")}">'
         f'\n<meta name="citation_publisher" content="{publisher}">\n<meta name="citation_doi" content="{doi}">'
@@ -129,7 +133,7 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
     out.append(
         f'\n<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">\n<meta name="DC.title" content="{title}">'
     )
-    out.append(authors[1])
+    out += [f'\n<meta name="DC.creator" content="{name}">' for name in names]
     doi_url = html_escape(page.doi_url)
     out.append(
         f'\n<meta name="DC.publisher" content="{publisher}">\n<meta name="DC.date" content="{issued}">'
@@ -145,18 +149,6 @@ def head_tags(page: RecordPage, exports: Sequence[Export], sections: Mapping[str
     out.append(f'\n<link rel="cite-as" href="{doi_url}">')
     out.append(landing.join(_alternates(exports)))  # every link but its page URL is fixed: one join
     return "".join(out)
-
-
-def _authors(creators: Sequence[Person]) -> tuple[str, str]:
-    """Return the creators' Highwire tags (name, institutions, ORCID) and their DC.creator tags."""
-    highwire, names = [], [html_escape(person.name) for person in creators]
-    for person, name in zip(creators, names, strict=True):
-        highwire.append(f'\n<meta name="citation_author" content="{name}">')
-        for aff in person.affiliations:
-            highwire.append(f'\n<meta name="citation_author_institution" content="{html_escape(aff.name)}">')
-        if person.orcid:  # model._orcid_link's https://orcid.org/ and digits, dashes, X: nothing to escape
-            highwire.append(f'\n<meta name="citation_author_orcid" content="{person.orcid}">')
-    return "".join(highwire), "".join([f'\n<meta name="DC.creator" content="{name}">' for name in names])
 
 
 def _alternates(exports: Sequence[Export]) -> list[str]:

@@ -53,16 +53,6 @@ def _agent(person: model.Person) -> str:
     return f'{{{identified}{kind}{member}{family}{given}{identifier}"name": {_value(person.name)}}}'
 
 
-def _agents(creators: list[model.Person]) -> str:
-    return "[" + ", ".join([_agent(p) for p in creators]) + "]"
-
-
-def _citation(related: list[model.Related]) -> str:
-    """Return the citation member (the works the record supplements or is cited by), or ""."""
-    cited = [r.url for r in related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
-    return ', "citation": [' + ", ".join([encode_basestring_ascii(url) for url in cited]) + "]" if cited else ""
-
-
 def _funders(funding: list[dict[str, Any]]) -> list[str]:
     out = []
     for fund in funding:
@@ -80,13 +70,15 @@ def text(page: RecordPage, sections: Mapping[str, Any], slots: Mapping[str, str]
     # _value's type test; values as the metadata gives them go through _value.
     meta, enc = page.meta, encode_basestring_ascii
     doi_url = enc(page.doi_url)
-    agents = page.of_creators("jsonld", _agents)  # creator and author: written once, and once per creators' JSON
+    agents = "[" + ", ".join([_agent(p) for p in page.creators]) + "]"  # creator and author: written once
     first = f'{{"@context": "https://schema.org", "@id": {doi_url}, "@type": "Dataset", "author": {agents}'
-    first += page.of_member("relatedIdentifiers", "jsonld", lambda _: _citation(page.related))  # once per JSON
+    cited = [r.url for r in page.related if r.url and r.relation.startswith(("Is supplement to", "Is cited by"))]
+    if cited:
+        first += ', "citation": [' + ", ".join([enc(url) for url in cited]) + "]"
     second = f', "creator": {agents}'
     third = f', "datePublished": {_value(sections["issued"])}, "description": {enc(description(page))}'
     out = []
-    if funders := page.of_member("fundingReferences", "jsonld", lambda _: _funders(sections["funding"])):
+    if funders := _funders(sections["funding"]):
         out.append(f', "funder": [{", ".join(funders)}]')
     value = f'{{"@type": "PropertyValue", "propertyID": "DOI", "url": {doi_url}, "value": {_value(page.doi)}}}'
     out.append(f', "identifier": [{doi_url}, {value}]')

@@ -62,18 +62,10 @@ def _kicker(out: list[str], page: RecordPage, s: Values, types: tuple[str, str])
         out.append(f'\n  <p class="subtitle"><span class="visually-hidden">{esc(kind)}: </span>{esc(text)}</p>')
 
 
-def _creators(out: list[str], page: RecordPage, s: Values, orcid_img: str) -> None:
-    if type(s) is not dict:  # a template's context, which may have set its own bylines
-        out.append(_creators_html(s, orcid_img))
-        return
-    # landing/sections.py's dict: its bylines are the page's creators', whose text is kept per their JSON.
-    out.append(page.of_creators(("main", orcid_img), lambda _: _creators_html(s, orcid_img)))
-
-
-def _creators_html(s: Values, orcid_img: str) -> str:
+def _creators(out: list[str], s: Values, orcid_img: str) -> None:
     affiliations = s["affiliations"]
     numbered = len(affiliations) > 1
-    out = ['\n  <ul class="creators" aria-label="Creators">']
+    out.append('\n  <ul class="creators" aria-label="Creators">')
     for line in s["bylines"]:
         person = line.person
         head, _, tail = person.name.rpartition(" ")
@@ -96,7 +88,6 @@ def _creators_html(s: Values, orcid_img: str) -> str:
             name = f'<a href="{esc(aff.url)}">{esc(aff.name)}</a>' if aff.url else esc(aff.name)
             out.append(f"\n    <li>{mark}{name}</li>")
         out.append("\n  </ul>")
-    return "".join(out)
 
 
 def _descriptions(out: list[str], s: Values) -> None:
@@ -168,15 +159,8 @@ def _related(out: list[str], s: Values) -> None:
     _list_section(out, "related", "Related works", items)
 
 
-def _funding(out: list[str], page: RecordPage, s: Values) -> None:
-    if type(s) is dict:  # landing/sections.py's: its funding is the metadata's, whose text is kept per its JSON
-        out.append(page.of_member("fundingReferences", "main", lambda _: _funding_html(s)))
-    else:  # a template's context, which may have set its own
-        out.append(_funding_html(s))
-
-
-def _funding_html(s: Values) -> str:
-    items, out = [], list[str]()
+def _funding(out: list[str], s: Values) -> None:
+    items = []
     for fund in s["funding"]:
         funder = esc(fund["funder"])
         if fund["funder_url"]:
@@ -193,18 +177,10 @@ def _funding_html(s: Values) -> str:
             line += f": <em>{esc(fund['award_title'])}</em>"
         items.append(line + "</li>")
     _list_section(out, "funding", "Funding", items)
-    return "".join(out)
 
 
-def _contributors(out: list[str], page: RecordPage, s: Values, orcid_img: str) -> None:
-    if type(s) is dict:  # as _funding
-        out.append(page.of_member("contributors", ("main", orcid_img), lambda _: _contributors_html(s, orcid_img)))
-    else:
-        out.append(_contributors_html(s, orcid_img))
-
-
-def _contributors_html(s: Values, orcid_img: str) -> str:
-    items, out = [], list[str]()
+def _contributors(out: list[str], s: Values, orcid_img: str) -> None:
+    items = []
     for person in s["contributors"]:
         role = f'<span class="relation">{esc(person.role)}</span> ' if person.role else ""
         line = f"\n      <li>{role}{esc(person.name)}"
@@ -217,7 +193,6 @@ def _contributors_html(s: Values, orcid_img: str) -> str:
             line += f' <span class="scheme">{esc("; ".join([str(a.name) for a in person.affiliations]))}</span>'
         items.append(line + "</li>")
     _list_section(out, "contributors", "Contributors", items)
-    return "".join(out)
 
 
 _CITE_HEAD = (
@@ -308,7 +283,7 @@ def record_main(
     types = (esc(general), esc(subtype) if _differs(subtype, general) else "")
     out = ['<div class="wrap record">\n<article class="record-main" aria-labelledby="record-title">\n']
     _kicker(out, page, sections, types)
-    _creators(out, page, sections, orcid_img)
+    _creators(out, sections, orcid_img)
     out.append(
         f'\n  <p class="doi-line"><a class="doi" href="{doi_url}"><span class="label">DOI</span>'
         f'<span class="value">{doi_url}</span></a>'
@@ -318,8 +293,8 @@ def record_main(
     out.append(f"\n\n  {_slot(slots['downloads'])}")
     _keywords(out, sections["subjects"], index)
     _related(out, sections)
-    _funding(out, page, sections)
-    _contributors(out, page, sections, orcid_img)
+    _funding(out, sections)
+    _contributors(out, sections, orcid_img)
     out.append("\n</article>\n")
     _cite_card(out, esc(page.landing_url), citation, bibtex, exports)
     _facts(out, page, sections, types, doi_url, _slot(slots["updated"]))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from catalogue_core.fragments import Shared
 from catalogue_core.store import StoredRecord
 from catalogue_core.thumbnail import THUMBNAIL_SUFFIX
 from catalogue_core.urls import doi_url, export_path, landing_path
@@ -16,11 +15,6 @@ from .downloads import Downloads
 
 THUMBNAIL = THUMBNAIL_SUFFIX
 T = TypeVar("T")
-# Per metadata member and its JSON, what the page's writers made of it: a facility's records share their
-# creators, funders, licences, ...; the creators' people, bylines, head tags, JSON-LD and citation authors
-# were ~a tenth of a record's write.
-_MEMBERS = ("creators", "contributors", "fundingReferences", "rightsList", "relatedIdentifiers")
-_SHARED = {member: Shared() for member in _MEMBERS}
 
 
 class once(Generic[T]):
@@ -92,36 +86,9 @@ class RecordPage:
         return model.title(self.meta)
 
     @once
-    def shared(self) -> dict[str, dict[Any, Any]]:
-        """Per metadata member, what writers made of it, shared by every page whose member has the same JSON.
-
-        Each writer names its own entry; what it keeps there depends on the member's value alone (and its name).
-        """
-        meta = self.meta  # every member a page writes: looked up at once
-        return {member: memo.of(meta.get(member)) for member, memo in _SHARED.items()}
-
-    def of_member(self, member: str, name: Hashable, write: Callable[[dict[str, Any]], T]) -> T:
-        """Return write(metadata), once per JSON of metadata[member] (`write` reads that member alone)."""
-        memo = self.shared[member]
-        if (found := memo.get(name)) is None:
-            found = memo[name] = write(self.meta)
-        return found
-
-    @once
     def creators(self) -> list[model.Person]:
         """Return the creators."""
-        return list(self._people)  # the page's own list of the shared (never assigned to) people
-
-    @property
-    def _people(self) -> list[model.Person]:
-        return self.of_member("creators", "people", model.creators)
-
-    def of_creators(self, name: Hashable, write: Callable[[list[model.Person]], T]) -> T:
-        """Return what `write` makes of the creators, once per creators' JSON (`write`'s depends on them alone)."""
-        memo = self.shared["creators"]
-        if (found := memo.get(name)) is None:
-            found = memo[name] = write(self._people)  # the shared people: a page's own list may have been changed
-        return found
+        return model.creators(self.meta)
 
     @once
     def dataset_pids(self) -> list[str]:
@@ -131,12 +98,12 @@ class RecordPage:
     @once  # the page's sections (less the dataset PIDs) and its JSON-LD citations both read these
     def related(self) -> list[model.Related]:
         """Return every related identifier with its link."""
-        return list(self.of_member("relatedIdentifiers", "related", model.related))  # the page's own list
+        return model.related(self.meta)
 
     @once  # the page's sections, its licence links and its JSON-LD read these
     def rights(self) -> list[tuple[str, str | None]]:
         """Return (name, link) of each licence or rights statement."""
-        return list(self.of_member("rightsList", "rights", model.rights))  # the page's own list
+        return model.rights(self.meta)
 
     @once
     def license_urls(self) -> list[str]:

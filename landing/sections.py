@@ -90,7 +90,7 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
     """Return every value the record template shows besides the page itself."""
     record = page.record
     meta, extras = record.metadata, record.extras
-    lines, affiliations = page.of_creators("bylines", bylines)  # once per creators' JSON
+    lines, affiliations = bylines(page.creators)
     size = extras.get("sizeOfArchive")
     related = page.related
     if pids := page.dataset_pids:
@@ -100,16 +100,15 @@ def record_sections(page: RecordPage) -> dict[str, Any]:
         related = list(related)  # the sections' own list, as the filter above makes one
     thumbnail = page.thumbnail_path  # a property that quotes the key: read once
     return {
-        "bylines": list(lines),  # the page's own lists of the shared values
-        "affiliations": list(affiliations),
+        "bylines": lines,
+        "affiliations": affiliations,
         "other_titles": model.other_titles(meta),
         "descriptions": _descriptions(meta),
         "subjects": model.subjects(meta),
         "licences": page.rights,
         "related": related,
-        # Shared by the pages whose member has the same JSON (never assigned to): each page has its own list.
-        "contributors": list(page.of_member("contributors", "people", model.contributors)),
-        "funding": list(page.of_member("fundingReferences", "funding", model.funding)),
+        "contributors": model.contributors(meta),
+        "funding": model.funding(meta),
         "dates": model.dates(meta),
         "issued": model.issued(meta),
         "publisher": model.publisher(meta),

@@ -4,6 +4,7 @@ next request themselves when it comes at once."""
 
 from __future__ import annotations
 
+import gc
 import select
 import socket
 import time
@@ -24,6 +25,10 @@ DEFAULT_LIMIT = 30.0
 # How long a thread waits for a keep-alive client's next request before handing the connection back to the
 # worker's event loop (DeadlineThreadWorker.handle); only while no other request waits for a thread.
 LINGER = 0.003
+# The collector's thresholds in a worker: young collections every 10,000 net allocations, not 700. A bulk
+# push holds its records' objects at once, so at 700 the collector ran several times a record and walked
+# the app's long-lived objects in its older generations: ~26-43 us of a record's CPU, ~17 us with these.
+GC_THRESHOLD = (10_000, 10, 10)
 
 
 class DeadlineSocket(socket.socket):
@@ -237,6 +242,14 @@ class _Response(wsgi.Response):
         return None
 
 
+def settle_heap() -> None:
+    """Put what loading the app made (modules, the app, its settings) out of the collector's walks, for good,
+    and collect the young generation less often (GC_THRESHOLD)."""
+    gc.collect()
+    gc.freeze()  # objects that live as long as the worker: no collection needs to walk them again
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 class DeadlineThreadWorker(IdleFirstAccept, ThreadWorker):
     """gunicorn's gthread worker with DeadlineSocket connections (DMZPUB_CLIENT_TIMEOUT seconds), idle workers
     accepting first."""
@@ -247,6 +260,10 @@ class DeadlineThreadWorker(IdleFirstAccept, ThreadWorker):
         util.http_date = _SecondDate()  # in this worker process only (after the fork): see _SecondDate
         wsgi.Response = _Response  # likewise (wsgi.create looks it up per request)
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        settle_heap()
 
     def notify(self) -> None:
         """Tell the arbiter this worker lives, at most once a second.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import random
@@ -402,3 +403,23 @@ def test_the_workers_header_checks_take_and_refuse_what_gunicorns_own_do() -> No
     for _ in range(5000):
         headers = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randrange(0, 6))]
         assert _processed(_Response, headers) == _processed(wsgi.Response, headers), headers
+
+
+def test_a_worker_puts_the_loaded_app_out_of_the_collectors_walks_and_collects_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from oai_server.gunicorn_worker import GC_THRESHOLD, DeadlineThreadWorker
+
+    loaded: list[bool] = []
+    monkeypatch.setattr(ThreadWorker, "load_wsgi", lambda self: loaded.append(True))
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        DeadlineThreadWorker.load_wsgi(object.__new__(DeadlineThreadWorker))
+        assert loaded == [True]  # gunicorn's own loading ran first
+        assert gc.get_freeze_count() > 1000 and gc.get_threshold() == GC_THRESHOLD
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

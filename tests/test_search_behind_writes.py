@@ -15,6 +15,7 @@ from test_store_contract import Clock, clock, entry  # noqa: F401
 
 from catalogue_core.store import schema, sqlite_search
 from catalogue_core.store.sqlite import SQLiteRepository
+from catalogue_core.store.sqlite_turn import WriteTurn
 
 # What schema version 4 (789d1e9) made: triggers that index inside each write, and no pending table.
 V4_SEARCH = """
@@ -129,12 +130,40 @@ def test_the_background_thread_folds_the_pending_writes(tmp_path: Path, clock: C
     repo = SQLiteRepository(tmp_path / "store.sqlite")
     try:
         repo.put([_titled(repo, n, WORDS[n]) for n in range(4)])
-        deadline = time.monotonic() + 20
-        while _pending(repo):
-            assert time.monotonic() < deadline, "the background thread never folded the pending writes"
-            time.sleep(0.02)
+        _wait_for(lambda: not _pending(repo), "the background thread never folded the pending writes")
         assert _in_index(repo, "bravo") == 1  # folded, not searched
         _index_is_exact(repo)
+    finally:
+        repo.close()
+
+
+def test_a_write_folds_the_pending_notes_once_there_are_many(
+    repo: SQLiteRepository, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_search, "MANY", 3)
+    monkeypatch.setattr(sqlite_search, "CHECK", 0)  # every write looks
+    repo.put([_titled(repo, 0, WORDS[0])])
+    repo.put([_titled(repo, 1, WORDS[1])])
+    assert _pending(repo) == 2
+    repo.put([_titled(repo, 2, WORDS[2])])
+    assert _pending(repo) == 0 and _in_index(repo, WORDS[2]) == 1
+
+
+def _wait_for(condition: object, what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_a_busy_write_turn_holds_up_the_background_fold_but_not_the_checkpoint(tmp_path: Path, clock: Clock) -> None:
+    repo = SQLiteRepository(tmp_path / "store.sqlite")
+    try:
+        repo.put([_titled(repo, 0, WORDS[0])])
+        with WriteTurn(str(tmp_path / "store.sqlite")).held():  # another process's long write
+            _wait_for(lambda: repo._checkpoints.runs > 0, "the checkpoint waited for the fold")
+            assert _pending(repo) == 1
+        _wait_for(lambda: not _pending(repo), "the background thread never folded the pending writes")
     finally:
         repo.close()
 

@@ -72,7 +72,9 @@ class SQLiteRepository(Repository):
         self._all_lock = threading.Lock()
         self._turn = WriteTurn(self.path)
         connect = lambda: sqlite3.connect(self.path, timeout=30, isolation_level=None)  # noqa: E731
-        self._checkpoints = Checkpointer(connect, before=self._catch_up_search)
+        # In the background the turn is tried once a round, never waited for: a wait polls every 1 ms,
+        # each poll taking the GIL from the worker's request thread (writes fold when notes pile up).
+        self._checkpoints = Checkpointer(connect, before=lambda: self._catch_up_search(0.0))
         try:
             self._db().executescript(_SCHEMA + _THUMBNAILS)
             columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
@@ -102,16 +104,17 @@ class SQLiteRepository(Repository):
         return db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
         """Run a write transaction (its datestamps taken inside it: see sqlite_watermark), in this store's turn."""
         db = self._db()
-        with self._turn.held():
+        with self._turn.held(wait):
             try:
                 db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"SQLite store {self.path} is not writable: {exc}") from exc
             try:
                 yield db
+                self._bound_pending(db)
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 # Disk full, read-only file: nothing of this transaction was committed, so the answer
@@ -122,6 +125,13 @@ class SQLiteRepository(Repository):
                 self._rollback(db)
                 raise
         self._checkpoints.committed()
+
+    def _bound_pending(self, db: sqlite3.Connection) -> None:
+        """Fold the search index's pending notes in this write when they are many (the background cannot get in)."""
+        # Counting them walks them (~45 K instructions at 150): only every CHECK rows this connection changed.
+        if db.total_changes >= getattr(self._local, "checked", 0):
+            self._local.checked = db.total_changes + sqlite_search.CHECK
+            sqlite_search.fold_if_many(db)
 
     @staticmethod
     def _rollback(db: sqlite3.Connection) -> None:
@@ -381,10 +391,10 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             sqlite_search.defer(db)
 
-    def _catch_up_search(self) -> None:
+    def _catch_up_search(self, wait: float | None = None) -> None:
         """Fold the writes not yet in the search index into it (before a search, and in the background)."""
         if self._counted(sqlite_search.pending):
-            with self._write() as db:
+            with self._write(wait) as db:
                 sqlite_search.fold(db)
 
     def stats(self) -> StoreStats:

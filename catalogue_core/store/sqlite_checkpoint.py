@@ -58,17 +58,23 @@ class Checkpointer:
                 if stop.wait(self.interval):  # let a burst of commits gather into one checkpoint
                     break
                 self._dirty.clear()
+                self._fold()
                 try:
-                    self._before()
                     db = db or self._connect()
                     # PASSIVE: copies what no reader still needs and never blocks readers or writers.
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.runs += 1
-                except (sqlite3.Error, StoreError):
+                except sqlite3.Error:
                     pass  # the file is busy or gone: the next commit asks again, and the last close checkpoints
         finally:
             if db is not None:
                 db.close()
+
+    def _fold(self) -> None:
+        try:
+            self._before()
+        except (sqlite3.Error, StoreError):
+            self._dirty.set()  # busy: the checkpoint runs all the same, and the next round tries again
 
     def close(self) -> None:
         """Stop this process's thread (SQLite checkpoints the WAL when its last connection closes)."""

@@ -46,20 +46,21 @@ class WriteTurn:
         return fd
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the turn for the block; raise StoreUnavailable after WAIT seconds of others holding it."""
+    def held(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the turn for the block; raise StoreUnavailable after `wait` (None: WAIT) seconds of others' turns."""
+        wait = WAIT if wait is None else wait
         fd = self._fd()
         if fd is None:
             yield
             return
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StoreUnavailable(f"SQLite store {self.store} is not writable: busy for {WAIT:g} s") from None
+                    raise StoreUnavailable(f"SQLite store {self.store} is not writable: busy for {wait:g} s") from None
                 time.sleep(POLL)
         try:
             yield
