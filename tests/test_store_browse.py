@@ -6,7 +6,7 @@ import pytest
 from conftest import v4_document
 
 from catalogue_core.record_writer import RecordWriter
-from catalogue_core.store import Repository, base, sqlite
+from catalogue_core.store import Repository, base, sqlite_search
 from catalogue_core.store.sqlite import SQLiteRepository
 
 RECORDS = [
@@ -79,7 +79,7 @@ def test_browse_searches_title_creator_doi_and_keyword(
     filled: Repository, text: str, expected: list[str], dense: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if dense:  # SQLite walks its newest-first index when a search matches many records
-        monkeypatch.setattr(sqlite, "_DENSE", 1)
+        monkeypatch.setattr(sqlite_search, "DENSE", 1)
     assert dois(filled.browse(text, None, 10)) == expected
     if len(expected) > 1:  # and pages the same way with either plan
         first = filled.browse(text, None, 1)

@@ -38,8 +38,6 @@ from .sqlite_turn import WriteTurn
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
 
-# A search matching at least this many records walks the newest-first index (see browse).
-_DENSE = 500
 _SUMMARY = "r.key, r.doi, r.datestamp, r.created, r.deleted, r.content_hash, r.sets, r.reason"
 
 
@@ -427,28 +425,8 @@ class SQLiteRepository(Repository):
             return self._browse(text, before, limit)
 
     def _browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
-        clauses: list[str] = ["r.deleted = 0"]
-        args: list[Any] = []  # the literal `deleted = 0` selects the partial index
-        source = "records r"
-        if before:
-            clauses.append("(r.created, r.key) < (?, ?)")
-            args.extend(before)
-        if terms := search_terms(text):
-            # Each term a phrase of its words, the last one a prefix; words hold only letters
-            # and digits, so no user text reaches the FTS5 query syntax.
-            match = " AND ".join(f'"{" ".join(words)}"*' for words in terms)
-            clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
-            args.append(match)
-            # Few matches: fetch and sort them. Many: walk the newest-first index, which meets
-            # a page of matches early, instead of sorting them all.
-            probe = self._read("SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?", (match, _DENSE))
-            if len(probe) >= _DENSE:
-                source = "records r INDEXED BY records_live_created"
-        rows = self._read(
-            f"SELECT {_SUMMARY}, r.metadata, r.extras FROM {source} WHERE {' AND '.join(clauses)}"
-            " ORDER BY r.created DESC, r.key DESC LIMIT ?",
-            [*args, limit],
-        )
+        columns = f"{_SUMMARY}, r.metadata, r.extras"
+        rows = self._read(*sqlite_search.browse_query(self._read, columns, text, before, limit))
         return [
             StoredRecord(**self._summary(row), metadata=json.loads(row["metadata"]), extras=json.loads(row["extras"]))
             for row in rows

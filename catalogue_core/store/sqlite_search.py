@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .search_terms import search_terms
+
+# A search matching at least this many records walks the newest-first index (see browse_query).
+DENSE = 500
 
 # External content (content='records'): the index keeps no second copy of the text, and no per-row
 # sizes (columnsize=0: only ranking reads them, and search orders by date). A write's search index
@@ -129,3 +136,33 @@ def _create(db: sqlite3.Connection) -> None:
 def _triggers(db: sqlite3.Connection) -> None:
     for statement in _TRIGGERS:
         db.execute(statement)
+
+
+def browse_query(
+    read: Callable[[str, Sequence[Any]], list[Any]],
+    columns: str,
+    text: str | None,
+    before: tuple[str, str] | None,
+    limit: int,
+) -> tuple[str, list[Any]]:
+    """Return the landing index's query of `columns` (of `records r`): live records newest first, older than
+    `before` (created, key), matching every term of `text`; `read` runs the probe that picks its plan."""
+    clauses: list[str] = ["r.deleted = 0"]
+    args: list[Any] = []  # the literal `deleted = 0` selects the partial index
+    source = "records r"
+    if before:
+        clauses.append("(r.created, r.key) < (?, ?)")
+        args.extend(before)
+    if terms := search_terms(text):
+        # Each term a phrase of its words, the last one a prefix; words hold only letters
+        # and digits, so no user text reaches the FTS5 query syntax.
+        match = " AND ".join(f'"{" ".join(words)}"*' for words in terms)
+        clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
+        args.append(match)
+        # Few matches: fetch and sort them. Many: walk the newest-first index, which meets
+        # a page of matches early, instead of sorting them all.
+        probe = read("SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?", (match, DENSE))
+        if len(probe) >= DENSE:
+            source = "records r INDEXED BY records_live_created"
+    sql = f"SELECT {columns} FROM {source} WHERE {' AND '.join(clauses)} ORDER BY r.created DESC, r.key DESC LIMIT ?"
+    return sql, [*args, limit]
