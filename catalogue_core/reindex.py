@@ -65,8 +65,9 @@ def reindex_all(writer: RecordWriter, workers: int) -> tuple[int, int]:
     _WRITER = writer
     try:
         with warnings.catch_warnings():
-            # Forking a process with threads (the store's checkpointer, a MongoDB client's monitors) is
-            # safe here: the workers open connections of their own and never use what those threads hold.
+            # Forking a process with threads (the store's checkpointer, a MongoDB client's monitors) is safe
+            # here: the workers open connections of their own and never use what those threads hold, and a
+            # fork waits until the checkpoint thread is out of SQLite (sqlite_checkpoint: its mutexes).
             warnings.simplefilter("ignore", DeprecationWarning)
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=_forked)
         with pool:

@@ -69,3 +69,39 @@ def test_closing_the_store_stops_its_checkpoint_thread(tmp_path: Path) -> None:
     assert thread is not None and thread.is_alive()
     store.close()
     assert not thread.is_alive()
+
+
+def test_a_fork_waits_until_the_checkpoint_thread_is_out_of_sqlite(tmp_path: Path) -> None:
+    import threading
+    import warnings
+
+    from catalogue_core.store.sqlite_checkpoint import Checkpointer
+
+    inside, leave, forked = threading.Event(), threading.Event(), threading.Event()
+
+    def in_sqlite() -> None:  # the fold, standing for any SQLite call of the thread
+        inside.set()
+        leave.wait(30)
+
+    checkpoints = Checkpointer(lambda: sqlite3.connect(tmp_path / "x.sqlite"), interval=0.01, before=in_sqlite)
+    checkpoints.committed()
+    assert inside.wait(20)
+
+    def fork() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads: what this test is about
+            child = os.fork()
+        if child == 0:
+            os._exit(0)
+        forked.set()
+        os.waitpid(child, 0)
+
+    forking = threading.Thread(target=fork)
+    forking.start()
+    try:
+        assert not forked.wait(0.5)  # the fork waits while the thread is inside SQLite
+    finally:
+        leave.set()
+    assert forked.wait(20)  # and goes ahead as soon as it is out
+    forking.join()
+    checkpoints.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 
 from ..errors import StoreError
@@ -32,6 +33,10 @@ class Checkpointer:
         self._before = before  # run before each checkpoint, in this thread (the search index's catch-up)
         self.interval = interval
         self._dirty = threading.Event()
+        # Held while this thread runs SQLite: a fork waits for it (_watch_forks), or the child would inherit
+        # SQLite's process-wide mutexes locked by a thread it does not have (a reindex worker hung opening its store).
+        self.working = threading.Lock()
+        _watch_forks(self)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -58,17 +63,24 @@ class Checkpointer:
                 if stop.wait(self.interval):  # let a burst of commits gather into one checkpoint
                     break
                 self._dirty.clear()
-                self._fold()
-                try:
-                    db = db or self._connect()
-                    # PASSIVE: copies what no reader still needs and never blocks readers or writers.
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.runs += 1
-                except sqlite3.Error:
-                    pass  # the file is busy or gone: the next commit asks again, and the last close checkpoints
+                with self.working:
+                    db = self._checkpoint(db)
         finally:
             if db is not None:
-                db.close()
+                with self.working:
+                    db.close()
+
+    def _checkpoint(self, db: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """Fold, then checkpoint through `db` (opened on first use); return the connection to keep."""
+        self._fold()
+        try:
+            db = db or self._connect()
+            # PASSIVE: copies what no reader still needs and never blocks readers or writers.
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.runs += 1
+        except sqlite3.Error:
+            pass  # the file is busy or gone: the next commit asks again, and the last close checkpoints
+        return db
 
     def _fold(self) -> None:
         try:
@@ -85,3 +97,28 @@ class Checkpointer:
                 self._dirty.set()
                 thread.join()
             self._pid = 0
+
+
+_WATCHED: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
+_HELD: list[Checkpointer] = []  # what the fork in progress waited for, released after it on both sides
+_HOOKED: list[bool] = []  # the fork hooks are registered (once a process: a forked child keeps its parent's)
+
+
+def _watch_forks(checkpointer: Checkpointer) -> None:
+    """Make every later os.fork() of this process wait until no checkpoint thread is inside SQLite."""
+    if not _HOOKED:
+        os.register_at_fork(before=_hold, after_in_parent=_release, after_in_child=_release)
+        _HOOKED.append(True)
+    _WATCHED.add(checkpointer)
+
+
+def _hold() -> None:
+    _HELD[:] = list(_WATCHED)
+    for checkpointer in _HELD:
+        checkpointer.working.acquire()
+
+
+def _release() -> None:
+    for checkpointer in _HELD:
+        checkpointer.working.release()
+    _HELD.clear()
