@@ -419,14 +419,15 @@ class SQLiteRepository(Repository):
         self._turn.after_fork()
 
     def browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
-        if search_terms(text):  # a search sees every write committed before it, outside its time budget
+        terms = search_terms(text)
+        if terms:  # a search sees every write committed before it, outside its time budget
             self._catch_up_search()
         with self._budget(self.search_budget):
-            return self._browse(text, before, limit)
+            return self._browse(terms, before, limit)
 
-    def _browse(self, text: str | None, before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
+    def _browse(self, terms: list[list[str]], before: tuple[str, str] | None, limit: int) -> list[StoredRecord]:
         columns = f"{_SUMMARY}, r.metadata, r.extras"
-        rows = self._read(*sqlite_search.browse_query(self._read, columns, text, before, limit))
+        rows = self._read(*sqlite_search.browse_query(self._read, columns, terms, before, limit))
         return [
             StoredRecord(**self._summary(row), metadata=json.loads(row["metadata"]), extras=json.loads(row["extras"]))
             for row in rows

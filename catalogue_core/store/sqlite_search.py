@@ -6,8 +6,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .search_terms import search_terms
-
 # A search matching at least this many records walks the newest-first index (see browse_query).
 DENSE = 500
 
@@ -42,7 +40,7 @@ END""",
     {_NOTE.format(rowid="old.rowid", text="old.search")};
 END""",
 )
-_NAMES = ("records_search_replace", "records_search_insert", "records_search_update", "records_search_delete")
+_NAMES = tuple(trigger.split()[5] for trigger in _TRIGGERS)  # CREATE TRIGGER IF NOT EXISTS <name> ...
 # Schema version 3's index: its own copy of the text, and triggers of other names (dropped by upgrade).
 _OLD_TRIGGERS = ("records_fts_replace", "records_fts_insert", "records_fts_update", "records_fts_delete")
 LIVE_CREATED = "CREATE INDEX IF NOT EXISTS records_live_created ON records (created DESC, key DESC) WHERE deleted = 0"
@@ -141,19 +139,19 @@ def _triggers(db: sqlite3.Connection) -> None:
 def browse_query(
     read: Callable[[str, Sequence[Any]], list[Any]],
     columns: str,
-    text: str | None,
+    terms: list[list[str]],
     before: tuple[str, str] | None,
     limit: int,
 ) -> tuple[str, list[Any]]:
     """Return the landing index's query of `columns` (of `records r`): live records newest first, older than
-    `before` (created, key), matching every term of `text`; `read` runs the probe that picks its plan."""
+    `before` (created, key), matching every one of `terms` (search_terms'); `read` runs the probe picking its plan."""
     clauses: list[str] = ["r.deleted = 0"]
     args: list[Any] = []  # the literal `deleted = 0` selects the partial index
     source = "records r"
     if before:
         clauses.append("(r.created, r.key) < (?, ?)")
         args.extend(before)
-    if terms := search_terms(text):
+    if terms:
         # Each term a phrase of its words, the last one a prefix; words hold only letters
         # and digits, so no user text reaches the FTS5 query syntax.
         match = " AND ".join(f'"{" ".join(words)}"*' for words in terms)
