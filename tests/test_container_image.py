@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from conftest import SHARED
 from download_helpers import free_port, require, stop, wait_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,7 +225,7 @@ def test_entrypoint_serves_on_loopback_passes_its_healthcheck_and_stops_graceful
                 raise RuntimeError(log.read().decode(errors="replace")) from None
             base = f"http://127.0.0.1:{port}"
             doi = "10.99999/container-smoke"
-            document = json.loads((ROOT.parent / "shared/examples/scicat/v4-public-minimal.json").read_text())
+            document = json.loads((SHARED / "examples/scicat/v4-public-minimal.json").read_text())
             document["doi"] = doi
             auth = {"Authorization": f"Bearer {TOKEN}"}
             assert requests.put(f"{base}/api/v1/published/{doi}", json=document, headers=auth, timeout=30).ok

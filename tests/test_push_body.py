@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SHARED as SHARED_DIR
 
 from oai_server.api.push import MAX_DEPTH, _json_body, _orjson_body
 from oai_server.problems import APIProblem
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples"
+SHARED = SHARED_DIR / "examples"
 
 
 def reference(raw: bytes) -> tuple[str, Any]:
