@@ -31,8 +31,15 @@ _PATH_SAFE = "/:@!$&'()*+,;="
 _RESOLVER_UNSAFE = re.compile(r'[%"# ?<>{}^\[\]`|\\+]')
 
 
+# What quote() leaves as it is with _PATH_SAFE: its always-safe ASCII letters, digits and _.-~, and _PATH_SAFE.
+_PATH_PLAIN = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*")
+
+
 def in_path(text: str) -> str:
     """Return a DOI or relative file path as it goes into a URL path (its slashes kept)."""
+    # Most DOIs need no quoting: one regex match, not quote()'s encode, strip and decode (~0.4 -> ~0.15 us).
+    if type(text) is str and _PATH_PLAIN.fullmatch(text):
+        return text
     return quote(text, safe=_PATH_SAFE)
 
 
@@ -75,6 +82,8 @@ def api_record_path(doi: str | None = None) -> str:
 @lru_cache(maxsize=1024)  # a record's page, citations and formats convert its DOI ~6 times at write time
 def doi_url(doi: str) -> str:
     """Return the resolver URL of a DOI, %-encoded as the DOI Handbook's URL encoding rules say."""
+    if not _RESOLVER_UNSAFE.search(doi):  # most DOIs: a search, not a sub with nothing to replace (~2x)
+        return RESOLVER + doi
     return RESOLVER + _RESOLVER_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", doi)
 
 

@@ -21,6 +21,7 @@ _BIBTEX_REPLACE = {
     "}": r"\textbraceright{}",
 }
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9:./_-]+")
+_KEY_SAFE = re.compile(r"[A-Za-z0-9:./_-]*")  # what _KEY_CHARS leaves as it is
 # CSL item types of DataCite's resourceTypeGeneral; the rest are "dataset" for our records.
 _CSL_TYPES = {
     "Software": "software",
@@ -76,7 +77,9 @@ def _bibtex_replacement(match: re.Match[str]) -> str:
 
 def bibtex_key(doi: str) -> str:
     """Return a BibTeX key made of the DOI's safe characters."""
-    return _KEY_CHARS.sub("_", doi.lower())
+    lowered = doi.lower()
+    # Most DOIs are safe characters only: one match, not a sub that copies the text (~2x the cost).
+    return lowered if _KEY_SAFE.fullmatch(lowered) else _KEY_CHARS.sub("_", lowered)
 
 
 def bibtex(doi: str, meta: dict[str, Any], landing_url: str, creators: list[model.Person] | None = None) -> str:

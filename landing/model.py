@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from catalogue_core.urls import doi_url
 
-_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
+# An ORCID iD at the end of an identifier: 19 characters, so only an identifier's last 19 can be one.
+_ORCID_TAIL = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 _ROR = re.compile(r"^(?:https?://ror\.org/)?(0[a-z0-9]{8})$")
 _NOT_IN_URL = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -113,8 +114,11 @@ def _orcid(identifiers: Any) -> str | None:
 
 @lru_cache(maxsize=4096)  # a facility's people recur across its records: each identifier read once
 def _orcid_link(identifier: str) -> str | None:
-    match = _ORCID.search(identifier.strip())
-    return "https://orcid.org/" + match.group(1) if match else None
+    text = identifier.strip()
+    # One fullmatch of the last 19 characters: what a search for the iD anchored at the end ($) finds,
+    # without trying every position before (~3x cheaper on a URL).
+    match = _ORCID_TAIL.fullmatch(text, max(len(text) - 19, 0))
+    return "https://orcid.org/" + match.group(0) if match else None
 
 
 def _affiliations(items: Any) -> tuple[Affiliation, ...]:
@@ -214,7 +218,7 @@ def resolve(identifier: str, scheme: str) -> str | None:
 def _resolve(identifier: str, scheme: str) -> str | None:
     if scheme == "URL":
         return safe_url(identifier)
-    if scheme == "DOI":
+    if scheme == "DOI" and identifier.lower().startswith(_RESOLVER_PREFIXES):  # most DOIs come bare: one test
         lowered = identifier.lower()
         identifier = next((identifier[len(p) :] for p in _RESOLVER_PREFIXES if lowered.startswith(p)), identifier)
     if scheme == "DOI":

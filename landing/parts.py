@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
+from flask.globals import _cv_app, _cv_request
 from markupsafe import Markup, escape
 
 from catalogue_core.record import PublishedRecord
@@ -408,7 +409,10 @@ def writer(app: Flask) -> Callable[[PublishedRecord], str]:
 
     def render_record(record: PublishedRecord) -> str:
         page = written_page(record, base)
-        if has_request_context() and current_app.config is app.config and request.script_root == root:
+        # The context variables behind has_request_context() and current_app read directly: the three
+        # proxies' look-ups were ~0.8 us of every record written (~0.25 us so).
+        here = _cv_request.get(None)
+        if here is not None and _cv_app.get().app.config is app.config and here.request.script_root == root:
             return dumps_values(_values(page, _kept()))  # a push request: its context fits
         # Sync and reindex write outside requests: one context per thread, pushed again for each record,
         # keeps the request-wide memos (_request_memo); a new one per record cost ~0.8 ms.
