@@ -16,7 +16,10 @@ from .base import Repository
 #    drops that index and rewrites the set rows. MongoDB: nothing to do.
 # 5: SQLite's search index is kept behind the writes: a write notes the rows to index, searches and a
 #    background thread fold them in (sqlite_search); the step replaces the triggers. MongoDB: nothing to do.
-SCHEMA_VERSION = 5
+# 6: SQLite's set rows are kept behind the writes: a write notes its record in `sets_pending`, folded into
+#    `record_sets` with the search index's notes (sqlite_sets); a release before it would miss the pending
+#    rows. The step has nothing to convert (the table is made when the file is opened). MongoDB: nothing to do.
+SCHEMA_VERSION = 6
 
 
 def _defer_search_index(repo: Repository) -> None:
@@ -32,6 +35,7 @@ MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     3: lambda repo: repo.rebuild_counts(),
     4: lambda repo: repo.upgrade_layout(),
     5: _defer_search_index,
+    6: lambda repo: None,
 }
 
 

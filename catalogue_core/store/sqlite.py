@@ -14,7 +14,17 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_search, sqlite_watermark
+from . import (
+    sqlite_batch,
+    sqlite_counts,
+    sqlite_page,
+    sqlite_reindex,
+    sqlite_restore,
+    sqlite_rows,
+    sqlite_search,
+    sqlite_sets,
+    sqlite_watermark,
+)
 from .base import (
     Entry,
     ListedRecord,
@@ -25,9 +35,6 @@ from .base import (
     StoredRecord,
     StoreStats,
     WriteResult,
-    json_text,
-    restored_status,
-    restored_thumbnail,
     search_terms,
 )
 from .sqlite_checkpoint import Checkpointer
@@ -49,10 +56,6 @@ def _sets(text: str) -> tuple[str, ...]:
 
 def _rendered(rows: list[sqlite3.Row]) -> dict[str, str]:
     return {row["prefix"]: row["xml"] for row in rows}
-
-
-def _dumps(value: Any) -> str:
-    return json_text(value)
 
 
 class SQLiteRepository(Repository):
@@ -130,6 +133,7 @@ class SQLiteRepository(Repository):
         if db.total_changes >= getattr(self._local, "checked", 0):
             self._local.checked = db.total_changes + sqlite_search.CHECK
             sqlite_search.fold_if_many(db)
+            sqlite_sets.fold_if_many(db)
 
     @staticmethod
     def _rollback(db: sqlite3.Connection) -> None:
@@ -224,7 +228,7 @@ class SQLiteRepository(Repository):
             )
             db.execute("DELETE FROM rendered WHERE key = ?", (key,))
             sqlite_write(db, key, None)
-            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]), row)
+            sqlite_sets.write(db, key, stamp, row)
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -303,11 +307,15 @@ class SQLiteRepository(Repository):
         # Keyset order over an index: a page costs the same at any depth.
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, after, driver)
-        source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
         xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
         join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if prefix else ""
-        sql = f"SELECT {columns}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
-        return sql, ([prefix] if prefix else []) + args + [limit]
+        args = ([prefix] if prefix else []) + args
+        if driver == "s":  # the set rows folded and those pending: sqlite_sets
+            select = f"SELECT {columns}{xml}, s.datestamp AS set_datestamp, s.key AS set_key"
+            sql, args = sqlite_sets.list_sql(select, join, where, args, "ORDER BY set_datestamp, set_key LIMIT ?")
+            return sql, [*args, limit]
+        sql = f"SELECT {columns}{xml} FROM records r{join}{where} ORDER BY r.datestamp, r.key LIMIT ?"
+        return sql, [*args, limit]
 
     def list_records(
         self,
@@ -335,15 +343,14 @@ class SQLiteRepository(Repository):
             rows = cursor.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
-        return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml in rows]
+        return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml, *_ in rows]
 
     def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, None, driver)
-        source = "records r" if driver == "r" else "record_sets s"
-        if driver == "s" and query.statuses is not None:
-            source = "record_sets s JOIN records r ON r.key = s.key"
-        return self._read(f"SELECT count(*) AS n FROM {source}{where}", args)[0]["n"]
+        if driver == "s":
+            return self._read(*sqlite_sets.count_sql(where, args, query.statuses is not None))[0]["n"]
+        return self._read(f"SELECT count(*) AS n FROM records r{where}", args)[0]["n"]
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         rows = self._read(
@@ -382,7 +389,7 @@ class SQLiteRepository(Repository):
             sqlite_search.upgrade(db)
             sqlite_counts.upgrade(db)
             db.execute("DROP INDEX IF EXISTS record_sets_key")
-            sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
+            sqlite_sets.rebuild(db)  # the set rows deletes now find by primary key, from the records rows
 
     def defer_search_index(self) -> None:
         """Keep the search index behind the writes, caught up by searches (schema version 5: sqlite_search)."""
@@ -390,10 +397,14 @@ class SQLiteRepository(Repository):
             sqlite_search.defer(db)
 
     def _catch_up_search(self, wait: float | None = None) -> None:
-        """Fold the writes not yet in the search index into it (before a search, and in the background)."""
-        if self._counted(sqlite_search.pending):
+        """Fold the writes not yet in the search index into it (before a search, and in the background).
+
+        The pending set rows (sqlite_sets) are folded with them: reads need not wait for those.
+        """
+        if self._counted(sqlite_search.pending) or self._counted(sqlite_sets.pending):
             with self._write(wait) as db:
                 sqlite_search.fold(db)
+                sqlite_sets.fold(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
@@ -463,29 +474,7 @@ class SQLiteRepository(Repository):
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
-            for record, search in records:
-                held = db.execute("SELECT datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
-                db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        record.key,
-                        record.doi,
-                        record.datestamp,
-                        record.created,
-                        int(record.deleted),
-                        record.reason,
-                        record.content_hash,
-                        _dumps(list(record.sets)),
-                        search,
-                        _dumps(record.metadata),
-                        _dumps(record.extras),
-                        _dumps(record.payload),
-                        restored_status(record),
-                    ),
-                )
-                sqlite_rows.write_rendered(db, record.key, record.rendered)
-                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets, held)
-                sqlite_write(db, record.key, restored_thumbnail(record))
+            sqlite_restore.restore(db, records)
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .base import Entry, WriteResult, distinct_runs, json_text
-from .sqlite_rows import DELETE_SETS, many, old_sets
+from .sqlite_rows import many
+from .sqlite_sets import NOTE, forget
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -116,12 +117,8 @@ def _write(
     db.executemany(
         "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
     )
-    many(
-        db,
-        DELETE_SETS,
-        [pk for entry, _, _ in written if entry.key in held for pk in old_sets(entry.key, held[entry.key])],
-    )
-    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
+    forget(db, [(entry.key, held[entry.key]) for entry, _, _ in written if entry.key in held])
+    db.executemany(NOTE, [(now, entry.key) for entry, now, _ in written])  # set rows behind the writes: sqlite_sets
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
 
 

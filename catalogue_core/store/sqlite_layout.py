@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS record_sets (
 ) WITHOUT ROWID;
 -- No index by key (before schema version 4, record_sets_key): a record's rows are deleted by their
 -- primary key, from the sets and datestamp the records row holds (every write stamps both alike).
+-- The set rows not yet written (schema version 6): sqlite_sets.
+CREATE TABLE IF NOT EXISTS sets_pending (
+    datestamp TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (datestamp, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.

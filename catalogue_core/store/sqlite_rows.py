@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from ..page_parts import disseminated
+from . import sqlite_sets
 from .base import RecordNotFound, WriteResult, json_text
 
 
@@ -34,31 +35,6 @@ def write_changed(db: sqlite3.Connection, key: str, old: dict[str, str], rendere
         db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", changed)
 
 
-def write_sets(
-    db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str], held: sqlite3.Row | None = None
-) -> None:
-    """Replace a record's set rows by `sets` at `stamp`; `held`: its records row before this write (None: none)."""
-    if held is not None:
-        db.executemany(DELETE_SETS, old_sets(key, held))
-    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
-
-
-# By primary key: a record's set rows are (spec, datestamp, key) for its records row's sets and datestamp,
-# as every write stamps both alike. An index on key (to delete `WHERE key = ?`) cost ~3 WAL pages a put.
-DELETE_SETS = "DELETE FROM record_sets WHERE spec = ? AND datestamp = ? AND key = ?"
-
-
-def old_sets(key: str, held: sqlite3.Row) -> list[tuple[str, str, str]]:
-    """Return the primary keys of the set rows of a records row (its `sets` and `datestamp` columns)."""
-    return [(spec, held["datestamp"], key) for spec in json.loads(held["sets"])]
-
-
-def rebuild_sets(db: sqlite3.Connection) -> None:
-    """Rewrite every set row from the records rows, in the caller's transaction (schema step 4)."""
-    db.execute("DELETE FROM record_sets")
-    db.execute("INSERT INTO record_sets SELECT j.value, r.datestamp, r.key FROM records r, json_each(r.sets) j")
-
-
 def rerender(
     db: sqlite3.Connection,
     key: str,
@@ -83,5 +59,5 @@ def rerender(
     now = stamp(row["datestamp"])
     db.execute("UPDATE records SET datestamp = ?, sets = ? WHERE key = ?", (now, json_text(list(sets)), key))
     write_changed(db, key, old, rendered)
-    write_sets(db, key, now, sets, row)
+    sqlite_sets.write(db, key, now, row)
     return WriteResult(key, "updated", now)
