@@ -104,11 +104,11 @@ def test_a_search_folds_the_pending_set_rows_too(repo: SQLiteRepository, clock: 
     assert _count(repo, "sets_pending") == 0 and _count(repo, "record_sets")
 
 
-def test_migrate_takes_a_version_5_file_to_version_6(repo: SQLiteRepository, clock: Clock) -> None:
+def test_migrate_takes_a_version_5_file_to_this_version(repo: SQLiteRepository, clock: Clock) -> None:
     repo.put([_titled(repo, 1, "alpha")])
     repo.set_schema_version(5)
-    with pytest.raises(schema.SchemaMismatch, match="schema version 5, this release needs 6"):
+    with pytest.raises(schema.SchemaMismatch, match="schema version 5, this release needs 7"):
         schema.check(repo)
-    assert schema.migrate(repo, report=lambda _: None) == 1
-    assert repo.schema_version() == 6
+    assert schema.migrate(repo, report=lambda _: None) == 2  # steps 6 and 7
+    assert repo.schema_version() == schema.SCHEMA_VERSION == 7
     schema.check(repo)

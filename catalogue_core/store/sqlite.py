@@ -19,6 +19,7 @@ from . import (
     sqlite_counts,
     sqlite_page,
     sqlite_reindex,
+    sqlite_rendered,
     sqlite_restore,
     sqlite_rows,
     sqlite_search,
@@ -41,6 +42,7 @@ from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
+from .sqlite_rendered import ID_OF as _ID_OF
 from .sqlite_turn import WriteTurn
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
@@ -82,6 +84,7 @@ class SQLiteRepository(Repository):
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
+            sqlite_rendered.install(self._db())
             sqlite_search.install(self._db())
             sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
@@ -214,7 +217,7 @@ class SQLiteRepository(Repository):
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         with self._write() as db:
-            row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if not self._claim(db, key, sequence):
                 return WriteResult(key, "stale", row["datestamp"] if row else "")
             if row is None:
@@ -226,7 +229,7 @@ class SQLiteRepository(Repository):
                 "UPDATE records SET deleted = 1, reason = ?, datestamp = ? WHERE key = ?",
                 (reason, stamp, key),
             )
-            db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+            sqlite_rendered.delete(db, [row["rowid"]])
             sqlite_write(db, key, None)
             sqlite_sets.write(db, key, stamp, row)
             return WriteResult(key, "withdrawn", stamp)
@@ -257,7 +260,9 @@ class SQLiteRepository(Repository):
         )
 
     def rendered_part(self, key: str, name: str) -> str | None:
-        rows = self._read("SELECT xml FROM rendered WHERE key = ? AND prefix = ?", (key, name))
+        rows = self._read(
+            f"SELECT x.xml FROM records r JOIN rendered x ON x.id = {_ID_OF} WHERE r.key = ?", (name, key)
+        )
         return rows[0]["xml"] if rows else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
@@ -270,7 +275,7 @@ class SQLiteRepository(Repository):
         row = rows[0]
         rendered: dict[str, str] = {}
         if formats is None or formats:  # formats=() (reindex, amendments): the ~10 KB of XML is not read
-            rendered = _rendered(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
+            rendered = _rendered(self._read(f"{sqlite_rendered.OF_RECORDS} WHERE r.key = ? ORDER BY x.prefix", (key,)))
         if formats is not None:
             rendered = {p: x for p, x in rendered.items() if p in formats}
         return StoredRecord(
@@ -308,7 +313,7 @@ class SQLiteRepository(Repository):
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, after, driver)
         xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
-        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if prefix else ""
+        join = f" LEFT JOIN rendered x ON x.id = {_ID_OF}" if prefix else ""
         args = ([prefix] if prefix else []) + args
         if driver == "s":  # the set rows folded and those pending: sqlite_sets
             select = f"SELECT {columns}{xml}, s.datestamp AS set_datestamp, s.key AS set_key"
@@ -396,6 +401,11 @@ class SQLiteRepository(Repository):
         with self._write() as db:
             sqlite_search.defer(db)
 
+    def key_renderings_by_rowid(self) -> None:
+        """Key the renderings by their records rows' rowids, with no index (schema version 7: sqlite_rendered)."""
+        with self._write() as db:
+            sqlite_rendered.upgrade(db)
+
     def _catch_up_search(self, wait: float | None = None) -> None:
         """Fold the writes not yet in the search index into it (before a search, and in the background).
 
@@ -450,8 +460,7 @@ class SQLiteRepository(Repository):
 
     def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
         rows = self._read(
-            f"SELECT {_SUMMARY}, p.xml FROM records r"
-            " LEFT JOIN rendered p ON p.key = r.key AND p.prefix = ? WHERE r.key = ?",
+            f"SELECT {_SUMMARY}, p.xml FROM records r LEFT JOIN rendered p ON p.id = {_ID_OF} WHERE r.key = ?",
             (name, key),
         )
         if not rows:

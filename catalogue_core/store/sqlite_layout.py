@@ -1,6 +1,8 @@
 """The SQLite file's layout: its tables and indexes, and the upgrades of files made before them."""
 
-SCHEMA = """
+RENDERED = "CREATE TABLE IF NOT EXISTS rendered (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, xml TEXT NOT NULL)"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY,
     doi TEXT NOT NULL,
@@ -17,14 +19,10 @@ CREATE TABLE IF NOT EXISTS records (
     status TEXT NOT NULL DEFAULT ''
 );
 -- A rowid table, not WITHOUT ROWID: documents of 1-4 KB stored in the key's b-tree made it deep
--- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Files made before
--- keep their layout; the SQL is the same for both.
-CREATE TABLE IF NOT EXISTS rendered (
-    key TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    xml TEXT NOT NULL,
-    PRIMARY KEY (key, prefix)
-);
+-- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Keyed by the records
+-- row's rowid and the format's slot since schema version 7, with no index (sqlite_rendered).
+{RENDERED};
+CREATE TABLE IF NOT EXISTS rendered_slots (prefix TEXT PRIMARY KEY, slot INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS record_sets (
     spec TEXT NOT NULL,
     datestamp TEXT NOT NULL,

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from ..page_parts import disseminated
-from . import sqlite_sets
+from . import sqlite_rendered, sqlite_sets
 from .base import RecordNotFound, WriteResult, json_text
 
 
@@ -18,21 +18,16 @@ def many(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> 
         db.executemany(sql, rows)
 
 
-def write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
-    db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-    db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
-
-
-def write_changed(db: sqlite3.Connection, key: str, old: dict[str, str], rendered: dict[str, str]) -> None:
-    """Make a record's stored renderings `rendered`, writing only the formats that differ from `old`."""
+def write_changed(db: sqlite3.Connection, rowid: int, old: dict[str, str], rendered: dict[str, str]) -> None:
+    """Make a records row's stored renderings `rendered`, writing only the formats that differ from `old`."""
     # A reindex after a release mostly changes one or two formats of each record: rewriting all of
     # them (tens of kB a record) was most of what the reindex's writing process spent.
-    gone = [(key, prefix) for prefix in old if prefix not in rendered]
+    gone = [prefix for prefix in old if prefix not in rendered]
     if gone:
-        db.executemany("DELETE FROM rendered WHERE key = ? AND prefix = ?", gone)
-    changed = [(key, prefix, xml) for prefix, xml in rendered.items() if old.get(prefix) != xml]
+        sqlite_rendered.forget(db, rowid, gone)
+    changed = {prefix: xml for prefix, xml in rendered.items() if old.get(prefix) != xml}
     if changed:
-        db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", changed)
+        sqlite_rendered.write(db, [(rowid, changed)], replace=True)
 
 
 def rerender(
@@ -44,20 +39,20 @@ def rerender(
     stamp: Callable[[str | None], str],
 ) -> WriteResult:
     """Write a stored record's new renderings; its datestamp moves only when what harvesters see changed."""
-    row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+    row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
     if row is None:
         raise RecordNotFound(key)
     if search is not None:  # the FTS trigger fires only when the text really changes
         db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
     if row["deleted"]:
         return WriteResult(key, "unchanged", row["datestamp"])
-    old = {r["prefix"]: r["xml"] for r in db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,))}
+    old = sqlite_rendered.of(db, row["rowid"])
     if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
         if old != rendered:  # only the page parts changed: harvesters see nothing new
-            write_changed(db, key, old, rendered)
+            write_changed(db, row["rowid"], old, rendered)
         return WriteResult(key, "unchanged", row["datestamp"])
     now = stamp(row["datestamp"])
     db.execute("UPDATE records SET datestamp = ?, sets = ? WHERE key = ?", (now, json_text(list(sets)), key))
-    write_changed(db, key, old, rendered)
+    write_changed(db, row["rowid"], old, rendered)
     sqlite_sets.write(db, key, now, row)
     return WriteResult(key, "updated", now)
