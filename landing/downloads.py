@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from dataclasses import MISSING, dataclass, field, fields
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from markupsafe import escape
 
@@ -63,15 +65,26 @@ def external_url(extras: dict[str, Any]) -> str | None:
 def section(status: DatasetStatus, key: str, external: str | None, base_url: str) -> Downloads:
     """Return the download section of a dataset of this status."""
     if status.state != STAGED:
-        return Downloads(status.state, external_url=external)
+        return _made(Downloads, _NOT_STAGED, state=status.state, external_url=external)
     # file_path's prefix quoted once per dataset, not once per file (a staged page's links were a sixth of it).
     folder = base_url + file_path(key, "")
     links = tuple(
-        FileLink(f.path, folder + in_path(f.path), f.size, human_size(f.size), f.sha256, media_type(f.path))
-        for f in sorted(status.files, key=lambda f: f.path)
+        _made(
+            FileLink,
+            {},
+            path=f.path,
+            url=folder + (f.path if _PLAIN_PATH.fullmatch(f.path) else in_path(f.path)),
+            size=f.size,
+            size_text=human_size(f.size),
+            sha256=f.sha256,
+            media_type=media_type(f.path),
+        )
+        for f in sorted(status.files, key=_BY_PATH)
     )
-    return Downloads(
-        STAGED,
+    return _made(
+        Downloads,
+        {},
+        state=STAGED,
         files=links[:FILES_SHOWN],
         file_count=len(links),
         total_size=status.total_size,
@@ -82,6 +95,23 @@ def section(status: DatasetStatus, key: str, external: str | None, base_url: str
         staged=status.staged,
         all_files=links,
     )
+
+
+# A file path that in_path (quote, its safe characters) gives back as it is: most staged files' names.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*")
+_BY_PATH = attrgetter("path")
+_T = TypeVar("_T")
+# What Downloads(state, external_url=...) holds besides those two: the defaults of its other fields.
+_NOT_STAGED = {f.name: f.default for f in fields(Downloads) if f.default is not MISSING} | {"all_files": ()}
+
+
+def _made(cls: type[_T], defaults: dict[str, Any], **values: Any) -> _T:
+    """Return cls(**values) of a frozen dataclass given every field (or the rest in `defaults`): an equal object,
+    its __dict__ filled at once."""
+    # A frozen __init__ sets each field through object.__setattr__: ten for every page not cached, six per staged file.
+    made = object.__new__(cls)
+    made.__dict__.update(defaults, **values)
+    return made
 
 
 def _plural(count: int) -> str:
