@@ -146,3 +146,13 @@ def test_a_resend_the_store_holds_makes_no_sets_or_search_text_and_a_written_rec
     assert sorted(made) == ["search", "sets"]  # the new record's, once each
     stored = repo.get("10.5555/again-2")
     assert stored is not None and stored.sets == tuple(record_writer.derive_sets(new, writer.set_rules))
+
+
+def test_the_probe_put_unchanged_reads_equals_the_entry_the_constructor_makes() -> None:
+    record = from_scicat(v4_document(DOI))
+    probe = record_writer._probe(record, 7)
+    made = Entry(**vars(probe))  # every field the constructor takes, and no other
+    assert type(probe) is Entry and probe == made and vars(probe) == vars(made)
+    assert (probe.key, probe.doi, probe.sequence, probe.status) == (record.key, record.doi, 7, record.status)
+    assert (probe.metadata, probe.extras, probe.payload) == (record.metadata, record.extras, record.payload)
+    assert (probe.content_hash, probe.rendered, probe.sets, probe.search) == (record.content_hash, {}, (), "")

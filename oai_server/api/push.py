@@ -226,6 +226,7 @@ def publish_bulk(documents: Any, plain: bool = False) -> tuple[Response, int]:
         raise APIProblem(400, "Expected a JSON array", errors=[FieldProblem("/", "must be a JSON array")])
     items: list[dict[str, Any]] = [{} for _ in documents]
     order = sequences(len(documents))
+    who = audit.actor()  # read once: through Flask's context-local `g` it was ~half of each record's audit line
     good = []
     for index, document in enumerate(documents):
         try:
@@ -240,14 +241,13 @@ def publish_bulk(documents: Any, plain: bool = False) -> tuple[Response, int]:
                 "title": exc.title,
                 "errors": [p.as_dict() for p in exc.problems],
             }
-            audit.refused(
-                "publish", doi if isinstance(doi, str) else f"#{index}", invalid_record_status(exc), exc.title
-            )
+            target = doi if isinstance(doi, str) else f"#{index}"
+            audit.refused("publish", target, invalid_record_status(exc), exc.title, who)
     writer = ext().writer
     results = writer.publish_many([record for _, record in good], [order[i] for i, _ in good]) if good else []
     link = record_link()
     for (index, record), result in zip(good, results, strict=True):
-        audit.written("publish", record.doi, result.outcome)
+        audit.written("publish", record.doi, result.outcome, who)
         items[index] = {
             "index": index,
             **write_reply(result, record.doi, link),
