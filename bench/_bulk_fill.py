@@ -69,6 +69,19 @@ def _rendered_sql(db: sqlite3.Connection) -> list[str]:
     ]
 
 
+def _fold_set_rows(db: sqlite3.Connection) -> None:
+    """Write the set rows the fill left pending (schema 6: sqlite_sets), so the copies have theirs in `record_sets`.
+
+    Copied pending, a million records' set rows would be read by every harvest page of a set until a write folds them.
+    """
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sets_pending'").fetchone():
+        from catalogue_core.store import sqlite_sets  # only this layout's code has it
+
+        db.execute("BEGIN")
+        sqlite_sets.fold(db)
+        db.execute("COMMIT")
+
+
 def replicate(path: Path, total: int) -> float:
     """Grow the store at `path` (filled with BENCH records 0..n-1) to `total` records; return the seconds taken."""
     started = time.perf_counter()
@@ -79,6 +92,7 @@ def replicate(path: Path, total: int) -> float:
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-1000000")
+    _fold_set_rows(db)
     seed = db.execute("SELECT count(*) FROM records").fetchone()[0]
     db.execute("CREATE TEMP TABLE seed AS SELECT key FROM records")
     statements = [_copy_sql(db, table) for table in _keyed_tables(db)] + _rendered_sql(db)
