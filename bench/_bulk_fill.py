@@ -4,7 +4,8 @@ The harvest bench writes its first records through the store's own write path (`
 ~400-3,000 records/s here: a million would take many minutes). `replicate` then copies those rows
 inside SQLite, table by table, giving each copy the next DOI (`10.99999/BENCH-<n>`, as the bench's
 fill names them) in its key, DOI, stored documents and search text, the way the fill's own
-variants are made by substituting the DOI. Every table keyed by the record key is copied, so the
+variants are made by substituting the DOI. Every table keyed by the record key is copied (and the
+renderings, keyed by their records row's id since schema 7, under the copy's), so the
 indexes, the full-text index (its triggers fire) and any per-record table stay consistent.
 Datestamps are copied too: many records share one, which keyset paging orders by key.
 """
@@ -54,6 +55,33 @@ def _copy_sql(db: sqlite3.Connection, table: str) -> str:
     return f"INSERT INTO {table} SELECT {', '.join(values)} FROM {table} t WHERE t.key IN (SELECT key FROM seed)"
 
 
+def _rendered_sql(db: sqlite3.Connection) -> list[str]:
+    """The renderings' copy when they are keyed by their records row's id (schema 7: sqlite_rendered), else none."""
+    if "id" not in _columns(db, "rendered"):
+        return []  # keyed by `key`: copied with the other keyed tables
+    from catalogue_core.store.sqlite_rendered import SLOTS  # only this layout's code has it
+
+    xml = f"replace(replace(x.xml, {_OLD_DOI}, {_NEW_DOI}), t.key, {_NEW_KEY})"
+    return [
+        f"INSERT INTO rendered SELECT n.rowid * {SLOTS} + x.id % {SLOTS}, x.prefix, {xml} FROM records t"
+        f" JOIN rendered x ON x.id BETWEEN t.rowid * {SLOTS} AND t.rowid * {SLOTS} + {SLOTS - 1}"
+        f" JOIN records n ON n.key = {_NEW_KEY} WHERE t.key IN (SELECT key FROM seed)"
+    ]
+
+
+def _fold_set_rows(db: sqlite3.Connection) -> None:
+    """Write the set rows the fill left pending (schema 6: sqlite_sets), so the copies have theirs in `record_sets`.
+
+    Copied pending, a million records' set rows would be read by every harvest page of a set until a write folds them.
+    """
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sets_pending'").fetchone():
+        from catalogue_core.store import sqlite_sets  # only this layout's code has it
+
+        db.execute("BEGIN")
+        sqlite_sets.fold(db)
+        db.execute("COMMIT")
+
+
 def replicate(path: Path, total: int) -> float:
     """Grow the store at `path` (filled with BENCH records 0..n-1) to `total` records; return the seconds taken."""
     started = time.perf_counter()
@@ -64,9 +92,10 @@ def replicate(path: Path, total: int) -> float:
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-1000000")
+    _fold_set_rows(db)
     seed = db.execute("SELECT count(*) FROM records").fetchone()[0]
     db.execute("CREATE TEMP TABLE seed AS SELECT key FROM records")
-    statements = [_copy_sql(db, table) for table in _keyed_tables(db)]
+    statements = [_copy_sql(db, table) for table in _keyed_tables(db)] + _rendered_sql(db)
     for offset in range(seed, total, seed):
         db.execute("DELETE FROM temp.seed")
         last = _key(min(seed, total - offset))  # the last copy may take only the first seed records

@@ -37,13 +37,14 @@ def copy_records(source: Path, target: Path) -> None:
         " datacite TEXT); CREATE INDEX recs_order ON recs (datestamp, id);"
     )
     out.execute("ATTACH DATABASE ? AS src", (str(source),))
+    # Keyed by the records row's id and the format's slot since schema 7 (sqlite_rendered), by key before.
+    by_id = "x.id = r.rowid * 64 + (SELECT slot FROM src.rendered_slots WHERE prefix = ?)"
+    by_key = "x.key = r.key AND x.prefix = ?"
+    columns = [row[1] for row in out.execute("PRAGMA src.table_info(rendered)")]
+    part = f"(SELECT xml FROM src.rendered x WHERE {by_id if 'id' in columns else by_key})"
     out.execute(
-        "INSERT INTO recs SELECT ? || r.doi, r.datestamp, r.sets,"
-        " (SELECT xml FROM src.rendered x WHERE x.key = r.key AND x.prefix = 'oai_dc'),"
-        " (SELECT xml FROM src.rendered x WHERE x.key = r.key AND x.prefix = 'oai_datacite'),"
-        " (SELECT xml FROM src.rendered x WHERE x.key = r.key AND x.prefix = 'datacite')"
-        " FROM src.records r",
-        (ID_PREFIX,),
+        f"INSERT INTO recs SELECT ? || r.doi, r.datestamp, r.sets, {part}, {part}, {part} FROM src.records r",
+        (ID_PREFIX, "oai_dc", "oai_datacite", "datacite"),
     )
     out.commit()
     out.close()

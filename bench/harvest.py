@@ -316,12 +316,39 @@ def compare(
 
 
 def compare_baseline(ours: str, env: dict[str, str], args: argparse.Namespace) -> None:
-    """Serve the same store with the code of git commit --baseline and harvest both, taking turns."""
+    """Serve the same store with the code of git commit --baseline and harvest both, taking turns.
+
+    A baseline of another schema version refuses this store: it gets the same records in a store of
+    its own, filled by its own code.
+    """
     with tempfile.TemporaryDirectory(prefix="dmzpub-baseline-") as folder:
         command = checkout_command(args.baseline, Path(folder))
+        if args.store == "sqlite" and _schema_at(args.baseline) != schema.SCHEMA_VERSION:
+            env = {**env, "DMZPUB_DATA_DIR": str(Path(folder) / "var")}
+            _fill_with(Path(folder), env["DMZPUB_DATA_DIR"], args.records)
         with dmzpub_server(env, workers=args.workers, command=command) as old:
-            print(f"the same store served by the code of {args.baseline} ({args.workers} workers):")
+            print(f"the same records served by the code of {args.baseline} ({args.workers} workers):")
             compare(ours, f"{old}/oai", args, peer=args.baseline, target="")
+
+
+def _schema_at(ref: str) -> int:
+    """Return the store schema version of git ref `ref`'s code."""
+    text = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{ref}:catalogue_core/store/schema.py"], check=True, capture_output=True
+    ).stdout.decode()
+    return int(re.search(r"^SCHEMA_VERSION = (\d+)", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+
+def _fill_with(code: Path, data_dir: str, records: int) -> None:
+    """Fill a new SQLite store in `data_dir` as the bench fills its own, by the code exported into `code`."""
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    # catalogue_core imported first, from `code`: this module's own path entries come later (-S: see checkout_command).
+    run = (
+        f"import sys; sys.path[:0] = [{str(code)!r}, {site!r}]; import catalogue_core; import harvest, argparse; "
+        f"harvest.fill_store(harvest.open_store(None, {data_dir!r}), {data_dir!r},"
+        f" argparse.Namespace(store='sqlite', records={records}))"
+    )
+    subprocess.run([sys.executable, "-S", "-c", run], check=True, cwd=ROOT / "bench")
 
 
 def fill_store(store: Repository, data_dir: str, args: argparse.Namespace) -> None:

@@ -323,6 +323,7 @@ def _splice(
 _SLOT_START = SLOT.format("")[:-3]  # what every slot begins with
 _SLOT_START_BYTES = _SLOT_START.encode()
 _MAIN_SLOT_TEXTS = (SLOT.format("downloads"), SLOT.format("updated"))
+_SLOT_BYTES = {slot: slot.encode() for slot in (*_SLOT_TEXTS.values(), *_MAIN_SLOT_TEXTS)}  # encoded once, not per page
 
 
 def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
@@ -333,19 +334,25 @@ def _filled(text: str | bytes, fills: list[tuple[str, str]]) -> list[Any]:
     once, not once per slot (and encodes none of it when the store gave bytes).
     """
     data = utf8(text)  # a slot is ASCII: found in UTF-8 exactly where it is in the text
-    if any(_SLOT_START in value for _, value in fills):  # a value holding a slot: replace() in turn decides
-        for slot, value in fills:
-            data = data.replace(slot.encode(), value.encode(), 1)
-        return [data]
-    # Every slot's search starts at the first slot: HTML's many '>' slow a search (each slot ends in one).
+    for _, value in fills:  # a loop, not any() over a generator: a page not cached fills five slots
+        if _SLOT_START in value:  # a value holding a slot: replace() in turn decides
+            for slot, value in fills:
+                data = data.replace(slot.encode(), value.encode(), 1)
+            return [data]
+    # Every slot's search starts at the first slot: HTML's many '>' slow a bytes search for a slot (each ends in one).
     first = data.find(_SLOT_START_BYTES)
     if first < 0:
         return [data]
-    view, at, pieces = memoryview(data), 0, []
-    for start, slot, value in sorted((data.find(slot.encode(), first), slot, value) for slot, value in fills):
+    found = []
+    for slot, value in fills:
+        start = data.find(_SLOT_BYTES.get(slot) or slot.encode(), first)
         if start >= 0:
-            pieces += [view[at:start], value.encode()]
-            at = start + len(slot)
+            found.append((start, len(slot), value))
+    found.sort()
+    view, at, pieces = memoryview(data), 0, []
+    for start, size, value in found:
+        pieces += [view[at:start], value.encode()]
+        at = start + size
     pieces.append(view[at:])
     return pieces
 

@@ -47,16 +47,31 @@ class Parts:
             small = _json_line(line)
             links = small.pop("links")
             static = signposting.StaticLinks(tuple(links["links"]), links["linkset"], links["too_many"])
-            big: dict[str, Any] = {}
+            lengths = small.pop("lengths")
+            if type(lengths) is not list or len(lengths) != len(BIG_FIELDS) or small.keys() != _SMALL_FIELDS:
+                return None  # what zip(strict=True) or cls(**small) refused: written by another release
             counted = isinstance(text, bytes) and not text.isascii()  # lengths are in characters
-            for name, length in zip(BIG_FIELDS, small.pop("lengths"), strict=True):
+            big = []
+            for length in lengths:
                 if not isinstance(length, int) or length < 0:
                     return None  # corrupt: rendered afresh
                 end = _utf8_end(text, start, length) if counted else start + length
-                big[name], start = text[start:end], end
-            return cls(**small, **big, links=static) if start == len(text) else None
+                big.append(text[start:end])
+                start = end
+            return _parts(small, big, static) if start == len(text) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+_SMALL_FIELDS = {"fingerprint", "external_url", "publisher", "archive_size"}  # Parts' fields in the JSON line
+
+
+def _parts(small: dict[str, Any], big: list[Any], links: signposting.StaticLinks) -> Parts:
+    """Return Parts(**small, title=, head=, main=, links=): an equal object, its __dict__ filled at once."""
+    # The frozen dataclass's __init__ sets each of its 8 fields through object.__setattr__, once per page not cached.
+    parts = object.__new__(Parts)
+    parts.__dict__.update(small, title=big[0], head=big[1], main=big[2], links=links)
+    return parts
 
 
 def _utf8_end(data: Any, start: int, length: int) -> int:

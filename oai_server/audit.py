@@ -22,9 +22,12 @@ def actor() -> str:
     return g.get("actor", "-")
 
 
-def written(action: str, doi: str, outcome: str) -> None:
-    """Record a write: action `publish` or `withdraw`; outcome created, updated (an amendment), unchanged, withdrawn."""
-    who = actor()
+def written(action: str, doi: str, outcome: str, who: str | None = None) -> None:
+    """Record a write: action `publish` or `withdraw`; outcome created, updated (an amendment), unchanged, withdrawn.
+
+    `who` is the caller when the request has no Flask context to remember it in (the API's fast PUT).
+    """
+    who = actor() if who is None else who
     # A bulk push writes one line per record: dmzpub's text set-up takes the access line's direct write.
     if log.isEnabledFor(logging.INFO) and access_line.info(log, request_id(), f"{action} {doi}: {outcome} by {who}"):
         return
@@ -38,9 +41,9 @@ def written(action: str, doi: str, outcome: str) -> None:
     )
 
 
-def refused(action: str, doi: str, status: int, why: str) -> None:
-    """Record a write that was refused (unauthenticated, invalid, too large...)."""
-    who = actor()
+def refused(action: str, doi: str, status: int, why: str, who: str | None = None) -> None:
+    """Record a write that was refused (unauthenticated, invalid, too large...); `who` as for `written`."""
+    who = actor() if who is None else who
     log.warning(
         "%s %s: refused (HTTP %s, %s) for %s",
         action,

@@ -23,6 +23,7 @@ class StoreExtension:
         self._pid: int | None = None
         self._store: Repository | None = None
         self.page_parts: PartsRenderer | None = None  # the landing pages' write-time renderer (create_app)
+        self._writer: tuple[tuple[object, ...], RecordWriter] | None = None  # (what it was made of, the writer)
 
     @property
     def store(self) -> Repository:
@@ -45,9 +46,16 @@ class StoreExtension:
     @property
     def writer(self) -> RecordWriter:
         """Return the DMZ record writer on this process's repository."""
+        # Made again only when what it is made of changed: a writer and its RenderContext (whose landing URL
+        # builder is worked out on first use) per PUT were ~3 us of it.
         cfg = self.config
-        context = RenderContext(cfg["DMZPUB_BASE_URL"], cfg["DMZPUB_DATACENTRE_SYMBOL"])
-        return RecordWriter(self.store, context, cfg["DMZPUB_SET_RULES"], self.page_parts)
+        rules, base, symbol = cfg["DMZPUB_SET_RULES"], cfg["DMZPUB_BASE_URL"], cfg["DMZPUB_DATACENTRE_SYMBOL"]
+        made_of: tuple[object, ...] = (self.store, self.page_parts, rules, base, symbol)
+        kept = self._writer
+        if kept is None or kept[0] != made_of:
+            writer = RecordWriter(self.store, RenderContext(base, symbol), rules, self.page_parts)
+            kept = self._writer = (made_of, writer)
+        return kept[1]
 
     @property
     def kind(self) -> str:

@@ -119,3 +119,35 @@ def test_basic_with_empty_credentials_never_publishes(client: Any) -> None:
     header = {"Authorization": "Basic " + base64.b64encode(b":").decode()}
     response = client.post("/scicat/oai/Publication", json=v4_document("10.5555/basic-empty"), headers=header)
     assert response.status_code == 401
+
+
+def test_pusher_reads_the_app_it_is_given_outside_any_flask_context(make_app: Callable[..., Flask]) -> None:
+    from flask import has_app_context
+
+    from oai_server.api.auth import pusher
+
+    app = make_app(
+        DMZPUB_PUSH_TOKENS="ci:secret-one",
+        DMZPUB_SCICAT_BASIC="scicat:pw",
+        DMZPUB_PUSH_ALLOW_CIDRS="10.0.0.0/8",
+    )
+    assert not has_app_context()
+    assert pusher(app, "10.1.2.3", "Bearer secret-one") == "ci"
+    basic = "Basic " + base64.b64encode(b"scicat:pw").decode()
+    assert pusher(app, "10.1.2.3", basic, allow_basic=True) == "basic:scicat"
+    inside = "10.1.2.3"
+    refused = [(inside, basic, False), (inside, "Bearer wrong", False), ("192.0.2.1", "Bearer secret-one", True)]
+    assert [_refusal(app, *args).status for args in refused] == [401, 401, 403]
+    assert 'Basic realm="dmzpub"' in _refusal(app, inside, "Bearer wrong", True).headers["WWW-Authenticate"]
+    assert _refusal(app, None, "Bearer secret-one", False).status == 403
+    assert _refusal(make_app(DMZPUB_PUSH_TOKENS=""), inside, "Bearer x", False).title == "Push disabled"
+
+
+def _refusal(app: Flask, *args: Any) -> Any:
+    """Return the APIProblem auth.pusher raises for these arguments."""
+    from oai_server.api.auth import pusher
+    from oai_server.problems import APIProblem
+
+    with pytest.raises(APIProblem) as info:
+        pusher(app, *args)
+    return info.value

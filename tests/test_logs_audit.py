@@ -184,3 +184,24 @@ def test_a_lines_timestamp_names_its_own_second_when_seconds_alternate(kind: str
         record.created, record.msecs = created, (created % 1) * 1000
         plain = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(record.msecs):03d}Z"
         assert stamp(record) == plain
+
+
+def test_a_bulk_push_leaves_one_audit_line_per_item_naming_the_pusher(
+    app_config: dict[str, Any], log_lines: io.StringIO
+) -> None:
+    app = create_app({**app_config, "DMZPUB_PUSH_TOKENS": "bulk-bot:s3cret-bulk-token-000"})
+    try:
+        pusher = Pusher(app.test_client(), "s3cret-bulk-token-000")
+        bad = v4_document("10.99999/audit-0003")
+        del bad["metadata"]
+        answer = pusher.bulk([v4_document(DOI), bad, "not a document", v4_document(DOI)])
+        assert answer.status_code == 207
+    finally:
+        app.extensions["dmzpub.store"].close()
+    trail = [(r["who"], r["doi"], r["outcome"], r.get("status")) for r in audit_lines(log_lines)]
+    assert trail == [
+        ("bulk-bot", "10.99999/audit-0003", "refused", 422),
+        ("bulk-bot", "#2", "refused", 400),
+        ("bulk-bot", DOI, "created", None),
+        ("bulk-bot", DOI, "unchanged", None),
+    ]

@@ -122,3 +122,37 @@ def test_a_settled_re_push_clears_a_remembered_write_failure_as_a_put_does(repo:
     assert repo._write_failure is not None
     assert repo.put_unchanged([_plain(held)])[0] is not None
     assert repo._write_failure is None
+
+
+def test_a_resend_the_store_holds_makes_no_sets_or_search_text_and_a_written_record_makes_each_once(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(record: Any, *args: Any) -> Any:
+            made.append(name)
+            return real(record, *args)
+
+        return call
+
+    monkeypatch.setattr(record_writer, "derive_sets", counted("sets", record_writer.derive_sets))
+    monkeypatch.setattr(record_writer, "search_text", counted("search", record_writer.search_text))
+    writer = RecordWriter(repo)
+    held, new = from_scicat(v4_document(DOI)), from_scicat(v4_document("10.5555/again-2"))
+    assert [r.outcome for r in writer.publish_many([held])] == ["created"]
+    made.clear()
+    assert [r.outcome for r in writer.publish_many([held, new], [3, None])] == ["unchanged", "created"]
+    assert sorted(made) == ["search", "sets"]  # the new record's, once each
+    stored = repo.get("10.5555/again-2")
+    assert stored is not None and stored.sets == tuple(record_writer.derive_sets(new, writer.set_rules))
+
+
+def test_the_probe_put_unchanged_reads_equals_the_entry_the_constructor_makes() -> None:
+    record = from_scicat(v4_document(DOI))
+    probe = record_writer._probe(record, 7)
+    made = Entry(**vars(probe))  # every field the constructor takes, and no other
+    assert type(probe) is Entry and probe == made and vars(probe) == vars(made)
+    assert (probe.key, probe.doi, probe.sequence, probe.status) == (record.key, record.doi, 7, record.status)
+    assert (probe.metadata, probe.extras, probe.payload) == (record.metadata, record.extras, record.payload)
+    assert (probe.content_hash, probe.rendered, probe.sets, probe.search) == (record.content_hash, {}, (), "")

@@ -211,3 +211,35 @@ def test_outputs_hold_the_data_description_thumbnail_url_and_split_names() -> No
             assert "Doe, Jane" in text, prefix
         assert "<givenName>Jane</givenName>" in rendered["datacite"]
         assert 'relationTypeInformation="Thumbnail"' in rendered["datacite"]
+
+
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "10.5555/Key-AbC",
+        " https://doi.org/10.5555/KEY-abc ",
+        "doi:10.5555/key-ABC",
+        "https://dx.doi.org/10.5555%2FKey-Abc",
+    ],
+)
+def test_a_records_key_is_its_doi_folded_however_the_document_spells_it(spelt: str) -> None:
+    from catalogue_core.doi import doi_key
+
+    record = from_scicat({**v4_document("10.5555/key-abc"), "doi": spelt}, "10.5555/KEY-ABC")
+    assert record.key == doi_key(record.doi) == doi_key(spelt) == "10.5555/key-abc"
+    kelvin = "10.5555/\u212a"  # KELVIN SIGN: not an ASCII letter, kept as it is
+    assert from_scicat({**v4_document("10.5555/k"), "doi": kelvin}).key == kelvin
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_from_scicats_record_equals_the_one_its_fields_construct(plain: bool) -> None:
+    import dataclasses
+
+    from catalogue_core.record import PublishedRecord
+
+    record = from_scicat(v4_document("10.5555/Made-1"), None, plain)
+    names = [f.name for f in dataclasses.fields(PublishedRecord)]
+    assert set(names) <= set(vars(record))  # every field set, none left to a class default
+    made = PublishedRecord(**{name: getattr(record, name) for name in names})
+    assert type(record) is PublishedRecord and record == made and repr(record) == repr(made)
+    assert (record.known_plain, record.key, record.content_hash) == (plain, made.key, made.content_hash)

@@ -16,13 +16,23 @@ from .base import Repository
 #    drops that index and rewrites the set rows. MongoDB: nothing to do.
 # 5: SQLite's search index is kept behind the writes: a write notes the rows to index, searches and a
 #    background thread fold them in (sqlite_search); the step replaces the triggers. MongoDB: nothing to do.
-SCHEMA_VERSION = 5
+# 6: SQLite's set rows are kept behind the writes: a write notes its record in `sets_pending`, folded into
+#    `record_sets` with the search index's notes (sqlite_sets); a release before it would miss the pending
+#    rows. The step has nothing to convert (the table is made when the file is opened). MongoDB: nothing to do.
+# 7: SQLite's renderings are keyed by their records row's rowid and the format's slot, with no index
+#    (sqlite_rendered); the step rewrites them in one transaction. MongoDB: nothing to do.
+SCHEMA_VERSION = 7
 
 
-def _defer_search_index(repo: Repository) -> None:
-    upgrade = getattr(repo, "defer_search_index", None)  # SQLite only
-    if upgrade is not None:
-        upgrade()
+def _sqlite_only(step: str) -> Callable[[Repository], None]:
+    """Return a step that calls the repository's method `step`, which only SQLite's has."""
+
+    def apply(repo: Repository) -> None:
+        upgrade = getattr(repo, step, None)
+        if upgrade is not None:
+            upgrade()
+
+    return apply
 
 
 # Each step upgrades a store from the version before it; one function per version, applied in order.
@@ -31,7 +41,9 @@ MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     2: thumbnails.fill,
     3: lambda repo: repo.rebuild_counts(),
     4: lambda repo: repo.upgrade_layout(),
-    5: _defer_search_index,
+    5: _sqlite_only("defer_search_index"),
+    6: lambda repo: None,
+    7: _sqlite_only("key_renderings_by_rowid"),
 }
 
 

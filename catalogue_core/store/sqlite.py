@@ -14,7 +14,18 @@ from typing import Any
 
 from ..errors import QueryTooCostly, StoreUnavailable
 from ..thumbnail import Thumbnail
-from . import sqlite_batch, sqlite_counts, sqlite_page, sqlite_reindex, sqlite_rows, sqlite_search, sqlite_watermark
+from . import (
+    sqlite_batch,
+    sqlite_counts,
+    sqlite_page,
+    sqlite_reindex,
+    sqlite_rendered,
+    sqlite_restore,
+    sqlite_rows,
+    sqlite_search,
+    sqlite_sets,
+    sqlite_watermark,
+)
 from .base import (
     Entry,
     ListedRecord,
@@ -25,15 +36,13 @@ from .base import (
     StoredRecord,
     StoreStats,
     WriteResult,
-    json_text,
-    restored_status,
-    restored_thumbnail,
     search_terms,
 )
 from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA
 from .sqlite_layout import STATUS_COLUMN as _STATUS_COLUMN
+from .sqlite_rendered import ID_OF as _ID_OF
 from .sqlite_turn import WriteTurn
 from .thumbnails import SQLITE_SCHEMA as _THUMBNAILS
 from .thumbnails import sqlite_read, sqlite_write
@@ -49,10 +58,6 @@ def _sets(text: str) -> tuple[str, ...]:
 
 def _rendered(rows: list[sqlite3.Row]) -> dict[str, str]:
     return {row["prefix"]: row["xml"] for row in rows}
-
-
-def _dumps(value: Any) -> str:
-    return json_text(value)
 
 
 class SQLiteRepository(Repository):
@@ -79,6 +84,7 @@ class SQLiteRepository(Repository):
             if "status" not in columns:
                 self._db().executescript(_STATUS_COLUMN)
             self._db().executescript(_INDEXES)
+            sqlite_rendered.install(self._db())
             sqlite_search.install(self._db())
             sqlite_counts.install(self._db())
         except sqlite3.Error as exc:
@@ -130,6 +136,7 @@ class SQLiteRepository(Repository):
         if db.total_changes >= getattr(self._local, "checked", 0):
             self._local.checked = db.total_changes + sqlite_search.CHECK
             sqlite_search.fold_if_many(db)
+            sqlite_sets.fold_if_many(db)
 
     @staticmethod
     def _rollback(db: sqlite3.Connection) -> None:
@@ -210,7 +217,7 @@ class SQLiteRepository(Repository):
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         with self._write() as db:
-            row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if not self._claim(db, key, sequence):
                 return WriteResult(key, "stale", row["datestamp"] if row else "")
             if row is None:
@@ -222,9 +229,9 @@ class SQLiteRepository(Repository):
                 "UPDATE records SET deleted = 1, reason = ?, datestamp = ? WHERE key = ?",
                 (reason, stamp, key),
             )
-            db.execute("DELETE FROM rendered WHERE key = ?", (key,))
+            sqlite_rendered.delete(db, [row["rowid"]])
             sqlite_write(db, key, None)
-            sqlite_rows.write_sets(db, key, stamp, json.loads(row["sets"]), row)
+            sqlite_sets.write(db, key, stamp, row)
             return WriteResult(key, "withdrawn", stamp)
 
     def _update_rendered(
@@ -253,7 +260,9 @@ class SQLiteRepository(Repository):
         )
 
     def rendered_part(self, key: str, name: str) -> str | None:
-        rows = self._read("SELECT xml FROM rendered WHERE key = ? AND prefix = ?", (key, name))
+        rows = self._read(
+            f"SELECT x.xml FROM records r JOIN rendered x ON x.id = {_ID_OF} WHERE r.key = ?", (name, key)
+        )
         return rows[0]["xml"] if rows else None
 
     def get(self, key: str, formats: Sequence[str] | None = None) -> StoredRecord | None:
@@ -266,7 +275,7 @@ class SQLiteRepository(Repository):
         row = rows[0]
         rendered: dict[str, str] = {}
         if formats is None or formats:  # formats=() (reindex, amendments): the ~10 KB of XML is not read
-            rendered = _rendered(self._read("SELECT prefix, xml FROM rendered WHERE key = ?", (key,)))
+            rendered = _rendered(self._read(f"{sqlite_rendered.OF_RECORDS} WHERE r.key = ? ORDER BY x.prefix", (key,)))
         if formats is not None:
             rendered = {p: x for p, x in rendered.items() if p in formats}
         return StoredRecord(
@@ -303,11 +312,15 @@ class SQLiteRepository(Repository):
         # Keyset order over an index: a page costs the same at any depth.
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, after, driver)
-        source = "record_sets s JOIN records r ON r.key = s.key" if driver == "s" else "records r"
         xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
-        join = " LEFT JOIN rendered x ON x.key = r.key AND x.prefix = ?" if prefix else ""
-        sql = f"SELECT {columns}{xml} FROM {source}{join}{where} ORDER BY {driver}.datestamp, {driver}.key LIMIT ?"
-        return sql, ([prefix] if prefix else []) + args + [limit]
+        join = f" LEFT JOIN rendered x ON x.id = {_ID_OF}" if prefix else ""
+        args = ([prefix] if prefix else []) + args
+        if driver == "s":  # the set rows folded and those pending: sqlite_sets
+            select = f"SELECT {columns}{xml}, s.datestamp AS set_datestamp, s.key AS set_key"
+            sql, args = sqlite_sets.list_sql(select, join, where, args, "ORDER BY set_datestamp, set_key LIMIT ?")
+            return sql, [*args, limit]
+        sql = f"SELECT {columns}{xml} FROM records r{join}{where} ORDER BY r.datestamp, r.key LIMIT ?"
+        return sql, [*args, limit]
 
     def list_records(
         self,
@@ -335,15 +348,14 @@ class SQLiteRepository(Repository):
             rows = cursor.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
-        return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml in rows]
+        return [ListedRecord(key, stamp, bool(gone), _sets(sets), xml) for key, stamp, gone, sets, xml, *_ in rows]
 
     def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
         where, args = self._where(query, None, driver)
-        source = "records r" if driver == "r" else "record_sets s"
-        if driver == "s" and query.statuses is not None:
-            source = "record_sets s JOIN records r ON r.key = s.key"
-        return self._read(f"SELECT count(*) AS n FROM {source}{where}", args)[0]["n"]
+        if driver == "s":
+            return self._read(*sqlite_sets.count_sql(where, args, query.statuses is not None))[0]["n"]
+        return self._read(f"SELECT count(*) AS n FROM records r{where}", args)[0]["n"]
 
     def list_keys(self, after: str | None, limit: int) -> list[StoredRecord]:
         rows = self._read(
@@ -382,18 +394,27 @@ class SQLiteRepository(Repository):
             sqlite_search.upgrade(db)
             sqlite_counts.upgrade(db)
             db.execute("DROP INDEX IF EXISTS record_sets_key")
-            sqlite_rows.rebuild_sets(db)  # the set rows deletes now find by primary key, from the records rows
+            sqlite_sets.rebuild(db)  # the set rows deletes now find by primary key, from the records rows
 
     def defer_search_index(self) -> None:
         """Keep the search index behind the writes, caught up by searches (schema version 5: sqlite_search)."""
         with self._write() as db:
             sqlite_search.defer(db)
 
+    def key_renderings_by_rowid(self) -> None:
+        """Key the renderings by their records rows' rowids, with no index (schema version 7: sqlite_rendered)."""
+        with self._write() as db:
+            sqlite_rendered.upgrade(db)
+
     def _catch_up_search(self, wait: float | None = None) -> None:
-        """Fold the writes not yet in the search index into it (before a search, and in the background)."""
-        if self._counted(sqlite_search.pending):
+        """Fold the writes not yet in the search index into it (before a search, and in the background).
+
+        The pending set rows (sqlite_sets) are folded with them: reads need not wait for those.
+        """
+        if self._counted(sqlite_search.pending) or self._counted(sqlite_sets.pending):
             with self._write(wait) as db:
                 sqlite_search.fold(db)
+                sqlite_sets.fold(db)
 
     def stats(self) -> StoreStats:
         row = self._read("SELECT count(*) AS n, total(deleted) AS withdrawn, max(datestamp) AS latest FROM records")[0]
@@ -439,8 +460,7 @@ class SQLiteRepository(Repository):
 
     def summary_with_part(self, key: str, name: str) -> StoredRecord | None:
         rows = self._read(
-            f"SELECT {_SUMMARY}, p.xml FROM records r"
-            " LEFT JOIN rendered p ON p.key = r.key AND p.prefix = ? WHERE r.key = ?",
+            f"SELECT {_SUMMARY}, p.xml FROM records r LEFT JOIN rendered p ON p.id = {_ID_OF} WHERE r.key = ?",
             (name, key),
         )
         if not rows:
@@ -463,29 +483,7 @@ class SQLiteRepository(Repository):
     def restore(self, records: Sequence[tuple[StoredRecord, str]]) -> None:
         """Write records verbatim (an import): nothing is re-stamped."""
         with self._write() as db:
-            for record, search in records:
-                held = db.execute("SELECT datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
-                db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        record.key,
-                        record.doi,
-                        record.datestamp,
-                        record.created,
-                        int(record.deleted),
-                        record.reason,
-                        record.content_hash,
-                        _dumps(list(record.sets)),
-                        search,
-                        _dumps(record.metadata),
-                        _dumps(record.extras),
-                        _dumps(record.payload),
-                        restored_status(record),
-                    ),
-                )
-                sqlite_rows.write_rendered(db, record.key, record.rendered)
-                sqlite_rows.write_sets(db, record.key, record.datestamp, record.sets, held)
-                sqlite_write(db, record.key, restored_thumbnail(record))
+            sqlite_restore.restore(db, records)
 
     def schema_version(self) -> int | None:
         """Return the stamped schema version, or None."""

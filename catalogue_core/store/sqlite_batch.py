@@ -6,8 +6,10 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from . import sqlite_rendered
 from .base import Entry, WriteResult, distinct_runs, json_text
-from .sqlite_rows import DELETE_SETS, many, old_sets
+from .sqlite_rows import many
+from .sqlite_sets import NOTE, forget
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -89,7 +91,7 @@ _LIVE_HASHES = "SELECT key, content_hash, deleted FROM records"
 def _held(db: sqlite3.Connection, entries: Sequence[Entry]) -> tuple[dict[str, sqlite3.Row], dict[str, int]]:
     """Return the stored rows of the entries' keys and the sequences recorded for the sequenced ones."""
     rows = _read(
-        db, "SELECT key, datestamp, created, deleted, content_hash, sets FROM records", [e.key for e in entries]
+        db, "SELECT key, rowid, datestamp, created, deleted, content_hash, sets FROM records", [e.key for e in entries]
     )
     sequenced = [entry.key for entry in entries if entry.sequence is not None]
     sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
@@ -108,20 +110,16 @@ def _settled(entry: Entry, row: sqlite3.Row | None, sequences: dict[str, int]) -
 def _write(
     db: sqlite3.Connection, written: list[tuple[Entry, str, str]], held: dict[str, sqlite3.Row], texts: Texts
 ) -> None:
-    _insert_records(db, [_record_row(entry, now, created, texts[id(entry)]) for entry, now, created in written])
+    rowids = _insert_records(
+        db, [_record_row(entry, now, created, texts[id(entry)]) for entry, now, created in written]
+    )
     # A key without a records row has no rows in the tables below (no write drops a records row), so
     # a created record's DELETEs are skipped: ~65 us of a single put's ~1.4 ms of CPU (bench/store_write.py).
-    old = [(entry.key,) for entry, _, _ in written if entry.key in held]
-    many(db, "DELETE FROM rendered WHERE key = ?", old)
-    db.executemany(
-        "INSERT INTO rendered VALUES (?,?,?)", [(e.key, p, x) for e, _, _ in written for p, x in e.rendered.items()]
-    )
-    many(
-        db,
-        DELETE_SETS,
-        [pk for entry, _, _ in written if entry.key in held for pk in old_sets(entry.key, held[entry.key])],
-    )
-    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, now, e.key) for e, now, _ in written for s in e.sets])
+    # The old renderings go by the replaced row's rowid before any new one is written (a rowid may be reused).
+    sqlite_rendered.delete(db, [held[entry.key]["rowid"] for entry, _, _ in written if entry.key in held])
+    sqlite_rendered.write(db, [(rowids[entry.key], entry.rendered) for entry, _, _ in written])
+    forget(db, [(entry.key, held[entry.key]) for entry, _, _ in written if entry.key in held])
+    db.executemany(NOTE, [(now, entry.key) for entry, now, _ in written])  # set rows behind the writes: sqlite_sets
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
 
 
@@ -130,16 +128,18 @@ _ROWS = 128
 _ROW = "(?,?,?,?,0,NULL,?,?,?,?,?,?,?)"
 
 
-def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert or replace records rows, many in one statement (the same rows, in order, as one each)."""
+def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Insert or replace records rows, many in one statement (the same rows, in order, as one each); return rowids."""
     # One statement for many rows, not executemany's one per row: each statement that fires the
     # triggers opens a savepoint, and FTS5 (3.40) writes its pending index to disk at every savepoint,
     # so one row a statement wrote one index segment a record (~30-50 us a record in a batch put).
-    start = 0
+    start, rowids = 0, dict[str, int]()
     for size in _sizes(len(rows)):
         chunk = rows[start : start + size]
-        db.execute(f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * size)}", _flat(chunk))
+        sql = f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * size)} RETURNING key, rowid"
+        rowids.update(db.execute(sql, _flat(chunk)).fetchall())
         start += size
+    return rowids
 
 
 def _sizes(n: int) -> list[int]:

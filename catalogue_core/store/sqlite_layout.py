@@ -1,6 +1,8 @@
 """The SQLite file's layout: its tables and indexes, and the upgrades of files made before them."""
 
-SCHEMA = """
+RENDERED = "CREATE TABLE IF NOT EXISTS rendered (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, xml TEXT NOT NULL)"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY,
     doi TEXT NOT NULL,
@@ -17,14 +19,10 @@ CREATE TABLE IF NOT EXISTS records (
     status TEXT NOT NULL DEFAULT ''
 );
 -- A rowid table, not WITHOUT ROWID: documents of 1-4 KB stored in the key's b-tree made it deep
--- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Files made before
--- keep their layout; the SQL is the same for both.
-CREATE TABLE IF NOT EXISTS rendered (
-    key TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    xml TEXT NOT NULL,
-    PRIMARY KEY (key, prefix)
-);
+-- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Keyed by the records
+-- row's rowid and the format's slot since schema version 7, with no index (sqlite_rendered).
+{RENDERED};
+CREATE TABLE IF NOT EXISTS rendered_slots (prefix TEXT PRIMARY KEY, slot INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS record_sets (
     spec TEXT NOT NULL,
     datestamp TEXT NOT NULL,
@@ -33,6 +31,12 @@ CREATE TABLE IF NOT EXISTS record_sets (
 ) WITHOUT ROWID;
 -- No index by key (before schema version 4, record_sets_key): a record's rows are deleted by their
 -- primary key, from the sets and datestamp the records row holds (every write stamps both alike).
+-- The set rows not yet written (schema version 6): sqlite_sets.
+CREATE TABLE IF NOT EXISTS sets_pending (
+    datestamp TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (datestamp, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inflight (token TEXT PRIMARY KEY, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- The publisher's last sequence per DOI (X-Dmzpub-Sequence), also for DOIs withdrawn before held.

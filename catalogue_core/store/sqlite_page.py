@@ -9,6 +9,7 @@ from typing import Any
 
 from .base import PageRead, StoredRecord
 from .sqlite_counts import GENERATION, generation_of
+from .sqlite_rendered import ID_OF
 
 
 def page_read(
@@ -29,5 +30,5 @@ def page_read(
 def _sql(columns: str) -> str:
     return (
         f"SELECT ({GENERATION}) AS generation, {columns}, CAST(p.xml AS BLOB) AS part FROM (SELECT 1)"
-        " LEFT JOIN records r ON r.key = ? LEFT JOIN rendered p ON p.key = r.key AND p.prefix = ?"
+        f" LEFT JOIN records r ON r.key = ? LEFT JOIN rendered p ON p.id = {ID_OF}"
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from .base import StoredRecord
 from .sqlite_batch import rows_by_key
+from .sqlite_rendered import OF_RECORDS
 
 
 def sources(
@@ -16,8 +17,9 @@ def sources(
 ) -> list[tuple[StoredRecord, str]]:
     """Return (record, search text) of the live records among `keys`, in the order of `keys`."""
     rendered: dict[str, dict[str, str]] = {}
-    for key, prefix, xml in rows_by_key(db, "SELECT key, prefix, xml FROM rendered", keys):
+    for key, prefix, xml in rows_by_key(db, OF_RECORDS, keys):
         rendered.setdefault(key, {})[prefix] = xml
+    rendered = {key: dict(sorted(formats.items())) for key, formats in rendered.items()}  # by prefix, as get's
     found: dict[str, tuple[StoredRecord, str]] = {}
     for row in rows_by_key(db, f"SELECT {columns}, r.payload, r.search FROM records r", keys):
         if not row["deleted"]:

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from ..page_parts import disseminated
+from . import sqlite_rendered, sqlite_sets
 from .base import RecordNotFound, WriteResult, json_text
 
 
@@ -17,46 +18,16 @@ def many(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> 
         db.executemany(sql, rows)
 
 
-def write_rendered(db: sqlite3.Connection, key: str, rendered: dict[str, str]) -> None:
-    db.execute("DELETE FROM rendered WHERE key = ?", (key,))
-    db.executemany("INSERT INTO rendered VALUES (?,?,?)", [(key, p, x) for p, x in rendered.items()])
-
-
-def write_changed(db: sqlite3.Connection, key: str, old: dict[str, str], rendered: dict[str, str]) -> None:
-    """Make a record's stored renderings `rendered`, writing only the formats that differ from `old`."""
+def write_changed(db: sqlite3.Connection, rowid: int, old: dict[str, str], rendered: dict[str, str]) -> None:
+    """Make a records row's stored renderings `rendered`, writing only the formats that differ from `old`."""
     # A reindex after a release mostly changes one or two formats of each record: rewriting all of
     # them (tens of kB a record) was most of what the reindex's writing process spent.
-    gone = [(key, prefix) for prefix in old if prefix not in rendered]
+    gone = [prefix for prefix in old if prefix not in rendered]
     if gone:
-        db.executemany("DELETE FROM rendered WHERE key = ? AND prefix = ?", gone)
-    changed = [(key, prefix, xml) for prefix, xml in rendered.items() if old.get(prefix) != xml]
+        sqlite_rendered.forget(db, rowid, gone)
+    changed = {prefix: xml for prefix, xml in rendered.items() if old.get(prefix) != xml}
     if changed:
-        db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", changed)
-
-
-def write_sets(
-    db: sqlite3.Connection, key: str, stamp: str, sets: Sequence[str], held: sqlite3.Row | None = None
-) -> None:
-    """Replace a record's set rows by `sets` at `stamp`; `held`: its records row before this write (None: none)."""
-    if held is not None:
-        db.executemany(DELETE_SETS, old_sets(key, held))
-    db.executemany("INSERT INTO record_sets VALUES (?,?,?)", [(s, stamp, key) for s in sets])
-
-
-# By primary key: a record's set rows are (spec, datestamp, key) for its records row's sets and datestamp,
-# as every write stamps both alike. An index on key (to delete `WHERE key = ?`) cost ~3 WAL pages a put.
-DELETE_SETS = "DELETE FROM record_sets WHERE spec = ? AND datestamp = ? AND key = ?"
-
-
-def old_sets(key: str, held: sqlite3.Row) -> list[tuple[str, str, str]]:
-    """Return the primary keys of the set rows of a records row (its `sets` and `datestamp` columns)."""
-    return [(spec, held["datestamp"], key) for spec in json.loads(held["sets"])]
-
-
-def rebuild_sets(db: sqlite3.Connection) -> None:
-    """Rewrite every set row from the records rows, in the caller's transaction (schema step 4)."""
-    db.execute("DELETE FROM record_sets")
-    db.execute("INSERT INTO record_sets SELECT j.value, r.datestamp, r.key FROM records r, json_each(r.sets) j")
+        sqlite_rendered.write(db, [(rowid, changed)], replace=True)
 
 
 def rerender(
@@ -68,20 +39,20 @@ def rerender(
     stamp: Callable[[str | None], str],
 ) -> WriteResult:
     """Write a stored record's new renderings; its datestamp moves only when what harvesters see changed."""
-    row = db.execute("SELECT datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+    row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
     if row is None:
         raise RecordNotFound(key)
     if search is not None:  # the FTS trigger fires only when the text really changes
         db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
     if row["deleted"]:
         return WriteResult(key, "unchanged", row["datestamp"])
-    old = {r["prefix"]: r["xml"] for r in db.execute("SELECT prefix, xml FROM rendered WHERE key = ?", (key,))}
+    old = sqlite_rendered.of(db, row["rowid"])
     if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
         if old != rendered:  # only the page parts changed: harvesters see nothing new
-            write_changed(db, key, old, rendered)
+            write_changed(db, row["rowid"], old, rendered)
         return WriteResult(key, "unchanged", row["datestamp"])
     now = stamp(row["datestamp"])
     db.execute("UPDATE records SET datestamp = ?, sets = ? WHERE key = ?", (now, json_text(list(sets)), key))
-    write_changed(db, key, old, rendered)
-    write_sets(db, key, now, sets, row)
+    write_changed(db, row["rowid"], old, rendered)
+    sqlite_sets.write(db, key, now, row)
     return WriteResult(key, "updated", now)

@@ -32,12 +32,7 @@ def init_app(app: Flask) -> None:
     )
 
 
-def _tokens() -> tuple[Token, ...]:
-    return current_app.extensions["dmzpub.tokens"].tokens()
-
-
-def _check_network(remote_addr: str | None) -> None:
-    allowed = current_app.config["DMZPUB_PUSH_ALLOW_CIDRS"]
+def _check_network(allowed: Any, remote_addr: str | None) -> None:
     if not allowed:
         return
     try:
@@ -48,46 +43,50 @@ def _check_network(remote_addr: str | None) -> None:
         raise APIProblem(403, "Forbidden", f"{remote_addr} is not in DMZPUB_PUSH_ALLOW_CIDRS")
 
 
-def _authenticated(header: str, allow_basic: bool) -> bool:
+def _authenticated(header: str, tokens: tuple[Token, ...], pairs: tuple[Token, ...]) -> str | None:
+    """Return the name of the bearer token or Basic pair (of `pairs`, when they are allowed) the header gives."""
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
-        name = match(credentials.encode(), _tokens())
-        if name:
-            audit.set_actor(name)
-        return name is not None
-    pairs = current_app.extensions["dmzpub.scicat_basic"]
-    if allow_basic and pairs and scheme.lower() == "basic":
+        return match(credentials.encode(), tokens)
+    if pairs and scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True)
         except (binascii.Error, ValueError):
-            return False
-        user = match(decoded, pairs)
-        if user:
-            audit.set_actor(user)
-        return user is not None
-    return False
+            return None
+        return match(decoded, pairs)
+    return None
 
 
-def check_pusher(remote_addr: str | None, authorization: str, allow_basic: bool = False) -> None:
-    """Let only configured pushers from allowed networks through (APIProblem 403/401 otherwise); note who it is."""
-    _check_network(remote_addr)
-    configured = _tokens() or (allow_basic and current_app.extensions["dmzpub.scicat_basic"])
-    if not configured:
+def pusher(app: Flask, remote_addr: str | None, authorization: str, allow_basic: bool = False) -> str:
+    """Return who the request pushes as (a token's name or `basic:<user>`): only configured pushers from allowed
+    networks get through (APIProblem 403/401 otherwise). Reads `app` itself: needs no Flask context."""
+    _check_network(app.config["DMZPUB_PUSH_ALLOW_CIDRS"], remote_addr)
+    tokens: tuple[Token, ...] = app.extensions["dmzpub.tokens"].tokens()
+    pairs: tuple[Token, ...] = app.extensions["dmzpub.scicat_basic"] if allow_basic else ()
+    if not tokens and not pairs:
         raise APIProblem(
             403,
             "Push disabled",
             "no push credentials are configured: set DMZPUB_PUSH_TOKENS",
         )
-    if not _authenticated(authorization, allow_basic):
+    name = _authenticated(authorization, tokens, pairs)
+    if name is None:
         headers = dict(CHALLENGE)
         if allow_basic:
             headers["WWW-Authenticate"] += ', Basic realm="dmzpub"'
         raise APIProblem(401, "Unauthorized", "a valid Authorization header is required", headers=headers)
+    return name
 
 
-def audit_refusal(action: str | None, target: str, exc: Exception) -> None:
-    """Leave the audit line of a write refused by `exc` (an APIProblem, InvalidRecord or HTTPException)."""
+def check_pusher(remote_addr: str | None, authorization: str, allow_basic: bool = False) -> None:
+    """Let only configured pushers from allowed networks through (APIProblem 403/401 otherwise); note who it is."""
+    audit.set_actor(pusher(current_app, remote_addr, authorization, allow_basic))
+
+
+def audit_refusal(action: str | None, target: str, exc: Exception, who: str | None = None) -> None:
+    """Leave the audit line of a write refused by `exc` (an APIProblem, InvalidRecord or HTTPException); `who`
+    as audit.refused takes it."""
     if not action or not isinstance(exc, (APIProblem, InvalidRecord, HTTPException)):
         return
     status = (
@@ -98,7 +97,7 @@ def audit_refusal(action: str | None, target: str, exc: Exception) -> None:
         else exc.code or 500
     )
     why = exc.title if isinstance(exc, (APIProblem, InvalidRecord)) else exc.name
-    audit.refused(action, target, status, why)
+    audit.refused(action, target, status, why, who)
 
 
 def _audited(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
