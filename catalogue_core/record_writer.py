@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import thumbnail
+from . import frozen, thumbnail
 from .crosswalks import RenderContext, render_all
 from .page_parts import PAGE_PARTS, PartsRenderer
 from .record import PublishedRecord
@@ -19,28 +18,26 @@ from .text import fold
 def _probe(record: PublishedRecord, sequence: int | None) -> Entry:
     """Return the entry put_unchanged reads (key, hash, sequence; the thumbnail, which a store may heal): no
     sets, no search text, nothing rendered, for they are made only for what is written."""
-    # Sets and search text were ~7 us of an unchanged re-PUT's ~170 (in process). Entry is a frozen dataclass,
-    # whose __init__ sets its 13 fields through object.__setattr__ (~22 K instructions, as much as the rest of
-    # the probe): filling __dict__ makes an equal entry (tests/test_put_unchanged.py holds them equal).
-    probe = object.__new__(Entry)
-    probe.__dict__.update(_ENTRY_DEFAULTS)
-    content: tuple[object, ...] = (
-        record.key,
-        record.doi,
-        record.content_hash,
-        record.metadata,
-        record.extras,
-        record.payload,
-        {},
-    )
-    image = record.image or thumbnail.image(record.extras, record.payload)
-    probe.__dict__.update(zip(_ENTRY_FIELDS[:7], content, strict=True))
-    probe.__dict__.update(status=record.status, sequence=sequence, thumbnail=image)
-    return probe
+    # Sets and search text were ~7 us of an unchanged re-PUT's ~170 (in process); Entry's frozen __init__ as much
+    # as the rest of the probe (tests/test_put_unchanged.py holds the filled entry equal).
+    return frozen.filled(Entry, _ENTRY_DEFAULTS, **_held(record), rendered={}, sequence=sequence)
 
 
-_ENTRY_FIELDS = [f.name for f in dataclasses.fields(Entry)]  # in order: key, doi, content_hash, ..., rendered
-_ENTRY_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Entry) if f.default is not dataclasses.MISSING}
+def _held(record: PublishedRecord) -> dict[str, object]:
+    """Return the fields of a record's entry that a probe and a written entry hold alike."""
+    return {
+        "key": record.key,
+        "doi": record.doi,
+        "content_hash": record.content_hash,
+        "metadata": record.metadata,
+        "extras": record.extras,
+        "payload": record.payload,
+        "status": record.status,
+        "thumbnail": record.image or thumbnail.image(record.extras, record.payload),
+    }
+
+
+_ENTRY_DEFAULTS = frozen.defaults(Entry)
 
 
 def search_text(record: PublishedRecord) -> str:
@@ -71,19 +68,15 @@ class RecordWriter:
         return rendered
 
     def _entry(self, record: PublishedRecord, rendered: dict[str, str], sequence: int | None = None) -> Entry:
-        return Entry(
-            key=record.key,
-            doi=record.doi,
-            content_hash=record.content_hash,
-            metadata=record.metadata,
-            extras=record.extras,
-            payload=record.payload,
+        sets, search = derive_sets(record, self.set_rules), search_text(record)
+        return frozen.filled(
+            Entry,
+            _ENTRY_DEFAULTS,
+            **_held(record),
             rendered=rendered,
-            sets=derive_sets(record, self.set_rules),
-            search=search_text(record),
-            status=record.status,
+            sets=sets,
+            search=search,
             sequence=sequence,
-            thumbnail=record.image or thumbnail.image(record.extras, record.payload),
             plain=record.plain,
         )
 

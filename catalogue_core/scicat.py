@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import datacite47, thumbnail
+from . import datacite47, frozen, thumbnail
 from .doi import doi_key, fold_doi, normalize_doi
 from .errors import FieldProblem, InvalidDOI, InvalidRecord, NotPublishable
 from .names import split_name, with_split_name
@@ -323,11 +323,7 @@ def from_scicat(document: Any, doi: str | None = None, plain: bool = False) -> P
     image = thumbnail.read(thumbnail.source(document))
     extras = clean_tree(_extras(document, meta_source, files, size, image))
     # Metadata and extras are made of the document's values, strings, ints, dicts and lists: plain if it is.
-    # PublishedRecord is a frozen dataclass, whose __init__ sets each field through object.__setattr__ (~9 K
-    # instructions, callgrind): filling __dict__ makes an equal record (tests/test_scicat_records.py holds it so).
-    # Its key (a cached property) is filled in too: normalize_doi's answer normalises to itself, so doi_key(the_doi)
-    # would only work this one out again (~10 K of an unchanged re-PUT's 1.15 M instructions).
-    record = object.__new__(PublishedRecord)
+    # Filled (tests/test_scicat_records.py holds it equal), its key (a cached property) too: normalize_doi's answer
+    # normalises to itself, so doi_key(the_doi) would only work this one out again (~10 K of 1.15 M instructions).
     fields = {"doi": the_doi, "metadata": meta, "extras": extras, "payload": document, "known_plain": plain}
-    record.__dict__.update(fields, image=image, key=key)
-    return record
+    return frozen.filled(PublishedRecord, {}, **fields, image=image, key=key)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from markupsafe import escape
 
+from catalogue_core import frozen
 from catalogue_core.urls import checksums_path, file_path, in_path, listing_path, zip_path
 from download_cache.area import DatasetStatus
 from download_cache.media import media_type
@@ -66,11 +67,11 @@ def external_url(extras: dict[str, Any]) -> str | None:
 def section(status: DatasetStatus, key: str, external: str | None, base_url: str) -> Downloads:
     """Return the download section of a dataset of this status."""
     if status.state != STAGED:
-        return _made(Downloads, _NOT_STAGED, state=status.state, external_url=external)
+        return frozen.filled(Downloads, _NOT_STAGED, state=status.state, external_url=external)
     # file_path's prefix quoted once per dataset, not once per file (a staged page's links were a sixth of it).
     folder = base_url + file_path(key, "")
     links = tuple(
-        _made(
+        frozen.filled(
             FileLink,
             {},
             path=f.path,
@@ -82,7 +83,7 @@ def section(status: DatasetStatus, key: str, external: str | None, base_url: str
         )
         for f in sorted(status.files, key=_BY_PATH)
     )
-    return _made(
+    return frozen.filled(
         Downloads,
         {},
         state=STAGED,
@@ -101,18 +102,8 @@ def section(status: DatasetStatus, key: str, external: str | None, base_url: str
 # A file path that in_path (quote, its safe characters) gives back as it is: most staged files' names.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*")
 _BY_PATH = attrgetter("path")
-_T = TypeVar("_T")
 # What Downloads(state, external_url=...) holds besides those two: the defaults of its other fields.
-_NOT_STAGED = {f.name: f.default for f in fields(Downloads) if f.default is not MISSING} | {"all_files": ()}
-
-
-def _made(cls: type[_T], defaults: dict[str, Any], **values: Any) -> _T:
-    """Return cls(**values) of a frozen dataclass given every field (or the rest in `defaults`): an equal object,
-    its __dict__ filled at once."""
-    # A frozen __init__ sets each field through object.__setattr__: ten for every page not cached, six per staged file.
-    made = object.__new__(cls)
-    made.__dict__.update(defaults, **values)
-    return made
+_NOT_STAGED = frozen.defaults(Downloads) | {"all_files": ()}
 
 
 _HTML_SPECIAL = re.compile("[&<>\"']")  # what escape() changes
