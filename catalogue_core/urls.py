@@ -32,7 +32,7 @@ _RESOLVER_UNSAFE = re.compile(r'[%"# ?<>{}^\[\]`|\\+]')
 
 
 # What quote() leaves as it is with _PATH_SAFE: its always-safe ASCII letters, digits and _.-~, and _PATH_SAFE.
-_PATH_PLAIN = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*")
+_PATH_PLAIN = re.compile(f"[A-Za-z0-9_.~{re.escape(_PATH_SAFE)}-]*")
 
 
 def in_path(text: str) -> str:

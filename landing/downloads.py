@@ -75,7 +75,7 @@ def section(status: DatasetStatus, key: str, external: str | None, base_url: str
             FileLink,
             {},
             path=f.path,
-            url=folder + (f.path if _PLAIN_PATH.fullmatch(f.path) else in_path(f.path)),
+            url=folder + in_path(f.path),  # in_path leaves a plain path as it is, unquoted
             size=f.size,
             size_text=human_size(f.size),
             sha256=f.sha256,
@@ -99,8 +99,6 @@ def section(status: DatasetStatus, key: str, external: str | None, base_url: str
     )
 
 
-# A file path that in_path (quote, its safe characters) gives back as it is: most staged files' names.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*")
 _BY_PATH = attrgetter("path")
 # What Downloads(state, external_url=...) holds besides those two: the defaults of its other fields.
 _NOT_STAGED = frozen.defaults(Downloads) | {"all_files": ()}
