@@ -38,7 +38,9 @@ def copy_records(source: Path, target: Path) -> None:
     )
     out.execute("ATTACH DATABASE ? AS src", (str(source),))
     # Keyed by the records row's id and the format's slot since schema 7 (sqlite_rendered), by key before.
-    by_id = "x.id = r.rowid * 64 + (SELECT slot FROM src.rendered_slots WHERE prefix = ?)"
+    from catalogue_core.store.sqlite_rendered import SLOTS
+
+    by_id = f"x.id = r.rowid * {SLOTS} + (SELECT slot FROM src.rendered_slots WHERE prefix = ?)"
     by_key = "x.key = r.key AND x.prefix = ?"
     columns = [row[1] for row in out.execute("PRAGMA src.table_info(rendered)")]
     part = f"(SELECT xml FROM src.rendered x WHERE {by_id if 'id' in columns else by_key})"
