@@ -67,12 +67,15 @@ class RecordWriter:
             rendered[PAGE_PARTS] = self.page_parts(record)
         return rendered
 
-    def _entry(self, record: PublishedRecord, rendered: dict[str, str], sequence: int | None = None) -> Entry:
+    def _entry(
+        self, record: PublishedRecord, rendered: dict[str, str], sequence: int | None = None, probe: Entry | None = None
+    ) -> Entry:
+        """Return the entry written for a record (`probe`: its _probe, whose held fields it shares)."""
         sets, search = derive_sets(record, self.set_rules), search_text(record)
         return frozen.filled(
             Entry,
-            _ENTRY_DEFAULTS,
-            **_held(record),
+            _ENTRY_DEFAULTS if probe is None else vars(probe),
+            **(_held(record) if probe is None else {}),
             rendered=rendered,
             sets=sets,
             search=search,
@@ -93,9 +96,10 @@ class RecordWriter:
         rendering, which is most of a write's cost; the rest go to the store in one call.
         """
         order = sequences if sequences is not None else [None] * len(records)
-        settled = self.store.put_unchanged([_probe(record, n) for record, n in zip(records, order, strict=True)])
+        probes = [_probe(record, n) for record, n in zip(records, order, strict=True)]
+        settled = self.store.put_unchanged(probes)
         todo = [i for i, result in enumerate(settled) if result is None]
-        entries = [self._entry(records[i], self.rendered(records[i]), order[i]) for i in todo]
+        entries = [self._entry(records[i], self.rendered(records[i]), order[i], probes[i]) for i in todo]
         written = iter(self.store.put(entries) if entries else [])
         return [result if result is not None else next(written) for result in settled]
 

@@ -144,6 +144,20 @@ def test_cleaning_a_tree_gives_what_the_walk_gave_on_hostile_and_odd_values() ->
         assert _typed(clean_tree(value)) == _typed(_clean_tree_before(value)), value
 
 
+def test_a_fresh_tree_is_cleaned_as_a_copy_is_and_kept_itself_only_when_clean() -> None:
+    from test_api_fuzz import VALUES, mutants
+
+    values: list[object] = [*VALUES, *(scicat_example(name) for name in NAMES), {"a": " x"}, {"a": [], "b": "y"}]
+    values += list(mutants(29, 300))
+    for value in values:
+        fresh = clean_tree(copy.deepcopy(value), fresh=True)
+        assert _typed(fresh) == _typed(clean_tree(value)), value
+    clean, dirty = {"a": ["x", {"b": 1}]}, {"a": ["x ", {"b": 1}]}
+    assert clean_tree(clean, fresh=True) is clean
+    assert clean_tree(clean) is not clean
+    assert clean_tree(dirty, fresh=True) == {"a": ["x", {"b": 1}]} and dirty == {"a": ["x ", {"b": 1}]}
+
+
 @pytest.mark.parametrize(
     "value",
     [{"a": {}}, {"a": []}, [[], 1], {"a": " x"}, {"a": "x "}, {"a": ""}, {" k": 1}, {"a": None}, {"a": "x  y"}],

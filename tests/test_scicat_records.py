@@ -231,6 +231,36 @@ def test_a_records_key_is_its_doi_folded_however_the_document_spells_it(spelt: s
     assert from_scicat({**v4_document("10.5555/k"), "doi": kelvin}).key == kelvin
 
 
+@pytest.mark.parametrize(
+    ("in_document", "in_url", "accepted"),
+    [
+        ("10.5555/Url-1", "10.5555/Url-1", True),
+        (" 10.5555/url-1", " 10.5555/url-1", True),
+        ("10.5555/url-1", "https://doi.org/10.5555/URL-1", True),
+        ("doi:10.5555/URL-1", "10.5555/url-1", True),
+        (None, "doi:10.5555/url-1", True),
+        ("10.5555/url-1", "10.5555/url-2", False),
+        ("10.5555/url-1", "10.5555/url-1x", False),
+        ("not a DOI", "not a DOI", False),
+        ("10.5555/url-1", "not a DOI", False),
+    ],
+)
+def test_the_urls_doi_must_name_the_documents_doi_however_either_is_spelt(
+    in_document: str | None, in_url: str, accepted: bool
+) -> None:
+    document = v4_document("10.5555/url-1")
+    if in_document is None:
+        del document["doi"]
+    else:
+        document["doi"] = in_document
+    if accepted:
+        assert from_scicat(document, in_url).key == "10.5555/url-1"
+        return
+    with pytest.raises(InvalidRecord) as refused:
+        from_scicat(document, in_url)
+    assert [p.field for p in refused.value.problems] == ["doi"]
+
+
 @pytest.mark.parametrize("plain", [True, False])
 def test_from_scicats_record_equals_the_one_its_fields_construct(plain: bool) -> None:
     import dataclasses

@@ -17,7 +17,7 @@ from werkzeug.wsgi import get_input_stream
 from ..request import path_of
 from .auth import audit_refusal, pusher
 from .json_reply import reply_text
-from .push import STATUS_OF, body_document, publish_reply, record_link, url_key
+from .push import STATUS_OF, body_document, is_unquoted, publish_reply, record_link, url_key
 from .sequence import sequence_of
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ class Links:
         # (the path converter left no "?" or "#" in it), after the prefix converted once.
         if not link.startswith(self.prefix) or "?" in link or "#" in link:
             return iri_to_uri(link)
-        return self.prefix_uri + quote(link[len(self.prefix) :], safe=_PATH_SAFE)
+        rest = link[len(self.prefix) :]
+        return self.prefix_uri + (rest if is_unquoted(rest) else quote(rest, safe=_PATH_SAFE))
 
 
 _PATH_SAFE = "%!$&'()*+,/:;=@"  # what werkzeug's iri_to_uri leaves unquoted in a path
@@ -97,7 +98,14 @@ def put_route(app: Flask) -> dict[str, Callable[[dict[str, Any]], Any]]:
 
 def _mimetype(environ: dict[str, Any]) -> str:
     """Return `request.mimetype`: the Content-Type's media type, lower-cased."""
-    return parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
+    given = environ.get("CONTENT_TYPE", "")
+    # What a pusher sends: parse_options_header's regexes would give the same text back.
+    if given == _JSON:
+        return given
+    return parse_options_header(given)[0].lower()
+
+
+_JSON = "application/json"
 
 
 def _read(app: Flask, environ: dict[str, Any], length: int | None = None) -> bytes:
