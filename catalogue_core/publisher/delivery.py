@@ -71,7 +71,7 @@ class Deliverer:
         self.concurrency = concurrency
         self.report = DeliveryReport()
         self._report_lock = threading.Lock()
-        # Set when a batch fails, gives up or is stopped: the round's batches not yet started stay queued.
+        # Set when a batch fails, gives up or is stopped: the batches not yet started stay queued.
         self._halt = threading.Event()
         self._feed: Feed | None = None
         self._drawing = True
@@ -136,9 +136,11 @@ class Deliverer:
             if feed is not None and feed.abandoned:
                 return []
             if feed is not None and feed.done and not self._drawing:
-                self._drawing = True
-                if pending := self.outbox.counts()["pending"]:
-                    self.progress.stage("delivering", pending)
+                pending = self.outbox.counts()["pending"]
+                with self._report_lock:  # senders under way advance the progress under it
+                    self._drawing = True
+                    if pending:
+                        self.progress.stage("delivering", pending)
             items = self.outbox.due(self.batch_size * AHEAD_BATCHES * max(1, self.concurrency), skip=busy)
             if items or not wait or feed is None or not feed.wait(self._seen):
                 break
@@ -197,7 +199,7 @@ class Deliverer:
             return retrying(fn)
         except PublisherError as exc:
             if not isinstance(exc, Rejected):
-                self._halt.set()  # the DMZ is away for every batch of the round
+                self._halt.set()  # the DMZ is away for every batch
                 self.outbox.failed(items, str(exc))
             raise
 

@@ -51,11 +51,11 @@ def test_a_failing_reader_stops_delivery_after_the_batches_under_way_and_leaves_
     dmz.after_write = lambda writes: time.sleep(0.3)  # each batch takes a while
     sender = deliverer(intranet, dmz)
     with pytest.raises(RuntimeError, match="SciCat went away"), alongside(sender) as feed:
-        box.enqueue(pages(20))  # one round: 10 batches of 2
+        box.enqueue(pages(20))  # 10 batches of 2
         feed.more()
         wait_for(lambda: dmz.writes >= 1)
         raise RuntimeError("SciCat went away")
-    # The batches under way (one per sender) end; the round's others are never started.
+    # The batches under way (one per sender) end; the others are never started.
     assert 2 <= sender.report.delivered <= 4
     assert box.counts()["pending"] == 20 - sender.report.delivered
 
