@@ -32,7 +32,7 @@ serve: $(VENV)/.installed
 # Debian packages the tests drive for real (binary=package); installed only when missing.
 # Wait for another apt run (a second checkout installing at the same time) instead of failing.
 APT_LOCK := -o DPkg::Lock::Timeout=900
-APT_DEPS := /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/lib/rabbitmq/bin/rabbitmq-server=rabbitmq-server /usr/bin/systemd-analyze=systemd /usr/bin/podman=podman /usr/bin/mmdebstrap=mmdebstrap
+APT_DEPS := /usr/bin/sqlite3=sqlite3 /usr/sbin/nginx=nginx /usr/sbin/sshd=openssh-server /usr/bin/openssl=openssl /usr/bin/ssh-keygen=openssh-client /usr/bin/curl=curl /usr/lib/rabbitmq/bin/rabbitmq-server=rabbitmq-server /usr/bin/systemd-analyze=systemd /usr/bin/podman=podman /usr/bin/mmdebstrap=mmdebstrap
 
 deps-apt:
 	@test -x /usr/bin/chromium || { apt-get $(APT_LOCK) update -q && DEBIAN_FRONTEND=noninteractive apt-get $(APT_LOCK) install -y -q chromium; }

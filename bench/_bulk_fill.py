@@ -44,7 +44,9 @@ def _copy_sql(db: sqlite3.Connection, table: str) -> str:
     """INSERT ... SELECT copying the seed rows of `table` under the DOIs `offset` further on."""
     values = []
     for column in _columns(db, table):
-        if column == "key":
+        if column == "id":  # the records row's id (schema 8): a copy is a new row, with the next one
+            values.append("NULL")
+        elif column == "key":
             values.append(_NEW_KEY)
         elif column == "doi":
             values.append(_NEW_DOI)

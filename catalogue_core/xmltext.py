@@ -13,8 +13,6 @@ _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _NON_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # Types JSON has not (dates, dataclasses, str subclasses) make orjson raise: such values take the general path.
 _JSON_ONLY = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-# A plain writer's type check: returns a str as it is and raises TypeError for anything else, with no Python frame.
-string = str.__str__
 _ATTRIBUTE_SPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
 
 

@@ -103,8 +103,8 @@ def test_a_version_3_file_keeps_working_and_migrate_upgrades_it(tmp_path: Path, 
         held = {k.key: repo.get(k.key) for k in repo.list_keys(None, 100)}
         assert [r.key for r in repo.browse("juliett", None, 5)] == [entry(repo, 1).key]
 
-        assert schema.migrate(repo, report=lambda _: None) == 4  # steps 4 to 7
-        assert repo.schema_version() == schema.SCHEMA_VERSION == 7
+        assert schema.migrate(repo, report=lambda _: None) == 5  # steps 4 to 8
+        assert repo.schema_version() == schema.SCHEMA_VERSION == 8
         assert sqlite_search.is_external(_fts_sql(repo))
         names = {row[0] for row in repo._db().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert not names & {"records_fts_replace", "records_fts_insert", "records_fts_update", "records_fts_delete"}

@@ -32,3 +32,12 @@ def test_the_wrapped_resource_is_byte_for_byte_what_a_fresh_dump_gives() -> None
         assert etree.tostring(payload[0], encoding="unicode") == etree.tostring(
             datacite_xml.resource_element(record, CONTEXT), encoding="unicode"
         )
+
+
+def test_one_record_rendered_under_other_contexts_in_turn_gets_each_contexts_resource() -> None:
+    record = from_scicat(scicat_example("v3-registered-full.json"))  # its thumbnail's link names the base URL
+    other = RenderContext("https://pub.example.org/dmz", "OTHER")
+    assert datacite_xml.render(record, CONTEXT) != datacite_xml.render(record, other)
+    for context in [CONTEXT, other, RenderContext(CONTEXT.base_url, CONTEXT.datacentre_symbol), other, CONTEXT]:
+        fresh = etree.tostring(datacite_xml.resource_element(record, context), encoding="unicode")
+        assert datacite_xml.render(record, context) == fresh

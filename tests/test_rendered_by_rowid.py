@@ -93,8 +93,8 @@ def test_migrate_moves_a_version_6_files_renderings_under_the_records_ids(tmp_pa
     repo = SQLiteRepository(path)  # opened as a release's `dmzpub migrate` opens it
     try:
         assert repo.schema_version() == 6
-        assert schema.migrate(repo, report=lambda _: None) == 1
-        assert repo.schema_version() == schema.SCHEMA_VERSION == 7
+        assert schema.migrate(repo, report=lambda _: None) == 2  # steps 7 and 8
+        assert repo.schema_version() == schema.SCHEMA_VERSION == 8
         names = {row[0] for row in repo._db().execute("SELECT name FROM sqlite_master")}
         assert "rendered_by_key" not in names and "sqlite_autoindex_rendered_1" not in names
         assert "records_rendered_delete" in names

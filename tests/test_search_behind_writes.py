@@ -202,8 +202,8 @@ def test_a_version_4_file_keeps_indexing_in_each_write_until_migrate_defers_it(t
         repo._db().execute("INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)")
         before = _found(repo)
 
-        assert schema.migrate(repo, report=lambda _: None) == 3  # steps 5 to 7
-        assert repo.schema_version() == schema.SCHEMA_VERSION == 7
+        assert schema.migrate(repo, report=lambda _: None) == 4  # steps 5 to 8
+        assert repo.schema_version() == schema.SCHEMA_VERSION == 8
         triggers = [row[0] for row in repo._db().execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
         search = [sql for sql in triggers if "records_search_" in sql]
         assert len(search) == 4 and all("search_pending" in sql and "records_fts" not in sql for sql in search)

@@ -6,9 +6,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,9 +21,8 @@ from .outbox import Item, Outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Batches a round holds per sender. A round ends with its slowest batch while the other sender idles:
-# with 4 batches a round in all, one of the two DMZ workers idled ~a quarter of a first sync (bench/sync.py).
-ROUND_BATCHES = 8
+# Batches read from the outbox at a time, per sender: the next ones are read while those are sent.
+AHEAD_BATCHES = 8
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Deliverer:
         batch_size: int = 100,
         batch_bytes: int = 1_000_000,
         progress: Progress | None = None,
-        concurrency: int = 2,
+        concurrency: int = int(__import__("os").environ.get("XCONC", "2")),
     ) -> None:
         self.outbox, self.client = outbox, client
         self.policy = policy or RetryPolicy()
@@ -72,10 +71,11 @@ class Deliverer:
         self.concurrency = concurrency
         self.report = DeliveryReport()
         self._report_lock = threading.Lock()
-        # Set when a batch fails, gives up or is stopped: the round's batches not yet started stay queued.
+        # Set when a batch fails, gives up or is stopped: the batches not yet started stay queued.
         self._halt = threading.Event()
         self._feed: Feed | None = None
         self._drawing = True
+        self._seen = 0  # the reader's queueings when the outbox was last read
 
     def flush(self, feed: Feed | None = None) -> DeliveryReport:
         """Deliver everything due; return the report (its `stopped` says why it ended early).
@@ -92,11 +92,7 @@ class Deliverer:
             if pending and feed is None:
                 self.progress.stage("delivering", pending)
             try:
-                while items := self._due(feed):
-                    self._put_round(list(self._batches([i for i in items if i.action == "put"])))
-                    for item in items:
-                        if item.action == "withdraw" and not self._halted():
-                            self._withdraw(item)
+                self._deliver(feed)
             except (DMZUnavailable, PushRefused) as exc:
                 self.report.stopped = str(exc)
             finally:
@@ -104,49 +100,69 @@ class Deliverer:
             self.outbox.prune()
         return self.report
 
-    def _due(self, feed: Feed | None) -> list[Item]:
-        """Return the next round's entries; with a feed, wait for the reader until it queues more or is done."""
+    def _deliver(self, feed: Feed | None) -> None:
+        """Keep `concurrency` sends under way until nothing is due: a sender takes the next batch once free.
+
+        A DOI has at most one entry under way or waiting to be sent, so its entries reach the DMZ in order.
+        Once a send fails (the DMZ away, SIGTERM) or the reader alongside fails, only the sends under way
+        are finished: the rest stay queued.
+        """
+        # Rounds (all senders' batches, then the next `due`) left the DMZ with nothing to do ~10 % of a first
+        # sync, between rounds and at each round's end (bench/sync.py: requests in flight over time).
+        with ThreadPoolExecutor(max(1, self.concurrency), thread_name_prefix="dmzpub-deliver") as pool:
+            sends = _Sends(pool, max(1, self.concurrency), self._send, feed.wake if feed else lambda: None)
+            while True:
+                if not self._halted():
+                    sends.start()
+                    if sends.short() and not self._halted():  # read on while the senders send
+                        sends.add(self._next(feed, sends.busy, wait=not sends.running))
+                        if sends.startable():
+                            continue
+                if not sends.running:
+                    break
+                if feed is not None and sends.free() and not self._halted():  # the reader may queue more
+                    feed.until(self._seen, sends.ended)
+                    if not sends.ended():
+                        continue  # it did: read it
+                sends.collect()
+        if sends.failures:
+            raise sends.failures[0]
+
+    def _next(self, feed: Feed | None, busy: set[str], wait: bool) -> list[list[Item]]:
+        """Return the next sends due (puts in batches, then withdrawals one each), none of a DOI in `busy`;
+        with `wait` and a feed, wait for the reader until it queues more or is done."""
         while True:
-            seen = feed.queued if feed is not None else 0
+            self._seen = feed.queued if feed is not None else 0
             if feed is not None and feed.abandoned:
                 return []
             if feed is not None and feed.done and not self._drawing:
-                self._drawing = True
-                if pending := self.outbox.counts()["pending"]:
-                    self.progress.stage("delivering", pending)
-            items = self.outbox.due(self.batch_size * ROUND_BATCHES * max(1, self.concurrency))
-            if items or feed is None or not feed.wait(seen):
-                return items
+                pending = self.outbox.counts()["pending"]
+                with self._report_lock:  # senders under way advance the progress under it
+                    self._drawing = True
+                    if pending:
+                        self.progress.stage("delivering", pending)
+            items = self.outbox.due(self.batch_size * AHEAD_BATCHES * max(1, self.concurrency), skip=busy)
+            if items or not wait or feed is None or not feed.wait(self._seen):
+                break
+        withdrawals = [[item] for item in items if item.action == "withdraw"]
+        return [*self._batches([item for item in items if item.action == "put"]), *withdrawals]
 
     def _halted(self) -> bool:
         """Tell whether to start no more sends: a batch failed or was stopped, or the reader alongside failed."""
         return self._halt.is_set() or (self._feed is not None and self._feed.abandoned)
 
-    def _put_round(self, batches: list[list[Item]]) -> None:
-        """Send a round's batches, a few at a time: a round holds at most one entry per DOI.
-
-        Once a batch fails (the DMZ away, SIGTERM) or the reader alongside fails, only the batches under
-        way are finished: the rest stay queued.
-        """
-
-        def send(batch: list[Item]) -> None:
-            if self._halted():
-                return
-            try:
-                self._put_batch(batch)
-            except BaseException:
-                self._halt.set()
-                raise
-
-        if self.concurrency <= 1 or len(batches) <= 1:
-            for batch in batches:
-                send(batch)
+    def _send(self, work: list[Item]) -> None:
+        """Send one batch of puts, or one withdrawal; a failure stops the sends not yet started."""
+        if self._halted():
             return
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dmzpub-deliver") as pool:
-            failures = [f.exception() for f in [pool.submit(send, b) for b in batches]]
-        for failure in failures:
-            if failure is not None:
-                raise failure
+        try:
+            if work[0].action == "withdraw":
+                self._withdraw(work[0])
+            else:
+                self._put_batch(work)
+        except BaseException:
+            self._halt.set()
+            raise
 
     def _batches(self, items: Sequence[Item]) -> Iterator[list[Item]]:
         batch: list[Item] = []
@@ -183,7 +199,7 @@ class Deliverer:
             return retrying(fn)
         except PublisherError as exc:
             if not isinstance(exc, Rejected):
-                self._halt.set()  # the DMZ is away for every batch of the round
+                self._halt.set()  # the DMZ is away for every batch
                 self.outbox.failed(items, str(exc))
             raise
 
@@ -247,6 +263,56 @@ class Deliverer:
         self._done([(item, str(reply.get("status")), status)])
 
 
+class _Sends:
+    """The sends under way in a pool and those read and waiting; a DOI is in at most one of them (`busy`)."""
+
+    def __init__(
+        self, pool: ThreadPoolExecutor, lanes: int, send: Callable[[list[Item]], None], wake: Callable[[], None]
+    ):
+        self.pool, self.lanes, self.send, self.wake = pool, lanes, send, wake
+        self.ready: deque[list[Item]] = deque()
+        self.busy: set[str] = set()
+        self.running: dict[Future[None], list[Item]] = {}
+        self.failures: list[BaseException] = []
+
+    def add(self, sends: list[list[Item]]) -> None:
+        """Line up sends read from the outbox."""
+        self.ready.extend(sends)
+        self.busy.update(item.key for work in sends for item in work)
+
+    def start(self) -> None:
+        """Start lined-up sends while a sender is free."""
+        while self.startable():
+            work = self.ready.popleft()
+            future = self.pool.submit(self.send, work)
+            self.running[future] = work
+            future.add_done_callback(lambda _: self.wake())
+
+    def startable(self) -> bool:
+        """Tell whether a send is lined up and a sender free."""
+        return bool(self.ready) and self.free()
+
+    def free(self) -> bool:
+        """Tell whether a sender is free."""
+        return len(self.running) < self.lanes
+
+    def short(self) -> bool:
+        """Tell whether fewer sends are lined up than there are senders."""
+        return len(self.ready) < self.lanes
+
+    def ended(self) -> bool:
+        """Tell whether a send under way has ended."""
+        return any(future.done() for future in self.running)
+
+    def collect(self) -> None:
+        """Wait for a send under way to end; free the DOIs of those ended, noting their failures."""
+        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in done:
+            self.busy.difference_update(item.key for item in self.running.pop(future))
+            if (failure := future.exception()) is not None:
+                self.failures.append(failure)
+
+
 class Feed:
     """What a reader tells the deliverer working alongside it: more is queued, it is done, or it failed."""
 
@@ -273,6 +339,16 @@ class Feed:
         with self._changed:
             self._changed.wait_for(lambda: self.queued != seen or self.done)
             return self.queued != seen and not self.abandoned
+
+    def until(self, seen: int, ended: Callable[[], bool]) -> None:
+        """Wait until something is queued after `seen`, the reader fails, or `ended()` (told by `wake`)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.queued != seen or self.abandoned or ended())
+
+    def wake(self) -> None:
+        """Have a waiting `until` look at its `ended` again."""
+        with self._changed:
+            self._changed.notify_all()
 
 
 @contextlib.contextmanager

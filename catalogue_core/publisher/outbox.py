@@ -7,7 +7,7 @@ import fcntl
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,15 +230,16 @@ class Outbox:
 
     # delivery ------------------------------------------------------------------------------------
 
-    def due(self, limit: int) -> list[Item]:
-        """Return up to `limit` pending entries, at most one per DOI: the oldest one of each."""
-        seen: set[str] = set()
+    def due(self, limit: int, skip: Collection[str] = ()) -> list[Item]:
+        """Return up to `limit` pending entries, at most one per DOI: the oldest one of each; none of the DOIs
+        in `skip` (those with an entry under way)."""
+        seen: set[str] = set(skip)
         out: list[Item] = []
         with self._lock:
             # Stepped row by row, not fetched whole: the cap allows for repeated DOIs, which are rare, and
             # each row read carries a document.
             sql = f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?"
-            for row in self._db.execute(sql, (limit * 4,)):
+            for row in self._db.execute(sql, ((limit + len(skip)) * 4,)):
                 # Rows come from the oldest pending entry on, so a key's first row is its oldest.
                 if row["key"] not in seen:
                     seen.add(row["key"])

@@ -21,7 +21,10 @@ from .base import Repository
 #    rows. The step has nothing to convert (the table is made when the file is opened). MongoDB: nothing to do.
 # 7: SQLite's renderings are keyed by their records row's rowid and the format's slot, with no index
 #    (sqlite_rendered); the step rewrites them in one transaction. MongoDB: nothing to do.
-SCHEMA_VERSION = 7
+# 8: SQLite's records rows have an explicit id (INTEGER PRIMARY KEY, the rowid the renderings and the search
+#    index are keyed by), so a dump and reload (`.dump`, iterdump) or VACUUM keeps it (sqlite_ids); the step
+#    rebuilds the records table in one transaction, each row's id its rowid. MongoDB: nothing to do.
+SCHEMA_VERSION = 8
 
 
 def _sqlite_only(step: str) -> Callable[[Repository], None]:
@@ -44,6 +47,7 @@ MIGRATIONS: dict[int, Callable[[Repository], None]] = {
     5: _sqlite_only("defer_search_index"),
     6: lambda repo: None,
     7: _sqlite_only("key_renderings_by_rowid"),
+    8: _sqlite_only("key_records_by_id"),
 }
 
 

@@ -17,6 +17,7 @@ from ..thumbnail import Thumbnail
 from . import (
     sqlite_batch,
     sqlite_counts,
+    sqlite_ids,
     sqlite_page,
     sqlite_reindex,
     sqlite_rendered,
@@ -217,7 +218,7 @@ class SQLiteRepository(Repository):
 
     def _withdraw(self, key: str, reason: str | None, sequence: int | None) -> WriteResult:
         with self._write() as db:
-            row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT id, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
             if not self._claim(db, key, sequence):
                 return WriteResult(key, "stale", row["datestamp"] if row else "")
             if row is None:
@@ -229,7 +230,7 @@ class SQLiteRepository(Repository):
                 "UPDATE records SET deleted = 1, reason = ?, datestamp = ? WHERE key = ?",
                 (reason, stamp, key),
             )
-            sqlite_rendered.delete(db, [row["rowid"]])
+            sqlite_rendered.delete(db, [row["id"]])
             sqlite_write(db, key, None)
             sqlite_sets.write(db, key, stamp, row)
             return WriteResult(key, "withdrawn", stamp)
@@ -405,6 +406,11 @@ class SQLiteRepository(Repository):
         """Key the renderings by their records rows' rowids, with no index (schema version 7: sqlite_rendered)."""
         with self._write() as db:
             sqlite_rendered.upgrade(db)
+
+    def key_records_by_id(self) -> None:
+        """Give the records rows an id column, each its rowid (schema version 8: sqlite_ids)."""
+        with self._write() as db:
+            sqlite_ids.upgrade(db)
 
     def _catch_up_search(self, wait: float | None = None) -> None:
         """Fold the writes not yet in the search index into it (before a search, and in the background).

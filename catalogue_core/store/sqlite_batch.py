@@ -8,6 +8,7 @@ from typing import Any
 
 from . import sqlite_rendered
 from .base import Entry, WriteResult, distinct_runs, json_text
+from .sqlite_layout import COLUMNS
 from .sqlite_rows import many
 from .sqlite_sets import NOTE, forget
 from .thumbnails import sqlite_write_many
@@ -91,7 +92,7 @@ _LIVE_HASHES = "SELECT key, content_hash, deleted FROM records"
 def _held(db: sqlite3.Connection, entries: Sequence[Entry]) -> tuple[dict[str, sqlite3.Row], dict[str, int]]:
     """Return the stored rows of the entries' keys and the sequences recorded for the sequenced ones."""
     rows = _read(
-        db, "SELECT key, rowid, datestamp, created, deleted, content_hash, sets FROM records", [e.key for e in entries]
+        db, "SELECT key, id, datestamp, created, deleted, content_hash, sets FROM records", [e.key for e in entries]
     )
     sequenced = [entry.key for entry in entries if entry.sequence is not None]
     sequences = {row["key"]: row["seq"] for row in rows_by_key(db, "SELECT key, seq FROM sequences", sequenced)}
@@ -116,7 +117,7 @@ def _write(
     # A key without a records row has no rows in the tables below (no write drops a records row), so
     # a created record's DELETEs are skipped: ~65 us of a single put's ~1.4 ms of CPU (bench/store_write.py).
     # The old renderings go by the replaced row's rowid before any new one is written (a rowid may be reused).
-    sqlite_rendered.delete(db, [held[entry.key]["rowid"] for entry, _, _ in written if entry.key in held])
+    sqlite_rendered.delete(db, [held[entry.key]["id"] for entry, _, _ in written if entry.key in held])
     sqlite_rendered.write(db, [(rowids[entry.key], entry.rendered) for entry, _, _ in written])
     forget(db, [(entry.key, held[entry.key]) for entry, _, _ in written if entry.key in held])
     db.executemany(NOTE, [(now, entry.key) for entry, now, _ in written])  # set rows behind the writes: sqlite_sets
@@ -136,7 +137,7 @@ def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict
     start, rowids = 0, dict[str, int]()
     for size in _sizes(len(rows)):
         chunk = rows[start : start + size]
-        sql = f"INSERT OR REPLACE INTO records VALUES {', '.join([_ROW] * size)} RETURNING key, rowid"
+        sql = f"INSERT OR REPLACE INTO records ({COLUMNS}) VALUES {', '.join([_ROW] * size)} RETURNING key, rowid"
         rowids.update(db.execute(sql, _flat(chunk)).fetchall())
         start += size
     return rowids

@@ -2,9 +2,13 @@
 
 RENDERED = "CREATE TABLE IF NOT EXISTS rendered (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, xml TEXT NOT NULL)"
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS records (
-    key TEXT PRIMARY KEY,
+# The columns a write names (the id left out: a new row, or one replacing a row, gets the next one).
+COLUMNS = "key, doi, datestamp, created, deleted, reason, content_hash, sets, search, metadata, extras, payload, status"
+# The id (schema version 8) is the rowid, which the renderings and the search index are keyed by: as a
+# column it is part of the table's content, kept by a dump and reload and by VACUUM (an implicit rowid is not).
+RECORDS = """CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE NOT NULL,
     doi TEXT NOT NULL,
     datestamp TEXT NOT NULL,
     created TEXT NOT NULL,
@@ -17,7 +21,10 @@ CREATE TABLE IF NOT EXISTS records (
     extras TEXT NOT NULL,
     payload TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT ''
-);
+)"""
+
+SCHEMA = f"""
+{RECORDS};
 -- A rowid table, not WITHOUT ROWID: documents of 1-4 KB stored in the key's b-tree made it deep
 -- and spilled to overflow pages (a list page's 100 lookups cost ~2.5x as much). Keyed by the records
 -- row's rowid and the format's slot since schema version 7, with no index (sqlite_rendered).

@@ -4,7 +4,9 @@ Keyed (key, prefix) they needed an index of their own: ~2.3 of a single put's ~2
 of its ~210 us of store CPU (bench/store_write.py), and every read a second b-tree descent. Each format
 (prefix) has a slot, given on its first write and never changed (`rendered_slots`). A write that replaces
 a records row gives it a new rowid: its old renderings are deleted by the old rowid's range first.
-The records rowids are stable (nothing runs VACUUM; the search index relies on them too).
+The records rowids are stable, the search index relies on them too: since schema version 8 the rowid is the
+records table's `id` column (INTEGER PRIMARY KEY), part of its content, which a dump and reload (`.dump`,
+iterdump, INSERT ... SELECT of every column) and VACUUM keep; an implicit rowid they may renumber (sqlite_ids).
 """
 
 from __future__ import annotations

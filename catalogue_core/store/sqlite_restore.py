@@ -7,17 +7,18 @@ from collections.abc import Sequence
 
 from . import sqlite_rendered, sqlite_sets
 from .base import StoredRecord, json_text, restored_status, restored_thumbnail
+from .sqlite_layout import COLUMNS
 from .thumbnails import sqlite_write
 
-_INSERT = "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING rowid"
+_INSERT = f"INSERT OR REPLACE INTO records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING rowid"
 
 
 def restore(db: sqlite3.Connection, records: Sequence[tuple[StoredRecord, str]]) -> None:
     """Write records verbatim (an import), each with its search text, in the caller's transaction."""
     for record, search in records:
-        held = db.execute("SELECT rowid, datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
+        held = db.execute("SELECT id, datestamp, sets FROM records WHERE key = ?", (record.key,)).fetchone()
         [(rowid,)] = db.execute(_INSERT, _restored_row(record, search)).fetchall()
-        sqlite_rendered.delete(db, [held["rowid"]] if held else [])  # before the new ones: a rowid may be reused
+        sqlite_rendered.delete(db, [held["id"]] if held else [])  # before the new ones: a rowid may be reused
         sqlite_rendered.write(db, [(rowid, record.rendered)])
         sqlite_sets.write(db, record.key, record.datestamp, held)
         sqlite_write(db, record.key, restored_thumbnail(record))

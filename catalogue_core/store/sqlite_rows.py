@@ -39,20 +39,20 @@ def rerender(
     stamp: Callable[[str | None], str],
 ) -> WriteResult:
     """Write a stored record's new renderings; its datestamp moves only when what harvesters see changed."""
-    row = db.execute("SELECT rowid, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
+    row = db.execute("SELECT id, datestamp, deleted, sets FROM records WHERE key = ?", (key,)).fetchone()
     if row is None:
         raise RecordNotFound(key)
     if search is not None:  # the FTS trigger fires only when the text really changes
         db.execute("UPDATE records SET search = ? WHERE key = ? AND search != ?", (search, key, search))
     if row["deleted"]:
         return WriteResult(key, "unchanged", row["datestamp"])
-    old = sqlite_rendered.of(db, row["rowid"])
+    old = sqlite_rendered.of(db, row["id"])
     if disseminated(old) == disseminated(rendered) and tuple(json.loads(row["sets"])) == sets:
         if old != rendered:  # only the page parts changed: harvesters see nothing new
-            write_changed(db, row["rowid"], old, rendered)
+            write_changed(db, row["id"], old, rendered)
         return WriteResult(key, "unchanged", row["datestamp"])
     now = stamp(row["datestamp"])
     db.execute("UPDATE records SET datestamp = ?, sets = ? WHERE key = ?", (now, json_text(list(sets)), key))
-    write_changed(db, row["rowid"], old, rendered)
+    write_changed(db, row["id"], old, rendered)
     sqlite_sets.write(db, key, now, row)
     return WriteResult(key, "updated", now)

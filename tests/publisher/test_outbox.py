@@ -86,3 +86,9 @@ def test_delivered_marks_commit_unsynced_and_queueing_stays_synced_to_disk(tmp_p
         ("10.1/c", "pending"),
     ]
     again.close()
+
+
+def test_due_leaves_out_the_dois_given_as_under_way_and_their_later_entries(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1), put("10.1/b", 1), put("10.1/a", 2), put("10.1/c", 1)])
+    assert [(i.key, i.content_hash) for i in box.due(10, skip={"10.1/a"})] == [("10.1/b", "h1"), ("10.1/c", "h1")]
+    assert [i.key for i in box.due(1, skip={"10.1/a", "10.1/b"})] == ["10.1/c"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,8 @@ def test_sigterm_during_a_long_delivery_stops_after_the_batch_under_way(
         catalogue.put(registered(f"10.99999/deliver-{i:04d}", f"Deliver {i}", []))
     data_dir = tmp_path / "intranet"
     env = pipeline_env(data_dir, dmz, catalogue, Path(app.config["DMZPUB_DOWNLOAD_DIR"]))
+    # A long delivery: each bulk reply takes a while, so the 4 senders cannot finish all 6 batches meanwhile.
+    dmz.after_write = lambda writes: time.sleep(0.3)
     watcher = Service(["sync", "--watch"], env, tmp_path / "watch.log").start()
     try:
         wait_for(lambda: dmz.writes >= 1, what="delivery under way")

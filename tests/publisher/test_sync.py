@@ -11,7 +11,7 @@ import pytest
 from conftest import SHARED, v4_document
 
 from catalogue_core.publisher import Outbox
-from catalogue_core.publisher.sync import check, put, read
+from catalogue_core.publisher.sync import FIRST, Planner, SyncReport, check, put, read
 from catalogue_core.scicat import from_scicat
 
 from .conftest import SCICAT_TOKEN, Intranet, all_keys, documents, held, v3_document
@@ -253,3 +253,18 @@ def test_a_document_holding_a_lone_surrogate_is_read_hashed_and_queued_with_the_
         assert json.loads(item.body or "") == document and item.content_hash == check(record).content_hash
     finally:
         outbox.close()
+
+
+def test_with_a_deliverer_alongside_the_first_page_is_queued_a_batch_at_a_time_and_later_pages_whole(
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    pending: list[int] = []
+    planner = Planner(outbox, SyncReport(), queued=lambda: pending.append(outbox.counts()["pending"]))
+    try:
+        docs = documents(500)
+        planner.page([record for d in docs[:250] if (record := read(d)) is not None])
+        planner.page([record for d in docs[250:] if (record := read(d)) is not None])
+    finally:
+        outbox.close()
+    assert pending == [FIRST, 2 * FIRST, 250, 500]  # a deliverer has the first batch to send after FIRST records
