@@ -7,9 +7,9 @@ from urllib.parse import unquote
 
 from .errors import InvalidDOI
 
-# Registrant codes are dot-separated digit groups; the suffix is any printable string.
-_DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
-_CONTROL = re.compile(r"[\x00-\x1f]")
+# Registrant codes are dot-separated digit groups; the suffix is any printable string: no space, no control
+# character (one fullmatch, where a match and a search for controls were ~1 K instructions more a DOI).
+_IS_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[^\s\x00-\x1f]+").fullmatch
 _PREFIXES = (
     "https://doi.org/",
     "http://doi.org/",
@@ -26,13 +26,14 @@ def normalize_doi(value: object, field: str = "doi") -> str:
         raise InvalidDOI(value, field)
     doi = value.strip()
     lowered = fold_doi(doi)
-    for prefix in _PREFIXES:
-        if lowered.startswith(prefix):
-            doi = doi[len(prefix) :]
-            if prefix.startswith("http"):
-                doi = unquote(doi)
-            break
-    if len(doi) > 1000 or not _DOI_RE.match(doi) or _CONTROL.search(doi):
+    if lowered.startswith(_PREFIXES):  # most DOIs come bare: one test, not six
+        for prefix in _PREFIXES:
+            if lowered.startswith(prefix):
+                doi = doi[len(prefix) :]
+                if prefix.startswith("http"):
+                    doi = unquote(doi)
+                break
+    if len(doi) > 1000 or not _IS_DOI(doi):
         raise InvalidDOI(value, field)
     return doi
 

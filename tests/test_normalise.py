@@ -172,3 +172,48 @@ def test_doi_forms(raw: str, doi: str) -> None:
 def test_bad_dois(raw: object) -> None:
     with pytest.raises(InvalidDOI):
         normalize_doi(raw)
+
+
+def _normalize_before(value: object) -> str:
+    """normalize_doi as it was before its one fullmatch: a match of the DOI pattern and a search for controls."""
+    import re
+    from urllib.parse import unquote
+
+    if not isinstance(value, str):
+        raise InvalidDOI(value, "doi")
+    doi = value.strip()
+    prefixes = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi.org/", "doi:")
+    for prefix in prefixes:
+        if doi.lower().startswith(prefix):
+            doi = doi[len(prefix) :]
+            doi = unquote(doi) if prefix.startswith("http") else doi
+            break
+    if len(doi) > 1000 or not re.match(r"^10\.\d{4,9}(?:\.\d+)*/\S+$", doi) or re.search(r"[\x00-\x1f]", doi):
+        raise InvalidDOI(value, "doi")
+    return doi
+
+
+def test_random_dois_are_normalised_or_refused_as_the_match_and_control_search_did() -> None:
+    import random
+
+    pieces = ["10.", "1234", ".6", "/", "abc", "X", " ", "\n", "\t", "\x00", "\x1f", "\x1c", "\x7f", "\x85", "\u2028"]
+    pieces += ["\xa0", "é", "٣", "%2F", "%0A", "%00"]
+    pieces += ["https://doi.org/", "HTTP://DX.DOI.ORG/", "doi:", "DOI:", "doi.org/"]
+    rng = random.Random(17)
+    values: list[object] = [None, 7, "10.1234/" + "x" * 992, "10.1234/" + "x" * 993, "10.1234/a\n", " 10.1234/a \n"]
+    for _ in range(30000):
+        start = rng.choice(["", "10.1234/", "https://doi.org/10.5555/", "doi:10.12345.6/"])
+        values.append(start + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))))
+    outcomes = set()
+    for value in values:
+        try:
+            want: object = _normalize_before(value)
+        except InvalidDOI:
+            want = InvalidDOI
+        try:
+            got: object = normalize_doi(value)
+        except InvalidDOI:
+            got = InvalidDOI
+        assert got == want, repr(value)
+        outcomes.add(got is InvalidDOI)
+    assert outcomes == {True, False}  # both accepted and refused values were tried

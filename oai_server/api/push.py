@@ -239,10 +239,11 @@ def publish_bulk(documents: Any, plain: bool = False) -> tuple[Response, int]:
     items: list[dict[str, Any]] = [{} for _ in documents]
     order = sequences(len(documents))
     who = audit.actor()  # read once: through Flask's context-local `g` it was ~half of each record's audit line
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # as `who`: not looked up per record
     good = []
     for index, document in enumerate(documents):
         try:
-            good.append((index, accepted_record(document, plain=plain)))
+            good.append((index, accepted_record(document, plain=plain, app=app)))
         except InvalidRecord as exc:
             doi = document.get("doi") if isinstance(document, dict) else None
             items[index] = {
