@@ -33,12 +33,14 @@ _RESOLVER_UNSAFE = re.compile(r'[%"# ?<>{}^\[\]`|\\+]')
 
 # What quote() leaves as it is with _PATH_SAFE: its always-safe ASCII letters, digits and _.-~, and _PATH_SAFE.
 _PATH_PLAIN = re.compile(f"[A-Za-z0-9_.~{re.escape(_PATH_SAFE)}-]*")
+# Tell whether a text goes into a URL path as it is (werkzeug's path converter quotes with the same safe set).
+is_plain_path = _PATH_PLAIN.fullmatch
 
 
 def in_path(text: str) -> str:
     """Return a DOI or relative file path as it goes into a URL path (its slashes kept)."""
     # Most DOIs need no quoting: one regex match, not quote()'s encode, strip and decode (~0.4 -> ~0.15 us).
-    if type(text) is str and _PATH_PLAIN.fullmatch(text):
+    if type(text) is str and is_plain_path(text):
         return text
     return quote(text, safe=_PATH_SAFE)
 

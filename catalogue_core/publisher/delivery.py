@@ -62,7 +62,7 @@ class Deliverer:
         batch_size: int = 100,
         batch_bytes: int = 1_000_000,
         progress: Progress | None = None,
-        concurrency: int = int(__import__("os").environ.get("XCONC", "2")),
+        concurrency: int = 2,
     ) -> None:
         self.outbox, self.client = outbox, client
         self.policy = policy or RetryPolicy()

@@ -14,10 +14,12 @@ from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
+from catalogue_core.urls import is_plain_path
+
 from ..request import path_of
 from .auth import audit_refusal, pusher
 from .json_reply import reply_text
-from .push import STATUS_OF, body_document, is_unquoted, publish_reply, record_link, url_key
+from .push import STATUS_OF, body_document, publish_reply, record_link, url_key
 from .sequence import sequence_of
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ class Links:
         if not link.startswith(self.prefix) or "?" in link or "#" in link:
             return iri_to_uri(link)
         rest = link[len(self.prefix) :]
-        return self.prefix_uri + (rest if is_unquoted(rest) else quote(rest, safe=_PATH_SAFE))
+        return self.prefix_uri + (rest if is_plain_path(rest) else quote(rest, safe=_PATH_SAFE))
 
 
 _PATH_SAFE = "%!$&'()*+,/:;=@"  # what werkzeug's iri_to_uri leaves unquoted in a path
