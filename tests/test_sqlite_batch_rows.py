@@ -1,4 +1,4 @@
-"""SQLite batch writes: renderings and set notes many rows a statement, set rows folded from the harvest index."""
+"""SQLite batch writes: set notes many rows a statement, set rows folded from the harvest index, renderings kept."""
 # ruff: noqa: F811 - `clock` is the contract suite's fixture, imported so pytest finds it here
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ def _batch(repo: SQLiteRepository, n: int) -> list:
     return [entry(repo, i, f"Title {i}", year=years[i % 3], rtype=("raw", "derived")[i % 2]) for i in range(n)]
 
 
-def test_a_batch_over_several_statement_sizes_keeps_every_rendering_of_every_record(
-    tmp_path: Path, clock: Clock
-) -> None:
+def test_a_batch_of_many_records_keeps_every_rendering_of_every_record(tmp_path: Path, clock: Clock) -> None:
     repo = SQLiteRepository(tmp_path / "store.sqlite")
     try:
-        entries = _batch(repo, sqlite_multirow.ROWS // 2 + 7)  # ~5 renderings each: several statements
+        entries = _batch(repo, sqlite_multirow.ROWS // 2 + 7)  # ~5 renderings each
         assert len(entries) * len(entries[0].rendered) > 2 * sqlite_multirow.ROWS
         assert {r.outcome for r in repo.put(entries)} == {"created"}
         for e in entries:

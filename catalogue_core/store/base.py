@@ -43,7 +43,7 @@ def format_datestamp(epoch: float) -> str:
 @functools.lru_cache(maxsize=16)
 def _second(seconds: int) -> str:
     # A batch put stamps each record, mostly in the same second: formatted once. With json_text's isascii,
-    # 686.8 K -> 658.4 K instructions a bulk-written record (callgrind, 2,000 records in batches of 100).
+    # ~28 K fewer instructions a bulk-written record, of ~690 K (callgrind, 2,000 records in batches of 100).
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -26,7 +26,7 @@ NOTE = "INSERT OR IGNORE INTO sets_pending VALUES (?, ?)"
 _FOLD = (
     # OR IGNORE: a row equal in every column is the same membership (a record's sets are distinct).
     # Joined on (datestamp, key), the invariant's, pending rows first: the sets come from the covering
-    # records_harvest index, never the ~7 kB records row (by key: the row read again, ~3 K instructions).
+    # records_harvest index, never the ~6 kB records row (by key: a second b-tree descent, into the row's page).
     "INSERT OR IGNORE INTO record_sets SELECT j.value, p.datestamp, p.key FROM sets_pending p"
     " CROSS JOIN records r ON r.datestamp = p.datestamp AND r.key = p.key, json_each(r.sets) j",
     "DELETE FROM sets_pending",
