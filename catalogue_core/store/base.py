@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -36,7 +37,14 @@ PROBE_INTERVAL = 1.0
 
 def format_datestamp(epoch: float) -> str:
     """Return the UTC datestamp, seconds granularity, of a POSIX time."""
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _second(int(epoch))
+
+
+@functools.lru_cache(maxsize=16)
+def _second(seconds: int) -> str:
+    # A batch put stamps each record, mostly in the same second: formatted once. With json_text's isascii,
+    # 686.8 K -> 658.4 K instructions a bulk-written record (callgrind, 2,000 records in batches of 100).
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -47,6 +55,8 @@ def json_text(value: Any, plain: bool | None = None) -> str:
     # A pushed payload (kept as received) may hold lone surrogates from JSON \\ud800 escapes;
     # raw, they cannot be encoded, so only they are escaped (they occur only inside strings).
     text = compact_json.dumps(value, plain=plain)
+    if text.isascii():  # read from the string's header: no encoded copy of a record's ~5 kB of JSON (see _second)
+        return text
     try:
         text.encode()  # much faster than the search below, and fails only when there is something to escape
     except UnicodeEncodeError:

@@ -18,6 +18,7 @@ from . import (
     sqlite_batch,
     sqlite_counts,
     sqlite_ids,
+    sqlite_listing,
     sqlite_page,
     sqlite_reindex,
     sqlite_rendered,
@@ -287,42 +288,6 @@ class SQLiteRepository(Repository):
             rendered=rendered,
         )
 
-    @staticmethod
-    def _where(query: ListQuery, after: tuple[str, str] | None, table: str) -> tuple[str, list[Any]]:
-        clauses, args = [], []
-        if query.set_spec is not None:
-            clauses.append("s.spec = ?")
-            args.append(query.set_spec)
-        if query.from_:
-            clauses.append(f"{table}.datestamp >= ?")
-            args.append(query.from_)
-        if query.until:
-            clauses.append(f"{table}.datestamp <= ?")
-            args.append(query.until)
-        if after:
-            clauses.append(f"({table}.datestamp, {table}.key) > (?, ?)")
-            args.extend(after)
-        if query.statuses is not None:
-            clauses.append(f"r.status IN ({', '.join('?' * len(query.statuses))})" if query.statuses else "0")
-            args.extend(query.statuses)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-    def _list_sql(
-        self, columns: str, query: ListQuery, after: tuple[str, str] | None, limit: int, prefix: str | None
-    ) -> tuple[str, list[Any]]:
-        # Keyset order over an index: a page costs the same at any depth.
-        driver = "s" if query.set_spec is not None else "r"
-        where, args = self._where(query, after, driver)
-        xml = ", x.xml AS xml" if prefix else ", NULL AS xml"
-        join = f" LEFT JOIN rendered x ON x.id = {_ID_OF}" if prefix else ""
-        args = ([prefix] if prefix else []) + args
-        if driver == "s":  # the set rows folded and those pending: sqlite_sets
-            select = f"SELECT {columns}{xml}, s.datestamp AS set_datestamp, s.key AS set_key"
-            sql, args = sqlite_sets.list_sql(select, join, where, args, "ORDER BY set_datestamp, set_key LIMIT ?")
-            return sql, [*args, limit]
-        sql = f"SELECT {columns}{xml} FROM records r{join}{where} ORDER BY r.datestamp, r.key LIMIT ?"
-        return sql, [*args, limit]
-
     def list_records(
         self,
         query: ListQuery,
@@ -330,7 +295,7 @@ class SQLiteRepository(Repository):
         limit: int,
         metadata_prefix: str | None = None,
     ) -> list[StoredRecord]:
-        rows = self._read(*self._list_sql(_SUMMARY, query, after, limit, metadata_prefix))
+        rows = self._read(*sqlite_listing.list_sql(_SUMMARY, query, after, limit, metadata_prefix))
         return [
             StoredRecord(
                 **self._summary(row),
@@ -342,7 +307,8 @@ class SQLiteRepository(Repository):
     def list_page(
         self, query: ListQuery, after: tuple[str, str] | None, limit: int, metadata_prefix: str
     ) -> list[ListedRecord]:
-        sql, args = self._list_sql("r.key, r.datestamp, r.deleted, r.sets", query, after, limit, metadata_prefix)
+        columns = "r.key, r.datestamp, r.deleted, r.sets"
+        sql, args = sqlite_listing.list_sql(columns, query, after, limit, metadata_prefix)
         try:
             cursor = self._db().cursor()
             cursor.row_factory = None  # plain tuples: sqlite3.Row and StoredRecord cost more than the query
@@ -353,7 +319,7 @@ class SQLiteRepository(Repository):
 
     def _scan_count(self, query: ListQuery) -> int:
         driver = "s" if query.set_spec is not None else "r"
-        where, args = self._where(query, None, driver)
+        where, args = sqlite_listing.where(query, None, driver)
         if driver == "s":
             return self._read(*sqlite_sets.count_sql(where, args, query.statuses is not None))[0]["n"]
         return self._read(f"SELECT count(*) AS n FROM records r{where}", args)[0]["n"]

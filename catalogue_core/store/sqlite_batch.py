@@ -9,8 +9,11 @@ from typing import Any
 from . import sqlite_rendered
 from .base import Entry, WriteResult, distinct_runs, json_text
 from .sqlite_layout import COLUMNS
+from .sqlite_multirow import ROWS as _ROWS  # noqa: F401  # tests read them here
+from .sqlite_multirow import insert
+from .sqlite_multirow import sizes as _sizes  # noqa: F401
 from .sqlite_rows import many
-from .sqlite_sets import NOTE, forget
+from .sqlite_sets import forget, note
 from .thumbnails import sqlite_write_many
 
 # Keys per `IN (...)` read: well under SQLite's bound on parameters, and each read stays small.
@@ -120,13 +123,11 @@ def _write(
     sqlite_rendered.delete(db, [held[entry.key]["id"] for entry, _, _ in written if entry.key in held])
     sqlite_rendered.write(db, [(rowids[entry.key], entry.rendered) for entry, _, _ in written])
     forget(db, [(entry.key, held[entry.key]) for entry, _, _ in written if entry.key in held])
-    db.executemany(NOTE, [(now, entry.key) for entry, now, _ in written])  # set rows behind the writes: sqlite_sets
+    note(db, [(now, entry.key) for entry, now, _ in written])  # set rows behind the writes: sqlite_sets
     sqlite_write_many(db, [(e.key, e.thumbnail) for e, _, _ in written if e.key in held or e.thumbnail is not None])
 
 
-# Rows per INSERT statement at most (11 parameters each): see _sizes.
-_ROWS = 128
-_ROW = "(?,?,?,?,0,NULL,?,?,?,?,?,?,?)"
+_ROW = "(?,?,?,?,0,NULL,?,?,?,?,?,?,?)"  # 11 parameters a row: 128 rows a statement at most (sqlite_multirow)
 
 
 def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
@@ -134,32 +135,7 @@ def _insert_records(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict
     # One statement for many rows, not executemany's one per row: each statement that fires the
     # triggers opens a savepoint, and FTS5 (3.40) writes its pending index to disk at every savepoint,
     # so one row a statement wrote one index segment a record (~30-50 us a record in a batch put).
-    start, rowids = 0, dict[str, int]()
-    for size in _sizes(len(rows)):
-        chunk = rows[start : start + size]
-        sql = f"INSERT OR REPLACE INTO records ({COLUMNS}) VALUES {', '.join([_ROW] * size)} RETURNING key, rowid"
-        rowids.update(db.execute(sql, _flat(chunk)).fetchall())
-        start += size
-    return rowids
-
-
-def _sizes(n: int) -> list[int]:
-    """Split n rows into statements of _ROWS and powers of two below it (37: 32, 4, 1)."""
-    # Few distinct statements, whatever the batch sizes: each size is a prepared statement in the
-    # connection's cache (~480 kB for 512 rows: 128 sizes near 512 took 62 MB), so 8 sizes of 128
-    # rows and below, ~330 kB in all per connection.
-    sizes = [_ROWS] * (n // _ROWS)
-    rest, size = n % _ROWS, _ROWS
-    while rest:
-        size //= 2
-        if rest >= size:
-            sizes.append(size)
-            rest -= size
-    return sizes
-
-
-def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
-    return [value for row in rows for value in row]
+    return dict(insert(db, f"INSERT OR REPLACE INTO records ({COLUMNS})", _ROW, rows, " RETURNING key, rowid"))
 
 
 def _record_row(entry: Entry, now: str, created: str, texts: tuple[str, str, str, str]) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import StoreError
 from .sqlite_layout import RENDERED
+from .sqlite_multirow import insert
 
 SLOTS = 64  # formats a store can hold; a record's ids are rowid * SLOTS ... rowid * SLOTS + SLOTS - 1
 # The id of the rendering of format `?` of records row `r`: NULL for a format never written (no row).
@@ -44,8 +45,9 @@ def write(db: sqlite3.Connection, records: Sequence[tuple[int, dict[str, str]]],
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     rows = [(rowid * SLOTS + slot[p], p, xml) for rowid, rendered in records for p, xml in rendered.items()]
     rows.sort()  # in id order: each row appends at the table's end (out of order: ~1 more page a put)
-    if rows:
-        db.executemany(f"{verb} INTO rendered VALUES (?,?,?)", rows)
+    # Many rows a statement, not executemany's one each: with the set notes alike and the sets fold's covering
+    # read, 703.7 K -> 686.8 K instructions a bulk-written record (callgrind, store and fold).
+    insert(db, f"{verb} INTO rendered", "(?,?,?)", rows)
 
 
 def forget(db: sqlite3.Connection, rowid: int, prefixes: Iterable[str]) -> None:
