@@ -12,7 +12,7 @@ from test_compact_json import typed as _typed
 
 from catalogue_core.compact_json import scan
 from catalogue_core.scicat import from_scicat
-from catalogue_core.text import _needs_walk, clean_text, clean_tree
+from catalogue_core.text import _needs_walk, _walk, clean_text, clean_tree
 from oai_server.api.push import MAX_DEPTH, _depth_over
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
@@ -215,3 +215,19 @@ def test_a_cleaned_tree_shares_nothing_with_its_source() -> None:
     cleaned["creators"][0]["affiliation"][0]["name"] = "changed"
     cleaned["sizes"].append("2 GB")
     assert source == {"creators": [{"name": "A", "affiliation": [{"name": "B"}]}], "sizes": ["1 GB"]}
+
+
+def test_the_walk_cleans_subclasses_of_str_list_and_dict_as_the_reference_walk_did() -> None:
+    from collections import OrderedDict, UserString
+
+    class Text(str):
+        pass
+
+    class Items(list):  # type: ignore[type-arg]
+        pass
+
+    value = OrderedDict(
+        a=Text("  padded\x00 "), b=Items([Text(""), None, " x ", Items([]), {"k": None}]), c=[UserString("u"), 0, False]
+    )
+    assert _typed(_walk(value)) == _typed(_clean_tree_before(value))
+    assert _typed(_walk(Items([" é\n", OrderedDict()]))) == _typed(_clean_tree_before(Items([" é\n", OrderedDict()])))
