@@ -109,15 +109,22 @@ class RecordWriter:
         Tombstones and unknown keys are left out of the results.
         """
         stored = self.live(keys)
-        return self.write_reindexed([self.reindexed(s.key, s.doi, s.payload, s.content_hash) for s in stored])
+        return self.write_reindexed(
+            [self.reindexed(s.key, s.doi, s.payload, s.content_hash, s.payload_plain) for s in stored]
+        )
 
     def live(self, keys: Sequence[str]) -> list[StoredRecord]:
         """Return the stored records of `keys` a reindex renders: tombstones and unknown keys left out."""
         return [record for record, _ in self.store.reindex_sources(keys)]
 
-    def reindexed(self, key: str, doi: str, payload: object, stored_hash: str) -> Entry | Rerendered:
-        """Return what reindex writes for a stored record: a whole entry if its content moved, else its renderings."""
-        entry = self.entry(from_scicat(payload, doi))
+    def reindexed(
+        self, key: str, doi: str, payload: object, stored_hash: str, plain: bool = False
+    ) -> Entry | Rerendered:
+        """Return what reindex writes for a stored record: a whole entry if its content moved, else its renderings.
+
+        `plain`: the payload is known plain JSON (StoredRecord.payload_plain).
+        """
+        entry = self.entry(from_scicat(payload, doi, plain))
         if entry.content_hash != stored_hash:
             return entry
         return Rerendered(key, entry.rendered, entry.sets, entry.search)

@@ -23,7 +23,7 @@ def changes(writer: RecordWriter, keys: Sequence[str]) -> list[Entry | Rerendere
     """Return what a reindex writes for `keys`: live records whose content, renderings, sets or search text moved."""
     items: list[Entry | Rerendered] = []
     for stored, search in writer.store.reindex_sources(keys):
-        item = writer.reindexed(stored.key, stored.doi, stored.payload, stored.content_hash)
+        item = writer.reindexed(stored.key, stored.doi, stored.payload, stored.content_hash, stored.payload_plain)
         # A record rendered exactly as stored would only be read and compared again by the write, then
         # left as it is: leaving it out here spares the write and (in a worker) sending it back.
         if isinstance(item, Entry) or (item.rendered, item.sets, item.search) != (stored.rendered, stored.sets, search):

@@ -60,24 +60,51 @@ def _needs_walk(text: bytes) -> bool:
 
 
 def _walk(value: Any) -> Any:
-    # Plain loops, not generators: this walks every node of every pushed record that needs cleaning.
+    kind = type(value)
+    if kind is dict:
+        return _walk_dict(value)
+    if kind is list:
+        return _walk_list(value)
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):
-        out = []
-        for item in value:
-            item = _walk(item)
-            if item not in _EMPTY:
-                out.append(item)
-        return out
+        return _walk_list(value)
     if isinstance(value, dict):
-        tree = {}
-        for key, item in value.items():
+        return _walk_dict(value)
+    return value
+
+
+# The walk runs on most real records (a JSON null, a newline in an abstract or one accented name sends them
+# here): children that are strings or null are handled in the loop, not by a call per node each, and only
+# containers recurse: 293 K -> ~150 K instructions a record (callgrind).
+def _walk_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    tree = {}
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            item = item.strip() if item.isascii() and item.isprintable() else clean_text(item)
+            if item:
+                tree[key] = item
+        elif item is not None:
             item = _walk(item)
             if item not in _EMPTY:
                 tree[key] = item
-        return tree
-    return value
+    return tree
+
+
+def _walk_list(value: list[Any]) -> list[Any]:
+    out = []
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            item = item.strip() if item.isascii() and item.isprintable() else clean_text(item)
+            if item:
+                out.append(item)
+        elif item is not None:
+            item = _walk(item)
+            if item not in _EMPTY:
+                out.append(item)
+    return out
 
 
 def fold(text: str) -> str:

@@ -94,3 +94,33 @@ def test_stored_text_and_the_content_hash_text_keep_their_old_bytes() -> None:
     assert canonical_json(value) == _old(value, sort_keys=True)
     plain = {"b": ["x", 2**63 - 1], "a": {"z": True, "é": None}}
     assert canonical_json(plain) == '{"a":{"z":true,"é":null},"b":["x",9223372036854775807]}'
+
+
+def typed(value: Any) -> Any:
+    """Return the value with every node's type beside it, so 1 and True, 1.0 and 1 differ."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return (type(value).__name__, repr(value))
+
+
+def test_loads_reads_what_json_reads_and_calls_plain_only_what_is_plain() -> None:
+    rng = random.Random(11)
+    texts = [json.dumps(_random_value(rng), ensure_ascii=rng.random() < 0.5) for _ in range(3000)]
+    texts += [json.dumps(value) for value in ODD if not isinstance(value, tuple | dict)]
+    texts += ["NaN", "[1E400]", '"\\ud800"', '{"a":1,"a":2}', "-0", "[18446744073709551615]", "[2.0]"]
+    told_plain = 0
+    for text in texts:
+        value, plain = compact_json.loads(text)
+        assert typed(value) == typed(json.loads(text)), text
+        assert not plain or compact_json.is_plain(value), text
+        told_plain += plain
+    assert told_plain > len(texts) // 10  # plain texts are told plain: the point of it
+
+
+def test_loads_tells_every_plain_example_document_plain() -> None:
+    for path in sorted((SHARED / "examples").rglob("*.json")):
+        text = path.read_text()
+        plain = compact_json.loads(text)[1]
+        assert plain == compact_json.is_plain(json.loads(text)), path

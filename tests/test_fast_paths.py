@@ -8,10 +8,12 @@ import random
 import orjson
 import pytest
 from conftest import scicat_example
+from test_compact_json import typed as _typed
 
+from catalogue_core.compact_json import scan
 from catalogue_core.scicat import from_scicat
-from catalogue_core.text import _needs_walk, clean_text, clean_tree
-from oai_server.api.push import MAX_DEPTH, _depth_over, _scan
+from catalogue_core.text import _needs_walk, _walk, clean_text, clean_tree
+from oai_server.api.push import MAX_DEPTH, _depth_over
 
 NAMES = ["v3-registered-full.json", "v3-pending-minimal.json", "v4-public-minimal.json", "v4-registered-full.json"]
 
@@ -87,7 +89,7 @@ def test_the_body_scan_tells_depth_and_floats_as_the_stack_scan_did() -> None:
 
     for _ in range(3000):
         body, limit = value(rng.randint(0, 12)), rng.randint(0, 10)
-        deep, floats = _scan(body, limit)
+        deep, floats = scan(body, limit)
         assert deep == _scan_before(body, limit)[0], (body, limit)
         assert deep or floats == _scan_before(body, limit)[1], (body, limit)  # a deep body is refused: no floats told
 
@@ -103,15 +105,6 @@ def _clean_tree_before(value: object) -> object:
         pairs = [(key, _clean_tree_before(item)) for key, item in value.items()]
         return {key: item for key, item in pairs if item not in ("", None, [], {})}
     return value
-
-
-def _typed(value: object) -> object:
-    """Return the value with every node's type beside it, so 1 and True, 1.0 and 1 differ."""
-    if isinstance(value, dict):
-        return {key: _typed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_typed(item) for item in value]
-    return (type(value).__name__, repr(value))
 
 
 def test_cleaning_a_tree_gives_what_the_walk_gave_on_hostile_and_odd_values() -> None:
@@ -222,3 +215,19 @@ def test_a_cleaned_tree_shares_nothing_with_its_source() -> None:
     cleaned["creators"][0]["affiliation"][0]["name"] = "changed"
     cleaned["sizes"].append("2 GB")
     assert source == {"creators": [{"name": "A", "affiliation": [{"name": "B"}]}], "sizes": ["1 GB"]}
+
+
+def test_the_walk_cleans_subclasses_of_str_list_and_dict_as_the_reference_walk_did() -> None:
+    from collections import OrderedDict, UserString
+
+    class Text(str):
+        pass
+
+    class Items(list):  # type: ignore[type-arg]
+        pass
+
+    value = OrderedDict(
+        a=Text("  padded\x00 "), b=Items([Text(""), None, " x ", Items([]), {"k": None}]), c=[UserString("u"), 0, False]
+    )
+    assert _typed(_walk(value)) == _typed(_clean_tree_before(value))
+    assert _typed(_walk(Items([" é\n", OrderedDict()]))) == _typed(_clean_tree_before(Items([" é\n", OrderedDict()])))

@@ -76,10 +76,10 @@ def test_reindex_stops_with_the_error_of_a_stored_record_that_no_longer_normalis
     keys = push_all(pusher, corpus(4))
     refused = InvalidRecord([FieldProblem("title", "refused by a newer rule")])
 
-    def stricter(payload: Any, doi: str | None = None) -> Any:
+    def stricter(payload: Any, doi: str | None = None, plain: bool = False) -> Any:
         if doi is not None and doi.lower() == keys[2]:
             raise refused
-        return from_scicat(payload, doi)
+        return from_scicat(payload, doi, plain)
 
     monkeypatch.setattr(record_writer, "from_scicat", stricter)  # inherited by the forked workers
     with pytest.raises(InvalidRecord) as raised:  # not a hang: the workers' error reaches this process

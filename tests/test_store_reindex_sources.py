@@ -12,6 +12,7 @@ from test_thumbnail_store import PNG, _document, _put
 from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
 from catalogue_core.store import Entry, Repository
+from catalogue_core.store.sqlite import SQLiteRepository
 
 
 def _entries(repo: Repository, n: int) -> list[Entry]:
@@ -72,3 +73,16 @@ def test_a_forked_child_reads_through_connections_of_its_own_after_after_fork(re
     os.waitpid(child, 0)
     assert answer == (True, True)
     assert repo.reindex_sources([entry.key])[0][0].rendered == entry.rendered  # the parent's store still answers
+
+
+def test_reindex_sources_tell_a_plain_payload_plain_and_one_with_a_float_not(repo: Repository) -> None:
+    plain_doc = v4_document("10.1234/Plain-1", "Plain")
+    float_doc = v4_document("10.1234/Float-1", "Float") | {"size": 1.5}
+    writer = RecordWriter(repo)
+    repo.put([writer.entry(from_scicat(plain_doc)), writer.entry(from_scicat(float_doc))])
+    read = {record.doi: record for record, _ in repo.reindex_sources(["10.1234/plain-1", "10.1234/float-1"])}
+    assert read["10.1234/Plain-1"].payload == plain_doc and read["10.1234/Float-1"].payload == float_doc
+    assert isinstance(read["10.1234/Float-1"].payload["size"], float)
+    if isinstance(repo, SQLiteRepository):  # MongoDB's documents come without a parse to tell
+        assert read["10.1234/Plain-1"].payload_plain
+    assert not read["10.1234/Float-1"].payload_plain

@@ -124,6 +124,7 @@ class StoredRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     payload: Any = None
     rendered: dict[str, str] = field(default_factory=dict)
+    payload_plain: bool = False  # the payload is known plain JSON (compact_json.is_plain), told by its parse
 
 
 # What a landing page not cached reads (Repository.page_read): the generation, the summary, and one of its

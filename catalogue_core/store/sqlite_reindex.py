@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..compact_json import loads
 from .base import StoredRecord
 from .sqlite_batch import rows_by_key
 from .sqlite_rendered import OF_RECORDS
@@ -23,8 +23,9 @@ def sources(
     found: dict[str, tuple[StoredRecord, str]] = {}
     for row in rows_by_key(db, f"SELECT {columns}, r.payload, r.search FROM records r", keys):
         if not row["deleted"]:
+            payload, plain = loads(row["payload"])  # plain: the reindex's record walks none of it again
             record = StoredRecord(
-                **summary(row), payload=json.loads(row["payload"]), rendered=rendered.get(row["key"], {})
+                **summary(row), payload=payload, rendered=rendered.get(row["key"], {}), payload_plain=plain
             )
             found[row["key"]] = (record, row["search"])
     return [found[key] for key in keys if key in found]

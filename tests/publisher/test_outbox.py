@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from catalogue_core.publisher import Intent, Outbox
+from catalogue_core.publisher import Intent, Outbox, OutboxUnwritable
 
 
 def put(doi: str, version: int) -> Intent:
@@ -92,3 +93,34 @@ def test_due_leaves_out_the_dois_given_as_under_way_and_their_later_entries(box:
     box.enqueue([put("10.1/a", 1), put("10.1/b", 1), put("10.1/a", 2), put("10.1/c", 1)])
     assert [(i.key, i.content_hash) for i in box.due(10, skip={"10.1/a"})] == [("10.1/b", "h1"), ("10.1/c", "h1")]
     assert [i.key for i in box.due(1, skip={"10.1/a", "10.1/b"})] == ["10.1/c"]
+
+
+def test_enqueue_returns_the_seqs_its_entries_are_stored_under(box: Outbox) -> None:
+    first = box.enqueue([put("10.1/a", 1), put("10.1/b", 1)])
+    box.delivered([(box.due(1)[0], "created", 201)])
+    second = box.enqueue([put("10.1/c", 1), Intent("withdraw", "10.1/a", "10.1/a", reason="gone"), put("10.1/d", 1)])
+    assert first + second == [e.seq for e in box.entries()]
+    assert box.enqueue([]) == []
+
+
+def test_an_entry_of_an_unknown_action_is_refused_and_nothing_of_its_batch_is_queued(box: Outbox) -> None:
+    with pytest.raises(OutboxUnwritable, match="action IN"):
+        box.enqueue([put("10.1/a", 1), Intent("publish", "10.1/b", "10.1/b")])
+    assert box.counts()["pending"] == 0 and box.last_sent(["10.1/a", "10.1/b"]) == {}
+
+
+def test_the_state_check_still_guards_the_outbox_after_queueing_and_marking_delivered(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1), put("10.1/b", 1)])
+    box.delivered([(box.due(1)[0], "created", 201)])
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        box._db.execute("UPDATE outbox SET state = 'lost' WHERE key = '10.1/b'")
+    assert [e.state for e in box.entries()] == ["delivered", "pending"]
+
+
+def test_due_gives_the_same_items_as_the_entries_listing(box: Outbox) -> None:
+    box.enqueue([put("10.1/a", 1), Intent("withdraw", "10.1/b", "10.1/B", reason="gone")])
+    due = box.due(10)
+    assert due == box.entries() and [hash(i) for i in due] == [hash(i) for i in box.entries()]
+    assert due[1].reason == "gone" and due[0].sequence is not None and due[0].sequence + 1 == due[1].sequence
+    with pytest.raises(AttributeError):
+        due[0].state = "delivered"  # type: ignore[misc]  # still frozen
