@@ -11,7 +11,7 @@ import pytest
 from test_store_contract import Clock, clock, entry  # noqa: F401
 from test_store_counts import assert_counts_exact
 
-from catalogue_core.store import ListQuery, schema, sqlite_batch, sqlite_search
+from catalogue_core.store import ListQuery, schema, sqlite_multirow, sqlite_search
 from catalogue_core.store.sqlite import SQLiteRepository
 
 # What schema version 3 (cccf973) made: the index with its own copy of the text, and its triggers.
@@ -183,10 +183,10 @@ def test_the_integrity_check_would_see_an_index_out_of_step(tmp_path: Path, cloc
 
 
 def test_a_batch_put_over_several_insert_statements_keeps_every_record(tmp_path: Path, clock: Clock) -> None:
-    # sqlite_batch writes up to _ROWS records rows per statement: a batch crossing two boundaries.
+    # sqlite_batch writes up to sqlite_multirow.ROWS records rows per statement: a batch crossing two boundaries.
     repo = SQLiteRepository(tmp_path / "store.sqlite")
     try:
-        total = 2 * sqlite_batch._ROWS + 3
+        total = 2 * sqlite_multirow.ROWS + 3
         first = [_titled(repo, n, WORDS[n % len(WORDS)]) for n in range(total)]
         assert {r.outcome for r in repo.put(first)} == {"created"}
         clock.now += 10
@@ -205,8 +205,8 @@ def test_a_batch_put_over_several_insert_statements_keeps_every_record(tmp_path:
 
 def test_batch_inserts_use_a_few_statement_sizes_whatever_the_batch() -> None:
     # Each size is a prepared statement cached per connection (hundreds of kB at the largest).
-    allowed = {sqlite_batch._ROWS >> shift for shift in range(sqlite_batch._ROWS.bit_length())}
-    for n in range(0, 3 * sqlite_batch._ROWS + 2):
-        sizes = sqlite_batch._sizes(n)
+    allowed = {sqlite_multirow.ROWS >> shift for shift in range(sqlite_multirow.ROWS.bit_length())}
+    for n in range(0, 3 * sqlite_multirow.ROWS + 2):
+        sizes = sqlite_multirow.sizes(n)
         assert sum(sizes) == n and set(sizes) <= allowed
     assert len(allowed) <= 8

@@ -9,9 +9,7 @@ from typing import Any
 from . import sqlite_rendered
 from .base import Entry, WriteResult, distinct_runs, json_text
 from .sqlite_layout import COLUMNS
-from .sqlite_multirow import ROWS as _ROWS  # noqa: F401  # tests read them here
 from .sqlite_multirow import insert
-from .sqlite_multirow import sizes as _sizes  # noqa: F401
 from .sqlite_rows import many
 from .sqlite_sets import forget, note
 from .thumbnails import sqlite_write_many
