@@ -76,13 +76,13 @@ def _walk(value: Any) -> Any:
 
 # The walk runs on most real records (a JSON null, a newline in an abstract or one accented name sends them
 # here): children that are strings or null are handled in the loop, not by a call per node each, and only
-# containers recurse: 293 K -> ~150 K instructions a record (callgrind).
+# containers recurse: 293 K -> 231 K instructions a record (callgrind, 300 varied records).
 def _walk_dict(value: dict[Any, Any]) -> dict[Any, Any]:
     tree = {}
     for key, item in value.items():
         kind = type(item)
         if kind is str:
-            item = item.strip() if item.isascii() and item.isprintable() else clean_text(item)
+            item = clean_text(item)
             if item:
                 tree[key] = item
         elif item is not None:
@@ -97,7 +97,7 @@ def _walk_list(value: list[Any]) -> list[Any]:
     for item in value:
         kind = type(item)
         if kind is str:
-            item = item.strip() if item.isascii() and item.isprintable() else clean_text(item)
+            item = clean_text(item)
             if item:
                 out.append(item)
         elif item is not None:

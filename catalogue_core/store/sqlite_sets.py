@@ -22,7 +22,6 @@ from .sqlite_multirow import insert
 # as every write stamps both alike. An index on key (to delete `WHERE key = ?`) cost ~3 WAL pages a put.
 DELETE_SETS = "DELETE FROM record_sets WHERE spec = ? AND datestamp = ? AND key = ?"
 DELETE_PENDING = "DELETE FROM sets_pending WHERE datestamp = ? AND key = ?"
-NOTE = "INSERT OR IGNORE INTO sets_pending VALUES (?, ?)"
 _FOLD = (
     # OR IGNORE: a row equal in every column is the same membership (a record's sets are distinct).
     # Joined on (datestamp, key), the invariant's, pending rows first: the sets come from the covering
@@ -44,7 +43,7 @@ def write(db: sqlite3.Connection, key: str, stamp: str, held: sqlite3.Row | None
     """Make a record's set rows those of its records row at `stamp`; `held`: that row before this write (None: none)."""
     if held is not None:
         forget(db, [(key, held)])
-    db.execute(NOTE, (stamp, key))
+    note(db, [(stamp, key)])
 
 
 def note(db: sqlite3.Connection, rows: Sequence[tuple[str, str]]) -> None:
