@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 from _bulk_fill import replicate  # noqa: E402
 from _oai_repo_app import copy_records  # noqa: E402
-from _server import checkout_command, dmzpub_server, free_port  # noqa: E402
+from _server import checkout_command, dmzpub_server, free_port, interpreter  # noqa: E402
 
 from catalogue_core.crosswalks import RenderContext  # noqa: E402
 from catalogue_core.record_writer import RecordWriter  # noqa: E402
@@ -386,6 +386,7 @@ def main() -> None:
         help="also harvest the code of git commit REF, taking turns (e.g. da43307)",
     )
     args = parser.parse_args()
+    print(f"python: {interpreter()}")
 
     data_dir = args.reuse or tempfile.mkdtemp(prefix="dmzpub-bench-")
     wire = None

@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from _server import tree_cpu
+from _server import interpreter, tree_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -271,6 +271,7 @@ def main() -> None:
             rounds = [measure_crawl(env, half, args) for half in halves]
     setup = f"gunicorn gthread, {args.workers} workers x {args.threads} threads, {args.connections} connections"
     print(f"landing bench ({setup}, {args.seconds:g} s x {args.rounds} rounds, best round, {os.cpu_count()} CPUs)")
+    print(f"python: {interpreter()}")
     hello = best["hello"]
     print(f"  hello-world  GET /hello      {shown(hello)}")
     print(f"  landing page GET {page}  {shown(best['landing'])}")

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _locks import read_times, timed_command
 from _records import varied
-from _server import ServerURL, checkout_command, children_cpu, dmzpub_server, tree_cpu
+from _server import ServerURL, checkout_command, children_cpu, dmzpub_server, interpreter, tree_cpu
 from stack import Served
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
@@ -160,6 +160,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
     args = parser.parse_args()
     print(f"push benchmark: {args.sequential} sequential PUTs, {args.bulk} records in bulk POSTs of {args.batch}")
+    print(f"python: {interpreter()}")
     with tempfile.TemporaryDirectory() as old:
         codes: list[tuple[str, list[str] | None]] = [("this checkout", None)]
         if args.baseline:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import checkout_command  # noqa: E402
+from bench._server import checkout_command, interpreter  # noqa: E402
 
 BENCH = ROOT / "bench"  # bench/_records.py, on the seeding child's path after the code
 TEMPLATE = ROOT.parent / "shared" / "examples" / "scicat" / "v4-registered-full.json"
@@ -92,6 +92,7 @@ def main() -> None:
         took = [seed(store, args.records, code) for store, (_, _, code) in zip(stores, runs, strict=True)]
         seeded = ", ".join(f"{t:.0f} s" for t in took)
         print(f"reindex benchmark: {args.records} records on SQLite (each code seeded its own store: {seeded})")
+        print(f"python: {interpreter()}")
         seconds, cpus = [], []
         for (label, command, _), data_dir in zip(runs, stores, strict=True):
             took, cpu, said = reindex(data_dir, command)

@@ -41,7 +41,7 @@ sys.path.insert(1, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # last: its helpers, never ahead of the packages
 
 from _locks import read_times, timed_command  # noqa: E402
-from _server import children_cpu  # noqa: E402
+from _server import children_cpu, interpreter  # noqa: E402
 from mongo_server import with_database  # noqa: E402
 from publisher.servers import SciCatStandIn  # noqa: E402
 
@@ -326,6 +326,7 @@ def main() -> None:
     scicat = SciCatStandIn(docs, versions=("v3", "v4"))
     scicat.start()
     print(f"dmzpub sync benchmark: {args.records} v4 records, SciCat pages of 500, bulk batches of 100")
+    print(f"python: {interpreter()}")
     try:
         for store in filter(None, args.stores.split(",")):
             if store == "sqlite":
