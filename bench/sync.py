@@ -16,7 +16,9 @@ until the DMZ has it compared with the interval, and how many records the increm
 The DMZ runs under gunicorn (`dmzpub serve`, its default 2 workers x 4 threads) in its own process;
 the SciCat stand-in of the tests serves v4 PublishedData pages from a thread of this process; the
 sync itself is the code behind `dmzpub sync` (read, hash, queue in the outbox, deliver in bulk).
-Run: .venv/bin/python bench/sync.py [--records N] [--stores sqlite,mongo]
+With --baseline REF, a first sync run as the `dmzpub sync` command by REF's code and then by this checkout's, each into
+its own SQLite DMZ: what an operator runs, start-up included; the speed-up by the clock and by CPU per record.
+Run: .venv/bin/python bench/sync.py [--records N] [--stores sqlite,mongo] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -41,7 +44,7 @@ sys.path.insert(1, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # last: its helpers, never ahead of the packages
 
 from _locks import read_times, timed_command  # noqa: E402
-from _server import children_cpu, interpreter  # noqa: E402
+from _server import checkout_command, children_cpu, interpreter  # noqa: E402
 from mongo_server import with_database  # noqa: E402
 from publisher.servers import SciCatStandIn  # noqa: E402
 
@@ -106,9 +109,9 @@ def documents(n: int) -> list[dict]:
     return docs
 
 
-def start_dmz(data_dir: Path, mongo_uri: str) -> tuple[subprocess.Popen, str]:
+def start_dmz(data_dir: Path, mongo_uri: str, command: list[str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start `dmzpub serve` on a free port, its SQLite write lock timed (bench/_locks.py) into data_dir/locks.log;
-    return the process and its base URL."""
+    return the process and its base URL. `command`: a checkout_command (another commit's code), None for this one."""
     port = free_port()
     env = {
         **os.environ,
@@ -118,7 +121,7 @@ def start_dmz(data_dir: Path, mongo_uri: str) -> tuple[subprocess.Popen, str]:
         "DMZPUB_MONGO_URI": mongo_uri,
     }
     process = subprocess.Popen(
-        [*timed_command(None, data_dir / "locks.log"), "serve"],
+        [*timed_command(command, data_dir / "locks.log"), "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -196,6 +199,50 @@ def bench(store: str, docs: list[dict], scicat: SciCatStandIn, mongo_uri: str) -
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def command_sync(label: str, command: list[str] | None, records: int, scicat: SciCatStandIn) -> tuple[float, float]:
+    """Time a first `dmzpub sync --from-scicat` run as a command by `command`'s code (None: this checkout's) into its
+    own DMZ on SQLite; print its line and return (records/s, CPU ms a record of publisher and DMZ together)."""
+    dmzpub = command or [sys.executable, "-c", "from oai_server.cli import main; main()"]
+    with tempfile.TemporaryDirectory() as tmp:
+        process, url = start_dmz(Path(tmp) / "dmz", "", command)
+        env = {
+            **os.environ,
+            "DMZPUB_PUSH_URL": url,
+            "DMZPUB_PUSH_TOKEN": TOKEN,
+            "DMZPUB_DATA_DIR": str(Path(tmp) / "intranet"),
+            "DMZPUB_MONGO_URI": "",
+        }
+        try:
+            dmz_cpu, scicat_cpu = tree_cpu(process.pid), scicat.cpu
+            before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+            done = subprocess.run([*dmzpub, "sync", "--from-scicat", scicat.url], env=env, capture_output=True)
+            seconds, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+            dmz_cpu, scicat_cpu = tree_cpu(process.pid) - dmz_cpu, scicat.cpu - scicat_cpu
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    if done.returncode != 0:  # it exits 1 when something was parked or is still queued
+        raise SystemExit(f"{label}: dmzpub sync failed: {done.stderr.decode()[-2000:]}")
+    publisher = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(
+        f"{label:14} dmzpub sync (a command, SQLite DMZ): {records} records in {seconds:6.2f} s ="
+        f" {records / seconds:7.0f} records/s; CPU per record: {publisher / records * 1000:.2f} ms publisher"
+        f" (+ {scicat_cpu / records * 1000:.2f} ms SciCat stand-in), {dmz_cpu / records * 1000:.2f} ms in the DMZ"
+    )
+    return records / seconds, (publisher + dmz_cpu) / records * 1000
+
+
+def compare(ref: str, records: int, scicat: SciCatStandIn) -> None:
+    """Print a first sync by `ref`'s code and by this checkout's, each as a command, and the speed-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = command_sync(ref, checkout_command(ref, Path(tmp)), records, scicat)
+        this = command_sync("this checkout", None, records, scicat)
+    print(
+        f"{'':14} speed-up over {ref}: x{this[0] / base[0]:.1f} by the clock,"
+        f" x{base[1] / this[1]:.1f} by publisher + DMZ CPU per record"
+    )
 
 
 def stamped(docs: list[dict], start: float, span: float) -> list[dict]:
@@ -321,6 +368,7 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,mongo")
     parser.add_argument("--watch-records", type=int, default=100_000, help="records for the watch figures (0: skip)")
     parser.add_argument("--interval", type=float, default=5.0, help="DMZPUB_SYNC_INTERVAL of the watch figures")
+    parser.add_argument("--baseline", metavar="REF", help="also time a first sync by REF's code, then this one's")
     args = parser.parse_args()
     docs = documents(args.records)
     scicat = SciCatStandIn(docs, versions=("v3", "v4"))
@@ -344,6 +392,8 @@ def main() -> None:
             finally:
                 mongo.stdin.close()
                 mongo.wait(timeout=30)
+        if args.baseline:
+            compare(args.baseline, args.records, scicat)
     finally:
         scicat.stop()
     if args.watch_records:
