@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import jsonschema_rs
-from jsonschema.validators import validator_for
 
 
 class CompiledSchema:
@@ -18,9 +18,15 @@ class CompiledSchema:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self.reference = validator_for(schema)(schema)
         # Formats are annotations in draft 2019-09 and the reference does not check them either.
         self._fast = jsonschema_rs.validator_for(schema, validate_formats=False)
+
+    @cached_property
+    def reference(self) -> Any:
+        """The `jsonschema` validator, built at the first refusal: importing it costs every process ~0.1 s."""
+        from jsonschema.validators import validator_for
+
+        return validator_for(self.schema)(self.schema)
 
     def is_valid(self, instance: Any) -> bool:
         """Return whether the instance satisfies the schema (the compiled check)."""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from flask.json.provider import DefaultJSONProvider
-
-from .config import load_settings
-from .request import LenientQueryRequest
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def templates_folder() -> Path:
@@ -22,6 +19,13 @@ def templates_folder() -> Path:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from DMZPUB_* variables; `test_config` overrides them."""
+    # Imported here, not above: `dmzpub` commands of the intranet import this package and never build an app.
+    from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
+
+    from .config import load_settings
+    from .flask_request import LenientQueryRequest
+
     app = Flask(__name__, template_folder=str(templates_folder()))
     app.request_class = LenientQueryRequest
     overrides = dict(test_config or {})

@@ -65,7 +65,7 @@ def test_console_script_is_installed() -> None:
 
 
 def test_demo_records_load_only_into_an_empty_store(app: Any) -> None:
-    from oai_server.cli import load_demo
+    from oai_server.cli.dmz import load_demo
 
     assert load_demo(app) == 3
     assert load_demo(app) == 0
@@ -88,7 +88,7 @@ def test_demo_records_load_only_into_an_empty_store(app: Any) -> None:
 
 
 def test_reindex_keeps_datestamps_when_output_is_unchanged(runner: Any, app: Any) -> None:
-    from oai_server.cli import load_demo
+    from oai_server.cli.dmz import load_demo
 
     load_demo(app)
     store = store_of(app).store
@@ -101,7 +101,7 @@ def test_reindex_keeps_datestamps_when_output_is_unchanged(runner: Any, app: Any
 def test_reindex_recounts_a_store_whose_counts_drifted(runner: Any, app: Any) -> None:
     from catalogue_core.store import ListQuery
     from catalogue_core.store.sqlite import SQLiteRepository
-    from oai_server.cli import load_demo
+    from oai_server.cli.dmz import load_demo
 
     load_demo(app)
     store = store_of(app).store
@@ -120,7 +120,7 @@ def test_reindex_rerenders_when_the_base_url_changes(app_config: dict[str, Any],
     from conftest import CLI
 
     from oai_server import create_app
-    from oai_server.cli import load_demo
+    from oai_server.cli.dmz import load_demo
 
     load_demo(app)
     store_of(app).close()

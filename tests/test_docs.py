@@ -14,8 +14,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def _commands(group: click.Group, prefix: str = "dmzpub") -> list[str]:
-    out = []
-    for name, command in sorted(group.commands.items()):
+    out, ctx = [], click.Context(group)
+    for name in group.list_commands(ctx):  # asked as `dmzpub --help` asks: the main group loads commands lazily
+        command = group.get_command(ctx, name)
         out.append(f"{prefix} {name}")
         if isinstance(command, click.Group):
             out.extend(_commands(command, f"{prefix} {name}"))

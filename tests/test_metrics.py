@@ -30,7 +30,7 @@ def fresh_area_cache() -> None:
 
 
 def test_metrics_follow_pushes_withdrawals_and_staging(pusher: Pusher, client: Any, app: Any) -> None:
-    from oai_server.cli import stage_demo_files
+    from oai_server.cli.dmz import stage_demo_files
 
     empty = client.get("/metrics")
     assert empty.status_code == 200 and empty.content_type.startswith("text/plain; version=0.0.4")
