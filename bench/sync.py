@@ -17,8 +17,9 @@ The DMZ runs under gunicorn (`dmzpub serve`, its default 2 workers x 4 threads) 
 the SciCat stand-in of the tests serves v4 PublishedData pages from a thread of this process; the
 sync itself is the code behind `dmzpub sync` (read, hash, queue in the outbox, deliver in bulk).
 With --baseline REF, a first sync run as the `dmzpub sync` command by REF's code and then by this checkout's, each into
-its own SQLite DMZ: what an operator runs, start-up included; the speed-up by the clock and by CPU per record.
-Run: .venv/bin/python bench/sync.py [--records N] [--stores sqlite,mongo] [--baseline REF]
+its own SQLite DMZ: what an operator runs, start-up included; the speed-up by the clock and by CPU per record
+(--rounds N: N such pairs, in alternating order, and the median speed-up).
+Run: .venv/bin/python bench/sync.py [--records N] [--stores sqlite,mongo] [--baseline REF [--rounds N]]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -234,14 +236,23 @@ def command_sync(label: str, command: list[str] | None, records: int, scicat: Sc
     return records / seconds, (publisher + dmz_cpu) / records * 1000
 
 
-def compare(ref: str, records: int, scicat: SciCatStandIn) -> None:
-    """Print a first sync by `ref`'s code and by this checkout's, each as a command, and the speed-up."""
+def compare(ref: str, records: int, scicat: SciCatStandIn, rounds: int = 1) -> None:
+    """Print first syncs by `ref`'s code and by this checkout's, each as a command, and the speed-up: `rounds`
+    pairs, in the order ref, this, then this, ref, ... (a machine speeding up or slowing down favours neither)."""
+    clock, cpu = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        base = command_sync(ref, checkout_command(ref, Path(tmp)), records, scicat)
-        this = command_sync("this checkout", None, records, scicat)
+        base_command = checkout_command(ref, Path(tmp))
+        for turn in range(rounds):
+            runs = [(ref, base_command), ("this checkout", None)]
+            order = runs if turn % 2 == 0 else runs[::-1]
+            done = {label: command_sync(label, command, records, scicat) for label, command in order}
+            base, this = done[ref], done["this checkout"]
+            clock.append(this[0] / base[0])
+            cpu.append(base[1] / this[1])
+    each = ", ".join(f"x{c:.1f}" for c in clock)
     print(
-        f"{'':14} speed-up over {ref}: x{this[0] / base[0]:.1f} by the clock,"
-        f" x{base[1] / this[1]:.1f} by publisher + DMZ CPU per record"
+        f"{'':14} speed-up over {ref}: x{statistics.median(clock):.1f} by the clock (median of {rounds}: {each}),"
+        f" x{statistics.median(cpu):.1f} by publisher + DMZ CPU per record"
     )
 
 
@@ -369,6 +380,7 @@ def main() -> None:
     parser.add_argument("--watch-records", type=int, default=100_000, help="records for the watch figures (0: skip)")
     parser.add_argument("--interval", type=float, default=5.0, help="DMZPUB_SYNC_INTERVAL of the watch figures")
     parser.add_argument("--baseline", metavar="REF", help="also time a first sync by REF's code, then this one's")
+    parser.add_argument("--rounds", type=int, default=1, help="pairs of --baseline runs, in alternating order")
     args = parser.parse_args()
     docs = documents(args.records)
     scicat = SciCatStandIn(docs, versions=("v3", "v4"))
@@ -393,7 +405,7 @@ def main() -> None:
                 mongo.stdin.close()
                 mongo.wait(timeout=30)
         if args.baseline:
-            compare(args.baseline, args.records, scicat)
+            compare(args.baseline, args.records, scicat, args.rounds)
     finally:
         scicat.stop()
     if args.watch_records:
