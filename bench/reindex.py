@@ -31,13 +31,17 @@ SEED = """
 import json, sys
 from pathlib import Path
 from _records import varied
-from catalogue_core.record_writer import RecordWriter
 from catalogue_core.scicat import from_scicat
-from catalogue_core.store import schema
 from catalogue_core.store.sqlite import SQLiteRepository
 folder, n, template = Path(sys.argv[1]), int(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text())
 store = SQLiteRepository(folder / "dmzpub.sqlite")
-schema.check(store)  # stamps the new store's schema version, as the app does
+try:
+    from catalogue_core.record_writer import RecordWriter
+    from catalogue_core.store import schema
+except ImportError:  # a release before schema versions (877cd40, the issue's baseline): its writer was Publisher
+    from catalogue_core.publishing import Publisher as RecordWriter
+else:
+    schema.check(store)  # stamps the new store's schema version, as the app does
 writer = RecordWriter(store)
 for start in range(0, n, 1000):
     records = []
