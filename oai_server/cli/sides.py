@@ -86,7 +86,7 @@ def dmz_app(ctx: click.Context) -> Flask:
     if needs_of(ctx).side is not Side.DMZ:
         raise RuntimeError(f"{ctx.command_path} is an intranet command: it must not build the DMZ app")
     root = ctx.find_root()
-    if given := app_given(root.obj):
+    if (given := app_given(root.obj)) is not None:
         return given
     from .. import create_app
 
@@ -113,7 +113,7 @@ def settings(ctx: click.Context, names: tuple[str, ...] | None = None) -> dict[s
     if undeclared := set(wanted) - set(needs.settings):
         raise RuntimeError(f"{ctx.command_path} reads {sorted(undeclared)} without declaring them in its Needs")
     obj = ctx.find_root().obj
-    if app := app_given(obj):
+    if (app := app_given(obj)) is not None:
         return {name: app.config[name] for name in wanted}
     source: Mapping[str, Any] = obj if isinstance(obj, Mapping) else os.environ
     values = {}
