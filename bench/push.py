@@ -1,8 +1,10 @@
 """Print records/s for sequential PUTs and bulk POSTs through gunicorn, on both stores.
 
-Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sqlite,mongo] [--baseline REF]
+Usage: python bench/push.py [--sequential N] [--bulk N] [--batch N] [--stores sqlite,mongo]
+       [--baseline REF [--rounds N]]
 --baseline REF also runs the code of git commit REF the same way (e.g. 877cd40, the last commit before
-the second performance round) and prints the speed-up over it.
+the second performance round) and prints the speed-up over it; --rounds N measures N such pairs, in
+alternating order, and prints each speed-up's median.
 Each figure is given by the clock and per CPU-second the server's processes used (gunicorn's master and
 workers, read from /proc): on a loaded machine the first mostly measures the other load, the second not.
 The client is a lean keep-alive http.client connection whose own CPU per request is printed too: in a
@@ -24,6 +26,7 @@ import argparse
 import http.client
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +47,8 @@ from stack import Served
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "scicat"
 TOKEN = "bench-token"
 JSON = {"Content-Type": "application/json"}
+# One server's printed figures: sequential, bulk on one connection, bulk on 2 at once, unchanged re-PUT.
+Figures = tuple[list[str], list[str], list[str], list[str]]
 
 
 def documents(n: int, run: str) -> list[dict]:
@@ -158,6 +163,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--stores", default="sqlite,mongo")
     parser.add_argument("--baseline", default="", help="git ref whose code to measure too, for the speed-up")
+    parser.add_argument("--rounds", type=int, default=1, help="pairs of --baseline runs, in alternating order")
     args = parser.parse_args()
     print(f"push benchmark: {args.sequential} sequential PUTs, {args.bulk} records in bulk POSTs of {args.batch}")
     print(f"python: {interpreter()}")
@@ -166,16 +172,27 @@ def main() -> None:
         if args.baseline:
             codes.append((args.baseline, checkout_command(args.baseline, Path(old))))
         for kind in args.stores.split(","):
-            figures = [measure(kind, args, command) for _, command in codes]
             label = kind if kind == "sqlite" or "DMZPUB_BENCH_MONGO_URI" in os.environ else "mongo (mongoeco wire)"
-            for (code, _), (seq, blk, two, again) in zip(codes, figures, strict=True):
-                print(row(label, code, seq, blk, two))
-                print(f"{label:24s} {code:15s} unchanged re-PUT: {again[0]} ({again[1]}; {again[2]})")
-            if args.baseline:
-                (seq, blk, two, again), (old_seq, old_blk, old_two, old_again) = figures
-                print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
-                print(f"{'':24s} bulk on 2 connections {speedup(two, old_two)}")
-                print(f"{'':24s} unchanged re-PUT {speedup(again, old_again)}")
+            found: list[dict[str, tuple[float, float]]] = []
+            for turn in range(args.rounds if args.baseline else 1):
+                order = codes if turn % 2 == 0 else codes[::-1]  # a machine speeding up or slowing down favours neither
+                figures = {code: measure(kind, args, command) for code, command in order}
+                for code, _ in codes:
+                    seq, blk, two, again = figures[code]
+                    print(row(label, code, seq, blk, two))
+                    print(f"{label:24s} {code:15s} unchanged re-PUT: {again[0]} ({again[1]}; {again[2]})")
+                if args.baseline:
+                    (seq, blk, two, again), (old_seq, old_blk, old_two, old_again) = (figures[c] for c, _ in codes)
+                    print(f"{'':24s} speed-up over {args.baseline}: {ratios(seq, old_seq, blk, old_blk)}")
+                    print(f"{'':24s} bulk on 2 connections {speedup(two, old_two)}")
+                    print(f"{'':24s} unchanged re-PUT {speedup(again, old_again)}")
+                    found.append(gains(figures["this checkout"], figures[args.baseline]))
+            if len(found) > 1:
+                print(f"{'':24s} median speed-ups over {args.baseline}, {len(found)} rounds in alternating order:")
+                for name in found[0]:
+                    clock, cpu = (statistics.median(round_[name][i] for round_ in found) for i in (0, 1))
+                    each = ", ".join(f"x{round_[name][0]:.1f}" for round_ in found)
+                    print(f"{'':26s} {name}: x{clock:.1f} by the clock ({each}), x{cpu:.1f} per server CPU-s")
         print(row("FLOOR", "read+answer app", *floor(args)))
 
 
@@ -207,9 +224,19 @@ def speedup(new: list[str], old: list[str]) -> str:
     return f"{x(new[0], old[0])} by the clock, {x(new[1], old[1])} per server CPU-s"
 
 
-def measure(
-    kind: str, args: argparse.Namespace, command: list[str] | None
-) -> tuple[list[str], list[str], list[str], list[str]]:
+RUNS = ("sequential PUT", "bulk POST", "bulk POST on 2 connections", "unchanged re-PUT")
+
+
+def gains(new: Figures, old: Figures) -> dict[str, tuple[float, float]]:
+    """Return each run's speed-up of `new` over `old`, by the clock and per server CPU-second."""
+
+    def ratio(a: str, b: str) -> float:
+        return float(a.split()[0]) / float(b.split()[0]) if "n/a" not in (a, b) else float("nan")
+
+    return {name: (ratio(n[0], o[0]), ratio(n[1], o[1])) for name, n, o in zip(RUNS, new, old, strict=True)}
+
+
+def measure(kind: str, args: argparse.Namespace, command: list[str] | None) -> Figures:
     """Return sequential, bulk (one connection, then 2) and unchanged re-PUT records/s of one server, fresh store."""
     with tempfile.TemporaryDirectory() as tmp:
         env, server = store_env(kind, tmp)
