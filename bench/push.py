@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import statistics
 import sys
@@ -219,9 +220,15 @@ def speedup(new: list[str], old: list[str]) -> str:
     """Return one speed-up by the clock and per server CPU-second."""
 
     def x(new: str, old: str) -> str:
-        return f"x{float(new.split()[0]) / float(old.split()[0]):.1f}" if "n/a" not in (new, old) else "n/a"
+        found = ratio(new, old)
+        return "n/a" if math.isnan(found) else f"x{found:.1f}"
 
     return f"{x(new[0], old[0])} by the clock, {x(new[1], old[1])} per server CPU-s"
+
+
+def ratio(new: str, old: str) -> float:
+    """Return the ratio of two printed figures ("  1234.5 records/s"), NaN when either is n/a."""
+    return float(new.split()[0]) / float(old.split()[0]) if "n/a" not in (new, old) else float("nan")
 
 
 RUNS = ("sequential PUT", "bulk POST", "bulk POST on 2 connections", "unchanged re-PUT")
@@ -229,10 +236,6 @@ RUNS = ("sequential PUT", "bulk POST", "bulk POST on 2 connections", "unchanged 
 
 def gains(new: Figures, old: Figures) -> dict[str, tuple[float, float]]:
     """Return each run's speed-up of `new` over `old`, by the clock and per server CPU-second."""
-
-    def ratio(a: str, b: str) -> float:
-        return float(a.split()[0]) / float(b.split()[0]) if "n/a" not in (a, b) else float("nan")
-
     return {name: (ratio(n[0], o[0]), ratio(n[1], o[1])) for name, n, o in zip(RUNS, new, old, strict=True)}
 
 
