@@ -88,7 +88,9 @@ def dmzpub_server(
         "DMZPUB_WORKERS": str(workers),
         "DMZPUB_THREADS": str(threads),
     }
-    command = command or [str(Path(sys.executable).with_name("dmzpub"))]
+    # This checkout's code: `python -c` runs with its working directory, ROOT, first on the path. The venv's `dmzpub`
+    # script would run the tree its editable install points at, not a worktree's (a worktree's A/B measured main twice).
+    command = command or [sys.executable, "-c", "from oai_server.cli import main; main()"]
     # The server's log goes to a file, so a server that never comes up can say why.
     log = tempfile.TemporaryFile()  # noqa: SIM115 (outlives this block: closed in the finally below)
     proc = subprocess.Popen(
