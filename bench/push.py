@@ -192,8 +192,8 @@ def main() -> None:
                 print(f"{'':24s} median speed-ups over {args.baseline}, {len(found)} rounds in alternating order:")
                 for name in found[0]:
                     clock, cpu = (statistics.median(round_[name][i] for round_ in found) for i in (0, 1))
-                    each = ", ".join(f"x{round_[name][0]:.1f}" for round_ in found)
-                    print(f"{'':26s} {name}: x{clock:.1f} by the clock ({each}), x{cpu:.1f} per server CPU-s")
+                    each = ", ".join(times(round_[name][0]) for round_ in found)
+                    print(f"{'':26s} {name}: {times(clock)} by the clock ({each}), {times(cpu)} per server CPU-s")
         print(row("FLOOR", "read+answer app", *floor(args)))
 
 
@@ -219,11 +219,12 @@ def ratios(seq: list[str], old_seq: list[str], blk: list[str], old_blk: list[str
 def speedup(new: list[str], old: list[str]) -> str:
     """Return one speed-up by the clock and per server CPU-second."""
 
-    def x(new: str, old: str) -> str:
-        found = ratio(new, old)
-        return "n/a" if math.isnan(found) else f"x{found:.1f}"
+    return f"{times(ratio(new[0], old[0]))} by the clock, {times(ratio(new[1], old[1]))} per server CPU-s"
 
-    return f"{x(new[0], old[0])} by the clock, {x(new[1], old[1])} per server CPU-s"
+
+def times(found: float) -> str:
+    """Return a speed-up as printed ("x3.1"), n/a when either figure was."""
+    return "n/a" if math.isnan(found) else f"x{found:.1f}"
 
 
 def ratio(new: str, old: str) -> float:
