@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import (
-    Entry,
-    ListedRecord,
-    ListQuery,
-    PageRead,
-    Repository,
-    Rerendered,
-    StoredRecord,
-    StoreStats,
-    WriteResult,
-)
+from .base import Repository
+from .entries import Entry, ListedRecord, ListQuery, PageRead, Rerendered, StoredRecord, StoreStats, WriteResult
 
 __all__ = [
     "Entry",

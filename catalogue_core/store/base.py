@@ -10,14 +10,15 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import compact_json
 from ..errors import RecordNotFound, StoreUnavailable
 from ..thumbnail import Thumbnail
 from ..thumbnail import image as thumbnail_image
+from .entries import Entry, ListedRecord, ListQuery, PageRead, Rerendered, StoredRecord, StoreStats, WriteResult
 from .search_terms import search_terms as search_terms  # re-exported: the stores and landing import it from here
 
 # A search of more distinct terms is refused: each term is one more index lookup and intersection.
@@ -73,101 +74,6 @@ def next_datestamp(stamp: str) -> str:
 def utcnow() -> float:
     """Return the current POSIX time (a seam for tests of clock behaviour)."""
     return time.time()
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A record as the store writes it: the canonical parts plus what was rendered from them."""
-
-    key: str
-    doi: str
-    content_hash: str
-    metadata: dict[str, Any]
-    extras: dict[str, Any]
-    payload: Any
-    rendered: dict[str, str]
-    sets: tuple[str, ...] = ()
-    search: str = ""
-    status: str = ""  # SciCat's status of the record; harvests may list only some (ListQuery.statuses)
-    # The publisher's per-DOI order (X-Dmzpub-Sequence): a write older than the DOI's last is "stale".
-    sequence: int | None = None
-    # Decoded at write and kept apart from the record (never in list rows): the thumbnail route serves it.
-    thumbnail: Thumbnail | None = None
-    # True when metadata, extras and payload are known plain JSON (compact_json.is_plain): their texts are
-    # then written without walking them again; False walks each, as a value of unknown origin needs.
-    plain: bool = False
-
-
-@dataclass(frozen=True)
-class Rerendered:
-    """A stored record's formats, sets and search text rendered anew (by `dmzpub reindex`)."""
-
-    key: str
-    rendered: dict[str, str]
-    sets: tuple[str, ...]
-    search: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """A record (or a tombstone) as read back from the store."""
-
-    key: str
-    doi: str
-    datestamp: str
-    created: str
-    deleted: bool
-    content_hash: str
-    sets: tuple[str, ...] = ()
-    reason: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
-    payload: Any = None
-    rendered: dict[str, str] = field(default_factory=dict)
-    payload_plain: bool = False  # the payload is known plain JSON (compact_json.is_plain), told by its parse
-
-
-# What a landing page not cached reads (Repository.page_read): the generation, the summary, and one of its
-# parts as text or as its UTF-8 bytes.
-PageRead = tuple[int, StoredRecord | None, str | bytes | None]
-
-
-class ListedRecord(NamedTuple):
-    """One entry of a list page: what a header and its metadata need, read without building a StoredRecord."""
-
-    key: str
-    datestamp: str
-    deleted: bool
-    sets: tuple[str, ...]
-    xml: str | None  # the record in the asked format; None for tombstones and records without it
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """What one write did: created, updated, unchanged, withdrawn or stale (refused), and the datestamp now."""
-
-    key: str
-    outcome: str
-    datestamp: str
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """Selective-harvest filters; bounds are inclusive datestamps."""
-
-    from_: str | None = None
-    until: str | None = None
-    set_spec: str | None = None
-    statuses: tuple[str, ...] | None = None  # only records with one of these statuses; None: any
-
-
-@dataclass(frozen=True)
-class StoreStats:
-    """Counts for operators: live records, tombstones, and the newest datestamp."""
-
-    published: int
-    withdrawn: int
-    latest_datestamp: str | None
 
 
 class Repository(ABC):

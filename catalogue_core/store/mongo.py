@@ -15,19 +15,8 @@ from ..errors import QueryTooCostly, RecordNotFound, StoreUnavailable
 from ..page_parts import disseminated
 from ..thumbnail import Thumbnail
 from . import mongo_batch, mongo_reindex, mongo_unchanged, thumbnails
-from .base import (
-    Entry,
-    ListedRecord,
-    ListQuery,
-    Repository,
-    StoredRecord,
-    StoreStats,
-    WriteResult,
-    json_text,
-    restored_status,
-    restored_thumbnail,
-    search_terms,
-)
+from .base import Repository, json_text, restored_status, restored_thumbnail, search_terms
+from .entries import Entry, ListedRecord, ListQuery, StoredRecord, StoreStats, WriteResult
 from .mongo_batch import record_document
 from .mongo_counts import Counts
 from .mongo_order import Conflict, is_stale, later, until_settled

@@ -11,7 +11,8 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from ..errors import StoreUnavailable
 from . import thumbnails
-from .base import Entry, WriteResult, distinct_runs, json_text
+from .base import distinct_runs, json_text
+from .entries import Entry, WriteResult
 from .mongo_counts import Counts
 from .mongo_order import until_settled
 

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo.collection import Collection
 
 from . import thumbnails
-from .base import StoredRecord
+from .entries import StoredRecord
 
 
 def sources(

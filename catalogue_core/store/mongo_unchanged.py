@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pymongo.collection import Collection
 
 from ..thumbnail import Thumbnail
-from .base import Entry, WriteResult
+from .entries import Entry, WriteResult
 from .mongo_order import Conflict, is_stale, later, until_settled
 
 # What a put reads of the record it may replace.

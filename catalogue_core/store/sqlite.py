@@ -28,18 +28,8 @@ from . import (
     sqlite_sets,
     sqlite_watermark,
 )
-from .base import (
-    Entry,
-    ListedRecord,
-    ListQuery,
-    PageRead,
-    Repository,
-    Rerendered,
-    StoredRecord,
-    StoreStats,
-    WriteResult,
-    search_terms,
-)
+from .base import Repository, search_terms
+from .entries import Entry, ListedRecord, ListQuery, PageRead, Rerendered, StoredRecord, StoreStats, WriteResult
 from .sqlite_checkpoint import Checkpointer
 from .sqlite_layout import INDEXES as _INDEXES
 from .sqlite_layout import SCHEMA as _SCHEMA

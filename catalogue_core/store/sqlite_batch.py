@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import sqlite_rendered
-from .base import Entry, WriteResult, distinct_runs, json_text
+from .base import distinct_runs, json_text
+from .entries import Entry, WriteResult
 from .sqlite_layout import COLUMNS
 from .sqlite_multirow import insert
 from .sqlite_rows import many

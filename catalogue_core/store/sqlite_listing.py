@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import sqlite_sets
-from .base import ListQuery
+from .entries import ListQuery
 from .sqlite_rendered import ID_OF
 
 

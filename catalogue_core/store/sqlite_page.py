@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from .base import PageRead, StoredRecord
+from .entries import PageRead, StoredRecord
 from .sqlite_counts import GENERATION, generation_of
 from .sqlite_rendered import ID_OF
 

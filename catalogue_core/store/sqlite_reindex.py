@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..compact_json import loads
-from .base import StoredRecord
+from .entries import StoredRecord
 from .sqlite_batch import rows_by_key
 from .sqlite_rendered import OF_RECORDS
 

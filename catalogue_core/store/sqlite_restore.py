@@ -6,7 +6,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from . import sqlite_rendered, sqlite_sets
-from .base import StoredRecord, json_text, restored_status, restored_thumbnail
+from .base import json_text, restored_status, restored_thumbnail
+from .entries import StoredRecord
 from .sqlite_layout import COLUMNS
 from .thumbnails import sqlite_write
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 
 from ..page_parts import disseminated
 from . import sqlite_rendered, sqlite_sets
-from .base import RecordNotFound, WriteResult, json_text
+from .base import RecordNotFound, json_text
+from .entries import WriteResult
 
 
 def many(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import Repository, StoredRecord, json_text
+from .base import Repository, json_text
+from .entries import StoredRecord
 from .schema import SCHEMA_VERSION
 
 FORMAT = "dmzpub-export"
