@@ -17,8 +17,9 @@ from catalogue_core.crosswalks.panosc import PANOSC_XSD_FILE
 from catalogue_core.errors import StoreUnavailable
 from catalogue_core.urls import OAI_PATH, PANOSC_SCHEMA_PATH, SCICAT_OAI_PATHS, PublicURLs
 
-from ..config import REPOSITORY_ID_RE, ConfigError
+from ..config import ConfigError
 from ..secret_key import secret_key
+from ..setting_parsers import REPOSITORY_ID_RE
 from ..store import get_store
 from .errors import BadArgument
 from .provider import Provider, ProviderConfig
