@@ -73,19 +73,22 @@ def basic(name: str, value: str) -> tuple[str, ...]:
     return parse_pairs(name, value)
 
 
+def _path(name: str, value: str, ok: Callable[[Path], bool], problem: str, fix: str) -> str:
+    """Return `value` (empty: unset), or raise ConfigError when `ok` refuses the path it names."""
+    if value and not ok(Path(value)):
+        raise ConfigError(name, f"{value} {problem}", fix)
+    return value
+
+
 def pairs_file(name: str, value: str) -> Path | None:
-    if value and not Path(value).is_file():
-        raise ConfigError(name, f"{value} is not a readable file", "point it at a file with one user:password a line")
+    fix = "point it at a file with one user:password a line"
+    value = _path(name, value, Path.is_file, "is not a readable file", fix)
     return Path(value) if value else None
 
 
 def file(name: str, value: str) -> Path | None:
-    if not value:
-        return None
-    path = Path(value)
-    if not path.is_file():
-        raise ConfigError(name, f"{value} is not a readable file", "point it at a file with one token per line")
-    return path
+    value = _path(name, value, Path.is_file, "is not a readable file", "point it at a file with one token per line")
+    return Path(value) if value else None
 
 
 def size(name: str, value: str) -> int:
@@ -187,24 +190,22 @@ def log_level(name: str, value: str) -> str:
 
 
 def pem_file(name: str, value: str) -> str:
-    value = value.strip()
-    if value and not Path(value).is_file():
-        raise ConfigError(name, f"{value} is not a readable file", "point it at a PEM file of CA certificates")
-    return value
+    return _path(
+        name, value.strip(), Path.is_file, "is not a readable file", "point it at a PEM file of CA certificates"
+    )
 
 
 def logo(name: str, value: str) -> str:
-    value = value.strip()
-    if value and (not Path(value).is_file() or Path(value).suffix.lower() not in (".svg", ".png")):
-        raise ConfigError(name, f"{value} is not an .svg or .png file", "point it at the facility's logo file")
-    return value
+    return _path(name, value.strip(), _is_logo, "is not an .svg or .png file", "point it at the facility's logo file")
+
+
+def _is_logo(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in (".svg", ".png")
 
 
 def folder(name: str, value: str) -> str:
-    value = value.strip()
-    if value and not Path(value).is_dir():
-        raise ConfigError(name, f"{value} is not a folder", "point it at a folder of template overrides, or unset it")
-    return value
+    fix = "point it at a folder of template overrides, or unset it"
+    return _path(name, value.strip(), Path.is_dir, "is not a folder", fix)
 
 
 def _luminance(hex_colour: str) -> float:
